@@ -1,0 +1,469 @@
+//! Loading and validating the config file: server, database, chat platforms, status schedule,
+//! roles, plans and the escalation path. Every problem is reported with the file, the line and
+//! the key, so `golive check-config` can point at it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use thiserror::Error;
+use toml::Spanned;
+
+use crate::domain::{EscalationLevel, Item, Member, Phase, Plan, Role, Roles, Rules};
+
+/// The example config, built into the binary: `golive demo` runs its plan.
+pub const EXAMPLE: &str = include_str!("../config.example.toml");
+pub const EXAMPLE_NAME: &str = "config.example.toml (built in)";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it was read from, for messages.
+    pub source: String,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub slack: SlackConfig,
+    pub discord: DiscordConfig,
+    pub status: StatusConfig,
+    pub roles: Roles,
+    pub plans: BTreeMap<String, Plan>,
+    pub default_plan: String,
+    pub escalation: Vec<EscalationLevel>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address `golive serve` listens on.
+    pub listen: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: "127.0.0.1:3000".into() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// SQLite URL or path; the file is created if missing.
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { url: "sqlite://golive.db".into() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlackConfig {
+    pub enabled: bool,
+    /// Base URL of the Slack Web API; tests point it at a local fake.
+    pub api_url: String,
+    /// The slash command the Slack app registers.
+    pub command: String,
+}
+
+impl Default for SlackConfig {
+    fn default() -> Self {
+        SlackConfig { enabled: false, api_url: "https://slack.com/api/".into(), command: "/deploy".into() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    pub enabled: bool,
+    pub api_url: String,
+    pub application_id: String,
+    /// Open a gateway connection; false = HTTP interactions endpoint only.
+    pub gateway: bool,
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        DiscordConfig {
+            enabled: false,
+            api_url: "https://discord.com/api/v10/".into(),
+            application_id: "0".into(),
+            gateway: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StatusConfig {
+    pub cron: String,
+    pub schedule: cron::Schedule,
+    pub timezone: Tz,
+}
+
+/// A config or plan that cannot be used, with where the problem is.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read it: {source}")]
+    Read { file: String, source: std::io::Error },
+    #[error("{file}:{line}: {key}: {message}")]
+    Invalid { file: String, line: usize, key: String, message: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: file.clone(), source })?;
+        Config::parse(&text, &file)
+    }
+
+    /// The built-in example config.
+    pub fn example() -> Config {
+        Config::parse(EXAMPLE, EXAMPLE_NAME).expect("the built-in example config is valid (tested)")
+    }
+
+    pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let at = Locator { text, file };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| at.line(s.start)).unwrap_or(0);
+            ConfigError::Invalid {
+                file: file.to_string(),
+                line,
+                key: key_at(text, e.span().map(|s| s.start)),
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        raw.validate(&at)
+    }
+
+    pub fn rules(&self) -> Rules<'_> {
+        Rules { plans: &self.plans, default_plan: &self.default_plan, roles: &self.roles, escalation: &self.escalation }
+    }
+
+    pub fn default_plan(&self) -> &Plan {
+        &self.plans[&self.default_plan]
+    }
+}
+
+/// Turns byte offsets into line numbers and builds errors.
+struct Locator<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Locator<'_> {
+    fn line(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    }
+
+    fn err<T>(&self, span: std::ops::Range<usize>, key: impl fmt::Display, message: impl fmt::Display) -> Result<T, ConfigError> {
+        Err(ConfigError::Invalid {
+            file: self.file.to_string(),
+            line: self.line(span.start),
+            key: key.to_string(),
+            message: message.to_string(),
+        })
+    }
+}
+
+/// The nearest `[table]` header above an offset, to name the key of a syntax error.
+fn key_at(text: &str, offset: Option<usize>) -> String {
+    let Some(offset) = offset else { return "(file)".to_string() };
+    let before = &text[..offset.min(text.len())];
+    let header = before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').to_string());
+    let line = text[before.rfind('\n').map_or(0, |i| i + 1)..].lines().next().unwrap_or("");
+    let key = line.split('=').next().map(str::trim).filter(|k| !k.is_empty() && !k.starts_with('['));
+    match (header, key) {
+        (Some(h), Some(k)) => format!("{h}.{k}"),
+        (Some(h), None) => h,
+        (None, Some(k)) => k.to_string(),
+        (None, None) => "(top level)".to_string(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    default_plan: Option<Spanned<String>>,
+    #[serde(default)]
+    server: ServerConfig,
+    #[serde(default)]
+    database: DatabaseConfig,
+    #[serde(default)]
+    slack: SlackConfig,
+    #[serde(default)]
+    discord: DiscordConfig,
+    #[serde(default)]
+    status: RawStatus,
+    #[serde(default)]
+    roles: BTreeMap<Spanned<String>, RawRole>,
+    #[serde(default)]
+    plans: BTreeMap<Spanned<String>, RawPlan>,
+    #[serde(default)]
+    escalation: RawEscalation,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStatus {
+    cron: Option<Spanned<String>>,
+    timezone: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRole {
+    name: Option<String>,
+    #[serde(default)]
+    members: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlan {
+    name: Option<String>,
+    go_gate: Option<Spanned<String>>,
+    #[serde(default)]
+    phases: Vec<Spanned<RawPhase>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPhase {
+    id: Spanned<String>,
+    name: Option<String>,
+    planned: Spanned<String>,
+    #[serde(default)]
+    signoffs: Vec<Spanned<String>>,
+    #[serde(default)]
+    items: Vec<Spanned<RawItem>>,
+    traffic: Option<Spanned<Vec<u8>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    id: Spanned<String>,
+    text: String,
+    role: Spanned<String>,
+    #[serde(default = "yes")]
+    required: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawEscalation {
+    #[serde(default)]
+    levels: Vec<Spanned<RawLevel>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLevel {
+    name: String,
+    ack_timeout: Spanned<String>,
+    #[serde(default)]
+    members: Vec<Spanned<String>>,
+}
+
+fn duration(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<Duration, ConfigError> {
+    match humantime::parse_duration(value.get_ref()) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => at.err(value.span(), key, "the duration must be longer than zero"),
+        Err(e) => at.err(value.span(), key, format!("`{}` is not a duration ({e}); write e.g. \"90s\", \"10m\", \"2h\"", value.get_ref())),
+    }
+}
+
+fn members(at: &Locator<'_>, raw: &[Spanned<String>], key: &str) -> Result<Vec<Member>, ConfigError> {
+    let mut out = Vec::new();
+    for (i, m) in raw.iter().enumerate() {
+        let member = Member::parse(m.get_ref()).or_else(|e| at.err(m.span(), format!("{key}[{i}]"), e))?;
+        if out.contains(&member) {
+            return at.err(m.span(), format!("{key}[{i}]"), format!("`{member}` is listed twice"));
+        }
+        out.push(member);
+    }
+    Ok(out)
+}
+
+/// Ids are typed in chat, so they must be one word.
+fn id(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
+    let v = value.get_ref();
+    let ok = !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(v.clone())
+    } else {
+        at.err(value.span(), key, format!("`{v}` is not a usable id: use letters, digits, `-`, `_` or `.`, no spaces"))
+    }
+}
+
+impl RawConfig {
+    fn validate(self, at: &Locator<'_>) -> Result<Config, ConfigError> {
+        let status = self.status.validate(at)?;
+
+        let mut roles = BTreeMap::new();
+        for (key, raw) in &self.roles {
+            let role_id = id(at, key, &format!("roles.{}", key.get_ref()))?;
+            let members = members(at, &raw.members, &format!("roles.{role_id}.members"))?;
+            if members.is_empty() {
+                return at.err(key.span(), format!("roles.{role_id}.members"), "the role has no members, so nobody could act as it");
+            }
+            let name = raw.name.clone().unwrap_or_else(|| role_id.clone());
+            roles.insert(role_id.clone(), Role { id: role_id, name, members });
+        }
+        let roles = Roles(roles);
+
+        let mut plans = BTreeMap::new();
+        for (key, raw) in &self.plans {
+            let plan = raw.validate(at, key, &roles)?;
+            plans.insert(plan.id.clone(), plan);
+        }
+        if plans.is_empty() {
+            return at.err(0..0, "plans", "no plan is defined; add a [plans.NAME] table with its [[plans.NAME.phases]]");
+        }
+
+        let default_plan = match &self.default_plan {
+            Some(name) if plans.contains_key(name.get_ref()) => name.get_ref().clone(),
+            Some(name) => {
+                let allowed = plans.keys().cloned().collect::<Vec<_>>().join(", ");
+                return at.err(name.span(), "default_plan", format!("no plan `{}`; plans: {allowed}", name.get_ref()));
+            }
+            None if plans.len() == 1 => plans.keys().next().cloned().unwrap_or_default(),
+            None => return at.err(0..0, "default_plan", "several plans are defined; say which one `/deploy start` uses"),
+        };
+
+        let mut escalation = Vec::new();
+        for (i, level) in self.escalation.levels.iter().enumerate() {
+            let key = format!("escalation.levels[{i}]");
+            let raw = level.get_ref();
+            let ack_timeout = duration(at, &raw.ack_timeout, &format!("{key}.ack_timeout"))?;
+            let members = members(at, &raw.members, &format!("{key}.members"))?;
+            if members.is_empty() {
+                return at.err(level.span(), format!("{key}.members"), "an escalation level needs someone to page");
+            }
+            escalation.push(EscalationLevel { name: raw.name.clone(), ack_timeout, members });
+        }
+        if escalation.len() > usize::from(u8::MAX) {
+            return at.err(0..0, "escalation.levels", "more than 255 levels");
+        }
+
+        Ok(Config {
+            source: at.file.to_string(),
+            server: self.server,
+            database: self.database,
+            slack: self.slack,
+            discord: self.discord,
+            status,
+            roles,
+            plans,
+            default_plan,
+            escalation,
+        })
+    }
+}
+
+impl RawStatus {
+    fn validate(&self, at: &Locator<'_>) -> Result<StatusConfig, ConfigError> {
+        let cron = self.cron.as_ref().map(|c| c.get_ref().clone()).unwrap_or_else(|| "0 */30 * * * *".into());
+        let schedule = match cron::Schedule::from_str(&cron) {
+            Ok(s) => s,
+            Err(e) => {
+                let span = self.cron.as_ref().map(Spanned::span).unwrap_or(0..0);
+                return at.err(span, "status.cron", format!("`{cron}` is not a cron schedule ({e}); it has a seconds field first, e.g. \"0 */30 * * * *\""));
+            }
+        };
+        let timezone = match &self.timezone {
+            None => Tz::UTC,
+            Some(tz) => match tz.get_ref().parse::<Tz>() {
+                Ok(tz) => tz,
+                Err(_) => return at.err(tz.span(), "status.timezone", format!("`{}` is not a timezone; use an IANA name such as \"UTC\" or \"Europe/Berlin\"", tz.get_ref())),
+            },
+        };
+        Ok(StatusConfig { cron, schedule, timezone })
+    }
+}
+
+impl RawPlan {
+    fn validate(&self, at: &Locator<'_>, key: &Spanned<String>, roles: &Roles) -> Result<Plan, ConfigError> {
+        let plan_id = id(at, key, &format!("plans.{}", key.get_ref()))?;
+        let base = format!("plans.{plan_id}");
+        if self.phases.is_empty() {
+            return at.err(key.span(), format!("{base}.phases"), "the plan has no phases; add [[plans.NAME.phases]] tables");
+        }
+        let role_ids = || roles.ids().join(", ");
+        let mut phases = Vec::new();
+        let mut phase_ids = BTreeSet::new();
+        for (p, raw_phase) in self.phases.iter().enumerate() {
+            let raw = raw_phase.get_ref();
+            let pkey = format!("{base}.phases[{p}]");
+            let phase_id = id(at, &raw.id, &format!("{pkey}.id"))?;
+            if !phase_ids.insert(phase_id.clone()) {
+                return at.err(raw.id.span(), format!("{pkey}.id"), format!("phase id `{phase_id}` is used twice in this plan"));
+            }
+            let planned = duration(at, &raw.planned, &format!("{pkey}.planned"))?;
+            let mut signoffs = Vec::new();
+            for (s, role) in raw.signoffs.iter().enumerate() {
+                let skey = format!("{pkey}.signoffs[{s}]");
+                if roles.get(role.get_ref()).is_none() {
+                    return at.err(role.span(), skey, format!("unknown role `{}`; roles: {}", role.get_ref(), role_ids()));
+                }
+                if signoffs.contains(role.get_ref()) {
+                    return at.err(role.span(), skey, format!("`{}` is listed twice", role.get_ref()));
+                }
+                signoffs.push(role.get_ref().clone());
+            }
+            let mut items: Vec<Item> = Vec::new();
+            for (i, raw_item) in raw.items.iter().enumerate() {
+                let item = raw_item.get_ref();
+                let ikey = format!("{pkey}.items[{i}]");
+                let item_id = id(at, &item.id, &format!("{ikey}.id"))?;
+                if items.iter().any(|existing| existing.id == item_id) {
+                    return at.err(item.id.span(), format!("{ikey}.id"), format!("item id `{item_id}` is used twice in phase `{phase_id}`"));
+                }
+                if roles.get(item.role.get_ref()).is_none() {
+                    return at.err(item.role.span(), format!("{ikey}.role"), format!("unknown role `{}`; roles: {}", item.role.get_ref(), role_ids()));
+                }
+                if item.text.trim().is_empty() {
+                    return at.err(raw_item.span(), format!("{ikey}.text"), "the item needs a text saying what to check");
+                }
+                items.push(Item { id: item_id, text: item.text.clone(), role: item.role.get_ref().clone(), required: item.required });
+            }
+            let traffic = raw.traffic.as_ref().map(|t| t.get_ref().clone()).unwrap_or_default();
+            if traffic.iter().any(|&t| t == 0 || t > 100) || traffic.windows(2).any(|w| w[0] >= w[1]) {
+                let span = raw.traffic.as_ref().map(Spanned::span).unwrap_or(0..0);
+                return at.err(span, format!("{pkey}.traffic"), "traffic steps are percentages from 1 to 100, rising, e.g. [50, 70, 85, 100]");
+            }
+            phases.push(Phase {
+                id: phase_id.clone(),
+                name: raw.name.clone().unwrap_or_else(|| phase_id.clone()),
+                planned,
+                signoffs,
+                items,
+                traffic,
+            });
+        }
+        let go_gate = match &self.go_gate {
+            Some(gate) if phase_ids.contains(gate.get_ref()) => Some(gate.get_ref().clone()),
+            Some(gate) => {
+                let allowed = phases.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ");
+                return at.err(gate.span(), format!("{base}.go_gate"), format!("no phase `{}`; phases: {allowed}", gate.get_ref()));
+            }
+            // The first phase that shifts traffic is where the go decision matters.
+            None => phases.iter().find(|p| !p.traffic.is_empty()).map(|p| p.id.clone()),
+        };
+        Ok(Plan { id: plan_id.clone(), name: self.name.clone().unwrap_or(plan_id), phases, go_gate })
+    }
+}

@@ -1,0 +1,122 @@
+//! The console channel: a local chat channel in the terminal. Lines typed on stdin are the
+//! messages of a named local user (`console:NAME`); the bot's posts, including scheduled ones,
+//! are printed. `golive console` runs it on the wall clock; `golive demo` drives it from a script.
+
+pub mod demo;
+
+use std::future::pending;
+use std::io::Write;
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+
+use crate::clock::Clock;
+use crate::command;
+use crate::domain::{Actor, Channel, Platform};
+use crate::engine::{Engine, EngineError, Message, Outcome, Post};
+use crate::render::text;
+
+/// Renders one post the way the console shows it.
+pub fn render(post: &Post, engine: &Engine) -> String {
+    match &post.message {
+        Message::Event { event, state, .. } => {
+            text::announce(event, state, &engine.config().escalation).unwrap_or_default()
+        }
+        Message::Status(view) => text::status(view),
+    }
+}
+
+/// Prints what came of one command: the private reply, then the channel posts.
+pub fn print_outcome(out: &mut dyn Write, engine: &Engine, user: &str, outcome: &Outcome) -> std::io::Result<()> {
+    let stamp = text::time(engine.now());
+    if let Some(reply) = &outcome.reply {
+        let tag = if outcome.refused { "refused" } else { "only you see this" };
+        writeln!(out, "[{stamp}] golive → {user} ({tag}): {}", indent(reply))?;
+    }
+    print_posts(out, engine, &outcome.posts)
+}
+
+pub fn print_posts(out: &mut dyn Write, engine: &Engine, posts: &[Post]) -> std::io::Result<()> {
+    let stamp = text::time(engine.now());
+    for post in posts {
+        let body = render(post, engine);
+        if !body.is_empty() {
+            writeln!(out, "[{stamp}] golive: {}", indent(&body))?;
+        }
+    }
+    out.flush()
+}
+
+fn indent(s: &str) -> String {
+    s.replace('\n', "\n        ")
+}
+
+pub fn actor(user: &str) -> Actor {
+    Actor::new(Platform::Console, user)
+}
+
+/// One line typed by `user`: a meta command (`:user NAME`) or a `/deploy` command.
+async fn line(engine: &Engine, channel: &Channel, user: &mut String, line: &str, out: &mut dyn Write) -> Result<(), EngineError> {
+    let line = line.trim();
+    if line.is_empty() {
+        return Ok(());
+    }
+    if let Some(name) = line.strip_prefix(":user") {
+        let name = name.trim();
+        if name.is_empty() || name.chars().any(char::is_whitespace) {
+            let _ = writeln!(out, "usage: :user NAME (one word, as in the config's console:NAME members)");
+        } else {
+            *user = name.to_string();
+            let _ = writeln!(out, "you are now {user}");
+        }
+        return Ok(());
+    }
+    let outcome = match command::parse_line(line, &engine.config().slack.command) {
+        Ok(request) => engine.request(channel, &actor(user), request).await?,
+        Err(e) => Outcome { reply: Some(e.to_string()), posts: Vec::new(), refused: true },
+    };
+    let _ = print_outcome(out, engine, user, &outcome);
+    Ok(())
+}
+
+/// The interactive loop: commands from `input`, status posts when they fall due, until the
+/// input ends or Ctrl-C.
+pub async fn run(
+    engine: &Engine,
+    clock: &dyn Clock,
+    channel: Channel,
+    mut user: String,
+    input: impl AsyncBufRead + Unpin,
+    out: &mut dyn Write,
+) -> Result<(), EngineError> {
+    let _ = writeln!(
+        out,
+        "golive console — channel `{}`, you are `{user}` (console:{user}). Type `/deploy help`; `:user NAME` switches user; Ctrl-D quits.",
+        channel.id
+    );
+    let mut lines = input.lines();
+    loop {
+        let due = engine.next_due().await?;
+        let timer = async {
+            match due {
+                Some(t) => clock.sleep_until(t).await,
+                None => pending().await,
+            }
+        };
+        tokio::select! {
+            next = lines.next_line() => match next {
+                Ok(Some(text)) => line(engine, &channel, &mut user, &text, out).await?,
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = writeln!(out, "cannot read input: {e}");
+                    break;
+                }
+            },
+            _ = timer => {
+                let posts = engine.fire_due().await?;
+                let _ = print_posts(out, engine, &posts);
+            }
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    Ok(())
+}

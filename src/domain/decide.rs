@@ -1,0 +1,559 @@
+//! The deployment state machine's decisions: a command, the current state and the caller's
+//! roles in; the events to record, or a refusal that says what is wrong and what is allowed.
+
+use std::collections::BTreeMap;
+
+use thiserror::Error;
+
+use super::deployment::{Deployment, Status};
+use super::event::{Actor, EventKind, Platform};
+use super::plan::{EscalationLevel, Plan, Roles};
+
+/// Everything a decision may consult besides the deployment itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    pub plans: &'a BTreeMap<String, Plan>,
+    pub default_plan: &'a str,
+    pub roles: &'a Roles,
+    pub escalation: &'a [EscalationLevel],
+}
+
+/// The commands that change a deployment. Queries (status, help, history, on-call) are not
+/// decisions and live with the adapters' shared request type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Start { release: String, plan: Option<String> },
+    PhaseStart { phase: String },
+    PhaseDone,
+    Check { item: String },
+    Uncheck { item: String },
+    SignOff { role: String, note: Option<String> },
+    Go,
+    NoGo { reason: String },
+    Traffic { percent: u8 },
+    Rollback { reason: String },
+    Escalate { level: Option<u8>, message: String },
+    EscalateResolve,
+    Ack,
+    Note { text: String },
+    Complete,
+    Abort { reason: String },
+}
+
+impl Command {
+    /// How the command reads in the chat grammar, for refusal records and logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Command::Start { release, plan: None } => format!("start {release}"),
+            Command::Start { release, plan: Some(p) } => format!("start {release} plan={p}"),
+            Command::PhaseStart { phase } => format!("phase start {phase}"),
+            Command::PhaseDone => "phase done".into(),
+            Command::Check { item } => format!("check {item}"),
+            Command::Uncheck { item } => format!("uncheck {item}"),
+            Command::SignOff { role, .. } => format!("signoff {role}"),
+            Command::Go => "go".into(),
+            Command::NoGo { .. } => "nogo".into(),
+            Command::Traffic { percent } => format!("traffic {percent}"),
+            Command::Rollback { .. } => "rollback".into(),
+            Command::Escalate { level: Some(l), .. } => format!("escalate {l}"),
+            Command::Escalate { level: None, .. } => "escalate".into(),
+            Command::EscalateResolve => "escalate resolve".into(),
+            Command::Ack => "ack".into(),
+            Command::Note { .. } => "note".into(),
+            Command::Complete => "complete".into(),
+            Command::Abort { .. } => "abort".into(),
+        }
+    }
+}
+
+/// Why a command was not carried out. Each message is written for the person who typed it.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum Refusal {
+    #[error("there is no active deployment in this channel; start one with `/deploy start RELEASE`")]
+    NoDeployment,
+    #[error("{release} is already being deployed in this channel (lead: {lead}); complete or abort it first")]
+    AlreadyActive { release: String, lead: String },
+    #[error("unknown plan `{given}`; plans: {allowed}")]
+    UnknownPlan { given: String, allowed: String },
+    #[error("unknown phase `{given}`; phases of this plan, in order: {allowed}")]
+    UnknownPhase { given: String, allowed: String },
+    #[error("phase `{running}` is still running; finish it with `/deploy phase done` first")]
+    PhaseRunning { running: String },
+    #[error("phase `{phase}` is already done")]
+    PhaseAlreadyDone { phase: String },
+    #[error("phases run in plan order: the next phase is `{next}`, not `{given}`")]
+    OutOfOrder { given: String, next: String },
+    #[error("no phase is running; start the next one with `/deploy phase start {next}`")]
+    NoPhaseRunning { next: String },
+    #[error("every phase is done; `/deploy complete` ends the deployment")]
+    AllPhasesDone,
+    #[error("phase `{phase}` cannot be completed yet: {missing}")]
+    PhaseNotFinished { phase: String, missing: String },
+    #[error("unknown item `{given}` in phase `{phase}`; its items: {allowed}")]
+    UnknownItem { given: String, phase: String, allowed: String },
+    #[error("`{item}` was already checked by {by}")]
+    AlreadyChecked { item: String, by: String },
+    #[error("`{item}` is not checked")]
+    NotChecked { item: String },
+    #[error("unknown role `{given}`; roles: {allowed}")]
+    UnknownRole { given: String, allowed: String },
+    #[error("phase `{phase}` does not need a sign-off from `{role}`; it needs: {allowed}")]
+    SignOffNotNeeded { role: String, phase: String, allowed: String },
+    #[error("`{role}` has already signed off phase `{phase}` ({by})")]
+    AlreadySignedOff { role: String, phase: String, by: String },
+    #[error("only the deployment lead ({lead}) may {action}")]
+    NotLead { action: &'static str, lead: String },
+    #[error("only members of `{role}` ({name}) may sign off as `{role}`; you are not one")]
+    NotInRole { role: String, name: String },
+    #[error("only members of `{role}` (the owner of `{item}`) or the lead may tick it")]
+    NotItemOwner { item: String, role: String },
+    #[error("only the deployment team (the lead and members of this plan's roles) may {action}")]
+    NotOnTeam { action: &'static str },
+    #[error("only the people paged at escalation level {level} or below, or the lead, may {action}")]
+    NotPaged { level: u8, action: &'static str },
+    #[error("the go/no-go decision comes when every phase before `{gate}` is done; still open: {open}")]
+    TooEarlyForDecision { gate: String, open: String },
+    #[error("the go/no-go decision for `{gate}` was already made: phase `{gate}` has started")]
+    TooLateForDecision { gate: String },
+    #[error("go was already given by {by}")]
+    AlreadyGo { by: String },
+    #[error("phase `{phase}` needs the lead's go first (`/deploy go`){why}")]
+    NeedsGo { phase: String, why: String },
+    #[error("phase `{phase}` has no traffic steps; traffic moves during: {phases}")]
+    NoTrafficHere { phase: String, phases: String },
+    #[error("{given}% is not a traffic step of phase `{phase}`; steps: {allowed}")]
+    UnknownTrafficStep { given: u8, phase: String, allowed: String },
+    #[error("traffic is already at {current}%; the next steps are: {allowed}")]
+    TrafficNotIncreasing { current: u8, allowed: String },
+    #[error("no escalation levels are configured (`[[escalation.levels]]`)")]
+    NoEscalationLevels,
+    #[error("there is no escalation level {given}; levels: 1 to {max}")]
+    UnknownLevel { given: u8, max: usize },
+    #[error("an escalation is already open at level {level}; `/deploy ack` it, or escalate to a higher level")]
+    EscalationOpen { level: u8 },
+    #[error("there is no open escalation")]
+    NoEscalation,
+    #[error("the escalation was already acknowledged by {by}")]
+    AlreadyAcked { by: String },
+    #[error("the deployment is rolling back: phases, checklist, sign-offs, decisions and traffic are closed; notes, escalation, `complete` and `abort` still work")]
+    RollingBack,
+    #[error("rollback is already under way")]
+    AlreadyRollingBack,
+    #[error("the deployment cannot be completed yet: phases not done: {remaining}")]
+    NotFinished { remaining: String },
+    #[error("{what} must not be empty")]
+    Empty { what: &'static str },
+}
+
+impl Refusal {
+    /// Permission refusals are recorded on the deployment's timeline; the others change
+    /// nothing and leave no trace but the reply.
+    pub fn is_permission(&self) -> bool {
+        matches!(
+            self,
+            Refusal::NotLead { .. }
+                | Refusal::NotInRole { .. }
+                | Refusal::NotItemOwner { .. }
+                | Refusal::NotOnTeam { .. }
+                | Refusal::NotPaged { .. }
+        )
+    }
+}
+
+/// Where a command was typed: the platform and its channel id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Channel {
+    pub platform: Platform,
+    pub id: String,
+}
+
+/// Decides `command` by `actor` in `channel`, against the channel's open deployment if any.
+pub fn decide(
+    rules: &Rules<'_>,
+    channel: &Channel,
+    deployment: Option<&Deployment>,
+    actor: &Actor,
+    command: &Command,
+) -> Result<Vec<EventKind>, Refusal> {
+    match (command, deployment) {
+        (Command::Start { release, plan }, None) => start(rules, channel, release, plan.as_deref()),
+        (_, None) => Err(Refusal::NoDeployment),
+        (command, Some(d)) => Decider { rules, d, actor }.decide(command),
+    }
+}
+
+fn start(rules: &Rules<'_>, channel: &Channel, release: &str, plan: Option<&str>) -> Result<Vec<EventKind>, Refusal> {
+    if release.trim().is_empty() {
+        return Err(Refusal::Empty { what: "the release name" });
+    }
+    let name = plan.unwrap_or(rules.default_plan);
+    let plan = rules.plans.get(name).ok_or_else(|| Refusal::UnknownPlan {
+        given: name.to_string(),
+        allowed: join(rules.plans.keys().map(String::as_str)),
+    })?;
+    Ok(vec![EventKind::DeploymentStarted {
+        release: release.trim().to_string(),
+        platform: channel.platform,
+        channel: channel.id.clone(),
+        plan: plan.clone(),
+    }])
+}
+
+struct Decider<'a> {
+    rules: &'a Rules<'a>,
+    d: &'a Deployment,
+    actor: &'a Actor,
+}
+
+impl Decider<'_> {
+    fn decide(&self, command: &Command) -> Result<Vec<EventKind>, Refusal> {
+        match command {
+            Command::Start { .. } => Err(Refusal::AlreadyActive {
+                release: self.d.release.clone(),
+                lead: self.d.lead.display().to_string(),
+            }),
+            Command::PhaseStart { phase } => self.moving_forward().and_then(|_| self.phase_start(phase)),
+            Command::PhaseDone => self.moving_forward().and_then(|_| self.phase_done()),
+            Command::Check { item } => self.moving_forward().and_then(|_| self.check(item, true)),
+            Command::Uncheck { item } => self.moving_forward().and_then(|_| self.check(item, false)),
+            Command::SignOff { role, note } => self.moving_forward().and_then(|_| self.sign_off(role, note.as_deref())),
+            Command::Go => self.moving_forward().and_then(|_| self.decision(None)),
+            Command::NoGo { reason } => self.moving_forward().and_then(|_| self.decision(Some(reason))),
+            Command::Traffic { percent } => self.moving_forward().and_then(|_| self.traffic(*percent)),
+            Command::Note { text } => self.note(text),
+            Command::Escalate { level, message } => self.escalate(*level, message),
+            Command::EscalateResolve => self.resolve(),
+            Command::Ack => self.ack(),
+            Command::Complete => self.complete(),
+            Command::Abort { reason } => self.abort(reason),
+            Command::Rollback { reason } => self.rollback(reason),
+        }
+    }
+
+    /// Commands that move the deployment forward stop once rollback has begun.
+    fn moving_forward(&self) -> Result<(), Refusal> {
+        if self.d.status == Status::RollingBack {
+            Err(Refusal::RollingBack)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn is_lead(&self) -> bool {
+        self.actor.same_person(&self.d.lead)
+    }
+
+    fn require_lead(&self, action: &'static str) -> Result<(), Refusal> {
+        if self.is_lead() {
+            Ok(())
+        } else {
+            Err(Refusal::NotLead { action, lead: self.d.lead.display().to_string() })
+        }
+    }
+
+    /// The lead, anyone holding a role this plan uses, or anyone on the escalation path.
+    fn require_team(&self, action: &'static str) -> Result<(), Refusal> {
+        let plan = &self.d.plan;
+        let mut roles = plan.phases.iter().flat_map(|p| p.items.iter().map(|i| &i.role).chain(&p.signoffs));
+        let on_path = self.rules.escalation.iter().any(|l| l.members.iter().any(|m| m.is(self.actor)));
+        if self.is_lead() || on_path || roles.any(|r| self.rules.roles.holds(self.actor, r)) {
+            Ok(())
+        } else {
+            Err(Refusal::NotOnTeam { action })
+        }
+    }
+
+    fn running(&self) -> Result<usize, Refusal> {
+        match (self.d.current, self.d.next_phase()) {
+            (Some(i), _) => Ok(i),
+            (None, Some(next)) => Err(Refusal::NoPhaseRunning { next: self.d.plan.phases[next].id.clone() }),
+            (None, None) => Err(Refusal::AllPhasesDone),
+        }
+    }
+
+    fn phase_start(&self, phase: &str) -> Result<Vec<EventKind>, Refusal> {
+        let plan = &self.d.plan;
+        let i = plan.phase_index(phase).ok_or_else(|| Refusal::UnknownPhase {
+            given: phase.to_string(),
+            allowed: join(plan.phases.iter().map(|p| p.id.as_str())),
+        })?;
+        self.require_lead("start a phase")?;
+        if let Some(running) = self.d.current {
+            return Err(Refusal::PhaseRunning { running: plan.phases[running].id.clone() });
+        }
+        if self.d.phases[i].is_done() {
+            return Err(Refusal::PhaseAlreadyDone { phase: phase.to_string() });
+        }
+        let next = self.d.next_phase().unwrap_or(i);
+        if next != i {
+            return Err(Refusal::OutOfOrder { given: phase.to_string(), next: plan.phases[next].id.clone() });
+        }
+        if plan.go_gate_index() == Some(i) {
+            match &self.d.decision {
+                Some(decision) if decision.go => {}
+                Some(decision) => {
+                    let why = format!("; the last decision was no-go: {}", decision.reason.as_deref().unwrap_or(""));
+                    return Err(Refusal::NeedsGo { phase: phase.to_string(), why });
+                }
+                None => return Err(Refusal::NeedsGo { phase: phase.to_string(), why: String::new() }),
+            }
+        }
+        Ok(vec![EventKind::PhaseStarted { phase: phase.to_string() }])
+    }
+
+    fn phase_done(&self) -> Result<Vec<EventKind>, Refusal> {
+        let i = self.running()?;
+        self.require_lead("complete a phase")?;
+        let phase = &self.d.plan.phases[i];
+        let mut missing = Vec::new();
+        let items = self.d.open_required_items(i);
+        if !items.is_empty() {
+            missing.push(format!("open required items: {}", join(items)));
+        }
+        let signoffs = self.d.missing_signoffs(i);
+        if !signoffs.is_empty() {
+            missing.push(format!("missing sign-offs: {}", join(signoffs)));
+        }
+        if let Some(&last) = phase.traffic.last() {
+            let now = self.d.traffic.unwrap_or(0);
+            if now < last {
+                missing.push(format!("traffic is at {now}%, not yet {last}%"));
+            }
+        }
+        if !missing.is_empty() {
+            return Err(Refusal::PhaseNotFinished { phase: phase.id.clone(), missing: missing.join("; ") });
+        }
+        Ok(vec![EventKind::PhaseCompleted { phase: phase.id.clone() }])
+    }
+
+    fn check(&self, item: &str, tick: bool) -> Result<Vec<EventKind>, Refusal> {
+        let i = self.running()?;
+        let phase = &self.d.plan.phases[i];
+        let found = phase.item(item).ok_or_else(|| Refusal::UnknownItem {
+            given: item.to_string(),
+            phase: phase.id.clone(),
+            allowed: join(phase.items.iter().map(|i| i.id.as_str())),
+        })?;
+        if !self.is_lead() && !self.rules.roles.holds(self.actor, &found.role) {
+            return Err(Refusal::NotItemOwner { item: item.to_string(), role: found.role.clone() });
+        }
+        let checked = self.d.phases[i].checked.get(item);
+        match (tick, checked) {
+            (true, Some(stamp)) => {
+                Err(Refusal::AlreadyChecked { item: item.to_string(), by: stamp.by.display().to_string() })
+            }
+            (true, None) => Ok(vec![EventKind::ItemChecked { phase: phase.id.clone(), item: item.to_string() }]),
+            (false, None) => Err(Refusal::NotChecked { item: item.to_string() }),
+            (false, Some(_)) => {
+                Ok(vec![EventKind::ItemUnchecked { phase: phase.id.clone(), item: item.to_string() }])
+            }
+        }
+    }
+
+    fn sign_off(&self, role: &str, note: Option<&str>) -> Result<Vec<EventKind>, Refusal> {
+        let roles = self.rules.roles;
+        let Some(found) = roles.get(role) else {
+            return Err(Refusal::UnknownRole { given: role.to_string(), allowed: join(roles.ids()) });
+        };
+        let i = self.running()?;
+        let phase = &self.d.plan.phases[i];
+        if !phase.signoffs.iter().any(|r| r == role) {
+            let allowed = if phase.signoffs.is_empty() { "no sign-offs".to_string() } else { join(phase.signoffs.iter().map(String::as_str)) };
+            return Err(Refusal::SignOffNotNeeded { role: role.to_string(), phase: phase.id.clone(), allowed });
+        }
+        if !roles.holds(self.actor, role) {
+            return Err(Refusal::NotInRole { role: role.to_string(), name: found.name.clone() });
+        }
+        if let Some(existing) = self.d.phases[i].signoffs.get(role) {
+            return Err(Refusal::AlreadySignedOff {
+                role: role.to_string(),
+                phase: phase.id.clone(),
+                by: existing.by.display().to_string(),
+            });
+        }
+        let note = note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+        Ok(vec![EventKind::SignedOff { phase: phase.id.clone(), role: role.to_string(), note }])
+    }
+
+    fn decision(&self, no_go: Option<&str>) -> Result<Vec<EventKind>, Refusal> {
+        self.require_lead(if no_go.is_some() { "call no-go" } else { "give the go" })?;
+        if let Some(reason) = no_go {
+            if reason.trim().is_empty() {
+                return Err(Refusal::Empty { what: "the no-go reason" });
+            }
+        }
+        let plan = &self.d.plan;
+        if let Some(gate) = plan.go_gate_index() {
+            let gate_id = plan.phases[gate].id.clone();
+            if self.d.phases[gate].started_at.is_some() {
+                return Err(Refusal::TooLateForDecision { gate: gate_id });
+            }
+            let open: Vec<&str> = (0..gate)
+                .filter(|&i| !self.d.phases[i].is_done())
+                .map(|i| plan.phases[i].id.as_str())
+                .collect();
+            if !open.is_empty() {
+                return Err(Refusal::TooEarlyForDecision { gate: gate_id, open: join(open) });
+            }
+        }
+        match (no_go, &self.d.decision) {
+            (None, Some(decision)) if decision.go => {
+                Err(Refusal::AlreadyGo { by: decision.by.display().to_string() })
+            }
+            (None, _) => Ok(vec![EventKind::GoDecided]),
+            (Some(reason), _) => Ok(vec![EventKind::NoGoDecided { reason: reason.trim().to_string() }]),
+        }
+    }
+
+    fn traffic(&self, percent: u8) -> Result<Vec<EventKind>, Refusal> {
+        let plan = &self.d.plan;
+        let traffic_phases = || join(plan.phases.iter().filter(|p| !p.traffic.is_empty()).map(|p| p.id.as_str()));
+        let i = self.running()?;
+        let phase = &plan.phases[i];
+        if phase.traffic.is_empty() {
+            return Err(Refusal::NoTrafficHere { phase: phase.id.clone(), phases: traffic_phases() });
+        }
+        let holds_phase_role = phase
+            .items
+            .iter()
+            .map(|i| &i.role)
+            .chain(&phase.signoffs)
+            .any(|r| self.rules.roles.holds(self.actor, r));
+        if !self.is_lead() && !holds_phase_role {
+            return Err(Refusal::NotOnTeam { action: "shift traffic" });
+        }
+        if !phase.traffic.contains(&percent) {
+            return Err(Refusal::UnknownTrafficStep {
+                given: percent,
+                phase: phase.id.clone(),
+                allowed: percents(&phase.traffic),
+            });
+        }
+        let current = self.d.traffic.unwrap_or(0);
+        if percent <= current {
+            let higher: Vec<u8> = phase.traffic.iter().copied().filter(|&p| p > current).collect();
+            return Err(Refusal::TrafficNotIncreasing { current, allowed: percents(&higher) });
+        }
+        if self.d.decision.as_ref().is_some_and(|d| !d.go) {
+            return Err(Refusal::NeedsGo {
+                phase: phase.id.clone(),
+                why: " again: the last decision was no-go".to_string(),
+            });
+        }
+        Ok(vec![EventKind::TrafficShifted { percent }])
+    }
+
+    fn note(&self, text: &str) -> Result<Vec<EventKind>, Refusal> {
+        if text.trim().is_empty() {
+            return Err(Refusal::Empty { what: "the note" });
+        }
+        Ok(vec![EventKind::NoteAdded { text: text.trim().to_string() }])
+    }
+
+    fn rollback(&self, reason: &str) -> Result<Vec<EventKind>, Refusal> {
+        self.require_team("trigger a rollback")?;
+        if reason.trim().is_empty() {
+            return Err(Refusal::Empty { what: "the rollback reason" });
+        }
+        if self.d.status == Status::RollingBack {
+            return Err(Refusal::AlreadyRollingBack);
+        }
+        let reason = reason.trim().to_string();
+        let mut events = vec![EventKind::RollbackStarted { reason: reason.clone() }];
+        // A rollback always gets a human on it: page level 1 unless someone is already paged.
+        if self.d.escalation.is_none() && !self.rules.escalation.is_empty() {
+            events.push(EventKind::EscalationOpened { level: 1, message: format!("rollback: {reason}") });
+        }
+        Ok(events)
+    }
+
+    fn escalate(&self, level: Option<u8>, message: &str) -> Result<Vec<EventKind>, Refusal> {
+        self.require_team("escalate")?;
+        let max = self.rules.escalation.len();
+        if max == 0 {
+            return Err(Refusal::NoEscalationLevels);
+        }
+        let level = level.unwrap_or(1);
+        if level == 0 || usize::from(level) > max {
+            return Err(Refusal::UnknownLevel { given: level, max });
+        }
+        if message.trim().is_empty() {
+            return Err(Refusal::Empty { what: "the escalation message" });
+        }
+        let message = message.trim().to_string();
+        match &self.d.escalation {
+            None => Ok(vec![EventKind::EscalationOpened { level, message }]),
+            Some(open) if level > open.level => Ok(vec![EventKind::EscalationRaised { level, message }]),
+            Some(open) => Err(Refusal::EscalationOpen { level: open.level }),
+        }
+    }
+
+    /// Members of levels 1..=level (everyone paged so far), and the lead.
+    fn is_paged(&self, level: u8) -> bool {
+        self.is_lead()
+            || self.rules.escalation.iter().take(usize::from(level)).any(|l| l.members.iter().any(|m| m.is(self.actor)))
+    }
+
+    fn ack(&self) -> Result<Vec<EventKind>, Refusal> {
+        let open = self.d.escalation.as_ref().ok_or(Refusal::NoEscalation)?;
+        if !self.is_paged(open.level) {
+            return Err(Refusal::NotPaged { level: open.level, action: "acknowledge it" });
+        }
+        if let Some((stamp, _)) = &open.acked {
+            return Err(Refusal::AlreadyAcked { by: stamp.by.display().to_string() });
+        }
+        Ok(vec![EventKind::EscalationAcknowledged { level: open.level }])
+    }
+
+    fn resolve(&self) -> Result<Vec<EventKind>, Refusal> {
+        let open = self.d.escalation.as_ref().ok_or(Refusal::NoEscalation)?;
+        if !self.is_paged(open.level) {
+            return Err(Refusal::NotPaged { level: open.level, action: "resolve it" });
+        }
+        Ok(vec![EventKind::EscalationResolved])
+    }
+
+    fn complete(&self) -> Result<Vec<EventKind>, Refusal> {
+        self.require_lead("complete the deployment")?;
+        if self.d.status == Status::Active {
+            let remaining: Vec<&str> = self
+                .d
+                .plan
+                .phases
+                .iter()
+                .zip(&self.d.phases)
+                .filter(|(_, s)| !s.is_done())
+                .map(|(p, _)| p.id.as_str())
+                .collect();
+            if !remaining.is_empty() {
+                return Err(Refusal::NotFinished { remaining: join(remaining) });
+            }
+        }
+        Ok(vec![EventKind::DeploymentCompleted])
+    }
+
+    fn abort(&self, reason: &str) -> Result<Vec<EventKind>, Refusal> {
+        self.require_lead("abort the deployment")?;
+        if reason.trim().is_empty() {
+            return Err(Refusal::Empty { what: "the abort reason" });
+        }
+        Ok(vec![EventKind::DeploymentAborted { reason: reason.trim().to_string() }])
+    }
+}
+
+pub(crate) fn join<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let v: Vec<&str> = items.into_iter().collect();
+    if v.is_empty() {
+        "none".to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+fn percents(steps: &[u8]) -> String {
+    if steps.is_empty() {
+        return "none".to_string();
+    }
+    steps.iter().map(|p| format!("{p}%")).collect::<Vec<_>>().join(", ")
+}
+

@@ -1,0 +1,292 @@
+//! The state of one deployment, and the only way to get it: folding its events in order.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use super::event::{Actor, Event, EventKind, Platform};
+use super::plan::Plan;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    pub release: String,
+    pub platform: Platform,
+    pub channel: String,
+    pub plan: Plan,
+    pub lead: Actor,
+    pub started_at: DateTime<Utc>,
+    pub status: Status,
+    /// One entry per plan phase, in plan order.
+    pub phases: Vec<PhaseState>,
+    /// Index of the running phase, if one is running.
+    pub current: Option<usize>,
+    pub decision: Option<Decision>,
+    pub traffic: Option<u8>,
+    pub escalation: Option<Escalation>,
+    pub notes: Vec<Note>,
+    pub rollback: Option<Note>,
+    pub last_status_slot: Option<DateTime<Utc>>,
+    pub refusals: usize,
+    /// Sequence number of the last event folded in.
+    pub seq: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    /// Rollback was triggered: the deployment is still open (notes, escalation, completion
+    /// of the rollback) but no longer moves forward.
+    RollingBack,
+    Ended(Outcome),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    RolledBack,
+    Aborted,
+}
+
+impl Status {
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::Ended(_))
+    }
+
+    /// The word stored in `deployments.status` and shown in history.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::RollingBack => "rolling_back",
+            Status::Ended(Outcome::Completed) => "completed",
+            Status::Ended(Outcome::RolledBack) => "rolled_back",
+            Status::Ended(Outcome::Aborted) => "aborted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PhaseState {
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub checked: BTreeMap<String, Stamp>,
+    pub signoffs: BTreeMap<String, SignOff>,
+}
+
+impl PhaseState {
+    pub fn is_done(&self) -> bool {
+        self.completed_at.is_some()
+    }
+}
+
+/// Who did it and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stamp {
+    pub by: Actor,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignOff {
+    pub by: Actor,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub go: bool,
+    pub reason: Option<String>,
+    pub by: Actor,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Escalation {
+    pub level: u8,
+    pub message: String,
+    pub opened_by: Actor,
+    pub opened_at: DateTime<Utc>,
+    pub raised_at: DateTime<Utc>,
+    pub acked: Option<(Stamp, u8)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    pub by: Actor,
+    pub at: DateTime<Utc>,
+    pub text: String,
+}
+
+/// The events could not have come from golive: the log is damaged.
+#[derive(Debug, Error, PartialEq)]
+pub enum FoldError {
+    #[error("the first event is `{0}`, not `deployment_started`")]
+    NotStarted(&'static str),
+    #[error("there are no events")]
+    Empty,
+    #[error("event {seq} (`{kind}`) does not fit the deployment's state: {why}")]
+    Inconsistent { seq: i64, kind: &'static str, why: String },
+}
+
+impl Deployment {
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<Deployment, FoldError> {
+        let mut events = events.into_iter();
+        let first = events.next().ok_or(FoldError::Empty)?;
+        let mut deployment = Deployment::started(first)?;
+        for event in events {
+            deployment.apply(event)?;
+        }
+        Ok(deployment)
+    }
+
+    fn started(event: &Event) -> Result<Deployment, FoldError> {
+        let EventKind::DeploymentStarted { release, platform, channel, plan } = &event.kind else {
+            return Err(FoldError::NotStarted(event.kind.name()));
+        };
+        Ok(Deployment {
+            release: release.clone(),
+            platform: *platform,
+            channel: channel.clone(),
+            phases: vec![PhaseState::default(); plan.phases.len()],
+            plan: plan.clone(),
+            lead: event.actor.clone(),
+            started_at: event.at,
+            status: Status::Active,
+            current: None,
+            decision: None,
+            traffic: None,
+            escalation: None,
+            notes: Vec::new(),
+            rollback: None,
+            last_status_slot: None,
+            refusals: 0,
+            seq: event.seq,
+            updated_at: event.at,
+        })
+    }
+
+    /// Folds one more event in. Events were checked by `decide` before they were stored,
+    /// so a mismatch here means the stored log was damaged, and is reported as such.
+    pub fn apply(&mut self, event: &Event) -> Result<(), FoldError> {
+        let bad = |why: String| FoldError::Inconsistent { seq: event.seq, kind: event.kind.name(), why };
+        let stamp = || Stamp { by: event.actor.clone(), at: event.at };
+        match &event.kind {
+            EventKind::DeploymentStarted { .. } => return Err(bad("a deployment starts only once".into())),
+            EventKind::PhaseStarted { phase } => {
+                let i = self.plan.phase_index(phase).ok_or_else(|| bad(format!("no phase `{phase}`")))?;
+                self.phases[i].started_at = Some(event.at);
+                self.current = Some(i);
+            }
+            EventKind::PhaseCompleted { phase } => {
+                let i = self.plan.phase_index(phase).ok_or_else(|| bad(format!("no phase `{phase}`")))?;
+                self.phases[i].completed_at = Some(event.at);
+                self.current = None;
+            }
+            EventKind::ItemChecked { phase, item } => {
+                self.phase_mut(phase).map_err(bad)?.checked.insert(item.clone(), stamp());
+            }
+            EventKind::ItemUnchecked { phase, item } => {
+                self.phase_mut(phase).map_err(bad)?.checked.remove(item);
+            }
+            EventKind::SignedOff { phase, role, note } => {
+                let signoff = SignOff { by: event.actor.clone(), at: event.at, note: note.clone() };
+                self.phase_mut(phase).map_err(bad)?.signoffs.insert(role.clone(), signoff);
+            }
+            EventKind::GoDecided => {
+                self.decision = Some(Decision { go: true, reason: None, by: event.actor.clone(), at: event.at })
+            }
+            EventKind::NoGoDecided { reason } => {
+                self.decision =
+                    Some(Decision { go: false, reason: Some(reason.clone()), by: event.actor.clone(), at: event.at })
+            }
+            EventKind::TrafficShifted { percent } => self.traffic = Some(*percent),
+            EventKind::NoteAdded { text } => {
+                self.notes.push(Note { by: event.actor.clone(), at: event.at, text: text.clone() })
+            }
+            EventKind::RollbackStarted { reason } => {
+                self.status = Status::RollingBack;
+                self.rollback = Some(Note { by: event.actor.clone(), at: event.at, text: reason.clone() });
+            }
+            EventKind::EscalationOpened { level, message } => {
+                self.escalation = Some(Escalation {
+                    level: *level,
+                    message: message.clone(),
+                    opened_by: event.actor.clone(),
+                    opened_at: event.at,
+                    raised_at: event.at,
+                    acked: None,
+                })
+            }
+            EventKind::EscalationRaised { level, message } => {
+                let esc = self.escalation.as_mut().ok_or_else(|| bad("no escalation is open".into()))?;
+                esc.level = *level;
+                esc.message = message.clone();
+                esc.raised_at = event.at;
+                esc.acked = None;
+            }
+            EventKind::EscalationAcknowledged { level } => {
+                let esc = self.escalation.as_mut().ok_or_else(|| bad("no escalation is open".into()))?;
+                esc.acked = Some((stamp(), *level));
+            }
+            EventKind::EscalationResolved => self.escalation = None,
+            EventKind::StatusPosted { slot, .. } => self.last_status_slot = Some(*slot),
+            EventKind::DeploymentCompleted => {
+                let outcome = match self.status {
+                    Status::RollingBack => Outcome::RolledBack,
+                    _ => Outcome::Completed,
+                };
+                self.end(outcome);
+            }
+            EventKind::DeploymentAborted { .. } => self.end(Outcome::Aborted),
+            EventKind::CommandRefused { .. } => self.refusals += 1,
+        }
+        self.seq = event.seq;
+        self.updated_at = event.at;
+        Ok(())
+    }
+
+    fn end(&mut self, outcome: Outcome) {
+        self.status = Status::Ended(outcome);
+        self.current = None;
+        self.escalation = None;
+    }
+
+    fn phase_mut(&mut self, phase: &str) -> Result<&mut PhaseState, String> {
+        let i = self.plan.phase_index(phase).ok_or_else(|| format!("no phase `{phase}`"))?;
+        Ok(&mut self.phases[i])
+    }
+
+    /// The first phase not yet done, in plan order.
+    pub fn next_phase(&self) -> Option<usize> {
+        self.phases.iter().position(|p| !p.is_done())
+    }
+
+    pub fn ended_at(&self) -> Option<DateTime<Utc>> {
+        match self.status {
+            Status::Ended(_) => Some(self.updated_at),
+            _ => None,
+        }
+    }
+
+    /// Required items of phase `i` that are not ticked.
+    pub fn open_required_items(&self, i: usize) -> Vec<&str> {
+        self.plan.phases[i]
+            .items
+            .iter()
+            .filter(|item| item.required && !self.phases[i].checked.contains_key(&item.id))
+            .map(|item| item.id.as_str())
+            .collect()
+    }
+
+    /// Sign-off roles of phase `i` still missing.
+    pub fn missing_signoffs(&self, i: usize) -> Vec<&str> {
+        self.plan.phases[i]
+            .signoffs
+            .iter()
+            .filter(|role| !self.phases[i].signoffs.contains_key(*role))
+            .map(String::as_str)
+            .collect()
+    }
+}

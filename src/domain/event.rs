@@ -1,0 +1,153 @@
+//! What happened to a deployment: the events that are stored, chained and folded into state.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::plan::Plan;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    Slack,
+    Discord,
+    Console,
+    /// golive itself: scheduled posts and automatic actions.
+    Golive,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Slack => "slack",
+            Platform::Discord => "discord",
+            Platform::Console => "console",
+            Platform::Golive => "golive",
+        }
+    }
+
+    /// Platforms a role member can be written with (golive itself holds no roles).
+    pub fn parse_member_platform(s: &str) -> Option<Platform> {
+        match s {
+            "slack" => Some(Platform::Slack),
+            "discord" => Some(Platform::Discord),
+            "console" => Some(Platform::Console),
+            _ => None,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Platform> {
+        match s {
+            "golive" => Some(Platform::Golive),
+            other => Platform::parse_member_platform(other),
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who did something: a platform user, or golive itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Actor {
+    pub platform: Platform,
+    pub id: String,
+    /// Display name where the platform gives one (Slack's user_name); for reading only,
+    /// never for permission checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Actor {
+    pub fn new(platform: Platform, id: impl Into<String>) -> Actor {
+        Actor { platform, id: id.into(), name: None }
+    }
+
+    pub fn golive() -> Actor {
+        Actor::new(Platform::Golive, "golive")
+    }
+
+    /// `platform:id`, the form members are written in, used as the stored actor.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.platform, self.id)
+    }
+
+    pub fn display(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    pub fn same_person(&self, other: &Actor) -> bool {
+        self.platform == other.platform && self.id == other.id
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.display())
+    }
+}
+
+/// One recorded fact. `seq` counts from 1 within its deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    DeploymentStarted { release: String, platform: Platform, channel: String, plan: Plan },
+    PhaseStarted { phase: String },
+    PhaseCompleted { phase: String },
+    ItemChecked { phase: String, item: String },
+    ItemUnchecked { phase: String, item: String },
+    SignedOff { phase: String, role: String, note: Option<String> },
+    GoDecided,
+    NoGoDecided { reason: String },
+    TrafficShifted { percent: u8 },
+    NoteAdded { text: String },
+    RollbackStarted { reason: String },
+    EscalationOpened { level: u8, message: String },
+    EscalationRaised { level: u8, message: String },
+    EscalationAcknowledged { level: u8 },
+    EscalationResolved,
+    StatusPosted { slot: DateTime<Utc>, late_secs: i64 },
+    DeploymentCompleted,
+    DeploymentAborted { reason: String },
+    /// Someone tried something their roles do not allow. Recorded; changes nothing else.
+    CommandRefused { command: String, reason: String },
+}
+
+impl EventKind {
+    /// The name stored in the `kind` column.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::DeploymentStarted { .. } => "deployment_started",
+            EventKind::PhaseStarted { .. } => "phase_started",
+            EventKind::PhaseCompleted { .. } => "phase_completed",
+            EventKind::ItemChecked { .. } => "item_checked",
+            EventKind::ItemUnchecked { .. } => "item_unchecked",
+            EventKind::SignedOff { .. } => "signed_off",
+            EventKind::GoDecided => "go_decided",
+            EventKind::NoGoDecided { .. } => "no_go_decided",
+            EventKind::TrafficShifted { .. } => "traffic_shifted",
+            EventKind::NoteAdded { .. } => "note_added",
+            EventKind::RollbackStarted { .. } => "rollback_started",
+            EventKind::EscalationOpened { .. } => "escalation_opened",
+            EventKind::EscalationRaised { .. } => "escalation_raised",
+            EventKind::EscalationAcknowledged { .. } => "escalation_acknowledged",
+            EventKind::EscalationResolved => "escalation_resolved",
+            EventKind::StatusPosted { .. } => "status_posted",
+            EventKind::DeploymentCompleted => "deployment_completed",
+            EventKind::DeploymentAborted { .. } => "deployment_aborted",
+            EventKind::CommandRefused { .. } => "command_refused",
+        }
+    }
+}

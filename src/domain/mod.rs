@@ -1,0 +1,16 @@
+//! The pure domain core: plans, the deployment state machine, its events and progress.
+//!
+//! Nothing in here knows about Slack, Discord, SQL or the clock on the wall. Commands go in,
+//! events (or a refusal) come out, and the state of a deployment is only ever the fold of its
+//! events, so the history and the state can never disagree.
+
+pub mod decide;
+pub mod deployment;
+pub mod event;
+pub mod plan;
+pub mod progress;
+
+pub use decide::{decide, Channel, Command, Refusal, Rules};
+pub use deployment::{Deployment, Outcome, PhaseState, Status};
+pub use event::{Actor, Event, EventKind, Platform};
+pub use plan::{EscalationLevel, Item, Member, Phase, Plan, Role, Roles};

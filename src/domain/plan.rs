@@ -1,0 +1,145 @@
+//! What a deployment is planned to be: phases, checklist items, sign-offs, traffic steps,
+//! and who holds which role. Validated types: the config loader builds them, nothing else.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::event::{Actor, Platform};
+
+/// A deployment plan. A copy of it is stored in the `deployment_started` event, so a
+/// deployment keeps running against the plan it started with even if the config changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub id: String,
+    pub name: String,
+    pub phases: Vec<Phase>,
+    /// The phase that may only start after the lead's go decision.
+    pub go_gate: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phase {
+    pub id: String,
+    pub name: String,
+    #[serde(with = "secs")]
+    pub planned: Duration,
+    pub signoffs: Vec<String>,
+    pub items: Vec<Item>,
+    /// Allowed traffic steps in percent, ascending. Empty: no traffic shifting in this phase.
+    pub traffic: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub id: String,
+    pub text: String,
+    pub role: String,
+    pub required: bool,
+}
+
+impl Plan {
+    pub fn phase_index(&self, id: &str) -> Option<usize> {
+        self.phases.iter().position(|p| p.id == id)
+    }
+
+    pub fn go_gate_index(&self) -> Option<usize> {
+        self.go_gate.as_deref().and_then(|g| self.phase_index(g))
+    }
+
+    pub fn planned_total(&self) -> Duration {
+        self.phases.iter().map(|p| p.planned).sum()
+    }
+}
+
+impl Phase {
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.id == id)
+    }
+}
+
+/// A person as a role lists them: `slack:U0123`, `discord:8035…`, `console:alice`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Member {
+    pub platform: Platform,
+    pub id: String,
+}
+
+impl Member {
+    pub fn parse(s: &str) -> Result<Member, String> {
+        let (platform, id) = s
+            .split_once(':')
+            .ok_or_else(|| format!("`{s}` is not a member; write it as platform:id, e.g. slack:U0123ABCD or console:alice"))?;
+        let platform = Platform::parse_member_platform(platform).ok_or_else(|| {
+            format!("`{platform}` is not a platform; members are slack:ID, discord:ID or console:NAME")
+        })?;
+        if id.is_empty() || id.chars().any(char::is_whitespace) {
+            return Err(format!("`{s}` has an empty id or whitespace in it"));
+        }
+        Ok(Member { platform, id: id.to_string() })
+    }
+
+    pub fn is(&self, actor: &Actor) -> bool {
+        self.platform == actor.platform && self.id == actor.id
+    }
+}
+
+impl fmt::Display for Member {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.platform, self.id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<Member>,
+}
+
+/// Every role the config defines, by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Roles(pub BTreeMap<String, Role>);
+
+impl Roles {
+    pub fn get(&self, id: &str) -> Option<&Role> {
+        self.0.get(id)
+    }
+
+    pub fn holds(&self, actor: &Actor, role: &str) -> bool {
+        self.get(role).is_some_and(|r| r.members.iter().any(|m| m.is(actor)))
+    }
+
+    pub fn held_by(&self, actor: &Actor) -> Vec<&Role> {
+        self.0.values().filter(|r| r.members.iter().any(|m| m.is(actor))).collect()
+    }
+
+    pub fn ids(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+/// One step of the escalation path (level 1 is the first to be pinged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EscalationLevel {
+    pub name: String,
+    pub ack_timeout: Duration,
+    pub members: Vec<Member>,
+}
+
+/// Durations travel as whole seconds in stored plans.
+mod secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_secs(u64::deserialize(d)?))
+    }
+}

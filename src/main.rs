@@ -1,0 +1,340 @@
+//! The `golive` command line: parses arguments, loads config, and hands over to the library.
+//! Errors end here as messages and exit codes (0 ok, 1 runtime failure, 2 bad usage or config).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use tracing::info;
+
+use golive::clock::SystemClock;
+use golive::config::Config;
+use golive::console::{self, demo};
+use golive::domain::{Channel, Deployment, Platform};
+use golive::engine::Engine;
+use golive::render::{self, report};
+use golive::server;
+use golive::store::Store;
+
+const DEFAULT_CONFIG: &str = "golive.toml";
+
+#[derive(Parser)]
+#[command(
+    name = "golive",
+    version,
+    about = "Coordinate production deployments from your team's chat channel.",
+    long_about = "golive runs a deployment plan (phases, checklists, sign-offs, go/no-go, traffic steps, \
+                  rollback, escalation) from chat, posts status every 30 minutes and records every event \
+                  in a tamper-evident SQLite history.\n\nNew here? `golive demo` runs a whole deployment in seconds."
+)]
+struct Cli {
+    /// Config file.
+    #[arg(long, global = true, env = "GOLIVE_CONFIG", default_value = DEFAULT_CONFIG)]
+    config: PathBuf,
+    /// Database file or sqlite:// URL; overrides `[database] url`.
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<String>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the bot: HTTP server (health and readiness) on `[server] listen`. Applies migrations first.
+    Serve,
+    /// Run a complete deployment of the built-in example plan on an accelerated clock.
+    Demo {
+        /// How many times faster than real time (0: no pauses at all).
+        #[arg(long, default_value_t = 3600.0)]
+        speed: f64,
+    },
+    /// Drive a deployment yourself by typing `/deploy …` commands, as a local user.
+    Console {
+        /// Who you are: matches `console:NAME` members in the config.
+        #[arg(long, env = "USER", default_value = "console")]
+        user: String,
+        /// The console channel's name (one active deployment per channel).
+        #[arg(long, default_value = "console")]
+        channel: String,
+    },
+    /// Validate the config and its plans, and print a summary.
+    CheckConfig,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// List past and active deployments, newest first.
+    History {
+        /// Only deployments in this channel.
+        #[arg(long)]
+        channel: Option<String>,
+        /// How many to list.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The full timeline of one deployment.
+    Show {
+        /// Deployment id, as listed by `golive history`.
+        id: i64,
+        #[arg(long, value_enum, default_value_t = Format::Md)]
+        format: Format,
+    },
+    /// Check the recorded history.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Re-check the hash chain over every recorded event; exit 1 naming the first bad one.
+    Verify,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Md,
+    Json,
+    Csv,
+}
+
+/// A failure and the exit code it earns.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure { code: 1, error: e.into() }
+    }
+}
+
+fn usage(error: impl Into<anyhow::Error>) -> Failure {
+    Failure { code: 2, error: error.into() }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Cmd::Serve) { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("golive={default_level}"))),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("golive: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure { code, error }) => {
+            eprintln!("golive: {error:#}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn explicit_config(cli: &Cli) -> bool {
+    cli.config != Path::new(DEFAULT_CONFIG) || std::env::var_os("GOLIVE_CONFIG").is_some()
+}
+
+fn load_config(path: &Path) -> Result<Config, Failure> {
+    Config::load(path).map_err(usage)
+}
+
+/// The database the command works on: `--db`, else the config's.
+fn database_url(cli: &Cli) -> Result<String, Failure> {
+    if let Some(db) = &cli.db {
+        return Ok(db.clone());
+    }
+    if !explicit_config(cli) && !cli.config.exists() {
+        return Err(usage(anyhow::anyhow!(
+            "no {DEFAULT_CONFIG} here: pass --config PATH or --db PATH (the demo's history is in golive-demo.db)"
+        )));
+    }
+    Ok(load_config(&cli.config)?.database.url)
+}
+
+async fn run(cli: Cli) -> Result<u8, Failure> {
+    let mut out = std::io::stdout().lock();
+    match &cli.command {
+        Cmd::Serve => {
+            let config = load_config(&cli.config)?;
+            for (enabled, name) in [(config.slack.enabled, "slack"), (config.discord.enabled, "discord")] {
+                if enabled {
+                    return Err(usage(anyhow::anyhow!(
+                        "{}: [{name}] enabled = true, but this build of golive has no {name} adapter yet; set it to false",
+                        config.source
+                    )));
+                }
+            }
+            let url = cli.db.clone().unwrap_or(config.database.url.clone());
+            let store = Store::open(&url).await.with_context(|| format!("opening {url}"))?;
+            let listener = tokio::net::TcpListener::bind(&config.server.listen)
+                .await
+                .with_context(|| format!("listening on {}", config.server.listen))?;
+            info!(listen = %config.server.listen, database = %url, "golive serving");
+            server::serve(listener, store.clone(), server::shutdown_signal()).await?;
+            store.close().await;
+            info!("stopped");
+        }
+        Cmd::Demo { speed } => {
+            let url = cli.db.clone().unwrap_or_else(|| "golive-demo.db".into());
+            let store = Store::open(&url).await.with_context(|| format!("opening {url}"))?;
+            let origin = demo::default_origin(chrono::Utc::now());
+            let summary = demo::run(store.clone(), origin, *speed, &mut out).await?;
+            let id = summary.deployment_id.map(|i| i.to_string()).unwrap_or_else(|| "?".into());
+            writeln!(
+                out,
+                "\nDemo finished: deployment {id} completed. {} status posts, {} refused command(s), {} events in {url}; the hash chain verifies ({} events over {} deployments).",
+                summary.status_posts, summary.refusals, summary.audit.events, summary.audit.events, summary.audit.deployments
+            )?;
+            writeln!(out, "Look at it:\n  golive history --db {url}\n  golive show {id} --db {url} --format md\n  golive audit verify --db {url}")?;
+            store.close().await;
+        }
+        Cmd::Console { user, channel } => {
+            let config = if !explicit_config(&cli) && !cli.config.exists() {
+                eprintln!("(no {DEFAULT_CONFIG} here: using the built-in example config; copy config.example.toml to change it)");
+                Config::example()
+            } else {
+                load_config(&cli.config)?
+            };
+            let url = cli.db.clone().unwrap_or(config.database.url.clone());
+            let store = Store::open(&url).await.with_context(|| format!("opening {url}"))?;
+            let clock = Arc::new(SystemClock);
+            let engine = Engine::new(store.clone(), Arc::new(config), clock.clone());
+            let channel = Channel { platform: Platform::Console, id: channel.clone() };
+            let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+            console::run(&engine, clock.as_ref(), channel, user.clone(), stdin, &mut out).await?;
+            store.close().await;
+        }
+        Cmd::CheckConfig => {
+            let config = load_config(&cli.config)?;
+            writeln!(out, "{}", summary(&config))?;
+        }
+        Cmd::Migrate => {
+            let url = database_url(&cli)?;
+            let store = Store::open(&url).await.with_context(|| format!("migrating {url}"))?;
+            writeln!(out, "{url}: migrations applied")?;
+            store.close().await;
+        }
+        Cmd::History { channel, limit, json } => {
+            let url = database_url(&cli)?;
+            let store = Store::open_existing(&url).await.with_context(|| format!("opening {url}"))?;
+            let rows = store.deployments(channel.as_deref(), *limit).await?;
+            if *json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+            } else if rows.is_empty() {
+                writeln!(out, "no deployments recorded in {url}")?;
+            } else {
+                writeln!(out, "{:>5}  {:<16} {:<14} {:<20} {:<14} {:>5}  {:<17} {}", "ID", "RELEASE", "STATUS", "CHANNEL", "LEAD", "DONE", "STARTED", "ENDED")?;
+                for r in rows {
+                    let lead = r.lead_name.clone().unwrap_or_else(|| r.lead.clone());
+                    writeln!(
+                        out,
+                        "{:>5}  {:<16} {:<14} {:<20} {:<14} {:>4}%  {:<17} {}",
+                        r.id,
+                        render::clean(&r.release),
+                        r.status,
+                        format!("{}:{}", r.platform, render::clean(&r.channel)),
+                        render::clean(&lead),
+                        r.progress,
+                        short_time(&r.started_at),
+                        r.ended_at.as_deref().map(short_time).unwrap_or_else(|| "—".into())
+                    )?;
+                }
+            }
+            store.close().await;
+        }
+        Cmd::Show { id, format } => {
+            let url = database_url(&cli)?;
+            let store = Store::open_existing(&url).await.with_context(|| format!("opening {url}"))?;
+            let row = store.deployment_row(*id).await?;
+            let events = store.events(*id).await?;
+            let text = match format {
+                Format::Md => {
+                    let state = Deployment::from_events(&events)
+                        .map_err(|e| anyhow::anyhow!("deployment {id}'s history does not fold: {e}; run `golive audit verify`"))?;
+                    report::markdown(&row, &state, &events)
+                }
+                Format::Json => report::json(&row, &events),
+                Format::Csv => report::csv(&events),
+            };
+            write!(out, "{text}")?;
+            store.close().await;
+        }
+        Cmd::Audit { command: AuditCmd::Verify } => {
+            let url = database_url(&cli)?;
+            let store = Store::open_existing(&url).await.with_context(|| format!("opening {url}"))?;
+            let verdict = store.verify().await?;
+            store.close().await;
+            match verdict {
+                Ok(report) => writeln!(
+                    out,
+                    "ok: {} events over {} deployments, hash chain intact (head {})",
+                    report.events,
+                    report.deployments,
+                    &report.head[..12]
+                )?,
+                Err(failure) => {
+                    writeln!(out, "TAMPERED: {failure}")?;
+                    return Ok(1);
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn short_time(s: &str) -> String {
+    s.get(..16).unwrap_or(s).replace('T', " ")
+}
+
+/// `golive check-config`'s report.
+fn summary(config: &Config) -> String {
+    let mut s = format!("{}: ok\n", config.source);
+    s.push_str(&format!("roles: {}\n", config.roles.0.values().map(|r| format!("{} ({} members)", r.id, r.members.len())).collect::<Vec<_>>().join(", ")));
+    s.push_str(&format!("status posts: \"{}\" in {}\n", config.status.cron, config.status.timezone));
+    for plan in config.plans.values() {
+        let default = if plan.id == config.default_plan { ", the default" } else { "" };
+        s.push_str(&format!("\nplan {} — {}{default}: {} planned\n", plan.id, plan.name, render::human(plan.planned_total())));
+        for (i, p) in plan.phases.iter().enumerate() {
+            let required = p.items.iter().filter(|it| it.required).count();
+            let gate = if plan.go_gate.as_deref() == Some(p.id.as_str()) { " · needs go" } else { "" };
+            let traffic = if p.traffic.is_empty() {
+                String::new()
+            } else {
+                format!(" · traffic {}", p.traffic.iter().map(|t| format!("{t}%")).collect::<Vec<_>>().join("→"))
+            };
+            s.push_str(&format!(
+                "  {}. {} ({}, {}): {} items ({required} required) · sign-offs: {}{traffic}{gate}\n",
+                i + 1,
+                p.id,
+                p.name,
+                render::human(p.planned),
+                p.items.len(),
+                if p.signoffs.is_empty() { "none".to_string() } else { p.signoffs.join(", ") }
+            ));
+        }
+    }
+    s.push_str("\nescalation:\n");
+    if config.escalation.is_empty() {
+        s.push_str("  none configured\n");
+    }
+    for (i, l) in config.escalation.iter().enumerate() {
+        s.push_str(&format!("  {}. {} — ack within {} — {} members\n", i + 1, l.name, render::human(l.ack_timeout), l.members.len()));
+    }
+    s.pop();
+    s
+}

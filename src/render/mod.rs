@@ -1,0 +1,155 @@
+//! What people read. `StatusView` is the platform-neutral status model (the scheduled post and
+//! `/deploy status` share it); `text` renders it and event announcements as plain text for the
+//! console; `report` renders a whole deployment for `golive show`.
+
+pub mod report;
+pub mod text;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::progress::progress;
+use crate::domain::{Deployment, EscalationLevel, Status};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusView {
+    pub deployment_id: i64,
+    pub release: String,
+    pub plan: String,
+    pub lead: String,
+    pub status: Status,
+    pub progress: u8,
+    pub phase: Option<PhaseView>,
+    /// The phase to start next when none is running.
+    pub next_phase: Option<String>,
+    pub phases_done: usize,
+    pub phases_total: usize,
+    pub elapsed: Duration,
+    pub planned: Duration,
+    pub traffic: Option<u8>,
+    pub decision: Option<String>,
+    pub escalation: Option<String>,
+    pub rollback: Option<String>,
+    pub notes: Vec<(String, String)>,
+    pub now: DateTime<Utc>,
+    pub next_update: Option<DateTime<Utc>>,
+    /// Set on a scheduled post delivered later than its slot.
+    pub late_by: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseView {
+    pub number: usize,
+    pub id: String,
+    pub name: String,
+    pub elapsed: Duration,
+    pub planned: Duration,
+    pub items_done: usize,
+    pub items_total: usize,
+    /// Open required items: (id, text, owning role).
+    pub open_required: Vec<(String, String, String)>,
+    /// (role, who, when)
+    pub signed: Vec<(String, String, DateTime<Utc>)>,
+    pub missing_signoffs: Vec<String>,
+    pub traffic_steps: Vec<u8>,
+}
+
+impl PhaseView {
+    pub fn overdue(&self) -> bool {
+        self.elapsed > self.planned
+    }
+}
+
+fn since(from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
+    (to - from).to_std().unwrap_or(Duration::ZERO)
+}
+
+impl StatusView {
+    pub fn build(
+        id: i64,
+        d: &Deployment,
+        levels: &[EscalationLevel],
+        now: DateTime<Utc>,
+        next_update: Option<DateTime<Utc>>,
+    ) -> StatusView {
+        let phase = d.current.map(|i| {
+            let plan = &d.plan.phases[i];
+            let state = &d.phases[i];
+            PhaseView {
+                number: i + 1,
+                id: plan.id.clone(),
+                name: plan.name.clone(),
+                elapsed: state.started_at.map(|s| since(s, now)).unwrap_or_default(),
+                planned: plan.planned,
+                items_done: plan.items.iter().filter(|it| state.checked.contains_key(&it.id)).count(),
+                items_total: plan.items.len(),
+                open_required: plan
+                    .items
+                    .iter()
+                    .filter(|it| it.required && !state.checked.contains_key(&it.id))
+                    .map(|it| (it.id.clone(), it.text.clone(), it.role.clone()))
+                    .collect(),
+                signed: plan
+                    .signoffs
+                    .iter()
+                    .filter_map(|r| state.signoffs.get(r).map(|s| (r.clone(), s.by.display().to_string(), s.at)))
+                    .collect(),
+                missing_signoffs: d.missing_signoffs(i).into_iter().map(str::to_string).collect(),
+                traffic_steps: plan.traffic.clone(),
+            }
+        });
+        let escalation = d.escalation.as_ref().map(|e| {
+            let name = levels.get(usize::from(e.level).saturating_sub(1)).map(|l| l.name.as_str()).unwrap_or("");
+            let state = match &e.acked {
+                Some((stamp, _)) => format!("acknowledged by {} after {}", stamp.by, human(since(e.raised_at, stamp.at))),
+                None => format!("waiting for acknowledgement for {}", human(since(e.raised_at, now))),
+            };
+            format!("level {} ({name}): {} — {state}", e.level, e.message)
+        });
+        let decision = d.decision.as_ref().map(|dec| match (dec.go, &dec.reason) {
+            (true, _) => format!("GO by {}", dec.by),
+            (false, reason) => format!("NO-GO by {}: {}", dec.by, reason.as_deref().unwrap_or("")),
+        });
+        let end = d.ended_at().unwrap_or(now);
+        StatusView {
+            deployment_id: id,
+            release: d.release.clone(),
+            plan: d.plan.name.clone(),
+            lead: d.lead.display().to_string(),
+            status: d.status,
+            progress: progress(d).percent(),
+            phase,
+            next_phase: if d.current.is_none() { d.next_phase().map(|i| d.plan.phases[i].id.clone()) } else { None },
+            phases_done: d.phases.iter().filter(|p| p.is_done()).count(),
+            phases_total: d.phases.len(),
+            elapsed: since(d.started_at, end),
+            planned: d.plan.planned_total(),
+            traffic: d.traffic,
+            decision,
+            escalation,
+            rollback: d.rollback.as_ref().map(|r| format!("{} by {}", r.text, r.by)),
+            notes: d.notes.iter().rev().take(3).rev().map(|n| (n.by.display().to_string(), n.text.clone())).collect(),
+            now,
+            next_update,
+            late_by: None,
+        }
+    }
+}
+
+/// "2h 5m", "45m", "30s": minutes are the resolution people plan in.
+pub fn human(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h {m}m"),
+    }
+}
+
+/// Control characters from user text must not reach a terminal or a report as such.
+pub fn clean(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '\u{FFFD}' } else { c }).collect()
+}

@@ -1,0 +1,146 @@
+//! `golive show`: one deployment as a Markdown report (sign-off sheet, checklist per phase,
+//! timeline, duration against plan, outcome), as JSON, or as CSV.
+
+use std::fmt::Write;
+
+use super::{clean, human};
+use crate::domain::progress::progress;
+use crate::domain::{Deployment, Event, EventKind};
+use crate::store::DeploymentRow;
+
+/// A one-line reading of an event for timelines.
+pub fn details(kind: &EventKind) -> String {
+    match kind {
+        EventKind::DeploymentStarted { release, plan, platform, channel } => {
+            format!("started {release} with plan {} in {platform}:{channel}", plan.id)
+        }
+        EventKind::PhaseStarted { phase } => format!("started phase {phase}"),
+        EventKind::PhaseCompleted { phase } => format!("completed phase {phase}"),
+        EventKind::ItemChecked { phase, item } => format!("checked {item} ({phase})"),
+        EventKind::ItemUnchecked { phase, item } => format!("unchecked {item} ({phase})"),
+        EventKind::SignedOff { phase, role, note } => match note {
+            Some(n) => format!("signed off {phase} as {role}: {n}"),
+            None => format!("signed off {phase} as {role}"),
+        },
+        EventKind::GoDecided => "go".into(),
+        EventKind::NoGoDecided { reason } => format!("no-go: {reason}"),
+        EventKind::TrafficShifted { percent } => format!("traffic {percent}%"),
+        EventKind::NoteAdded { text } => format!("note: {text}"),
+        EventKind::RollbackStarted { reason } => format!("rollback: {reason}"),
+        EventKind::EscalationOpened { level, message } => format!("escalated to level {level}: {message}"),
+        EventKind::EscalationRaised { level, message } => format!("raised escalation to level {level}: {message}"),
+        EventKind::EscalationAcknowledged { level } => format!("acknowledged level {level} escalation"),
+        EventKind::EscalationResolved => "resolved the escalation".into(),
+        EventKind::StatusPosted { slot, late_secs } if *late_secs >= 60 => {
+            format!("status post for {} (late by {})", slot.format("%H:%M"), human(std::time::Duration::from_secs(*late_secs as u64)))
+        }
+        EventKind::StatusPosted { slot, .. } => format!("status post for {}", slot.format("%H:%M")),
+        EventKind::DeploymentCompleted => "completed the deployment".into(),
+        EventKind::DeploymentAborted { reason } => format!("aborted: {reason}"),
+        EventKind::CommandRefused { command, reason } => format!("REFUSED `{command}`: {reason}"),
+    }
+}
+
+/// Markdown table cells: no pipes or line breaks from user text may break the table.
+fn cell(text: &str) -> String {
+    clean(text).replace('|', "\\|").replace('\n', "<br>")
+}
+
+fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub fn markdown(row: &DeploymentRow, d: &Deployment, events: &[Event]) -> String {
+    let mut md = String::new();
+    let took = human((d.ended_at().unwrap_or(d.updated_at) - d.started_at).to_std().unwrap_or_default());
+    let _ = writeln!(md, "# Deployment {}: {}\n", row.id, cell(&d.release));
+    let _ = writeln!(md, "| | |\n|---|---|");
+    let _ = writeln!(md, "| Plan | {} (`{}`) |", cell(&d.plan.name), d.plan.id);
+    let _ = writeln!(md, "| Channel | {}:{} |", d.platform, cell(&d.channel));
+    let _ = writeln!(md, "| Lead | {} |", cell(d.lead.display()));
+    let _ = writeln!(md, "| Outcome | {} |", row.status);
+    let _ = writeln!(md, "| Started | {} |", when(d.started_at));
+    match d.ended_at() {
+        Some(end) => {
+            let _ = writeln!(md, "| Ended | {} |", when(end));
+        }
+        None => {
+            let _ = writeln!(md, "| Last activity | {} |", when(d.updated_at));
+        }
+    }
+    let _ = writeln!(md, "| Duration | {took} of {} planned |", human(d.plan.planned_total()));
+    let _ = writeln!(md, "| Progress | {}% |", progress(d).percent());
+    if let Some(r) = &d.rollback {
+        let _ = writeln!(md, "| Rollback | {} ({}, {}) |", cell(&r.text), cell(r.by.display()), when(r.at));
+    }
+
+    let _ = writeln!(md, "\n## Sign-off sheet\n");
+    let _ = writeln!(md, "| Phase | Role | Signed by | When | Note |\n|---|---|---|---|---|");
+    for (phase, state) in d.plan.phases.iter().zip(&d.phases) {
+        for role in &phase.signoffs {
+            match state.signoffs.get(role) {
+                Some(s) => {
+                    let note = s.note.as_deref().map(cell).unwrap_or_default();
+                    let _ = writeln!(md, "| {} | {role} | {} | {} | {note} |", phase.id, cell(s.by.display()), when(s.at));
+                }
+                None => {
+                    let _ = writeln!(md, "| {} | {role} | — | — | |", phase.id);
+                }
+            }
+        }
+    }
+
+    let _ = writeln!(md, "\n## Checklist\n");
+    for (i, (phase, state)) in d.plan.phases.iter().zip(&d.phases).enumerate() {
+        let took = match (state.started_at, state.completed_at) {
+            (Some(s), Some(e)) => format!("took {} of {} planned", human((e - s).to_std().unwrap_or_default()), human(phase.planned)),
+            (Some(_), None) => format!("running, {} planned", human(phase.planned)),
+            _ => format!("not started, {} planned", human(phase.planned)),
+        };
+        let _ = writeln!(md, "### {}. {} — {} ({took})\n", i + 1, phase.id, cell(&phase.name));
+        let _ = writeln!(md, "| Item | What | Owner | Required | Checked by | When |\n|---|---|---|---|---|---|");
+        for item in &phase.items {
+            let (by, at) = match state.checked.get(&item.id) {
+                Some(s) => (cell(s.by.display()), when(s.at)),
+                None => ("—".into(), "—".into()),
+            };
+            let required = if item.required { "yes" } else { "no" };
+            let _ = writeln!(md, "| {} | {} | {} | {required} | {by} | {at} |", item.id, cell(&item.text), item.role);
+        }
+        let _ = writeln!(md);
+    }
+
+    let _ = writeln!(md, "## Timeline\n");
+    let _ = writeln!(md, "| # | Time | Who | What |\n|---|---|---|---|");
+    for e in events {
+        let _ = writeln!(md, "| {} | {} | {} | {} |", e.seq, when(e.at), cell(e.actor.display()), cell(&details(&e.kind)));
+    }
+    md
+}
+
+pub fn json(row: &DeploymentRow, events: &[Event]) -> String {
+    let value = serde_json::json!({ "deployment": row, "events": events });
+    serde_json::to_string_pretty(&value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// RFC 4180 CSV. A cell that a spreadsheet would run as a formula is prefixed with `'`.
+pub fn csv(events: &[Event]) -> String {
+    fn field(s: &str) -> String {
+        let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+        format!("\"{}\"", s.replace('"', "\"\""))
+    }
+    let mut out = String::from("seq,at,actor,actor_name,kind,details\r\n");
+    for e in events {
+        let _ = write!(
+            out,
+            "{},{},{},{},{},{}\r\n",
+            e.seq,
+            field(&crate::store::format_time(e.at)),
+            field(&e.actor.key()),
+            field(e.actor.name.as_deref().unwrap_or("")),
+            field(e.kind.name()),
+            field(&details(&e.kind))
+        );
+    }
+    out
+}

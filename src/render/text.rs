@@ -1,0 +1,225 @@
+//! Plain-text rendering for the console channel: status posts, event announcements, lists.
+
+use chrono::{DateTime, Utc};
+
+use super::{clean, human, StatusView};
+use crate::domain::progress::progress;
+use crate::domain::{Deployment, EscalationLevel, Event, EventKind, Outcome, Platform, Status};
+
+pub fn time(t: DateTime<Utc>) -> String {
+    t.format("%H:%M").to_string()
+}
+
+pub fn status(v: &StatusView) -> String {
+    let mut out = Vec::new();
+    let late = v.late_by.map(|l| format!(" (late by {}: golive was not running at the due time)", human(l))).unwrap_or_default();
+    out.push(format!(
+        "STATUS {} — {} · lead {} · {}% done · {}{late}",
+        clean(&v.release),
+        clean(&v.plan),
+        v.lead,
+        v.progress,
+        status_word(v.status)
+    ));
+    match &v.phase {
+        Some(p) => {
+            let overdue = if p.overdue() { " — OVERDUE" } else { "" };
+            out.push(format!(
+                "Phase {}/{} {} ({}): running {} of {} planned{overdue}",
+                p.number,
+                v.phases_total,
+                p.id,
+                p.name,
+                human(p.elapsed),
+                human(p.planned)
+            ));
+            let open = if p.open_required.is_empty() {
+                "no required items open".to_string()
+            } else {
+                let list: Vec<String> = p.open_required.iter().map(|(id, _, role)| format!("{id} ({role})")).collect();
+                format!("open required: {}", list.join(", "))
+            };
+            out.push(format!("Checklist: {}/{} done · {open}", p.items_done, p.items_total));
+            if !p.signed.is_empty() || !p.missing_signoffs.is_empty() {
+                let signed: Vec<String> =
+                    p.signed.iter().map(|(role, by, at)| format!("{role} ✓ {by} {}", time(*at))).collect();
+                let missing = if p.missing_signoffs.is_empty() {
+                    "none missing".to_string()
+                } else {
+                    format!("missing: {}", p.missing_signoffs.join(", "))
+                };
+                let signed = if signed.is_empty() { String::new() } else { format!("{} · ", signed.join(", ")) };
+                out.push(format!("Sign-offs: {signed}{missing}"));
+            }
+        }
+        None => match (&v.next_phase, v.status) {
+            (Some(next), Status::Active) => out.push(format!(
+                "Between phases: {}/{} done; next is {next} (`/deploy phase start {next}`)",
+                v.phases_done, v.phases_total
+            )),
+            _ => out.push(format!("Phases: {}/{} done", v.phases_done, v.phases_total)),
+        },
+    }
+    let mut facts = Vec::new();
+    if let Some(t) = v.traffic {
+        facts.push(format!("traffic {t}%"));
+    }
+    if let Some(d) = &v.decision {
+        facts.push(clean(d));
+    }
+    if !facts.is_empty() {
+        out.push(facts.join(" · "));
+    }
+    if let Some(r) = &v.rollback {
+        out.push(format!("ROLLING BACK: {}", clean(r)));
+    }
+    if let Some(e) = &v.escalation {
+        out.push(format!("Escalation {}", clean(e)));
+    }
+    for (by, text) in &v.notes {
+        out.push(format!("Note from {by}: {}", clean(text)));
+    }
+    let next = v.next_update.map(|t| format!(" · next update {} UTC", time(t))).unwrap_or_default();
+    out.push(format!("Running {} of {} planned{next}", human(v.elapsed), human(v.planned)));
+    out.join("\n")
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Active => "active",
+        Status::RollingBack => "ROLLING BACK",
+        Status::Ended(Outcome::Completed) => "completed",
+        Status::Ended(Outcome::RolledBack) => "rolled back",
+        Status::Ended(Outcome::Aborted) => "aborted",
+    }
+}
+
+/// How a member of an escalation level is named in this platform's channel.
+pub fn mentions(level: &EscalationLevel, platform: Platform) -> String {
+    let here: Vec<String> = level.members.iter().filter(|m| m.platform == platform).map(|m| format!("@{}", m.id)).collect();
+    if here.is_empty() {
+        format!("(nobody of `{}` is on {platform})", level.name)
+    } else {
+        here.join(" ")
+    }
+}
+
+/// The channel announcement for one recorded event, read against the state after it.
+/// `None` for events that are not announced (refusals go only to the person refused).
+pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Option<String> {
+    let who = event.actor.display();
+    let n = d.plan.phases.len();
+    let text = match &event.kind {
+        EventKind::DeploymentStarted { release, plan, .. } => {
+            let first = plan.phases.first().map(|p| p.id.as_str()).unwrap_or("");
+            format!(
+                "{who} started deploying {} with the plan \"{}\": {n} phases ({}), {} planned. {who} is the lead. Begin with `/deploy phase start {first}`.",
+                clean(release),
+                plan.name,
+                plan.phases.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(" → "),
+                human(plan.planned_total())
+            )
+        }
+        EventKind::PhaseStarted { phase } => {
+            let i = d.plan.phase_index(phase)? + 1;
+            let p = &d.plan.phases[i - 1];
+            let items: Vec<String> = p
+                .items
+                .iter()
+                .map(|it| format!("  [ ] {} — {} ({}{})", it.id, it.text, it.role, if it.required { "" } else { ", optional" }))
+                .collect();
+            let signoffs =
+                if p.signoffs.is_empty() { String::new() } else { format!("\nSign-offs needed: {}", p.signoffs.join(", ")) };
+            let traffic = if p.traffic.is_empty() {
+                String::new()
+            } else {
+                format!("\nTraffic steps: {}", p.traffic.iter().map(|t| format!("{t}%")).collect::<Vec<_>>().join(" → "))
+            };
+            format!(
+                "Phase {i}/{n} {} ({}) started by {who}, {} planned.\n{}{signoffs}{traffic}",
+                p.id,
+                p.name,
+                human(p.planned),
+                items.join("\n")
+            )
+        }
+        EventKind::PhaseCompleted { phase } => {
+            let i = d.plan.phase_index(phase)? + 1;
+            let state = &d.phases[i - 1];
+            let took = match (state.started_at, state.completed_at) {
+                (Some(s), Some(e)) => human((e - s).to_std().unwrap_or_default()),
+                _ => "?".into(),
+            };
+            let next = match d.next_phase() {
+                Some(j) => format!("Next: `/deploy phase start {}`", d.plan.phases[j].id),
+                None => "Every phase is done: `/deploy complete` ends the deployment.".into(),
+            };
+            let gate = d.plan.go_gate_index();
+            let next = match (d.next_phase(), gate) {
+                (Some(j), Some(g)) if j == g && !d.decision.as_ref().is_some_and(|x| x.go) => {
+                    format!("Next: the lead's go/no-go for {} (`/deploy go` or `/deploy nogo REASON`).", d.plan.phases[g].id)
+                }
+                _ => next,
+            };
+            format!(
+                "Phase {i}/{n} {phase} is done (took {took} of {} planned). Progress {}%. {next}",
+                human(d.plan.phases[i - 1].planned),
+                progress(d).percent()
+            )
+        }
+        EventKind::ItemChecked { phase, item } => {
+            let i = d.plan.phase_index(phase)?;
+            let p = &d.plan.phases[i];
+            let text = p.item(item).map(|it| it.text.as_str()).unwrap_or("");
+            let open = d.open_required_items(i);
+            let left = if open.is_empty() { "all required items done".to_string() } else { format!("open: {}", open.join(", ")) };
+            format!("{who} checked {item} — {text} ({}/{} in {phase}; {left})", d.phases[i].checked.len(), p.items.len())
+        }
+        EventKind::ItemUnchecked { phase, item } => format!("{who} unchecked {item} in {phase}"),
+        EventKind::SignedOff { phase, role, note } => {
+            let i = d.plan.phase_index(phase)?;
+            let missing = d.missing_signoffs(i);
+            let note = note.as_deref().map(|n| format!(" — \"{}\"", clean(n))).unwrap_or_default();
+            let left = if missing.is_empty() { "all sign-offs in".to_string() } else { format!("still missing: {}", missing.join(", ")) };
+            format!("{who} signed off {phase} as {role}{note} ({left})")
+        }
+        EventKind::GoDecided => {
+            let gate = d.plan.go_gate.as_deref().unwrap_or("the release");
+            format!("GO: {who} gives the go for {gate}.")
+        }
+        EventKind::NoGoDecided { reason } => format!("NO-GO from {who}: {}", clean(reason)),
+        EventKind::TrafficShifted { percent } => format!("Traffic on the new version: {percent}% (set by {who})"),
+        EventKind::NoteAdded { text } => format!("Note from {who}: {}", clean(text)),
+        EventKind::RollbackStarted { reason } => format!("ROLLBACK started by {who}: {}", clean(reason)),
+        EventKind::EscalationOpened { level, message } | EventKind::EscalationRaised { level, message } => {
+            let l = levels.get(usize::from(*level).saturating_sub(1));
+            let name = l.map(|l| l.name.as_str()).unwrap_or("");
+            let pings = l.map(|l| mentions(l, d.platform)).unwrap_or_default();
+            let within = l.map(|l| format!(" within {}", human(l.ack_timeout))).unwrap_or_default();
+            format!("ESCALATION level {level} ({name}) from {who}: {} — {pings} please `/deploy ack`{within}.", clean(message))
+        }
+        EventKind::EscalationAcknowledged { level } => {
+            let after = d
+                .escalation
+                .as_ref()
+                .map(|e| format!(" after {}", human((event.at - e.raised_at).to_std().unwrap_or_default())))
+                .unwrap_or_default();
+            format!("{who} acknowledged the level {level} escalation{after}.")
+        }
+        EventKind::EscalationResolved => format!("{who} resolved the escalation."),
+        EventKind::StatusPosted { .. } => return None,
+        EventKind::DeploymentCompleted => {
+            let took = human((event.at - d.started_at).to_std().unwrap_or_default());
+            let outcome = if d.status == Status::Ended(Outcome::RolledBack) { "rolled back and closed" } else { "completed" };
+            format!(
+                "{} {outcome} by {who}: took {took} of {} planned, progress {}%.",
+                clean(&d.release),
+                human(d.plan.planned_total()),
+                progress(d).percent()
+            )
+        }
+        EventKind::DeploymentAborted { reason } => format!("{} ABORTED by {who}: {}", clean(&d.release), clean(reason)),
+        EventKind::CommandRefused { .. } => return None,
+    };
+    Some(text)
+}

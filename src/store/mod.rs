@@ -1,0 +1,351 @@
+//! SQLite storage through sqlx: the chained event log, the per-deployment projection used for
+//! listing, and the audit that re-checks the chain. Migrations in `migrations/` are applied on
+//! open. Writers take `BEGIN IMMEDIATE`, so a command reads the state it decides on and appends
+//! its events in one serialised step, across tasks and across processes sharing the file.
+
+mod audit;
+mod chain;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use thiserror::Error;
+
+pub use audit::{AuditFailure, AuditReport};
+pub use chain::{StoredEvent, GENESIS};
+
+use crate::domain::deployment::FoldError;
+use crate::domain::progress::progress;
+use crate::domain::{Actor, Channel, Deployment, Event, EventKind, Platform};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("could not apply database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("`{0}` is not a usable database URL (write e.g. sqlite://golive.db)")]
+    Url(String),
+    #[error("event #{id} is unreadable: {why}; run `golive audit verify`")]
+    Corrupt { id: i64, why: String },
+    #[error("deployment {id}'s history does not fold: {source}; run `golive audit verify`")]
+    Fold { id: i64, source: FoldError },
+    #[error("`{0}` is not a golive database, or its migrations are not applied (`golive migrate`)")]
+    NotGolive(String),
+    #[error("no deployment {0}")]
+    NoSuchDeployment(i64),
+    #[error("another deployment was opened in this channel at the same moment; try again")]
+    ChannelTaken,
+}
+
+/// A deployment as listed by `golive history`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct DeploymentRow {
+    pub id: i64,
+    pub release: String,
+    pub plan: String,
+    pub platform: String,
+    pub channel: String,
+    pub lead: String,
+    pub lead_name: Option<String>,
+    pub status: String,
+    pub progress: i64,
+    pub started_at: String,
+    pub updated_at: String,
+    pub ended_at: Option<String>,
+}
+
+/// The deployment's identity in the database and its folded state.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub id: i64,
+    pub state: Deployment,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// Times are stored as RFC 3339 UTC with milliseconds: sortable as text, hashed as text.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_time(id: i64, s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt { id, why: format!("time `{s}`: {e}") })
+}
+
+impl Store {
+    /// Opens (creating if missing) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens an existing database for reading and checking; never creates one.
+    pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        let store = Store::connect_with(url, false).await?;
+        if !store.is_migrated().await? {
+            return Err(StoreError::NotGolive(url.to_string()));
+        }
+        Ok(store)
+    }
+
+    /// Opens (creating the file if missing) without migrating.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(url, true).await
+    }
+
+    async fn connect_with(url: &str, create: bool) -> Result<Store, StoreError> {
+        let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
+        let options = SqliteConnectOptions::from_str(&url)
+            .map_err(|_| StoreError::Url(url.clone()))?
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a command acknowledged to a user survives a power cut too.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        Ok(Store { pool })
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// True when every migration this binary knows is applied.
+    pub async fn is_migrated(&self) -> Result<bool, StoreError> {
+        let applied: Vec<(i64,)> = match sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = 1")
+            .fetch_all(&self.pool)
+            .await
+        {
+            Ok(rows) => rows,
+            Err(sqlx::Error::Database(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(MIGRATOR.iter().all(|m| applied.iter().any(|(v,)| *v == m.version)))
+    }
+
+    /// Starts a write transaction that holds SQLite's write lock from the first statement.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await? })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Deployments, newest first.
+    pub async fn deployments(&self, channel: Option<&str>, limit: i64) -> Result<Vec<DeploymentRow>, StoreError> {
+        let rows = sqlx::query_as::<_, DeploymentRow>(
+            "SELECT * FROM deployments WHERE (?1 IS NULL OR channel = ?1) ORDER BY id DESC LIMIT ?2",
+        )
+        .bind(channel)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    pub async fn deployment_row(&self, id: i64) -> Result<DeploymentRow, StoreError> {
+        sqlx::query_as::<_, DeploymentRow>("SELECT * FROM deployments WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NoSuchDeployment(id))
+    }
+
+    pub async fn events(&self, id: i64) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events WHERE deployment_id = ? ORDER BY seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    pub async fn load(&self, id: i64) -> Result<Loaded, StoreError> {
+        let events = self.events(id).await?;
+        if events.is_empty() {
+            return Err(StoreError::NoSuchDeployment(id));
+        }
+        let state = Deployment::from_events(&events).map_err(|source| StoreError::Fold { id, source })?;
+        Ok(Loaded { id, state })
+    }
+
+    /// Every deployment that has not ended, for the scheduler.
+    pub async fn open_deployments(&self) -> Result<Vec<Loaded>, StoreError> {
+        let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM deployments WHERE ended_at IS NULL ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            out.push(self.load(id).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn verify(&self) -> Result<Result<AuditReport, AuditFailure>, StoreError> {
+        audit::verify(&self.pool).await
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// Turns a stored row back into a domain event.
+fn decode(row: &StoredEvent) -> Result<Event, StoreError> {
+    let kind: EventKind = serde_json::from_str(&row.payload)
+        .map_err(|e| StoreError::Corrupt { id: row.id, why: format!("payload: {e}") })?;
+    let (platform, id) = row
+        .actor
+        .split_once(':')
+        .and_then(|(p, id)| Some((Platform::parse(p)?, id)))
+        .ok_or_else(|| StoreError::Corrupt { id: row.id, why: format!("actor `{}`", row.actor) })?;
+    Ok(Event {
+        seq: row.seq,
+        at: parse_time(row.id, &row.at)?,
+        actor: Actor { platform, id: id.to_string(), name: row.actor_name.clone() },
+        kind,
+    })
+}
+
+/// One write transaction. Dropping it without `commit` rolls everything back.
+pub struct Tx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl Tx {
+    /// The channel's open deployment, folded from its events.
+    pub async fn open_deployment(&mut self, channel: &Channel) -> Result<Option<Loaded>, StoreError> {
+        let id: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM deployments WHERE platform = ? AND channel = ? AND ended_at IS NULL")
+                .bind(channel.platform.as_str())
+                .bind(&channel.id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let Some((id,)) = id else { return Ok(None) };
+        self.load(id).await.map(Some)
+    }
+
+    pub async fn load(&mut self, id: i64) -> Result<Loaded, StoreError> {
+        let rows = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events WHERE deployment_id = ? ORDER BY seq")
+            .bind(id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        if rows.is_empty() {
+            return Err(StoreError::NoSuchDeployment(id));
+        }
+        let events = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        let state = Deployment::from_events(&events).map_err(|source| StoreError::Fold { id, source })?;
+        Ok(Loaded { id, state })
+    }
+
+    /// Appends `events` (already folded into `after`) to deployment `id`, or to a new
+    /// deployment when `id` is `None` and the first event starts one. Returns the id.
+    pub async fn append(&mut self, id: Option<i64>, events: &[Event], after: &Deployment) -> Result<i64, StoreError> {
+        let percent = i64::from(progress(after).percent());
+        let ended_at = after.ended_at().map(format_time);
+        let id = match id {
+            Some(id) => {
+                sqlx::query("UPDATE deployments SET status = ?, progress = ?, updated_at = ?, ended_at = ? WHERE id = ?")
+                    .bind(after.status.as_str())
+                    .bind(percent)
+                    .bind(format_time(after.updated_at))
+                    .bind(&ended_at)
+                    .bind(id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                id
+            }
+            None => {
+                let inserted = sqlx::query(
+                    "INSERT INTO deployments (release, plan, platform, channel, lead, lead_name, status, progress, started_at, updated_at, ended_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&after.release)
+                .bind(&after.plan.id)
+                .bind(after.platform.as_str())
+                .bind(&after.channel)
+                .bind(after.lead.key())
+                .bind(&after.lead.name)
+                .bind(after.status.as_str())
+                .bind(percent)
+                .bind(format_time(after.started_at))
+                .bind(format_time(after.updated_at))
+                .bind(&ended_at)
+                .execute(&mut *self.tx)
+                .await;
+                match inserted {
+                    Ok(done) => done.last_insert_rowid(),
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::ChannelTaken),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT event_id, hash FROM chain_head WHERE id = 1").fetch_optional(&mut *self.tx).await?;
+        let (mut last_id, mut prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
+        for event in events {
+            let payload = serde_json::to_string(&event.kind).map_err(|e| StoreError::Corrupt { id: last_id + 1, why: e.to_string() })?;
+            let mut row = StoredEvent {
+                id: last_id + 1,
+                deployment_id: id,
+                seq: event.seq,
+                at: format_time(event.at),
+                actor: event.actor.key(),
+                actor_name: event.actor.name.clone(),
+                platform: after.platform.as_str().to_string(),
+                channel: after.channel.clone(),
+                kind: event.kind.name().to_string(),
+                payload,
+                prev_hash: prev_hash.clone(),
+                hash: String::new(),
+            };
+            row.hash = row.compute_hash();
+            sqlx::query(
+                "INSERT INTO events (id, deployment_id, seq, at, actor, actor_name, platform, channel, kind, payload, prev_hash, hash)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(row.id)
+            .bind(row.deployment_id)
+            .bind(row.seq)
+            .bind(&row.at)
+            .bind(&row.actor)
+            .bind(&row.actor_name)
+            .bind(&row.platform)
+            .bind(&row.channel)
+            .bind(&row.kind)
+            .bind(&row.payload)
+            .bind(&row.prev_hash)
+            .bind(&row.hash)
+            .execute(&mut *self.tx)
+            .await?;
+            last_id = row.id;
+            prev_hash = row.hash;
+        }
+        sqlx::query("INSERT INTO chain_head (id, event_id, hash) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET event_id = ?1, hash = ?2")
+            .bind(last_id)
+            .bind(&prev_hash)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(id)
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
