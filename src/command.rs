@@ -38,9 +38,17 @@ pub enum ParseError {
 /// the README's command table all read from here.
 pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("help", "/deploy help [COMMAND]", "Show usage, for all commands or one."),
-    ("start", "/deploy start RELEASE [plan=NAME]", "Open a deployment of RELEASE in this channel; you become its lead."),
+    (
+        "start",
+        "/deploy start RELEASE [plan=NAME]",
+        "Open a deployment of RELEASE in this channel; you become its lead.",
+    ),
     ("status", "/deploy status", "Post the current status to the channel."),
-    ("phase", "/deploy phase start PHASE | /deploy phase done", "Start the next phase; complete the running one (lead)."),
+    (
+        "phase",
+        "/deploy phase start PHASE | /deploy phase done",
+        "Start the next phase; complete the running one (lead).",
+    ),
     ("check", "/deploy check ITEM", "Tick a checklist item of the running phase (its role, or the lead)."),
     ("uncheck", "/deploy uncheck ITEM", "Untick a checklist item of the running phase."),
     ("signoff", "/deploy signoff ROLE [NOTE]", "Sign off the running phase as ROLE (members of ROLE only)."),
@@ -48,7 +56,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("nogo", "/deploy nogo REASON", "The lead's no-go decision, with the reason."),
     ("traffic", "/deploy traffic PERCENT", "Record a traffic step of the running phase (e.g. 50, 70, 85, 100)."),
     ("rollback", "/deploy rollback REASON", "Start rolling back: recorded, announced, and on-call is paged."),
-    ("escalate", "/deploy escalate [LEVEL] MESSAGE | /deploy escalate resolve", "Page an escalation level (default 1), or close the open escalation."),
+    (
+        "escalate",
+        "/deploy escalate [LEVEL] MESSAGE | /deploy escalate resolve",
+        "Page an escalation level (default 1), or close the open escalation.",
+    ),
     ("ack", "/deploy ack", "Acknowledge the open escalation."),
     ("oncall", "/deploy oncall", "Who is on the escalation path now, per level."),
     ("note", "/deploy note TEXT", "Add a note to the timeline; the channel sees it."),
@@ -129,9 +141,10 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
             let plan = match word(rest) {
                 None => None,
                 Some((token, after)) => {
-                    let plan = token.strip_prefix("plan=").filter(|p| !p.is_empty()).ok_or_else(|| {
-                        unexpected("start", token)
-                    })?;
+                    let plan = token
+                        .strip_prefix("plan=")
+                        .filter(|p| !p.is_empty())
+                        .ok_or_else(|| unexpected("start", token))?;
                     nothing_after("start", after)?;
                     Some(plan.to_string())
                 }

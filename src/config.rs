@@ -160,7 +160,12 @@ impl Locator<'_> {
         self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
     }
 
-    fn err<T>(&self, span: std::ops::Range<usize>, key: impl fmt::Display, message: impl fmt::Display) -> Result<T, ConfigError> {
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        key: impl fmt::Display,
+        message: impl fmt::Display,
+    ) -> Result<T, ConfigError> {
         Err(ConfigError::Invalid {
             file: self.file.to_string(),
             line: self.line(span.start),
@@ -283,7 +288,11 @@ fn duration(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<Dura
     match humantime::parse_duration(value.get_ref()) {
         Ok(d) if !d.is_zero() => Ok(d),
         Ok(_) => at.err(value.span(), key, "the duration must be longer than zero"),
-        Err(e) => at.err(value.span(), key, format!("`{}` is not a duration ({e}); write e.g. \"90s\", \"10m\", \"2h\"", value.get_ref())),
+        Err(e) => at.err(
+            value.span(),
+            key,
+            format!("`{}` is not a duration ({e}); write e.g. \"90s\", \"10m\", \"2h\"", value.get_ref()),
+        ),
     }
 }
 
@@ -319,7 +328,11 @@ impl RawConfig {
             let role_id = id(at, key, &format!("roles.{}", key.get_ref()))?;
             let members = members(at, &raw.members, &format!("roles.{role_id}.members"))?;
             if members.is_empty() {
-                return at.err(key.span(), format!("roles.{role_id}.members"), "the role has no members, so nobody could act as it");
+                return at.err(
+                    key.span(),
+                    format!("roles.{role_id}.members"),
+                    "the role has no members, so nobody could act as it",
+                );
             }
             let name = raw.name.clone().unwrap_or_else(|| role_id.clone());
             roles.insert(role_id.clone(), Role { id: role_id, name, members });
@@ -332,7 +345,11 @@ impl RawConfig {
             plans.insert(plan.id.clone(), plan);
         }
         if plans.is_empty() {
-            return at.err(0..0, "plans", "no plan is defined; add a [plans.NAME] table with its [[plans.NAME.phases]]");
+            return at.err(
+                0..0,
+                "plans",
+                "no plan is defined; add a [plans.NAME] table with its [[plans.NAME.phases]]",
+            );
         }
 
         let default_plan = match &self.default_plan {
@@ -342,7 +359,9 @@ impl RawConfig {
                 return at.err(name.span(), "default_plan", format!("no plan `{}`; plans: {allowed}", name.get_ref()));
             }
             None if plans.len() == 1 => plans.keys().next().cloned().unwrap_or_default(),
-            None => return at.err(0..0, "default_plan", "several plans are defined; say which one `/deploy start` uses"),
+            None => {
+                return at.err(0..0, "default_plan", "several plans are defined; say which one `/deploy start` uses")
+            }
         };
 
         let mut escalation = Vec::new();
@@ -382,14 +401,29 @@ impl RawStatus {
             Ok(s) => s,
             Err(e) => {
                 let span = self.cron.as_ref().map(Spanned::span).unwrap_or(0..0);
-                return at.err(span, "status.cron", format!("`{cron}` is not a cron schedule ({e}); it has a seconds field first, e.g. \"0 */30 * * * *\""));
+                return at.err(
+                    span,
+                    "status.cron",
+                    format!(
+                        "`{cron}` is not a cron schedule ({e}); it has a seconds field first, e.g. \"0 */30 * * * *\""
+                    ),
+                );
             }
         };
         let timezone = match &self.timezone {
             None => Tz::UTC,
             Some(tz) => match tz.get_ref().parse::<Tz>() {
                 Ok(tz) => tz,
-                Err(_) => return at.err(tz.span(), "status.timezone", format!("`{}` is not a timezone; use an IANA name such as \"UTC\" or \"Europe/Berlin\"", tz.get_ref())),
+                Err(_) => {
+                    return at.err(
+                        tz.span(),
+                        "status.timezone",
+                        format!(
+                            "`{}` is not a timezone; use an IANA name such as \"UTC\" or \"Europe/Berlin\"",
+                            tz.get_ref()
+                        ),
+                    )
+                }
             },
         };
         Ok(StatusConfig { cron, schedule, timezone })
@@ -401,7 +435,11 @@ impl RawPlan {
         let plan_id = id(at, key, &format!("plans.{}", key.get_ref()))?;
         let base = format!("plans.{plan_id}");
         if self.phases.is_empty() {
-            return at.err(key.span(), format!("{base}.phases"), "the plan has no phases; add [[plans.NAME.phases]] tables");
+            return at.err(
+                key.span(),
+                format!("{base}.phases"),
+                "the plan has no phases; add [[plans.NAME.phases]] tables",
+            );
         }
         let role_ids = || roles.ids().join(", ");
         let mut phases = Vec::new();
@@ -411,14 +449,22 @@ impl RawPlan {
             let pkey = format!("{base}.phases[{p}]");
             let phase_id = id(at, &raw.id, &format!("{pkey}.id"))?;
             if !phase_ids.insert(phase_id.clone()) {
-                return at.err(raw.id.span(), format!("{pkey}.id"), format!("phase id `{phase_id}` is used twice in this plan"));
+                return at.err(
+                    raw.id.span(),
+                    format!("{pkey}.id"),
+                    format!("phase id `{phase_id}` is used twice in this plan"),
+                );
             }
             let planned = duration(at, &raw.planned, &format!("{pkey}.planned"))?;
             let mut signoffs = Vec::new();
             for (s, role) in raw.signoffs.iter().enumerate() {
                 let skey = format!("{pkey}.signoffs[{s}]");
                 if roles.get(role.get_ref()).is_none() {
-                    return at.err(role.span(), skey, format!("unknown role `{}`; roles: {}", role.get_ref(), role_ids()));
+                    return at.err(
+                        role.span(),
+                        skey,
+                        format!("unknown role `{}`; roles: {}", role.get_ref(), role_ids()),
+                    );
                 }
                 if signoffs.contains(role.get_ref()) {
                     return at.err(role.span(), skey, format!("`{}` is listed twice", role.get_ref()));
@@ -431,20 +477,41 @@ impl RawPlan {
                 let ikey = format!("{pkey}.items[{i}]");
                 let item_id = id(at, &item.id, &format!("{ikey}.id"))?;
                 if items.iter().any(|existing| existing.id == item_id) {
-                    return at.err(item.id.span(), format!("{ikey}.id"), format!("item id `{item_id}` is used twice in phase `{phase_id}`"));
+                    return at.err(
+                        item.id.span(),
+                        format!("{ikey}.id"),
+                        format!("item id `{item_id}` is used twice in phase `{phase_id}`"),
+                    );
                 }
                 if roles.get(item.role.get_ref()).is_none() {
-                    return at.err(item.role.span(), format!("{ikey}.role"), format!("unknown role `{}`; roles: {}", item.role.get_ref(), role_ids()));
+                    return at.err(
+                        item.role.span(),
+                        format!("{ikey}.role"),
+                        format!("unknown role `{}`; roles: {}", item.role.get_ref(), role_ids()),
+                    );
                 }
                 if item.text.trim().is_empty() {
-                    return at.err(raw_item.span(), format!("{ikey}.text"), "the item needs a text saying what to check");
+                    return at.err(
+                        raw_item.span(),
+                        format!("{ikey}.text"),
+                        "the item needs a text saying what to check",
+                    );
                 }
-                items.push(Item { id: item_id, text: item.text.clone(), role: item.role.get_ref().clone(), required: item.required });
+                items.push(Item {
+                    id: item_id,
+                    text: item.text.clone(),
+                    role: item.role.get_ref().clone(),
+                    required: item.required,
+                });
             }
             let traffic = raw.traffic.as_ref().map(|t| t.get_ref().clone()).unwrap_or_default();
             if traffic.iter().any(|&t| t == 0 || t > 100) || traffic.windows(2).any(|w| w[0] >= w[1]) {
                 let span = raw.traffic.as_ref().map(Spanned::span).unwrap_or(0..0);
-                return at.err(span, format!("{pkey}.traffic"), "traffic steps are percentages from 1 to 100, rising, e.g. [50, 70, 85, 100]");
+                return at.err(
+                    span,
+                    format!("{pkey}.traffic"),
+                    "traffic steps are percentages from 1 to 100, rising, e.g. [50, 70, 85, 100]",
+                );
             }
             phases.push(Phase {
                 id: phase_id.clone(),
@@ -459,7 +526,11 @@ impl RawPlan {
             Some(gate) if phase_ids.contains(gate.get_ref()) => Some(gate.get_ref().clone()),
             Some(gate) => {
                 let allowed = phases.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ");
-                return at.err(gate.span(), format!("{base}.go_gate"), format!("no phase `{}`; phases: {allowed}", gate.get_ref()));
+                return at.err(
+                    gate.span(),
+                    format!("{base}.go_gate"),
+                    format!("no phase `{}`; phases: {allowed}", gate.get_ref()),
+                );
             }
             // The first phase that shifts traffic is where the go decision matters.
             None => phases.iter().find(|p| !p.traffic.is_empty()).map(|p| p.id.clone()),

@@ -33,7 +33,11 @@ pub enum EngineError {
 #[derive(Debug, Clone)]
 pub enum Message {
     /// A recorded event, with the deployment's state right after it.
-    Event { deployment_id: i64, event: Event, state: Box<Deployment> },
+    Event {
+        deployment_id: i64,
+        event: Box<Event>,
+        state: Box<Deployment>,
+    },
     Status(Box<StatusView>),
 }
 
@@ -127,20 +131,22 @@ impl Engine {
         let (id, events, state) = match self.record(tx, current, actor, now, kinds).await {
             Ok(recorded) => recorded,
             Err(StoreError::ChannelTaken) => {
-                return Ok(Outcome::refused("another deployment was just started in this channel; see `/deploy status`"))
+                return Ok(Outcome::refused(
+                    "another deployment was just started in this channel; see `/deploy status`",
+                ))
             }
             Err(e) => return Err(e.into()),
         };
         info!(deployment = id, channel = %channel.id, actor = %actor.key(), command = %command.describe(), events = events.len(), "recorded");
-        let posts = events
-            .into_iter()
-            .map(|event| self.event_post(channel, id, event, &state))
-            .collect();
+        let posts = events.into_iter().map(|event| self.event_post(channel, id, event, &state)).collect();
         Ok(Outcome { reply: None, posts, refused: false })
     }
 
     fn event_post(&self, channel: &Channel, id: i64, event: Event, state: &Deployment) -> Post {
-        Post { channel: channel.clone(), message: Message::Event { deployment_id: id, event, state: Box::new(state.clone()) } }
+        Post {
+            channel: channel.clone(),
+            message: Message::Event { deployment_id: id, event: Box::new(event), state: Box::new(state.clone()) },
+        }
     }
 
     /// Folds `kinds` into the deployment, appends them and commits.
@@ -163,7 +169,8 @@ impl Engine {
             match state.as_mut() {
                 Some(s) => s.apply(&event).map_err(|source| StoreError::Fold { id: id.unwrap_or(0), source })?,
                 None => {
-                    state = Some(Deployment::from_events([&event]).map_err(|source| StoreError::Fold { id: 0, source })?)
+                    state =
+                        Some(Deployment::from_events([&event]).map_err(|source| StoreError::Fold { id: 0, source })?)
                 }
             }
             events.push(event);
@@ -187,7 +194,11 @@ impl Engine {
             )),
             Some(loaded) => {
                 let view = self.view(&loaded, None);
-                Ok(Outcome { reply: None, refused: false, posts: vec![Post { channel: channel.clone(), message: Message::Status(Box::new(view)) }] })
+                Ok(Outcome {
+                    reply: None,
+                    refused: false,
+                    posts: vec![Post { channel: channel.clone(), message: Message::Status(Box::new(view)) }],
+                })
             }
         }
     }

@@ -6,13 +6,13 @@
 //! record → posts; `render` turns state into what people read; `console` and `server` are the
 //! adapters; `clock` is the time everything waits on.
 
+pub mod clock;
 pub mod command;
 pub mod config;
 pub mod console;
 pub mod domain;
-pub mod render;
-pub mod store;
-pub mod clock;
 pub mod engine;
+pub mod render;
 pub mod schedule;
 pub mod server;
+pub mod store;

@@ -197,8 +197,8 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let id = summary.deployment_id.map(|i| i.to_string()).unwrap_or_else(|| "?".into());
             writeln!(
                 out,
-                "\nDemo finished: deployment {id} completed. {} status posts, {} refused command(s), {} events in {url}; the hash chain verifies ({} events over {} deployments).",
-                summary.status_posts, summary.refusals, summary.audit.events, summary.audit.events, summary.audit.deployments
+                "\nDemo finished: deployment {id} completed, with {} scheduled status posts and {} refused commands on the way. Its history is in {url}; the hash chain over all {} events there verifies.",
+                summary.status_posts, summary.refusals, summary.audit.events
             )?;
             writeln!(out, "Look at it:\n  golive history --db {url}\n  golive show {id} --db {url} --format md\n  golive audit verify --db {url}")?;
             store.close().await;
@@ -231,16 +231,24 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Cmd::History { channel, limit, json } => {
             let url = database_url(&cli)?;
-            let store = Store::open_existing(&url).await.with_context(|| format!("opening {url}"))?;
+            let store = Store::open_existing(&url).await?;
             let rows = store.deployments(channel.as_deref(), *limit).await?;
             if *json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
             } else if rows.is_empty() {
                 writeln!(out, "no deployments recorded in {url}")?;
             } else {
-                writeln!(out, "{:>5}  {:<16} {:<14} {:<20} {:<14} {:>5}  {:<17} {}", "ID", "RELEASE", "STATUS", "CHANNEL", "LEAD", "DONE", "STARTED", "ENDED")?;
+                writeln!(
+                    out,
+                    "{:>5}  {:<16} {:<14} {:<20} {:<14} {:>5}  {:<17} ENDED",
+                    "ID", "RELEASE", "STATUS", "CHANNEL", "LEAD", "DONE", "STARTED"
+                )?;
                 for r in rows {
-                    let lead = r.lead_name.clone().unwrap_or_else(|| r.lead.clone());
+                    // The channel column already names the platform.
+                    let lead = r
+                        .lead_name
+                        .clone()
+                        .unwrap_or_else(|| r.lead.split_once(':').map_or(r.lead.clone(), |(_, id)| id.to_string()));
                     writeln!(
                         out,
                         "{:>5}  {:<16} {:<14} {:<20} {:<14} {:>4}%  {:<17} {}",
@@ -259,13 +267,14 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Cmd::Show { id, format } => {
             let url = database_url(&cli)?;
-            let store = Store::open_existing(&url).await.with_context(|| format!("opening {url}"))?;
+            let store = Store::open_existing(&url).await?;
             let row = store.deployment_row(*id).await?;
             let events = store.events(*id).await?;
             let text = match format {
                 Format::Md => {
-                    let state = Deployment::from_events(&events)
-                        .map_err(|e| anyhow::anyhow!("deployment {id}'s history does not fold: {e}; run `golive audit verify`"))?;
+                    let state = Deployment::from_events(&events).map_err(|e| {
+                        anyhow::anyhow!("deployment {id}'s history does not fold: {e}; run `golive audit verify`")
+                    })?;
                     report::markdown(&row, &state, &events)
                 }
                 Format::Json => report::json(&row, &events),
@@ -276,7 +285,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Cmd::Audit { command: AuditCmd::Verify } => {
             let url = database_url(&cli)?;
-            let store = Store::open_existing(&url).await.with_context(|| format!("opening {url}"))?;
+            let store = Store::open_existing(&url).await?;
             let verdict = store.verify().await?;
             store.close().await;
             match verdict {
@@ -304,11 +313,25 @@ fn short_time(s: &str) -> String {
 /// `golive check-config`'s report.
 fn summary(config: &Config) -> String {
     let mut s = format!("{}: ok\n", config.source);
-    s.push_str(&format!("roles: {}\n", config.roles.0.values().map(|r| format!("{} ({} members)", r.id, r.members.len())).collect::<Vec<_>>().join(", ")));
+    s.push_str(&format!(
+        "roles: {}\n",
+        config
+            .roles
+            .0
+            .values()
+            .map(|r| format!("{} ({} members)", r.id, r.members.len()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     s.push_str(&format!("status posts: \"{}\" in {}\n", config.status.cron, config.status.timezone));
     for plan in config.plans.values() {
         let default = if plan.id == config.default_plan { ", the default" } else { "" };
-        s.push_str(&format!("\nplan {} — {}{default}: {} planned\n", plan.id, plan.name, render::human(plan.planned_total())));
+        s.push_str(&format!(
+            "\nplan {} — {}{default}: {} planned\n",
+            plan.id,
+            plan.name,
+            render::human(plan.planned_total())
+        ));
         for (i, p) in plan.phases.iter().enumerate() {
             let required = p.items.iter().filter(|it| it.required).count();
             let gate = if plan.go_gate.as_deref() == Some(p.id.as_str()) { " · needs go" } else { "" };
@@ -333,7 +356,13 @@ fn summary(config: &Config) -> String {
         s.push_str("  none configured\n");
     }
     for (i, l) in config.escalation.iter().enumerate() {
-        s.push_str(&format!("  {}. {} — ack within {} — {} members\n", i + 1, l.name, render::human(l.ack_timeout), l.members.len()));
+        s.push_str(&format!(
+            "  {}. {} — ack within {} — {} members\n",
+            i + 1,
+            l.name,
+            render::human(l.ack_timeout),
+            l.members.len()
+        ));
     }
     s.pop();
     s

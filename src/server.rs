@@ -33,7 +33,11 @@ async fn readyz(State(store): State<Store>) -> (StatusCode, String) {
     }
 }
 
-pub async fn serve(listener: TcpListener, store: Store, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, router(store)).with_graceful_shutdown(shutdown).await
 }
 

@@ -87,7 +87,7 @@ pub async fn run(store: Store, origin: DateTime<Utc>, speed: f64, out: &mut dyn 
     let _ = writeln!(
         out,
         "golive demo — deploying v2.4.0 with the example plan in console channel `{CHANNEL}`; one real second is {} of deployment time.\n",
-        if speed > 0.0 { crate::render::human(Duration::from_secs_f64(speed)) } else { "as much as it takes".into() }
+        if speed > 0.0 { crate::render::human(Duration::from_secs_f64(speed)) } else { "anything (no pauses)".into() }
     );
 
     let mut status_posts = 0;
@@ -109,10 +109,8 @@ pub async fn run(store: Store, origin: DateTime<Utc>, speed: f64, out: &mut dyn 
             }
             Step::Say { user, text, expect_refusal } => {
                 let _ = writeln!(out, "[{}] {user} › {text}", crate::render::text::time(clock.now()));
-                let request = command::parse_line(&text, "/deploy").map_err(|e| DemoError::Script {
-                    line: 0,
-                    why: format!("`{text}` does not parse: {e}"),
-                })?;
+                let request = command::parse_line(&text, "/deploy")
+                    .map_err(|e| DemoError::Script { line: 0, why: format!("`{text}` does not parse: {e}") })?;
                 let outcome = engine.request(&channel, &actor(&user), request).await?;
                 let _ = print_outcome(out, &engine, &user, &outcome);
                 if outcome.refused != expect_refusal {

@@ -55,7 +55,13 @@ pub fn actor(user: &str) -> Actor {
 }
 
 /// One line typed by `user`: a meta command (`:user NAME`) or a `/deploy` command.
-async fn line(engine: &Engine, channel: &Channel, user: &mut String, line: &str, out: &mut dyn Write) -> Result<(), EngineError> {
+async fn line(
+    engine: &Engine,
+    channel: &Channel,
+    user: &mut String,
+    line: &str,
+    out: &mut dyn Write,
+) -> Result<(), EngineError> {
     let line = line.trim();
     if line.is_empty() {
         return Ok(());

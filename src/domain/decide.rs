@@ -208,10 +208,9 @@ struct Decider<'a> {
 impl Decider<'_> {
     fn decide(&self, command: &Command) -> Result<Vec<EventKind>, Refusal> {
         match command {
-            Command::Start { .. } => Err(Refusal::AlreadyActive {
-                release: self.d.release.clone(),
-                lead: self.d.lead.display().to_string(),
-            }),
+            Command::Start { .. } => {
+                Err(Refusal::AlreadyActive { release: self.d.release.clone(), lead: self.d.lead.display().to_string() })
+            }
             Command::PhaseStart { phase } => self.moving_forward().and_then(|_| self.phase_start(phase)),
             Command::PhaseDone => self.moving_forward().and_then(|_| self.phase_done()),
             Command::Check { item } => self.moving_forward().and_then(|_| self.check(item, true)),
@@ -344,9 +343,7 @@ impl Decider<'_> {
             }
             (true, None) => Ok(vec![EventKind::ItemChecked { phase: phase.id.clone(), item: item.to_string() }]),
             (false, None) => Err(Refusal::NotChecked { item: item.to_string() }),
-            (false, Some(_)) => {
-                Ok(vec![EventKind::ItemUnchecked { phase: phase.id.clone(), item: item.to_string() }])
-            }
+            (false, Some(_)) => Ok(vec![EventKind::ItemUnchecked { phase: phase.id.clone(), item: item.to_string() }]),
         }
     }
 
@@ -358,7 +355,11 @@ impl Decider<'_> {
         let i = self.running()?;
         let phase = &self.d.plan.phases[i];
         if !phase.signoffs.iter().any(|r| r == role) {
-            let allowed = if phase.signoffs.is_empty() { "no sign-offs".to_string() } else { join(phase.signoffs.iter().map(String::as_str)) };
+            let allowed = if phase.signoffs.is_empty() {
+                "no sign-offs".to_string()
+            } else {
+                join(phase.signoffs.iter().map(String::as_str))
+            };
             return Err(Refusal::SignOffNotNeeded { role: role.to_string(), phase: phase.id.clone(), allowed });
         }
         if !roles.holds(self.actor, role) {
@@ -388,18 +389,14 @@ impl Decider<'_> {
             if self.d.phases[gate].started_at.is_some() {
                 return Err(Refusal::TooLateForDecision { gate: gate_id });
             }
-            let open: Vec<&str> = (0..gate)
-                .filter(|&i| !self.d.phases[i].is_done())
-                .map(|i| plan.phases[i].id.as_str())
-                .collect();
+            let open: Vec<&str> =
+                (0..gate).filter(|&i| !self.d.phases[i].is_done()).map(|i| plan.phases[i].id.as_str()).collect();
             if !open.is_empty() {
                 return Err(Refusal::TooEarlyForDecision { gate: gate_id, open: join(open) });
             }
         }
         match (no_go, &self.d.decision) {
-            (None, Some(decision)) if decision.go => {
-                Err(Refusal::AlreadyGo { by: decision.by.display().to_string() })
-            }
+            (None, Some(decision)) if decision.go => Err(Refusal::AlreadyGo { by: decision.by.display().to_string() }),
             (None, _) => Ok(vec![EventKind::GoDecided]),
             (Some(reason), _) => Ok(vec![EventKind::NoGoDecided { reason: reason.trim().to_string() }]),
         }
@@ -413,12 +410,8 @@ impl Decider<'_> {
         if phase.traffic.is_empty() {
             return Err(Refusal::NoTrafficHere { phase: phase.id.clone(), phases: traffic_phases() });
         }
-        let holds_phase_role = phase
-            .items
-            .iter()
-            .map(|i| &i.role)
-            .chain(&phase.signoffs)
-            .any(|r| self.rules.roles.holds(self.actor, r));
+        let holds_phase_role =
+            phase.items.iter().map(|i| &i.role).chain(&phase.signoffs).any(|r| self.rules.roles.holds(self.actor, r));
         if !self.is_lead() && !holds_phase_role {
             return Err(Refusal::NotOnTeam { action: "shift traffic" });
         }
@@ -556,4 +549,3 @@ fn percents(steps: &[u8]) -> String {
     }
     steps.iter().map(|p| format!("{p}%")).collect::<Vec<_>>().join(", ")
 }
-

@@ -103,26 +103,69 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
-    DeploymentStarted { release: String, platform: Platform, channel: String, plan: Plan },
-    PhaseStarted { phase: String },
-    PhaseCompleted { phase: String },
-    ItemChecked { phase: String, item: String },
-    ItemUnchecked { phase: String, item: String },
-    SignedOff { phase: String, role: String, note: Option<String> },
+    DeploymentStarted {
+        release: String,
+        platform: Platform,
+        channel: String,
+        plan: Plan,
+    },
+    PhaseStarted {
+        phase: String,
+    },
+    PhaseCompleted {
+        phase: String,
+    },
+    ItemChecked {
+        phase: String,
+        item: String,
+    },
+    ItemUnchecked {
+        phase: String,
+        item: String,
+    },
+    SignedOff {
+        phase: String,
+        role: String,
+        note: Option<String>,
+    },
     GoDecided,
-    NoGoDecided { reason: String },
-    TrafficShifted { percent: u8 },
-    NoteAdded { text: String },
-    RollbackStarted { reason: String },
-    EscalationOpened { level: u8, message: String },
-    EscalationRaised { level: u8, message: String },
-    EscalationAcknowledged { level: u8 },
+    NoGoDecided {
+        reason: String,
+    },
+    TrafficShifted {
+        percent: u8,
+    },
+    NoteAdded {
+        text: String,
+    },
+    RollbackStarted {
+        reason: String,
+    },
+    EscalationOpened {
+        level: u8,
+        message: String,
+    },
+    EscalationRaised {
+        level: u8,
+        message: String,
+    },
+    EscalationAcknowledged {
+        level: u8,
+    },
     EscalationResolved,
-    StatusPosted { slot: DateTime<Utc>, late_secs: i64 },
+    StatusPosted {
+        slot: DateTime<Utc>,
+        late_secs: i64,
+    },
     DeploymentCompleted,
-    DeploymentAborted { reason: String },
+    DeploymentAborted {
+        reason: String,
+    },
     /// Someone tried something their roles do not allow. Recorded; changes nothing else.
-    CommandRefused { command: String, reason: String },
+    CommandRefused {
+        command: String,
+        reason: String,
+    },
 }
 
 impl EventKind {

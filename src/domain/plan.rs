@@ -69,9 +69,9 @@ pub struct Member {
 
 impl Member {
     pub fn parse(s: &str) -> Result<Member, String> {
-        let (platform, id) = s
-            .split_once(':')
-            .ok_or_else(|| format!("`{s}` is not a member; write it as platform:id, e.g. slack:U0123ABCD or console:alice"))?;
+        let (platform, id) = s.split_once(':').ok_or_else(|| {
+            format!("`{s}` is not a member; write it as platform:id, e.g. slack:U0123ABCD or console:alice")
+        })?;
         let platform = Platform::parse_member_platform(platform).ok_or_else(|| {
             format!("`{platform}` is not a platform; members are slack:ID, discord:ID or console:NAME")
         })?;

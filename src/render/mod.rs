@@ -102,7 +102,9 @@ impl StatusView {
         let escalation = d.escalation.as_ref().map(|e| {
             let name = levels.get(usize::from(e.level).saturating_sub(1)).map(|l| l.name.as_str()).unwrap_or("");
             let state = match &e.acked {
-                Some((stamp, _)) => format!("acknowledged by {} after {}", stamp.by, human(since(e.raised_at, stamp.at))),
+                Some((stamp, _)) => {
+                    format!("acknowledged by {} after {}", stamp.by, human(since(e.raised_at, stamp.at)))
+                }
                 None => format!("waiting for acknowledgement for {}", human(since(e.raised_at, now))),
             };
             format!("level {} ({name}): {} — {state}", e.level, e.message)

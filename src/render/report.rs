@@ -32,7 +32,11 @@ pub fn details(kind: &EventKind) -> String {
         EventKind::EscalationAcknowledged { level } => format!("acknowledged level {level} escalation"),
         EventKind::EscalationResolved => "resolved the escalation".into(),
         EventKind::StatusPosted { slot, late_secs } if *late_secs >= 60 => {
-            format!("status post for {} (late by {})", slot.format("%H:%M"), human(std::time::Duration::from_secs(*late_secs as u64)))
+            format!(
+                "status post for {} (late by {})",
+                slot.format("%H:%M"),
+                human(std::time::Duration::from_secs(*late_secs as u64))
+            )
         }
         EventKind::StatusPosted { slot, .. } => format!("status post for {}", slot.format("%H:%M")),
         EventKind::DeploymentCompleted => "completed the deployment".into(),
@@ -81,7 +85,8 @@ pub fn markdown(row: &DeploymentRow, d: &Deployment, events: &[Event]) -> String
             match state.signoffs.get(role) {
                 Some(s) => {
                     let note = s.note.as_deref().map(cell).unwrap_or_default();
-                    let _ = writeln!(md, "| {} | {role} | {} | {} | {note} |", phase.id, cell(s.by.display()), when(s.at));
+                    let _ =
+                        writeln!(md, "| {} | {role} | {} | {} | {note} |", phase.id, cell(s.by.display()), when(s.at));
                 }
                 None => {
                     let _ = writeln!(md, "| {} | {role} | — | — | |", phase.id);
@@ -93,7 +98,9 @@ pub fn markdown(row: &DeploymentRow, d: &Deployment, events: &[Event]) -> String
     let _ = writeln!(md, "\n## Checklist\n");
     for (i, (phase, state)) in d.plan.phases.iter().zip(&d.phases).enumerate() {
         let took = match (state.started_at, state.completed_at) {
-            (Some(s), Some(e)) => format!("took {} of {} planned", human((e - s).to_std().unwrap_or_default()), human(phase.planned)),
+            (Some(s), Some(e)) => {
+                format!("took {} of {} planned", human((e - s).to_std().unwrap_or_default()), human(phase.planned))
+            }
             (Some(_), None) => format!("running, {} planned", human(phase.planned)),
             _ => format!("not started, {} planned", human(phase.planned)),
         };
@@ -113,7 +120,8 @@ pub fn markdown(row: &DeploymentRow, d: &Deployment, events: &[Event]) -> String
     let _ = writeln!(md, "## Timeline\n");
     let _ = writeln!(md, "| # | Time | Who | What |\n|---|---|---|---|");
     for e in events {
-        let _ = writeln!(md, "| {} | {} | {} | {} |", e.seq, when(e.at), cell(e.actor.display()), cell(&details(&e.kind)));
+        let _ =
+            writeln!(md, "| {} | {} | {} | {} |", e.seq, when(e.at), cell(e.actor.display()), cell(&details(&e.kind)));
     }
     md
 }

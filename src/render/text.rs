@@ -12,7 +12,10 @@ pub fn time(t: DateTime<Utc>) -> String {
 
 pub fn status(v: &StatusView) -> String {
     let mut out = Vec::new();
-    let late = v.late_by.map(|l| format!(" (late by {}: golive was not running at the due time)", human(l))).unwrap_or_default();
+    let late = v
+        .late_by
+        .map(|l| format!(" (late by {}: golive was not running at the due time)", human(l)))
+        .unwrap_or_default();
     out.push(format!(
         "STATUS {} — {} · lead {} · {}% done · {}{late}",
         clean(&v.release),
@@ -96,7 +99,8 @@ fn status_word(s: Status) -> &'static str {
 
 /// How a member of an escalation level is named in this platform's channel.
 pub fn mentions(level: &EscalationLevel, platform: Platform) -> String {
-    let here: Vec<String> = level.members.iter().filter(|m| m.platform == platform).map(|m| format!("@{}", m.id)).collect();
+    let here: Vec<String> =
+        level.members.iter().filter(|m| m.platform == platform).map(|m| format!("@{}", m.id)).collect();
     if here.is_empty() {
         format!("(nobody of `{}` is on {platform})", level.name)
     } else {
@@ -126,14 +130,28 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             let items: Vec<String> = p
                 .items
                 .iter()
-                .map(|it| format!("  [ ] {} — {} ({}{})", it.id, it.text, it.role, if it.required { "" } else { ", optional" }))
+                .map(|it| {
+                    format!(
+                        "  [ ] {} — {} ({}{})",
+                        it.id,
+                        it.text,
+                        it.role,
+                        if it.required { "" } else { ", optional" }
+                    )
+                })
                 .collect();
-            let signoffs =
-                if p.signoffs.is_empty() { String::new() } else { format!("\nSign-offs needed: {}", p.signoffs.join(", ")) };
+            let signoffs = if p.signoffs.is_empty() {
+                String::new()
+            } else {
+                format!("\nSign-offs needed: {}", p.signoffs.join(", "))
+            };
             let traffic = if p.traffic.is_empty() {
                 String::new()
             } else {
-                format!("\nTraffic steps: {}", p.traffic.iter().map(|t| format!("{t}%")).collect::<Vec<_>>().join(" → "))
+                format!(
+                    "\nTraffic steps: {}",
+                    p.traffic.iter().map(|t| format!("{t}%")).collect::<Vec<_>>().join(" → ")
+                )
             };
             format!(
                 "Phase {i}/{n} {} ({}) started by {who}, {} planned.\n{}{signoffs}{traffic}",
@@ -157,7 +175,10 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             let gate = d.plan.go_gate_index();
             let next = match (d.next_phase(), gate) {
                 (Some(j), Some(g)) if j == g && !d.decision.as_ref().is_some_and(|x| x.go) => {
-                    format!("Next: the lead's go/no-go for {} (`/deploy go` or `/deploy nogo REASON`).", d.plan.phases[g].id)
+                    format!(
+                        "Next: the lead's go/no-go for {} (`/deploy go` or `/deploy nogo REASON`).",
+                        d.plan.phases[g].id
+                    )
                 }
                 _ => next,
             };
@@ -172,15 +193,27 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             let p = &d.plan.phases[i];
             let text = p.item(item).map(|it| it.text.as_str()).unwrap_or("");
             let open = d.open_required_items(i);
-            let left = if open.is_empty() { "all required items done".to_string() } else { format!("open: {}", open.join(", ")) };
-            format!("{who} checked {item} — {text} ({}/{} in {phase}; {left})", d.phases[i].checked.len(), p.items.len())
+            let left = if open.is_empty() {
+                "all required items done".to_string()
+            } else {
+                format!("open: {}", open.join(", "))
+            };
+            format!(
+                "{who} checked {item} — {text} ({}/{} in {phase}; {left})",
+                d.phases[i].checked.len(),
+                p.items.len()
+            )
         }
         EventKind::ItemUnchecked { phase, item } => format!("{who} unchecked {item} in {phase}"),
         EventKind::SignedOff { phase, role, note } => {
             let i = d.plan.phase_index(phase)?;
             let missing = d.missing_signoffs(i);
             let note = note.as_deref().map(|n| format!(" — \"{}\"", clean(n))).unwrap_or_default();
-            let left = if missing.is_empty() { "all sign-offs in".to_string() } else { format!("still missing: {}", missing.join(", ")) };
+            let left = if missing.is_empty() {
+                "all sign-offs in".to_string()
+            } else {
+                format!("still missing: {}", missing.join(", "))
+            };
             format!("{who} signed off {phase} as {role}{note} ({left})")
         }
         EventKind::GoDecided => {
@@ -196,7 +229,10 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             let name = l.map(|l| l.name.as_str()).unwrap_or("");
             let pings = l.map(|l| mentions(l, d.platform)).unwrap_or_default();
             let within = l.map(|l| format!(" within {}", human(l.ack_timeout))).unwrap_or_default();
-            format!("ESCALATION level {level} ({name}) from {who}: {} — {pings} please `/deploy ack`{within}.", clean(message))
+            format!(
+                "ESCALATION level {level} ({name}) from {who}: {} — {pings} please `/deploy ack`{within}.",
+                clean(message)
+            )
         }
         EventKind::EscalationAcknowledged { level } => {
             let after = d
@@ -210,7 +246,8 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         EventKind::StatusPosted { .. } => return None,
         EventKind::DeploymentCompleted => {
             let took = human((event.at - d.started_at).to_std().unwrap_or_default());
-            let outcome = if d.status == Status::Ended(Outcome::RolledBack) { "rolled back and closed" } else { "completed" };
+            let outcome =
+                if d.status == Status::Ended(Outcome::RolledBack) { "rolled back and closed" } else { "completed" };
             format!(
                 "{} {outcome} by {who}: took {took} of {} planned, progress {}%.",
                 clean(&d.release),

@@ -51,10 +51,17 @@ pub(super) async fn verify(pool: &SqlitePool) -> Result<Result<AuditReport, Audi
             problem,
         };
         if row.id != prev_id + 1 {
-            return Ok(Err(fail(format!("events #{} to #{} are missing", prev_id + 1, row.id - 1))));
+            let missing = if row.id == prev_id + 2 {
+                format!("event #{} before it is missing", prev_id + 1)
+            } else {
+                format!("events #{} to #{} before it are missing", prev_id + 1, row.id - 1)
+            };
+            return Ok(Err(fail(missing)));
         }
         if row.prev_hash != prev_hash {
-            return Ok(Err(fail("its link to the previous event is broken: the previous event was altered, removed or reordered".into())));
+            return Ok(Err(fail(
+                "its link to the previous event is broken: the previous event was altered, removed or reordered".into(),
+            )));
         }
         if row.compute_hash() != row.hash {
             return Ok(Err(fail("its content does not match its hash: the row was altered".into())));

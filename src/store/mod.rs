@@ -37,6 +37,8 @@ pub enum StoreError {
     Fold { id: i64, source: FoldError },
     #[error("`{0}` is not a golive database, or its migrations are not applied (`golive migrate`)")]
     NotGolive(String),
+    #[error("there is no database at {0}")]
+    Missing(String),
     #[error("no deployment {0}")]
     NoSuchDeployment(i64),
     #[error("another deployment was opened in this channel at the same moment; try again")]
@@ -93,6 +95,11 @@ impl Store {
 
     /// Opens an existing database for reading and checking; never creates one.
     pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or(path);
+        if !path.is_empty() && path != ":memory:" && !std::path::Path::new(path).exists() {
+            return Err(StoreError::Missing(path.to_string()));
+        }
         let store = Store::connect_with(url, false).await?;
         if !store.is_migrated().await? {
             return Err(StoreError::NotGolive(url.to_string()));
@@ -259,14 +266,16 @@ impl Tx {
         let ended_at = after.ended_at().map(format_time);
         let id = match id {
             Some(id) => {
-                sqlx::query("UPDATE deployments SET status = ?, progress = ?, updated_at = ?, ended_at = ? WHERE id = ?")
-                    .bind(after.status.as_str())
-                    .bind(percent)
-                    .bind(format_time(after.updated_at))
-                    .bind(&ended_at)
-                    .bind(id)
-                    .execute(&mut *self.tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE deployments SET status = ?, progress = ?, updated_at = ?, ended_at = ? WHERE id = ?",
+                )
+                .bind(after.status.as_str())
+                .bind(percent)
+                .bind(format_time(after.updated_at))
+                .bind(&ended_at)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
                 id
             }
             None => {
@@ -299,7 +308,8 @@ impl Tx {
             sqlx::query_as("SELECT event_id, hash FROM chain_head WHERE id = 1").fetch_optional(&mut *self.tx).await?;
         let (mut last_id, mut prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
         for event in events {
-            let payload = serde_json::to_string(&event.kind).map_err(|e| StoreError::Corrupt { id: last_id + 1, why: e.to_string() })?;
+            let payload = serde_json::to_string(&event.kind)
+                .map_err(|e| StoreError::Corrupt { id: last_id + 1, why: e.to_string() })?;
             let mut row = StoredEvent {
                 id: last_id + 1,
                 deployment_id: id,
