@@ -216,7 +216,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let engine = Engine::new(store.clone(), Arc::new(config), clock.clone());
             let channel = Channel { platform: Platform::Console, id: channel.clone() };
             let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-            console::run(&engine, clock.as_ref(), channel, user.clone(), stdin, &mut out).await?;
+            console::run(&engine, clock.as_ref(), channel, user.clone(), stdin, &mut std::io::stdout()).await?;
             store.close().await;
         }
         Cmd::CheckConfig => {

@@ -11,7 +11,7 @@ use chrono::{DateTime, DurationRound, Utc};
 use thiserror::Error;
 
 use super::{actor, print_outcome, print_posts};
-use crate::clock::{Clock, ManualClock};
+use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::command;
 use crate::config::Config;
 use crate::domain::{Channel, Command, Platform};
@@ -83,7 +83,7 @@ pub async fn run(store: Store, origin: DateTime<Utc>, speed: f64, out: &mut dyn 
     let engine = Engine::new(store.clone(), Arc::new(Config::example()), Arc::new(clock.clone()));
     let channel = Channel { platform: Platform::Console, id: CHANNEL.to_string() };
 
-    close_leftover(&engine, &channel, out).await?;
+    close_leftover(&store, &channel, out).await?;
     let _ = writeln!(
         out,
         "golive demo — deploying v2.4.0 with the example plan in console channel `{CHANNEL}`; one real second is {} of deployment time.\n",
@@ -146,8 +146,9 @@ async fn pace(clock: &ManualClock, until: DateTime<Utc>, speed: f64) {
 }
 
 /// An earlier demo run that was interrupted leaves its deployment open in the demo channel;
-/// close it, as its lead and saying why, so this run can start.
-async fn close_leftover(engine: &Engine, channel: &Channel, out: &mut dyn Write) -> Result<(), DemoError> {
+/// close it, as its lead, saying why and at the real time, so this run can start.
+async fn close_leftover(store: &Store, channel: &Channel, out: &mut dyn Write) -> Result<(), DemoError> {
+    let engine = Engine::new(store.clone(), Arc::new(Config::example()), Arc::new(SystemClock));
     let mut tx = engine.store().begin().await.map_err(EngineError::from)?;
     let open = tx.open_deployment(channel).await.map_err(EngineError::from)?;
     drop(tx);

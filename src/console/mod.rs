@@ -60,7 +60,7 @@ async fn line(
     channel: &Channel,
     user: &mut String,
     line: &str,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<(), EngineError> {
     let line = line.trim();
     if line.is_empty() {
@@ -92,7 +92,7 @@ pub async fn run(
     channel: Channel,
     mut user: String,
     input: impl AsyncBufRead + Unpin,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<(), EngineError> {
     let _ = writeln!(
         out,

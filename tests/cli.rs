@@ -1,0 +1,187 @@
+//! The `golive` binary end to end: the demo, the audit catching a tampered row, config
+//! errors with file, line and key, and the history/show/migrate commands.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn golive(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_golive"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GOLIVE_CONFIG")
+        .output()
+        .expect("run golive")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs the demo into `demo.db` in `dir`.
+fn demo(dir: &Path) -> Output {
+    let out = golive(&["demo", "--speed", "0", "--db", "demo.db"], dir);
+    assert_eq!(out.status.code(), Some(0), "demo failed: {}\n{}", stdout(&out), stderr(&out));
+    out
+}
+
+#[test]
+fn the_demo_runs_a_whole_deployment_and_its_history_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout(&demo(dir.path()));
+    for expected in [
+        "dana started deploying v2.4.0",
+        "golive → bruno (refused): only members of `security`",
+        "STATUS v2.4.0",
+        "GO: dana gives the go for production.",
+        "Traffic on the new version: 100%",
+        "ESCALATION level 1 (Team leads)",
+        "alice acknowledged the level 1 escalation after 4m.",
+        "Note from bruno:",
+        "v2.4.0 completed by dana",
+        "Demo finished: deployment 1 completed",
+    ] {
+        assert!(out.contains(expected), "the demo did not show {expected:?}:\n{out}");
+    }
+
+    let verify = golive(&["audit", "verify", "--db", "demo.db"], dir.path());
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+    assert!(stdout(&verify).starts_with("ok: "), "{}", stdout(&verify));
+
+    let history = stdout(&golive(&["history", "--db", "demo.db"], dir.path()));
+    assert!(history.contains("v2.4.0"), "{history}");
+    assert!(history.contains("completed"), "{history}");
+
+    let md = stdout(&golive(&["show", "1", "--db", "demo.db", "--format", "md"], dir.path()));
+    for expected in [
+        "# Deployment 1: v2.4.0",
+        "## Sign-off sheet",
+        "| pre-deployment | security | sam |",
+        "## Timeline",
+        "REFUSED `signoff security`",
+        "| Outcome | completed |",
+    ] {
+        assert!(md.contains(expected), "the report lacks {expected:?}:\n{md}");
+    }
+    let csv = stdout(&golive(&["show", "1", "--db", "demo.db", "--format", "csv"], dir.path()));
+    assert!(csv.starts_with("seq,at,actor,actor_name,kind,details\r\n1,"), "{csv}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&golive(&["show", "1", "--db", "demo.db", "--format", "json"], dir.path())))
+            .unwrap();
+    assert_eq!(json["deployment"]["status"], "completed");
+    assert_eq!(json["events"][0]["kind"]["kind"], "deployment_started");
+
+    // A second demo run into the same file adds a second deployment; the chain still verifies.
+    demo(dir.path());
+    let verify = golive(&["audit", "verify", "--db", "demo.db"], dir.path());
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+}
+
+/// Edits the file the way someone with the sqlite3 tool would, through a separate connection.
+fn tamper(db: &Path, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    });
+}
+
+#[test]
+fn audit_verify_names_the_first_altered_deleted_or_truncated_event() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let cases = [
+        ("UPDATE events SET actor = 'console:mallory' WHERE id = 12", "TAMPERED: event #12 (deployment 1, seq 12): its content does not match its hash"),
+        ("UPDATE events SET payload = replace(payload, 'scan clean', 'scan skipped') WHERE kind = 'signed_off' AND payload LIKE '%scan clean%'", "its content does not match its hash"),
+        ("DELETE FROM events WHERE id = 20", "TAMPERED: event #21 (deployment 1, seq 21): event #20 before it is missing"),
+        ("DELETE FROM events WHERE id = (SELECT max(id) FROM events)", "the newest events were removed or altered"),
+    ];
+    for (i, (sql, expected)) in cases.iter().enumerate() {
+        let copy = dir.path().join(format!("tampered-{i}.db"));
+        std::fs::copy(dir.path().join("demo.db"), &copy).unwrap();
+        tamper(&copy, sql);
+        let out = golive(&["audit", "verify", "--db", copy.to_str().unwrap()], dir.path());
+        assert_eq!(out.status.code(), Some(1), "`{sql}` went unnoticed: {}", stdout(&out));
+        assert!(stdout(&out).contains(expected), "`{sql}`: expected {expected:?}, got {}", stdout(&out));
+    }
+}
+
+#[test]
+fn check_config_accepts_the_example_and_names_file_line_and_key_of_a_broken_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let ok = golive(&["check-config", "--config", example.to_str().unwrap()], dir.path());
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let summary = stdout(&ok);
+    assert!(summary.contains("plan standard — Standard production release, the default: 10h planned"), "{summary}");
+    assert!(summary.contains("3. production (Production deployment, 3h)"), "{summary}");
+    assert!(summary.contains("traffic 50%→70%→85%→100% · needs go"), "{summary}");
+
+    let text = std::fs::read_to_string(&example).unwrap();
+    let broken = text.replacen(r#"role = "backend" },"#, r#"role = "backnd" },"#, 1);
+    let line = broken.lines().position(|l| l.contains("backnd")).unwrap() + 1;
+    std::fs::write(dir.path().join("golive.toml"), broken).unwrap();
+    let bad = golive(&["check-config"], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+    let message = stderr(&bad);
+    assert!(
+        message.contains(&format!("golive.toml:{line}: plans.standard.phases[0].items[0].role: unknown role `backnd`")),
+        "{message}"
+    );
+}
+
+#[test]
+fn commands_that_need_a_database_say_where_to_find_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = golive(&["history"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no golive.toml here"), "{}", stderr(&out));
+
+    let out = golive(&["audit", "verify", "--db", "missing.db"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("there is no database at missing.db"), "{}", stderr(&out));
+    assert!(!dir.path().join("missing.db").exists(), "a read-only command must not create a database");
+
+    let out = golive(&["migrate", "--db", "fresh.db"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = golive(&["history", "--db", "fresh.db"], dir.path());
+    assert_eq!(stdout(&out), "no deployments recorded in fresh.db\n");
+
+    let out = golive(&["show", "7", "--db", "fresh.db"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no deployment 7"), "{}", stderr(&out));
+}
+
+#[test]
+fn unknown_subcommands_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = golive(&["deploy-everything"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_console_reads_commands_from_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_golive"))
+        .args(["console", "--user", "dana", "--db", "console.db"])
+        .current_dir(dir.path())
+        .env_remove("GOLIVE_CONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"/deploy start v1.0\n/deploy status\n/deploy oncall\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("dana started deploying v1.0"), "{text}");
+    assert!(text.contains("STATUS v1.0"), "{text}");
+    assert!(text.contains("1. Team leads — @alice @olga (ack within 5m)"), "{text}");
+}

@@ -1,0 +1,110 @@
+//! Shared test setup: a real SQLite file in a temp dir, the example config, a manual clock,
+//! and a console channel, so tests read like people typing in a channel.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use golive::clock::ManualClock;
+use golive::config::Config;
+use golive::domain::{Actor, Channel, Platform};
+use golive::engine::{Engine, Message, Outcome};
+use golive::render::text;
+use golive::store::Store;
+use tempfile::TempDir;
+
+pub struct Ctx {
+    pub dir: TempDir,
+    pub url: String,
+    pub store: Store,
+    pub clock: ManualClock,
+    pub engine: Engine,
+    pub channel: Channel,
+}
+
+/// 09:07 UTC on a fixed day: a few minutes before a half-hour status slot.
+pub fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 2, 9, 7, 0).single().expect("valid time")
+}
+
+impl Ctx {
+    pub async fn new() -> Ctx {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("golive.db").display());
+        let store = Store::open(&url).await.expect("open store");
+        let clock = ManualClock::new(start_time());
+        let engine = Engine::new(store.clone(), Arc::new(Config::example()), Arc::new(clock.clone()));
+        Ctx { dir, url, store, clock, engine, channel: Channel { platform: Platform::Console, id: "ops".into() } }
+    }
+
+    /// A second engine over the same file, as after a restart.
+    pub async fn restart(&self) -> Engine {
+        let store = Store::open(&self.url).await.expect("reopen store");
+        Engine::new(store, Arc::new(Config::example()), Arc::new(self.clock.clone()))
+    }
+
+    pub async fn say(&self, user: &str, text: &str) -> Outcome {
+        self.engine.handle(&self.channel, &Actor::new(Platform::Console, user), text).await.expect("engine error")
+    }
+
+    /// Says something that must be accepted, returning the channel's posts as text.
+    pub async fn ok(&self, user: &str, text: &str) -> Vec<String> {
+        let outcome = self.say(user, text).await;
+        assert!(!outcome.refused, "`{user}: {text}` was refused: {:?}", outcome.reply);
+        self.texts(&outcome)
+    }
+
+    /// Says something that must be refused, returning the refusal.
+    pub async fn refused(&self, user: &str, text: &str) -> String {
+        let outcome = self.say(user, text).await;
+        assert!(outcome.refused, "`{user}: {text}` was accepted");
+        assert!(outcome.posts.is_empty(), "a refused command posted to the channel");
+        outcome.reply.expect("a refusal has a reply")
+    }
+
+    pub fn texts(&self, outcome: &Outcome) -> Vec<String> {
+        outcome
+            .posts
+            .iter()
+            .map(|p| match &p.message {
+                Message::Event { event, state, .. } => {
+                    text::announce(event, state, &self.engine.config().escalation).unwrap_or_default()
+                }
+                Message::Status(view) => text::status(view),
+            })
+            .collect()
+    }
+
+    pub fn advance(&self, d: Duration) {
+        self.clock.advance(d);
+    }
+
+    /// Runs pre-deployment to completion: start, tick, sign off, done.
+    pub async fn through_pre_deployment(&self) {
+        self.ok("dana", "start v2.4.0").await;
+        self.ok("dana", "phase start pre-deployment").await;
+        for (who, item) in [
+            ("bruno", "tests"),
+            ("sam", "security-scan"),
+            ("bruno", "migrations-tested"),
+            ("olga", "db-backup"),
+            ("olga", "secrets"),
+            ("alice", "rollback-plan"),
+        ] {
+            self.ok(who, &format!("check {item}")).await;
+        }
+        self.ok("sam", "signoff security").await;
+        self.ok("alice", "signoff tech-lead").await;
+        self.ok("dana", "phase done").await;
+    }
+
+    pub async fn event_kinds(&self, id: i64) -> Vec<String> {
+        self.store.events(id).await.expect("events").iter().map(|e| e.kind.name().to_string()).collect()
+    }
+}
+
+pub fn minutes(m: u64) -> Duration {
+    Duration::from_secs(m * 60)
+}
