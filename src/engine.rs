@@ -185,10 +185,7 @@ impl Engine {
 
     /// `/deploy status`: the same content as the scheduled post.
     pub async fn status(&self, channel: &Channel) -> Result<Outcome, EngineError> {
-        let mut tx = self.store.begin().await?;
-        let current = tx.open_deployment(channel).await?;
-        drop(tx);
-        match current {
+        match self.store.open_deployment(channel).await? {
             None => Ok(Outcome::reply(
                 "there is no active deployment in this channel; start one with `/deploy start RELEASE`",
             )),

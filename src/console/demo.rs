@@ -149,10 +149,7 @@ async fn pace(clock: &ManualClock, until: DateTime<Utc>, speed: f64) {
 /// close it, as its lead, saying why and at the real time, so this run can start.
 async fn close_leftover(store: &Store, channel: &Channel, out: &mut dyn Write) -> Result<(), DemoError> {
     let engine = Engine::new(store.clone(), Arc::new(Config::example()), Arc::new(SystemClock));
-    let mut tx = engine.store().begin().await.map_err(EngineError::from)?;
-    let open = tx.open_deployment(channel).await.map_err(EngineError::from)?;
-    drop(tx);
-    if let Some(loaded) = open {
+    if let Some(loaded) = store.open_deployment(channel).await.map_err(EngineError::from)? {
         let reason = "an earlier `golive demo` run was interrupted; closed by the next run".to_string();
         engine.execute(channel, &loaded.state.lead, &Command::Abort { reason }).await?;
         let _ = writeln!(out, "(closed deployment {} left open by an interrupted demo run)\n", loaded.id);

@@ -23,6 +23,8 @@ use crate::domain::{Actor, Channel, Deployment, Event, EventKind, Platform};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+const OPEN_IN_CHANNEL: &str = "SELECT id FROM deployments WHERE platform = ? AND channel = ? AND ended_at IS NULL";
+
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -190,6 +192,19 @@ impl Store {
         Ok(Loaded { id, state })
     }
 
+    /// The channel's open deployment, for reading (no write lock).
+    pub async fn open_deployment(&self, channel: &Channel) -> Result<Option<Loaded>, StoreError> {
+        let id: Option<(i64,)> = sqlx::query_as(OPEN_IN_CHANNEL)
+            .bind(channel.platform.as_str())
+            .bind(&channel.id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match id {
+            Some((id,)) => self.load(id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Every deployment that has not ended, for the scheduler.
     pub async fn open_deployments(&self) -> Result<Vec<Loaded>, StoreError> {
         let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM deployments WHERE ended_at IS NULL ORDER BY id")
@@ -236,12 +251,11 @@ pub struct Tx {
 impl Tx {
     /// The channel's open deployment, folded from its events.
     pub async fn open_deployment(&mut self, channel: &Channel) -> Result<Option<Loaded>, StoreError> {
-        let id: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM deployments WHERE platform = ? AND channel = ? AND ended_at IS NULL")
-                .bind(channel.platform.as_str())
-                .bind(&channel.id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
+        let id: Option<(i64,)> = sqlx::query_as(OPEN_IN_CHANNEL)
+            .bind(channel.platform.as_str())
+            .bind(&channel.id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
         let Some((id,)) = id else { return Ok(None) };
         self.load(id).await.map(Some)
     }
