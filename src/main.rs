@@ -80,6 +80,8 @@ enum Cmd {
     Show {
         /// Deployment id, as listed by `golive history`.
         id: i64,
+        /// md: a report (sign-off sheet, checklist, timeline); json: the deployment and every
+        /// event; csv: one line per event.
         #[arg(long, value_enum, default_value_t = Format::Md)]
         format: Format,
     },

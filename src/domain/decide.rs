@@ -109,6 +109,8 @@ pub enum Refusal {
     NotItemOwner { item: String, role: String },
     #[error("only the deployment team (the lead and members of this plan's roles) may {action}")]
     NotOnTeam { action: &'static str },
+    #[error("only the lead or holders of phase `{phase}`'s roles ({roles}) may {action}")]
+    NotPhaseRole { phase: String, roles: String, action: &'static str },
     #[error("only the people paged at escalation level {level} or below, or the lead, may {action}")]
     NotPaged { level: u8, action: &'static str },
     #[error("the go/no-go decision comes when every phase before `{gate}` is done; still open: {open}")]
@@ -155,6 +157,7 @@ impl Refusal {
                 | Refusal::NotInRole { .. }
                 | Refusal::NotItemOwner { .. }
                 | Refusal::NotOnTeam { .. }
+                | Refusal::NotPhaseRole { .. }
                 | Refusal::NotPaged { .. }
         )
     }
@@ -410,10 +413,13 @@ impl Decider<'_> {
         if phase.traffic.is_empty() {
             return Err(Refusal::NoTrafficHere { phase: phase.id.clone(), phases: traffic_phases() });
         }
-        let holds_phase_role =
-            phase.items.iter().map(|i| &i.role).chain(&phase.signoffs).any(|r| self.rules.roles.holds(self.actor, r));
-        if !self.is_lead() && !holds_phase_role {
-            return Err(Refusal::NotOnTeam { action: "shift traffic" });
+        let mut phase_roles: Vec<&str> =
+            phase.items.iter().map(|i| i.role.as_str()).chain(phase.signoffs.iter().map(String::as_str)).collect();
+        phase_roles.sort_unstable();
+        phase_roles.dedup();
+        if !self.is_lead() && !phase_roles.iter().any(|r| self.rules.roles.holds(self.actor, r)) {
+            let roles = join(phase_roles);
+            return Err(Refusal::NotPhaseRole { phase: phase.id.clone(), roles, action: "shift traffic" });
         }
         if !phase.traffic.contains(&percent) {
             return Err(Refusal::UnknownTrafficStep {
