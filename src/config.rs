@@ -228,8 +228,7 @@ struct RawStatus {
 #[serde(deny_unknown_fields)]
 struct RawRole {
     name: Option<String>,
-    #[serde(default)]
-    members: Vec<Spanned<String>>,
+    members: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize)]
@@ -280,8 +279,7 @@ struct RawEscalation {
 struct RawLevel {
     name: String,
     ack_timeout: Spanned<String>,
-    #[serde(default)]
-    members: Vec<Spanned<String>>,
+    members: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 fn duration(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<Duration, ConfigError> {
@@ -296,9 +294,13 @@ fn duration(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<Dura
     }
 }
 
-fn members(at: &Locator<'_>, raw: &[Spanned<String>], key: &str) -> Result<Vec<Member>, ConfigError> {
+fn members(
+    at: &Locator<'_>,
+    raw: Option<&Spanned<Vec<Spanned<String>>>>,
+    key: &str,
+) -> Result<Vec<Member>, ConfigError> {
     let mut out = Vec::new();
-    for (i, m) in raw.iter().enumerate() {
+    for (i, m) in raw.map(|r| r.get_ref().as_slice()).unwrap_or_default().iter().enumerate() {
         let member = Member::parse(m.get_ref()).or_else(|e| at.err(m.span(), format!("{key}[{i}]"), e))?;
         if out.contains(&member) {
             return at.err(m.span(), format!("{key}[{i}]"), format!("`{member}` is listed twice"));
@@ -326,13 +328,11 @@ impl RawConfig {
         let mut roles = BTreeMap::new();
         for (key, raw) in &self.roles {
             let role_id = id(at, key, &format!("roles.{}", key.get_ref()))?;
-            let members = members(at, &raw.members, &format!("roles.{role_id}.members"))?;
+            let mkey = format!("roles.{role_id}.members");
+            let members = members(at, raw.members.as_ref(), &mkey)?;
             if members.is_empty() {
-                return at.err(
-                    key.span(),
-                    format!("roles.{role_id}.members"),
-                    "the role has no members, so nobody could act as it",
-                );
+                let span = raw.members.as_ref().map_or(key.span(), Spanned::span);
+                return at.err(span, mkey, "the role has no members, so nobody could act as it");
             }
             let name = raw.name.clone().unwrap_or_else(|| role_id.clone());
             roles.insert(role_id.clone(), Role { id: role_id, name, members });
@@ -369,9 +369,10 @@ impl RawConfig {
             let key = format!("escalation.levels[{i}]");
             let raw = level.get_ref();
             let ack_timeout = duration(at, &raw.ack_timeout, &format!("{key}.ack_timeout"))?;
-            let members = members(at, &raw.members, &format!("{key}.members"))?;
+            let members = members(at, raw.members.as_ref(), &format!("{key}.members"))?;
             if members.is_empty() {
-                return at.err(level.span(), format!("{key}.members"), "an escalation level needs someone to page");
+                let span = raw.members.as_ref().map_or(level.span(), Spanned::span);
+                return at.err(span, format!("{key}.members"), "an escalation level needs someone to page");
             }
             escalation.push(EscalationLevel { name: raw.name.clone(), ack_timeout, members });
         }
