@@ -1,7 +1,13 @@
 //! The pure domain core, driven like a story: commands by named people against the example
 //! plan, asserting the events produced, the state they fold into, and every refusal.
 
+mod common;
+
 use chrono::{DateTime, TimeZone, Utc};
+use common::{
+    POST_DEPLOYMENT_SIGNOFFS, POST_DEPLOYMENT_TICKS, PRE_DEPLOYMENT_SIGNOFFS, PRE_DEPLOYMENT_TICKS, PRODUCTION_TICKS,
+    STAGING_SIGNOFFS, STAGING_TICKS,
+};
 use golive::config::Config;
 use golive::domain::deployment::FoldError;
 use golive::domain::progress::progress;
@@ -88,33 +94,22 @@ impl Story {
         }
     }
 
-    fn pre_deployment_done(&mut self) {
-        self.run("dana", phase_start("pre-deployment"));
-        self.checks(&[
-            ("bruno", "tests"),
-            ("sam", "security-scan"),
-            ("bruno", "migrations-tested"),
-            ("olga", "db-backup"),
-            ("olga", "secrets"),
-            ("alice", "rollback-plan"),
-        ]);
-        self.run("sam", signoff("security"));
-        self.run("alice", signoff("tech-lead"));
+    /// Starts `phase`, ticks its required items, collects its sign-offs and completes it.
+    fn finish_phase(&mut self, phase: &str, ticks: &[(&str, &str)], signoffs: &[(&str, &str)]) {
+        self.run("dana", phase_start(phase));
+        self.checks(ticks);
+        for (name, role) in signoffs {
+            self.run(name, signoff(role));
+        }
         self.run("dana", Command::PhaseDone);
     }
 
+    fn pre_deployment_done(&mut self) {
+        self.finish_phase("pre-deployment", PRE_DEPLOYMENT_TICKS, PRE_DEPLOYMENT_SIGNOFFS);
+    }
+
     fn staging_done(&mut self) {
-        self.run("dana", phase_start("staging"));
-        self.checks(&[
-            ("olga", "staging-deploy"),
-            ("bruno", "staging-migrate"),
-            ("fei", "e2e"),
-            ("bruno", "load-test"),
-            ("priya", "acceptance"),
-        ]);
-        self.run("priya", signoff("product"));
-        self.run("alice", signoff("tech-lead"));
-        self.run("dana", Command::PhaseDone);
+        self.finish_phase("staging", STAGING_TICKS, STAGING_SIGNOFFS);
     }
 
     /// Up to production running with its required items ticked and traffic at 50 %.
@@ -123,14 +118,7 @@ impl Story {
         self.staging_done();
         self.run("dana", Command::Go);
         self.run("dana", phase_start("production"));
-        self.checks(&[
-            ("olga", "prod-deploy"),
-            ("bruno", "prod-migrate"),
-            ("olga", "health"),
-            ("olga", "error-rate"),
-            ("bruno", "latency"),
-            ("olga", "old-version-warm"),
-        ]);
+        self.checks(PRODUCTION_TICKS);
         self.run("olga", traffic(50));
     }
 }
@@ -233,14 +221,7 @@ fn a_phase_is_done_only_when_items_sign_offs_and_traffic_are() {
             missing: "open required items: tests, security-scan, migrations-tested, db-backup, secrets, rollback-plan; missing sign-offs: tech-lead, security".into()
         }
     );
-    s.checks(&[
-        ("bruno", "tests"),
-        ("sam", "security-scan"),
-        ("bruno", "migrations-tested"),
-        ("olga", "db-backup"),
-        ("olga", "secrets"),
-        ("alice", "rollback-plan"),
-    ]);
+    s.checks(PRE_DEPLOYMENT_TICKS);
     s.run("sam", signoff("security"));
     assert_eq!(
         s.refuse("dana", Command::PhaseDone),
@@ -579,14 +560,7 @@ fn a_whole_release_walks_progress_from_0_to_100() {
     let before = s.percent();
     s.run("priya", check("maintenance-notice"));
     assert_eq!(s.percent(), before);
-    s.checks(&[
-        ("olga", "prod-deploy"),
-        ("bruno", "prod-migrate"),
-        ("olga", "health"),
-        ("olga", "error-rate"),
-        ("bruno", "latency"),
-        ("olga", "old-version-warm"),
-    ]);
+    s.checks(PRODUCTION_TICKS);
     for step in [50, 70, 85, 100] {
         s.run("olga", traffic(step));
     }
@@ -594,8 +568,8 @@ fn a_whole_release_walks_progress_from_0_to_100() {
     s.run("dana", Command::PhaseDone);
     seen.push(s.percent());
     s.run("dana", phase_start("post-deployment"));
-    s.checks(&[("fei", "user-flows"), ("olga", "monitoring"), ("bruno", "error-tracking"), ("priya", "announce")]);
-    for (name, role) in [("alice", "tech-lead"), ("priya", "product"), ("sam", "security"), ("olga", "ops")] {
+    s.checks(POST_DEPLOYMENT_TICKS);
+    for (name, role) in POST_DEPLOYMENT_SIGNOFFS {
         s.run(name, signoff(role));
     }
     assert!(s.percent() < 100, "100% only once every phase is done");

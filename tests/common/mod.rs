@@ -85,18 +85,12 @@ impl Ctx {
     pub async fn through_pre_deployment(&self) {
         self.ok("dana", "start v2.4.0").await;
         self.ok("dana", "phase start pre-deployment").await;
-        for (who, item) in [
-            ("bruno", "tests"),
-            ("sam", "security-scan"),
-            ("bruno", "migrations-tested"),
-            ("olga", "db-backup"),
-            ("olga", "secrets"),
-            ("alice", "rollback-plan"),
-        ] {
+        for (who, item) in PRE_DEPLOYMENT_TICKS {
             self.ok(who, &format!("check {item}")).await;
         }
-        self.ok("sam", "signoff security").await;
-        self.ok("alice", "signoff tech-lead").await;
+        for (who, role) in PRE_DEPLOYMENT_SIGNOFFS {
+            self.ok(who, &format!("signoff {role}")).await;
+        }
         self.ok("dana", "phase done").await;
     }
 
@@ -104,6 +98,37 @@ impl Ctx {
         self.store.events(id).await.expect("events").iter().map(|e| e.kind.name().to_string()).collect()
     }
 }
+
+/// Who ticks which required item, and who signs off, in the example plan's phases.
+pub const PRE_DEPLOYMENT_TICKS: &[(&str, &str)] = &[
+    ("bruno", "tests"),
+    ("sam", "security-scan"),
+    ("bruno", "migrations-tested"),
+    ("olga", "db-backup"),
+    ("olga", "secrets"),
+    ("alice", "rollback-plan"),
+];
+pub const PRE_DEPLOYMENT_SIGNOFFS: &[(&str, &str)] = &[("sam", "security"), ("alice", "tech-lead")];
+pub const STAGING_TICKS: &[(&str, &str)] = &[
+    ("olga", "staging-deploy"),
+    ("bruno", "staging-migrate"),
+    ("fei", "e2e"),
+    ("bruno", "load-test"),
+    ("priya", "acceptance"),
+];
+pub const STAGING_SIGNOFFS: &[(&str, &str)] = &[("priya", "product"), ("alice", "tech-lead")];
+pub const PRODUCTION_TICKS: &[(&str, &str)] = &[
+    ("olga", "prod-deploy"),
+    ("bruno", "prod-migrate"),
+    ("olga", "health"),
+    ("olga", "error-rate"),
+    ("bruno", "latency"),
+    ("olga", "old-version-warm"),
+];
+pub const POST_DEPLOYMENT_TICKS: &[(&str, &str)] =
+    &[("fei", "user-flows"), ("olga", "monitoring"), ("bruno", "error-tracking"), ("priya", "announce")];
+pub const POST_DEPLOYMENT_SIGNOFFS: &[(&str, &str)] =
+    &[("alice", "tech-lead"), ("priya", "product"), ("sam", "security"), ("olga", "ops")];
 
 pub fn minutes(m: u64) -> Duration {
     Duration::from_secs(m * 60)
