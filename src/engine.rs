@@ -158,9 +158,9 @@ impl Engine {
         at: DateTime<Utc>,
         kinds: Vec<EventKind>,
     ) -> Result<(i64, Vec<Event>, Deployment), StoreError> {
-        let (id, mut state, mut seq) = match current {
-            Some(loaded) => (Some(loaded.id), Some(loaded.state.clone()), loaded.state.seq),
-            None => (None, None, 0),
+        let (id, mut seq, mut state) = match current {
+            Some(loaded) => (Some(loaded.id), loaded.state.seq, Some(loaded.state)),
+            None => (None, 0, None),
         };
         let mut events = Vec::with_capacity(kinds.len());
         for kind in kinds {
