@@ -256,37 +256,58 @@ impl Engine {
         self.schedule.next_after(d.last_status_slot.unwrap_or(d.started_at))
     }
 
-    /// When the next status post of any open deployment falls due.
+    /// When the next timer of any open deployment falls due: a status slot or a phase
+    /// running past its plan.
     pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, EngineError> {
         let open = self.store.open_deployments().await?;
-        Ok(open.iter().filter_map(|l| self.next_status_for(&l.state)).min())
+        Ok(open.iter().flat_map(|l| [self.next_status_for(&l.state), l.state.overdue_due()]).flatten().min())
     }
 
-    /// Posts every status that is due now: once per deployment however many slots passed.
+    /// What is due for one deployment at `now`: the status slot to post (the latest one that
+    /// passed, so many missed slots make one post) and an overdue phase to record.
+    fn due(&self, d: &Deployment, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, Option<EventKind>) {
+        if !d.status.is_open() {
+            return (None, None);
+        }
+        let slot = self.schedule.latest_due(d.last_status_slot.unwrap_or(d.started_at), now);
+        (slot, d.overdue(now))
+    }
+
+    /// Fires every timer that is due now, recording what it did, and returns the posts.
     pub async fn fire_due(&self) -> Result<Vec<Post>, EngineError> {
         let now = self.clock.now();
         let mut posts = Vec::new();
         for loaded in self.store.open_deployments().await? {
-            let since = loaded.state.last_status_slot.unwrap_or(loaded.state.started_at);
-            if self.schedule.latest_due(since, now).is_none() {
+            if self.due(&loaded.state, now) == (None, None) {
                 continue;
             }
-            // Re-read under the write lock: another process may have posted this slot already.
+            // Re-read under the write lock: another process may have fired these already.
             let mut tx = self.store.begin().await?;
             let fresh = tx.load(loaded.id).await?;
-            let since = fresh.state.last_status_slot.unwrap_or(fresh.state.started_at);
-            let Some(slot) = self.schedule.latest_due(since, now).filter(|_| fresh.state.status.is_open()) else {
-                continue;
-            };
-            let late = (now - slot).to_std().unwrap_or_default();
-            if late >= LATE_AFTER {
-                warn!(deployment = fresh.id, slot = %slot, late_secs = late.as_secs(), "status post is late");
+            let (slot, overdue) = self.due(&fresh.state, now);
+            let mut kinds: Vec<EventKind> = overdue.into_iter().collect();
+            let late = slot.map(|slot| (now - slot).to_std().unwrap_or_default());
+            if let (Some(slot), Some(late)) = (slot, late) {
+                if late >= LATE_AFTER {
+                    warn!(deployment = fresh.id, slot = %slot, late_secs = late.as_secs(), "status post is late");
+                }
+                kinds.push(EventKind::StatusPosted { slot, late_secs: late.as_secs() as i64 });
             }
-            let kind = EventKind::StatusPosted { slot, late_secs: late.as_secs() as i64 };
+            if kinds.is_empty() {
+                continue;
+            }
             let channel = Channel { platform: fresh.state.platform, id: fresh.state.channel.clone() };
-            let (id, _, state) = self.record(tx, Some(fresh), &Actor::golive(), now, vec![kind]).await?;
-            let view = self.view(&Loaded { id, state }, (late >= LATE_AFTER).then_some(late));
-            posts.push(Post { channel, message: Message::Status(Box::new(view)) });
+            let (id, events, state) = self.record(tx, Some(fresh), &Actor::golive(), now, kinds).await?;
+            for event in events {
+                if matches!(event.kind, EventKind::StatusPosted { .. }) {
+                    let late_by = late.filter(|l| *l >= LATE_AFTER);
+                    let view = self.view(&Loaded { id, state: state.clone() }, late_by);
+                    posts.push(Post { channel: channel.clone(), message: Message::Status(Box::new(view)) });
+                } else {
+                    info!(deployment = id, kind = event.kind.name(), "timer fired");
+                    posts.push(self.event_post(&channel, id, event, &state));
+                }
+            }
         }
         Ok(posts)
     }

@@ -210,3 +210,58 @@ async fn progress_is_kept_in_the_listing() {
     // Steps per phase (required items + sign-offs + done): 9, 8, 8 and 9, so 34 in all.
     assert_eq!(rows[0].progress, 9 * 100 / 34);
 }
+
+#[tokio::test]
+async fn a_phase_running_past_its_plan_is_recorded_once_and_announced() {
+    let ctx = Ctx::new().await; // 09:07
+    ctx.ok("dana", "start v2.4.0").await;
+    ctx.ok("dana", "phase start pre-deployment").await; // planned 2h: overdue at 11:07
+    ctx.ok("olga", "check db-backup").await;
+
+    // Walk the clock like the console loop does: wake at each due time, fire what is due.
+    let mut announced = Vec::new();
+    while let Some(due) = ctx.engine.next_due().await.unwrap() {
+        if due > common::start_time() + chrono::Duration::hours(3) {
+            break;
+        }
+        ctx.clock.set(due);
+        for post in ctx.engine.fire_due().await.unwrap() {
+            if let Message::Event { .. } = post.message {
+                announced
+                    .push(ctx.texts(&golive::engine::Outcome { posts: vec![post], ..Default::default() }).remove(0));
+            }
+        }
+    }
+    assert_eq!(
+        announced,
+        vec![
+            "Phase pre-deployment is OVERDUE: it has run past its planned 2h. Waiting on open required items: tests, \
+             security-scan, migrations-tested, secrets, rollback-plan; missing sign-offs: tech-lead, security. Lead: dana."
+        ]
+    );
+    let events = ctx.store.events(1).await.unwrap();
+    let overdue: Vec<_> = events.iter().filter(|e| e.kind.name() == "phase_overdue").collect();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0].at.format("%H:%M").to_string(), "11:07");
+    assert_eq!(overdue[0].actor.key(), "golive:golive");
+
+    // A restart does not raise it again.
+    let restarted = ctx.restart().await;
+    ctx.advance(minutes(10));
+    let again = restarted.fire_due().await.unwrap();
+    assert!(again.iter().all(|p| matches!(p.message, Message::Status(_))));
+    let status = ctx.say("dana", "status").await;
+    assert!(ctx.texts(&status)[0].contains("running 3h 3m of 2h planned — OVERDUE"), "{:?}", ctx.texts(&status));
+}
+
+#[tokio::test]
+async fn a_phase_finished_in_time_is_never_overdue_and_the_next_one_counts_from_its_own_start() {
+    let ctx = Ctx::new().await;
+    ctx.through_pre_deployment().await; // all at 09:07
+    ctx.advance(minutes(150));
+    assert!(ctx.engine.fire_due().await.unwrap().iter().all(|p| matches!(p.message, Message::Status(_))));
+    ctx.ok("dana", "phase start staging").await; // 11:37, planned 3h
+    let overdue_at = ctx.store.load(1).await.unwrap().state.overdue_due().unwrap();
+    assert_eq!(overdue_at.format("%H:%M").to_string(), "14:37");
+    assert!(!ctx.event_kinds(1).await.contains(&"phase_overdue".to_string()));
+}

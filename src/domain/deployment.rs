@@ -70,6 +70,8 @@ impl Status {
 pub struct PhaseState {
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// When golive recorded that the phase ran past its planned duration.
+    pub overdue_at: Option<DateTime<Utc>>,
     pub checked: BTreeMap<String, Stamp>,
     pub signoffs: BTreeMap<String, SignOff>,
 }
@@ -231,6 +233,7 @@ impl Deployment {
                 esc.acked = Some((stamp(), *level));
             }
             EventKind::EscalationResolved => self.escalation = None,
+            EventKind::PhaseOverdue { phase, .. } => self.phase_mut(phase).map_err(bad)?.overdue_at = Some(event.at),
             EventKind::StatusPosted { slot, .. } => self.last_status_slot = Some(*slot),
             EventKind::DeploymentCompleted => {
                 let outcome = match self.status {
@@ -268,6 +271,28 @@ impl Deployment {
             Status::Ended(_) => Some(self.updated_at),
             _ => None,
         }
+    }
+
+    /// When the running phase becomes overdue, unless that was already recorded.
+    pub fn overdue_due(&self) -> Option<DateTime<Utc>> {
+        if self.status != Status::Active {
+            return None;
+        }
+        let i = self.current?;
+        let state = &self.phases[i];
+        if state.overdue_at.is_some() {
+            return None;
+        }
+        let planned = chrono::Duration::from_std(self.plan.phases[i].planned).ok()?;
+        Some(state.started_at? + planned)
+    }
+
+    /// The `phase_overdue` event to record at `now`, if the running phase has become overdue.
+    pub fn overdue(&self, now: DateTime<Utc>) -> Option<EventKind> {
+        let due = self.overdue_due()?;
+        let i = self.current?;
+        let phase = &self.plan.phases[i];
+        (now >= due).then(|| EventKind::PhaseOverdue { phase: phase.id.clone(), planned_secs: phase.planned.as_secs() })
     }
 
     /// Required items of phase `i` that are not ticked.

@@ -153,6 +153,11 @@ pub enum EventKind {
         level: u8,
     },
     EscalationResolved,
+    /// The running phase passed its planned duration (recorded once per phase).
+    PhaseOverdue {
+        phase: String,
+        planned_secs: u64,
+    },
     StatusPosted {
         slot: DateTime<Utc>,
         late_secs: i64,
@@ -187,6 +192,7 @@ impl EventKind {
             EventKind::EscalationRaised { .. } => "escalation_raised",
             EventKind::EscalationAcknowledged { .. } => "escalation_acknowledged",
             EventKind::EscalationResolved => "escalation_resolved",
+            EventKind::PhaseOverdue { .. } => "phase_overdue",
             EventKind::StatusPosted { .. } => "status_posted",
             EventKind::DeploymentCompleted => "deployment_completed",
             EventKind::DeploymentAborted { .. } => "deployment_aborted",

@@ -31,6 +31,9 @@ pub fn details(kind: &EventKind) -> String {
         EventKind::EscalationRaised { level, message } => format!("raised escalation to level {level}: {message}"),
         EventKind::EscalationAcknowledged { level } => format!("acknowledged level {level} escalation"),
         EventKind::EscalationResolved => "resolved the escalation".into(),
+        EventKind::PhaseOverdue { phase, planned_secs } => {
+            format!("phase {phase} overdue (planned {})", human(std::time::Duration::from_secs(*planned_secs)))
+        }
         EventKind::StatusPosted { slot, late_secs } if *late_secs >= 60 => {
             format!(
                 "status post for {} (late by {})",

@@ -243,6 +243,25 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             format!("{who} acknowledged the level {level} escalation{after}.")
         }
         EventKind::EscalationResolved => format!("{who} resolved the escalation."),
+        EventKind::PhaseOverdue { phase, planned_secs } => {
+            let i = d.plan.phase_index(phase)?;
+            let open = d.open_required_items(i);
+            let missing = d.missing_signoffs(i);
+            let mut waiting = Vec::new();
+            if !open.is_empty() {
+                waiting.push(format!("open required items: {}", open.join(", ")));
+            }
+            if !missing.is_empty() {
+                waiting.push(format!("missing sign-offs: {}", missing.join(", ")));
+            }
+            let waiting =
+                if waiting.is_empty() { String::new() } else { format!(" Waiting on {}.", waiting.join("; ")) };
+            format!(
+                "Phase {phase} is OVERDUE: it has run past its planned {}.{waiting} Lead: {}.",
+                human(std::time::Duration::from_secs(*planned_secs)),
+                d.lead
+            )
+        }
         EventKind::StatusPosted { .. } => return None,
         EventKind::DeploymentCompleted => {
             let took = human((event.at - d.started_at).to_std().unwrap_or_default());
