@@ -117,7 +117,7 @@ pub fn parse_line(line: &str, command_name: &str) -> Result<Request, ParseError>
             trimmed.strip_prefix(prefix.as_str()).filter(|r| r.is_empty() || r.starts_with(char::is_whitespace))
         })
         .unwrap_or(trimmed);
-    parse(rest)
+    parse(rest.trim_start())
 }
 
 /// Parses the text after `/deploy`.
@@ -137,7 +137,9 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
         "oncall" => nothing_after("oncall", rest).map(|_| Request::Oncall),
         "history" => nothing_after("history", rest).map(|_| Request::History),
         "start" => {
-            let (release, rest) = word(rest).ok_or(missing("start", "a release name"))?;
+            let (release, rest) = word(rest)
+                .filter(|(release, _)| !release.starts_with("plan="))
+                .ok_or(missing("start", "a release name"))?;
             let plan = match word(rest) {
                 None => None,
                 Some((token, after)) => {
@@ -244,29 +246,38 @@ fn text_of(command: &str, rest: &str, what: &'static str) -> Result<String, Pars
     }
 }
 
-/// "did you mean" for a near miss (one or two letters off).
+/// "did you mean" for a near miss: one edit for short words, two for longer ones, so a
+/// stray `x` is not steered towards `go`. A swapped pair of letters counts as one edit.
 fn hint(given: &str) -> String {
+    let allowed = if given.chars().count() <= 4 { 1 } else { 2 };
     COMMANDS
         .iter()
+        .filter(|(n, _, _)| given.chars().count().abs_diff(n.len()) <= allowed)
         .map(|(n, _, _)| (*n, distance(given, n)))
-        .filter(|(_, d)| *d <= 2)
+        .filter(|(_, d)| *d <= allowed)
         .min_by_key(|(_, d)| *d)
         .map(|(n, _)| format!(" (did you mean `{n}`?)"))
         .unwrap_or_default()
 }
 
 fn distance(a: &str, b: &str) -> usize {
+    // Optimal string alignment distance: Levenshtein plus adjacent transpositions.
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + cost);
-            prev = row[j + 1];
-            row[j + 1] = next;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }

@@ -175,18 +175,45 @@ impl Locator<'_> {
     }
 }
 
-/// The nearest `[table]` header above an offset, to name the key of a syntax error.
+/// Names the key of an error the TOML parser reports only by position: the table whose
+/// header is on or above the error's line, plus the key on that line. A line that is an
+/// inline table inside an array (`{ id = … }` under `items = [`) is named after the array.
 fn key_at(text: &str, offset: Option<usize>) -> String {
     let Some(offset) = offset else { return "(file)".to_string() };
-    let before = &text[..offset.min(text.len())];
-    let header = before
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').to_string());
-    let line = text[before.rfind('\n').map_or(0, |i| i + 1)..].lines().next().unwrap_or("");
-    let key = line.split('=').next().map(str::trim).filter(|k| !k.is_empty() && !k.starts_with('['));
+    let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+    let mut header = None;
+    let mut in_multiline: Option<&str> = None;
+    for l in text[..line_end].lines().map(str::trim) {
+        // A `[x]` line inside a multi-line string is text, not a header.
+        for quote in ["\"\"\"", "'''"] {
+            if in_multiline.map_or(true, |q| q == quote) && l.matches(quote).count() % 2 == 1 {
+                in_multiline = if in_multiline.is_some() { None } else { Some(quote) };
+            }
+        }
+        if in_multiline.is_none() && l.starts_with('[') {
+            let inner = l.trim_start_matches('[');
+            header = Some(inner[..inner.find(']').unwrap_or(inner.len())].trim().to_string()).filter(|h| !h.is_empty());
+        }
+    }
+    let line = text[line_start..line_end].trim();
+    let key_of = |l: &str| {
+        let (k, _) = l.split_once('=')?;
+        let k = k.trim();
+        (!k.is_empty() && !k.starts_with(['[', '{', '#']) && !k.contains(char::is_whitespace)).then(|| k.to_string())
+    };
+    let key = if line.starts_with('{') {
+        // The array this entry belongs to: the nearest `key = [` above, within the table.
+        text[..line_start]
+            .lines()
+            .rev()
+            .map(str::trim)
+            .take_while(|l| !l.starts_with('['))
+            .find(|l| l.split_once('=').is_some_and(|(_, v)| v.trim_start().starts_with('[')))
+            .and_then(key_of)
+    } else {
+        key_of(line)
+    };
     match (header, key) {
         (Some(h), Some(k)) => format!("{h}.{k}"),
         (Some(h), None) => h,
