@@ -263,6 +263,7 @@ struct RawRole {
 struct RawPlan {
     name: Option<String>,
     go_gate: Option<Spanned<String>>,
+    status_cron: Option<Spanned<String>>,
     #[serde(default)]
     phases: Vec<Spanned<RawPhase>>,
 }
@@ -563,6 +564,19 @@ impl RawPlan {
             // The first phase that shifts traffic is where the go decision matters.
             None => phases.iter().find(|p| !p.traffic.is_empty()).map(|p| p.id.clone()),
         };
-        Ok(Plan { id: plan_id.clone(), name: self.name.clone().unwrap_or(plan_id), phases, go_gate })
+        if let Some(cron) = &self.status_cron {
+            if let Err(e) = cron::Schedule::from_str(cron.get_ref()) {
+                return at.err(
+                    cron.span(),
+                    format!("{base}.status_cron"),
+                    format!(
+                        "`{}` is not a cron schedule ({e}); write six fields, seconds first, e.g. \"0 */15 * * * *\"",
+                        cron.get_ref()
+                    ),
+                );
+            }
+        }
+        let status_cron = self.status_cron.as_ref().map(|c| c.get_ref().clone());
+        Ok(Plan { id: plan_id.clone(), name: self.name.clone().unwrap_or(plan_id), phases, go_gate, status_cron })
     }
 }

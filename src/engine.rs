@@ -5,6 +5,8 @@
 //! transaction, and returns what to tell the caller and what to post to the channel. Scheduled
 //! status posts come through here too, so commands and timers never race.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,13 +17,24 @@ use tracing::{info, warn};
 use crate::clock::SharedClock;
 use crate::command::{self, ParseError, Request};
 use crate::config::Config;
-use crate::domain::{decide, Actor, Channel, Command, Deployment, Event, EventKind};
-use crate::render::{text, StatusView};
+use crate::domain::{decide, Actor, Channel, Command, Deployment, Event, EventKind, Platform};
+use crate::render::{slack, text, StatusView};
 use crate::schedule::StatusSchedule;
-use crate::store::{Loaded, Store, StoreError};
+use crate::store::{Loaded, NewMessage, Payload, Store, StoreError, Tx};
 
 /// A scheduled post later than this says so.
 const LATE_AFTER: Duration = Duration::from_secs(60);
+
+/// Due timers fired per write transaction: one fsync covers many deployments at a busy
+/// half hour, and no transaction holds the write lock for long.
+const TIMERS_PER_TX: usize = 200;
+
+/// What one recorded step produced.
+struct Recorded {
+    id: i64,
+    events: Vec<Event>,
+    posts: Vec<Post>,
+}
 
 #[derive(Debug, Error)]
 pub enum EngineError {
@@ -72,12 +85,32 @@ pub struct Engine {
     config: Arc<Config>,
     clock: SharedClock,
     schedule: StatusSchedule,
+    /// The schedules of plans that override `[status] cron`, by cron expression.
+    plan_schedules: Arc<HashMap<String, StatusSchedule>>,
 }
 
 impl Engine {
     pub fn new(store: Store, config: Arc<Config>, clock: SharedClock) -> Engine {
         let schedule = StatusSchedule::new(&config.status);
-        Engine { store, config, clock, schedule }
+        let plan_schedules = config
+            .plans
+            .values()
+            .filter_map(|p| Some((p.status_cron.clone()?, StatusSchedule::for_plan(p, &config.status)?)))
+            .collect();
+        Engine { store, config, clock, schedule, plan_schedules: Arc::new(plan_schedules) }
+    }
+
+    /// The status schedule a deployment runs on: that of the plan it started with (stored in
+    /// its history, so a config change does not move a running deployment), or the global one.
+    fn schedule_for(&self, d: &Deployment) -> Cow<'_, StatusSchedule> {
+        match &d.plan.status_cron {
+            None => Cow::Borrowed(&self.schedule),
+            Some(cron) => match self.plan_schedules.get(cron) {
+                Some(s) => Cow::Borrowed(s),
+                None => StatusSchedule::for_plan(&d.plan, &self.config.status)
+                    .map_or(Cow::Borrowed(&self.schedule), Cow::Owned),
+            },
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -123,12 +156,13 @@ impl Engine {
                 if let (true, Some(loaded)) = (refusal.is_permission(), current) {
                     // Who tried what, and why not, belongs on the record.
                     let kind = EventKind::CommandRefused { command: command.describe(), reason: refusal.to_string() };
-                    self.record(tx, Some(loaded), actor, now, vec![kind]).await?;
+                    self.record(&mut tx, Some(loaded), actor, now, vec![kind], None).await?;
+                    tx.commit().await?;
                 }
                 return Ok(Outcome::refused(refusal.to_string()));
             }
         };
-        let (id, events, state) = match self.record(tx, current, actor, now, kinds).await {
+        let recorded = match self.record(&mut tx, current, actor, now, kinds, None).await {
             Ok(recorded) => recorded,
             Err(StoreError::ChannelTaken) => {
                 return Ok(Outcome::refused(
@@ -137,9 +171,9 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         };
-        info!(deployment = id, channel = %channel.id, actor = %actor.key(), command = %command.describe(), events = events.len(), "recorded");
-        let posts = events.into_iter().map(|event| self.event_post(channel, id, event, &state)).collect();
-        Ok(Outcome { reply: None, posts, refused: false })
+        tx.commit().await?;
+        info!(deployment = recorded.id, channel = %channel.id, actor = %actor.key(), command = %command.describe(), events = recorded.events.len(), "recorded");
+        Ok(Outcome { reply: None, posts: recorded.posts, refused: false })
     }
 
     fn event_post(&self, channel: &Channel, id: i64, event: Event, state: &Deployment) -> Post {
@@ -149,15 +183,17 @@ impl Engine {
         }
     }
 
-    /// Folds `kinds` into the deployment, appends them and commits.
+    /// Folds `kinds` into the deployment and, in `tx`, appends them, enqueues the posts they
+    /// cause and moves the deployment's timer. The caller commits.
     async fn record(
         &self,
-        mut tx: crate::store::Tx,
+        tx: &mut Tx,
         current: Option<Loaded>,
         actor: &Actor,
         at: DateTime<Utc>,
         kinds: Vec<EventKind>,
-    ) -> Result<(i64, Vec<Event>, Deployment), StoreError> {
+        late: Option<Duration>,
+    ) -> Result<Recorded, StoreError> {
         let (id, mut seq, mut state) = match current {
             Some(loaded) => (Some(loaded.id), loaded.state.seq, Some(loaded.state)),
             None => (None, 0, None),
@@ -179,8 +215,45 @@ impl Engine {
             return Err(StoreError::Fold { id: 0, source: crate::domain::deployment::FoldError::Empty });
         };
         let id = tx.append(id, &events, &state).await?;
-        tx.commit().await?;
-        Ok((id, events, state))
+        let channel = Channel { platform: state.platform, id: state.channel.clone() };
+        let mut posts = Vec::with_capacity(events.len());
+        for event in &events {
+            if matches!(event.kind, EventKind::StatusPosted { .. }) {
+                let view = self.view(&Loaded { id, state: state.clone() }, late.filter(|l| *l >= LATE_AFTER));
+                posts.push(Post { channel: channel.clone(), message: Message::Status(Box::new(view)) });
+            } else {
+                posts.push(self.event_post(&channel, id, event.clone(), &state));
+            }
+        }
+        tx.enqueue(&self.outbox_messages(Some(id), &posts), at).await?;
+        tx.set_timer(id, self.next_timer_for(&state)).await?;
+        Ok(Recorded { id, events, posts })
+    }
+
+    /// Renders posts for their channel's platform; posts with nothing to say are dropped.
+    fn outbox_messages(&self, deployment_id: Option<i64>, posts: &[Post]) -> Vec<NewMessage> {
+        posts
+            .iter()
+            .filter_map(|post| {
+                Some(NewMessage { deployment_id, channel: post.channel.clone(), payload: self.render(post)? })
+            })
+            .collect()
+    }
+
+    /// One post as its platform shows it.
+    pub fn render(&self, post: &Post) -> Option<Payload> {
+        match &post.message {
+            Message::Event { event, state, .. } => {
+                text::announce(event, state, &self.config.escalation).map(Payload::text)
+            }
+            Message::Status(view) => {
+                let blocks = match post.channel.platform {
+                    Platform::Slack => serde_json::to_value(slack::status_blocks(view)).ok(),
+                    _ => None,
+                };
+                Some(Payload { text: text::status(view), blocks })
+            }
+        }
     }
 
     /// `/deploy status`: the same content as the scheduled post.
@@ -191,11 +264,9 @@ impl Engine {
             )),
             Some(loaded) => {
                 let view = self.view(&loaded, None);
-                Ok(Outcome {
-                    reply: None,
-                    refused: false,
-                    posts: vec![Post { channel: channel.clone(), message: Message::Status(Box::new(view)) }],
-                })
+                let posts = vec![Post { channel: channel.clone(), message: Message::Status(Box::new(view)) }];
+                self.store.enqueue(&self.outbox_messages(Some(loaded.id), &posts), self.clock.now()).await?;
+                Ok(Outcome { reply: None, refused: false, posts })
             }
         }
     }
@@ -253,14 +324,35 @@ impl Engine {
         if !d.status.is_open() {
             return None;
         }
-        self.schedule.next_after(d.last_status_slot.unwrap_or(d.started_at))
+        self.schedule_for(d).next_after(d.last_status_slot.unwrap_or(d.started_at))
     }
 
-    /// When the next timer of any open deployment falls due: a status slot or a phase
-    /// running past its plan.
+    /// The deployment's next timer: a status slot or its phase running past its plan.
+    /// `None` once it has ended, which drops its timer.
+    fn next_timer_for(&self, d: &Deployment) -> Option<DateTime<Utc>> {
+        [self.next_status_for(d), d.overdue_due()].into_iter().flatten().min()
+    }
+
+    /// When the next timer of any open deployment falls due.
     pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, EngineError> {
-        let open = self.store.open_deployments().await?;
-        Ok(open.iter().flat_map(|l| [self.next_status_for(&l.state), l.state.overdue_due()]).flatten().min())
+        self.adopt_untimed().await?;
+        Ok(self.store.next_timer().await?)
+    }
+
+    /// Gives a timer to open deployments that have none (recorded before the timers table
+    /// existed), so upgrading golive resumes their schedules.
+    async fn adopt_untimed(&self) -> Result<(), EngineError> {
+        let untimed = self.store.untimed_open_deployments().await?;
+        if untimed.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.store.begin().await?;
+        for id in untimed {
+            let loaded = tx.load(id).await?;
+            tx.set_timer(id, self.next_timer_for(&loaded.state)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// What is due for one deployment at `now`: the status slot to post (the latest one that
@@ -269,45 +361,43 @@ impl Engine {
         if !d.status.is_open() {
             return (None, None);
         }
-        let slot = self.schedule.latest_due(d.last_status_slot.unwrap_or(d.started_at), now);
+        let slot = self.schedule_for(d).latest_due(d.last_status_slot.unwrap_or(d.started_at), now);
         (slot, d.overdue(now))
     }
 
-    /// Fires every timer that is due now, recording what it did, and returns the posts.
+    /// Fires every timer that is due now, recording what it did, and returns the posts (also
+    /// in the outbox).
     pub async fn fire_due(&self) -> Result<Vec<Post>, EngineError> {
         let now = self.clock.now();
+        self.adopt_untimed().await?;
+        let due = self.store.due_timers(now, i64::MAX).await?;
         let mut posts = Vec::new();
-        for loaded in self.store.open_deployments().await? {
-            if self.due(&loaded.state, now) == (None, None) {
-                continue;
-            }
-            // Re-read under the write lock: another process may have fired these already.
+        for batch in due.chunks(TIMERS_PER_TX) {
+            // Read each deployment again under the write lock: another process may have fired
+            // its timer already, in which case nothing is due and nothing is posted twice.
             let mut tx = self.store.begin().await?;
-            let fresh = tx.load(loaded.id).await?;
-            let (slot, overdue) = self.due(&fresh.state, now);
-            let mut kinds: Vec<EventKind> = overdue.into_iter().collect();
-            let late = slot.map(|slot| (now - slot).to_std().unwrap_or_default());
-            if let (Some(slot), Some(late)) = (slot, late) {
-                if late >= LATE_AFTER {
-                    warn!(deployment = fresh.id, slot = %slot, late_secs = late.as_secs(), "status post is late");
+            for &id in batch {
+                let fresh = tx.load(id).await?;
+                let (slot, overdue) = self.due(&fresh.state, now);
+                let mut kinds: Vec<EventKind> = overdue.into_iter().collect();
+                let late = slot.map(|slot| (now - slot).to_std().unwrap_or_default());
+                if let (Some(slot), Some(late)) = (slot, late) {
+                    if late >= LATE_AFTER {
+                        warn!(deployment = id, slot = %slot, late_secs = late.as_secs(), "status post is late");
+                    }
+                    kinds.push(EventKind::StatusPosted { slot, late_secs: late.as_secs() as i64 });
                 }
-                kinds.push(EventKind::StatusPosted { slot, late_secs: late.as_secs() as i64 });
-            }
-            if kinds.is_empty() {
-                continue;
-            }
-            let channel = Channel { platform: fresh.state.platform, id: fresh.state.channel.clone() };
-            let (id, events, state) = self.record(tx, Some(fresh), &Actor::golive(), now, kinds).await?;
-            for event in events {
-                if matches!(event.kind, EventKind::StatusPosted { .. }) {
-                    let late_by = late.filter(|l| *l >= LATE_AFTER);
-                    let view = self.view(&Loaded { id, state: state.clone() }, late_by);
-                    posts.push(Post { channel: channel.clone(), message: Message::Status(Box::new(view)) });
-                } else {
+                if kinds.is_empty() {
+                    tx.set_timer(id, self.next_timer_for(&fresh.state)).await?;
+                    continue;
+                }
+                let recorded = self.record(&mut tx, Some(fresh), &Actor::golive(), now, kinds, late).await?;
+                for event in &recorded.events {
                     info!(deployment = id, kind = event.kind.name(), "timer fired");
-                    posts.push(self.event_post(&channel, id, event, &state));
                 }
+                posts.extend(recorded.posts);
             }
+            tx.commit().await?;
         }
         Ok(posts)
     }

@@ -195,7 +195,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let url = cli.db.clone().unwrap_or_else(|| "golive-demo.db".into());
             let store = Store::open(&url).await.with_context(|| format!("opening {url}"))?;
             let origin = demo::default_origin(chrono::Utc::now());
-            let summary = demo::run(store.clone(), origin, *speed, &mut out).await?;
+            let summary = demo::run(store.clone(), origin, *speed, &mut std::io::stdout()).await?;
             let id = summary.deployment_id.map(|i| i.to_string()).unwrap_or_else(|| "?".into());
             writeln!(
                 out,

@@ -5,7 +5,10 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use std::str::FromStr;
+
 use crate::config::StatusConfig;
+use crate::domain::Plan;
 
 /// Slots missed while golive was down are not walked one by one beyond this many; the post
 /// made on start covers them all anyway.
@@ -20,6 +23,13 @@ pub struct StatusSchedule {
 impl StatusSchedule {
     pub fn new(config: &StatusConfig) -> StatusSchedule {
         StatusSchedule { schedule: config.schedule.clone(), tz: config.timezone }
+    }
+
+    /// The plan's own `status_cron`, in the global timezone; `None` when the plan has none
+    /// (config validation already rejected one that does not parse).
+    pub fn for_plan(plan: &Plan, config: &StatusConfig) -> Option<StatusSchedule> {
+        let cron = plan.status_cron.as_deref()?;
+        Some(StatusSchedule { schedule: cron::Schedule::from_str(cron).ok()?, tz: config.timezone })
     }
 
     /// The first slot strictly after `t`.

@@ -582,7 +582,7 @@ fn an_unknown_key_is_reported_at_its_line_with_its_table() {
         (
             base_with("name = \"Standard\"", "name = \"Standard\"\ngogate = \"prod\" # <-"),
             "plans.std.gogate",
-            "unknown field `gogate`, expected one of `name`, `go_gate`, `phases`",
+            "unknown field `gogate`, expected one of `name`, `go_gate`, `status_cron`, `phases`",
         ),
         (
             base_with("planned = \"45m\"", "planned = \"45m\"\nplaned = \"3h\" # <-"),

@@ -334,6 +334,7 @@ fn canary_plan() -> Plan {
             traffic: vec![10, 50, 100],
         }],
         go_gate: None,
+        status_cron: None,
     }
 }
 

@@ -10,12 +10,12 @@ use std::time::Duration;
 use chrono::{DateTime, DurationRound, Utc};
 use thiserror::Error;
 
-use super::{actor, print_outcome, print_posts};
+use super::{actor, deliver, print_outcome};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::command;
 use crate::config::Config;
 use crate::domain::{Channel, Command, Platform};
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, Message};
 use crate::store::{AuditReport, Store};
 
 pub const SCRIPT: &str = include_str!("demo.script");
@@ -77,7 +77,12 @@ pub fn default_origin(now: DateTime<Utc>) -> DateTime<Utc> {
     start.duration_trunc(chrono::Duration::minutes(1)).unwrap_or(start)
 }
 
-pub async fn run(store: Store, origin: DateTime<Utc>, speed: f64, out: &mut dyn Write) -> Result<Summary, DemoError> {
+pub async fn run(
+    store: Store,
+    origin: DateTime<Utc>,
+    speed: f64,
+    out: &mut (dyn Write + Send),
+) -> Result<Summary, DemoError> {
     let steps = parse_script(SCRIPT)?;
     let clock = ManualClock::new(origin);
     let engine = Engine::new(store.clone(), Arc::new(Config::example()), Arc::new(clock.clone()));
@@ -101,8 +106,8 @@ pub async fn run(store: Store, origin: DateTime<Utc>, speed: f64, out: &mut dyn 
                     pace(&clock, due, speed).await;
                     clock.set(due);
                     let posts = engine.fire_due().await?;
-                    status_posts += posts.len();
-                    let _ = print_posts(out, &engine, &posts);
+                    status_posts += posts.iter().filter(|p| matches!(p.message, Message::Status(_))).count();
+                    deliver(out, &engine).await?;
                 }
                 pace(&clock, target, speed).await;
                 clock.set(target);
@@ -112,7 +117,7 @@ pub async fn run(store: Store, origin: DateTime<Utc>, speed: f64, out: &mut dyn 
                 let request = command::parse_line(&text, "/deploy")
                     .map_err(|e| DemoError::Script { line: 0, why: format!("`{text}` does not parse: {e}") })?;
                 let outcome = engine.request(&channel, &actor(&user), request).await?;
-                let _ = print_outcome(out, &engine, &user, &outcome);
+                print_outcome(out, &engine, &user, &outcome).await?;
                 if outcome.refused != expect_refusal {
                     return Err(DemoError::Unexpected {
                         user,
@@ -147,11 +152,12 @@ async fn pace(clock: &ManualClock, until: DateTime<Utc>, speed: f64) {
 
 /// An earlier demo run that was interrupted leaves its deployment open in the demo channel;
 /// close it, as its lead, saying why and at the real time, so this run can start.
-async fn close_leftover(store: &Store, channel: &Channel, out: &mut dyn Write) -> Result<(), DemoError> {
+async fn close_leftover(store: &Store, channel: &Channel, out: &mut (dyn Write + Send)) -> Result<(), DemoError> {
     let engine = Engine::new(store.clone(), Arc::new(Config::example()), Arc::new(SystemClock));
     if let Some(loaded) = store.open_deployment(channel).await.map_err(EngineError::from)? {
         let reason = "an earlier `golive demo` run was interrupted; closed by the next run".to_string();
         engine.execute(channel, &loaded.state.lead, &Command::Abort { reason }).await?;
+        deliver(out, &engine).await?;
         let _ = writeln!(out, "(closed deployment {} left open by an interrupted demo run)\n", loaded.id);
     }
     Ok(())

@@ -12,38 +12,40 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use crate::clock::Clock;
 use crate::command;
 use crate::domain::{Actor, Channel, Platform};
-use crate::engine::{Engine, EngineError, Message, Outcome, Post};
+use crate::engine::{Engine, EngineError, Outcome};
 use crate::render::text;
 
-/// Renders one post the way the console shows it.
-pub fn render(post: &Post, engine: &Engine) -> String {
-    match &post.message {
-        Message::Event { event, state, .. } => {
-            text::announce(event, state, &engine.config().escalation).unwrap_or_default()
-        }
-        Message::Status(view) => text::status(view),
-    }
-}
-
-/// Prints what came of one command: the private reply, then the channel posts.
-pub fn print_outcome(out: &mut dyn Write, engine: &Engine, user: &str, outcome: &Outcome) -> std::io::Result<()> {
+/// Prints what came of one command: the private reply, then what the bot posted.
+pub async fn print_outcome(
+    out: &mut (dyn Write + Send),
+    engine: &Engine,
+    user: &str,
+    outcome: &Outcome,
+) -> Result<(), EngineError> {
     let stamp = text::time(engine.now());
     if let Some(reply) = &outcome.reply {
         let tag = if outcome.refused { "refused" } else { "only you see this" };
-        writeln!(out, "[{stamp}] golive → {user} ({tag}): {}", indent(reply))?;
+        let _ = writeln!(out, "[{stamp}] golive → {user} ({tag}): {}", indent(reply));
     }
-    print_posts(out, engine, &outcome.posts)
+    deliver(out, engine).await
 }
 
-pub fn print_posts(out: &mut dyn Write, engine: &Engine, posts: &[Post]) -> std::io::Result<()> {
-    let stamp = text::time(engine.now());
-    for post in posts {
-        let body = render(post, engine);
-        if !body.is_empty() {
-            writeln!(out, "[{stamp}] golive: {}", indent(&body))?;
+/// Delivers the console channels' messages from the outbox: the terminal is their chat API.
+pub async fn deliver(out: &mut (dyn Write + Send), engine: &Engine) -> Result<(), EngineError> {
+    let store = engine.store();
+    loop {
+        let now = engine.now();
+        let items = store.deliverable(Platform::Console, now, 100).await?;
+        if items.is_empty() {
+            break;
+        }
+        for item in items {
+            let _ = writeln!(out, "[{}] golive: {}", text::time(now), indent(&item.payload.text));
+            store.mark_sent(item.id, now, None).await?;
         }
     }
-    out.flush()
+    let _ = out.flush();
+    Ok(())
 }
 
 fn indent(s: &str) -> String {
@@ -80,8 +82,7 @@ async fn line(
         Ok(request) => engine.request(channel, &actor(user), request).await?,
         Err(e) => Outcome { reply: Some(e.to_string()), posts: Vec::new(), refused: true },
     };
-    let _ = print_outcome(out, engine, user, &outcome);
-    Ok(())
+    print_outcome(out, engine, user, &outcome).await
 }
 
 /// The interactive loop: commands from `input`, status posts when they fall due, until the
@@ -118,8 +119,8 @@ pub async fn run(
                 }
             },
             _ = timer => {
-                let posts = engine.fire_due().await?;
-                let _ = print_posts(out, engine, &posts);
+                engine.fire_due().await?;
+                deliver(out, engine).await?;
             }
             _ = tokio::signal::ctrl_c() => break,
         }

@@ -18,6 +18,9 @@ pub struct Plan {
     pub phases: Vec<Phase>,
     /// The phase that may only start after the lead's go decision.
     pub go_gate: Option<String>,
+    /// This plan's own status-post schedule (cron, seconds first), overriding `[status] cron`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_cron: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

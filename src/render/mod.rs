@@ -3,6 +3,7 @@
 //! console; `report` renders a whole deployment for `golive show`.
 
 pub mod report;
+pub mod slack;
 pub mod text;
 
 use std::time::Duration;

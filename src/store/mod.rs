@@ -5,6 +5,7 @@
 
 mod audit;
 mod chain;
+mod outbox;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use thiserror::Error;
 
 pub use audit::{AuditFailure, AuditReport};
 pub use chain::{StoredEvent, GENESIS};
+pub use outbox::{NewMessage, OutboxItem, OutboxRow, Payload};
 
 use crate::domain::deployment::FoldError;
 use crate::domain::progress::progress;

@@ -1,0 +1,255 @@
+//! The outbox and the timers table. A message the bot decides to post is written here in the
+//! same transaction as the events that caused it, so a crash can neither lose it nor post it
+//! for events that were never recorded. The delivery worker takes the oldest pending message
+//! of each channel (so order within a channel holds) and marks how its delivery went.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{Executor, Sqlite};
+
+use super::{format_time, parse_time, Store, StoreError, Tx};
+use crate::domain::{Channel, Platform};
+
+/// What to send, already rendered for the channel's platform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payload {
+    /// The whole message as text: the console prints it, Slack shows it in notifications.
+    pub text: String,
+    /// Slack Block Kit blocks, when the message has a richer form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<serde_json::Value>,
+}
+
+impl Payload {
+    pub fn text(text: impl Into<String>) -> Payload {
+        Payload { text: text.into(), blocks: None }
+    }
+}
+
+/// A message to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub deployment_id: Option<i64>,
+    pub channel: Channel,
+    pub payload: Payload,
+}
+
+/// A pending message, as the delivery worker sees it.
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub deployment_id: Option<i64>,
+    pub channel: Channel,
+    pub payload: Payload,
+    pub attempts: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One row of the outbox, for `golive` tests and tools that read what was sent.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub deployment_id: Option<i64>,
+    pub platform: String,
+    pub channel: String,
+    pub action: String,
+    pub payload: String,
+    pub created_at: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+    pub remote_id: Option<String>,
+}
+
+/// The oldest pending message of every channel.
+const HEADS: &str = "SELECT * FROM outbox WHERE id IN
+     (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY platform, channel)";
+
+async fn insert<'e, E: Executor<'e, Database = Sqlite>>(
+    exec: E,
+    message: &NewMessage,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let payload =
+        serde_json::to_string(&message.payload).map_err(|e| StoreError::Corrupt { id: 0, why: e.to_string() })?;
+    sqlx::query(
+        "INSERT INTO outbox (deployment_id, platform, channel, action, payload, created_at, next_attempt_at)
+         VALUES (?, ?, ?, 'post', ?, ?, ?)",
+    )
+    .bind(message.deployment_id)
+    .bind(message.channel.platform.as_str())
+    .bind(&message.channel.id)
+    .bind(payload)
+    .bind(format_time(now))
+    .bind(format_time(now))
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+fn item(row: OutboxRow) -> Result<OutboxItem, StoreError> {
+    let platform = Platform::parse(&row.platform)
+        .ok_or_else(|| StoreError::Corrupt { id: row.id, why: format!("outbox platform `{}`", row.platform) })?;
+    let payload = serde_json::from_str(&row.payload)
+        .map_err(|e| StoreError::Corrupt { id: row.id, why: format!("outbox payload: {e}") })?;
+    Ok(OutboxItem {
+        id: row.id,
+        deployment_id: row.deployment_id,
+        channel: Channel { platform, id: row.channel },
+        payload,
+        attempts: row.attempts,
+        created_at: parse_time(row.id, &row.created_at)?,
+    })
+}
+
+impl Tx {
+    pub async fn enqueue(&mut self, messages: &[NewMessage], now: DateTime<Utc>) -> Result<(), StoreError> {
+        for message in messages {
+            insert(&mut *self.tx, message, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Sets (or, with `None`, drops) the deployment's next timer.
+    pub async fn set_timer(&mut self, id: i64, due: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        match due {
+            Some(due) => {
+                sqlx::query(
+                    "INSERT INTO timers (deployment_id, due_at) VALUES (?1, ?2)
+                     ON CONFLICT (deployment_id) DO UPDATE SET due_at = ?2",
+                )
+                .bind(id)
+                .bind(format_time(due))
+                .execute(&mut *self.tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM timers WHERE deployment_id = ?").bind(id).execute(&mut *self.tx).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Enqueues messages that no event caused (a `/deploy status` post).
+    pub async fn enqueue(&self, messages: &[NewMessage], now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for message in messages {
+            insert(&mut *tx, message, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The messages that may be sent now: the oldest pending one of each channel on
+    /// `platform`, if its next attempt is due.
+    pub async fn deliverable(
+        &self,
+        platform: Platform,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let rows = sqlx::query_as::<_, OutboxRow>(&format!(
+            "{HEADS} AND platform = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
+        ))
+        .bind(platform.as_str())
+        .bind(format_time(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(item).collect()
+    }
+
+    /// When the next pending message on `platform` may be attempted.
+    pub async fn next_attempt(&self, platform: Platform) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let next: Option<(String,)> =
+            sqlx::query_as(&format!("SELECT MIN(next_attempt_at) FROM ({HEADS} AND platform = ?) HAVING COUNT(*) > 0"))
+                .bind(platform.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        next.map(|(t,)| parse_time(0, &t)).transpose()
+    }
+
+    pub async fn mark_sent(&self, id: i64, at: DateTime<Utc>, remote_id: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, remote_id = ? WHERE id = ?",
+        )
+        .bind(format_time(at))
+        .bind(remote_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn mark_retry(&self, id: i64, next: DateTime<Utc>, error: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
+            .bind(format_time(next))
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Gives up on a message, and on every later one pending for the same channel when the
+    /// channel itself is unusable. Returns how many messages were given up.
+    pub async fn mark_failed(&self, item: &OutboxItem, error: &str, whole_channel: bool) -> Result<u64, StoreError> {
+        let done = if whole_channel {
+            sqlx::query(
+                "UPDATE outbox SET state = 'failed', attempts = attempts + (id = ?1), last_error = ?2
+                 WHERE state = 'pending' AND platform = ?3 AND channel = ?4",
+            )
+            .bind(item.id)
+            .bind(error)
+            .bind(item.channel.platform.as_str())
+            .bind(&item.channel.id)
+            .execute(&self.pool)
+            .await?
+        } else {
+            sqlx::query("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?")
+                .bind(error)
+                .bind(item.id)
+                .execute(&self.pool)
+                .await?
+        };
+        Ok(done.rows_affected())
+    }
+
+    /// The whole outbox, oldest first (for tests, `golive` tools and the metrics).
+    pub async fn outbox(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        Ok(sqlx::query_as::<_, OutboxRow>("SELECT * FROM outbox ORDER BY id").fetch_all(&self.pool).await?)
+    }
+
+    /// When the earliest timer of any open deployment falls due.
+    pub async fn next_timer(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let next: Option<(String,)> =
+            sqlx::query_as("SELECT MIN(due_at) FROM timers HAVING COUNT(*) > 0").fetch_optional(&self.pool).await?;
+        next.map(|(t,)| parse_time(0, &t)).transpose()
+    }
+
+    /// Deployments whose timer is due at `now`, earliest first.
+    pub async fn due_timers(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<i64>, StoreError> {
+        let ids: Vec<(i64,)> =
+            sqlx::query_as("SELECT deployment_id FROM timers WHERE due_at <= ? ORDER BY due_at, deployment_id LIMIT ?")
+                .bind(format_time(now))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Open deployments that have no timer row (opened by a version without the timers table).
+    pub async fn untimed_open_deployments(&self) -> Result<Vec<i64>, StoreError> {
+        let ids: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM deployments WHERE ended_at IS NULL
+             AND id NOT IN (SELECT deployment_id FROM timers) ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+}
