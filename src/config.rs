@@ -28,6 +28,7 @@ pub struct Config {
     pub slack: SlackConfig,
     pub discord: DiscordConfig,
     pub status: StatusConfig,
+    pub delivery: DeliveryConfig,
     pub roles: Roles,
     pub plans: BTreeMap<String, Plan>,
     pub default_plan: String,
@@ -102,6 +103,28 @@ pub struct StatusConfig {
     pub cron: String,
     pub schedule: cron::Schedule,
     pub timezone: Tz,
+}
+
+/// How the outbox is delivered: `[delivery]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryConfig {
+    /// The least time between two posts to one channel (Slack allows about one a second).
+    pub channel_interval: Duration,
+    /// A post that still fails with retryable errors this long after it was decided is
+    /// given up and recorded as undelivered.
+    pub give_up_after: Duration,
+    /// Posts in flight at once, across channels.
+    pub concurrency: usize,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            channel_interval: Duration::from_secs(1),
+            give_up_after: Duration::from_secs(24 * 3600),
+            concurrency: 16,
+        }
+    }
 }
 
 /// A config or plan that cannot be used, with where the problem is.
@@ -236,6 +259,8 @@ struct RawConfig {
     discord: DiscordConfig,
     #[serde(default)]
     status: RawStatus,
+    #[serde(default)]
+    delivery: RawDelivery,
     #[serde(default)]
     roles: BTreeMap<Spanned<String>, RawRole>,
     #[serde(default)]
@@ -415,11 +440,39 @@ impl RawConfig {
             slack: self.slack,
             discord: self.discord,
             status,
+            delivery: self.delivery.validate(at)?,
             roles,
             plans,
             default_plan,
             escalation,
         })
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDelivery {
+    channel_interval: Option<Spanned<String>>,
+    give_up_after: Option<Spanned<String>>,
+    concurrency: Option<Spanned<u32>>,
+}
+
+impl RawDelivery {
+    fn validate(&self, at: &Locator<'_>) -> Result<DeliveryConfig, ConfigError> {
+        let mut d = DeliveryConfig::default();
+        if let Some(v) = &self.channel_interval {
+            d.channel_interval = duration(at, v, "delivery.channel_interval")?;
+        }
+        if let Some(v) = &self.give_up_after {
+            d.give_up_after = duration(at, v, "delivery.give_up_after")?;
+        }
+        if let Some(v) = &self.concurrency {
+            if !(1..=256).contains(v.get_ref()) {
+                return at.err(v.span(), "delivery.concurrency", "must be between 1 and 256");
+            }
+            d.concurrency = *v.get_ref() as usize;
+        }
+        Ok(d)
     }
 }
 

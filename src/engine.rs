@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
+use tokio::sync::Notify;
 use tracing::{info, warn};
 
 use crate::clock::SharedClock;
@@ -87,6 +88,14 @@ pub struct Engine {
     schedule: StatusSchedule,
     /// The schedules of plans that override `[status] cron`, by cron expression.
     plan_schedules: Arc<HashMap<String, StatusSchedule>>,
+    signals: Arc<Signals>,
+}
+
+/// Wakes the delivery worker and the scheduler after a commit, instead of having them poll.
+#[derive(Default)]
+pub struct Signals {
+    pub enqueued: Arc<Notify>,
+    pub timers_changed: Arc<Notify>,
 }
 
 impl Engine {
@@ -97,7 +106,17 @@ impl Engine {
             .values()
             .filter_map(|p| Some((p.status_cron.clone()?, StatusSchedule::for_plan(p, &config.status)?)))
             .collect();
-        Engine { store, config, clock, schedule, plan_schedules: Arc::new(plan_schedules) }
+        Engine { store, config, clock, schedule, plan_schedules: Arc::new(plan_schedules), signals: Arc::default() }
+    }
+
+    pub fn signals(&self) -> &Signals {
+        &self.signals
+    }
+
+    /// Something was committed: new posts and timers may be waiting.
+    fn committed(&self) {
+        self.signals.enqueued.notify_one();
+        self.signals.timers_changed.notify_one();
     }
 
     /// The status schedule a deployment runs on: that of the plan it started with (stored in
@@ -123,6 +142,10 @@ impl Engine {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    pub fn clock(&self) -> SharedClock {
+        self.clock.clone()
     }
 
     /// Handles the text typed after the slash command.
@@ -158,6 +181,7 @@ impl Engine {
                     let kind = EventKind::CommandRefused { command: command.describe(), reason: refusal.to_string() };
                     self.record(&mut tx, Some(loaded), actor, now, vec![kind], None).await?;
                     tx.commit().await?;
+                    self.committed();
                 }
                 return Ok(Outcome::refused(refusal.to_string()));
             }
@@ -172,6 +196,7 @@ impl Engine {
             Err(e) => return Err(e.into()),
         };
         tx.commit().await?;
+        self.committed();
         info!(deployment = recorded.id, channel = %channel.id, actor = %actor.key(), command = %command.describe(), events = recorded.events.len(), "recorded");
         Ok(Outcome { reply: None, posts: recorded.posts, refused: false })
     }
@@ -266,6 +291,7 @@ impl Engine {
                 let view = self.view(&loaded, None);
                 let posts = vec![Post { channel: channel.clone(), message: Message::Status(Box::new(view)) }];
                 self.store.enqueue(&self.outbox_messages(Some(loaded.id), &posts), self.clock.now()).await?;
+                self.committed();
                 Ok(Outcome { reply: None, refused: false, posts })
             }
         }
@@ -398,8 +424,36 @@ impl Engine {
                 posts.extend(recorded.posts);
             }
             tx.commit().await?;
+            self.committed();
         }
         Ok(posts)
+    }
+
+    /// Queues messages no event caused (an answer to a mention) and wakes the delivery worker.
+    pub async fn enqueue(&self, messages: Vec<NewMessage>) -> Result<(), EngineError> {
+        self.store.enqueue(&messages, self.clock.now()).await?;
+        self.committed();
+        Ok(())
+    }
+
+    /// Records on the deployment's timeline that the platform refused its posts for good.
+    pub async fn record_delivery_failure(
+        &self,
+        id: i64,
+        channel: &Channel,
+        error: String,
+        messages: u64,
+    ) -> Result<(), EngineError> {
+        let mut tx = self.store.begin().await?;
+        let loaded = tx.load(id).await?;
+        let kind = EventKind::DeliveryFailed {
+            channel: format!("{}:{}", channel.platform.as_str(), channel.id),
+            error,
+            messages,
+        };
+        self.record(&mut tx, Some(loaded), &Actor::golive(), self.clock.now(), vec![kind], None).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

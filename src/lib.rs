@@ -3,16 +3,21 @@
 //! Layout: `domain` is the pure core (plans, the deployment state machine, events, progress);
 //! `command` is the shared chat grammar; `config` loads plans and settings; `store` keeps the
 //! chained event log in SQLite; `engine` runs one command or timer through parse → decide →
-//! record → posts; `render` turns state into what people read; `console` and `server` are the
-//! adapters; `clock` is the time everything waits on.
+//! record → outbox; `scheduler` fires timers and `delivery` sends the outbox; `render` turns
+//! state into what people read; `console`, `slack` and `server` are the adapters; `clock` is
+//! the time everything waits on.
 
 pub mod clock;
 pub mod command;
 pub mod config;
 pub mod console;
+pub mod delivery;
 pub mod domain;
 pub mod engine;
 pub mod render;
+pub mod runtime;
 pub mod schedule;
+pub mod scheduler;
 pub mod server;
+pub mod slack;
 pub mod store;

@@ -16,8 +16,8 @@ use golive::console::{self, demo};
 use golive::domain::{Channel, Deployment, Platform};
 use golive::engine::Engine;
 use golive::render::{self, report};
-use golive::server;
 use golive::store::Store;
+use golive::{runtime, server};
 
 const DEFAULT_CONFIG: &str = "golive.toml";
 
@@ -173,21 +173,17 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     match &cli.command {
         Cmd::Serve => {
             let config = load_config(&cli.config)?;
-            for (enabled, name) in [(config.slack.enabled, "slack"), (config.discord.enabled, "discord")] {
-                if enabled {
-                    return Err(usage(anyhow::anyhow!(
-                        "{}: [{name}] enabled = true, but this build of golive has no {name} adapter yet; set it to false",
-                        config.source
-                    )));
-                }
-            }
+            let adapters =
+                runtime::Adapters::from_env(&config).map_err(|e| usage(anyhow::anyhow!("{}: {e}", config.source)))?;
             let url = cli.db.clone().unwrap_or(config.database.url.clone());
             let store = Store::open(&url).await.with_context(|| format!("opening {url}"))?;
             let listener = tokio::net::TcpListener::bind(&config.server.listen)
                 .await
                 .with_context(|| format!("listening on {}", config.server.listen))?;
             info!(listen = %config.server.listen, database = %url, "golive serving");
-            server::serve(listener, store.clone(), server::shutdown_signal()).await?;
+            let clock: golive::clock::SharedClock = Arc::new(SystemClock);
+            runtime::serve(Arc::new(config), store.clone(), clock, adapters, listener, server::shutdown_signal())
+                .await?;
             store.close().await;
             info!("stopped");
         }

@@ -1,20 +1,33 @@
-//! `golive serve`'s HTTP side: liveness and readiness for now; the Slack and Discord routes
-//! join here as their adapters land. Shutdown is an argument, so tests and signals stop it the
+//! `golive serve`'s HTTP side: liveness, readiness and the Slack routes; Discord joins here
+//! when its adapter lands. Shutdown is an argument, so tests and signals stop it the
 //! same way.
 
 use std::future::Future;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tracing::warn;
 
+use crate::slack::inbound::{self, SlackInbound};
 use crate::store::Store;
 
-pub fn router(store: Store) -> Router {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).with_state(store)
+/// Health and readiness, plus the Slack routes when Slack is enabled.
+pub fn router(store: Store, slack: Option<SlackInbound>) -> Router {
+    let mut router = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).with_state(store);
+    if let Some(slack) = slack {
+        router = router.merge(
+            Router::new()
+                .route("/slack/commands", post(inbound::commands))
+                .route("/slack/events", post(inbound::events))
+                .layer(DefaultBodyLimit::max(inbound::BODY_LIMIT))
+                .with_state(slack),
+        );
+    }
+    router
 }
 
 async fn healthz() -> &'static str {
@@ -35,10 +48,10 @@ async fn readyz(State(store): State<Store>) -> (StatusCode, String) {
 
 pub async fn serve(
     listener: TcpListener,
-    store: Store,
+    router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(store)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }
 
 /// Resolves on SIGINT or SIGTERM.

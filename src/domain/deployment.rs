@@ -244,6 +244,8 @@ impl Deployment {
             }
             EventKind::DeploymentAborted { .. } => self.end(Outcome::Aborted),
             EventKind::CommandRefused { .. } => self.refusals += 1,
+            // A fact about the channel, not the deployment: nothing to fold.
+            EventKind::DeliveryFailed { .. } => {}
         }
         self.seq = event.seq;
         self.updated_at = event.at;

@@ -171,6 +171,13 @@ pub enum EventKind {
         command: String,
         reason: String,
     },
+    /// The chat platform refused golive's posts for good (the app is not in the channel, the
+    /// channel is gone): `messages` posts were given up, so the record says who never saw them.
+    DeliveryFailed {
+        channel: String,
+        error: String,
+        messages: u64,
+    },
 }
 
 impl EventKind {
@@ -197,6 +204,7 @@ impl EventKind {
             EventKind::DeploymentCompleted => "deployment_completed",
             EventKind::DeploymentAborted { .. } => "deployment_aborted",
             EventKind::CommandRefused { .. } => "command_refused",
+            EventKind::DeliveryFailed { .. } => "delivery_failed",
         }
     }
 }

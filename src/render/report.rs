@@ -45,6 +45,9 @@ pub fn details(kind: &EventKind) -> String {
         EventKind::DeploymentCompleted => "completed the deployment".into(),
         EventKind::DeploymentAborted { reason } => format!("aborted: {reason}"),
         EventKind::CommandRefused { command, reason } => format!("REFUSED `{command}`: {reason}"),
+        EventKind::DeliveryFailed { channel, error, messages } => {
+            format!("COULD NOT POST to {channel}: {error} ({messages} message(s) given up)")
+        }
     }
 }
 

@@ -276,6 +276,8 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         }
         EventKind::DeploymentAborted { reason } => format!("{} ABORTED by {who}: {}", clean(&d.release), clean(reason)),
         EventKind::CommandRefused { .. } => return None,
+        // Posting it would fail the same way.
+        EventKind::DeliveryFailed { .. } => return None,
     };
     Some(text)
 }

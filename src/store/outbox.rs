@@ -253,3 +253,25 @@ impl Store {
         Ok(ids.into_iter().map(|(id,)| id).collect())
     }
 }
+
+impl Store {
+    /// The answer given to a request already handled, if this one is a retry.
+    pub async fn handled_request(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT response FROM inbound_requests WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(r,)| r))
+    }
+
+    /// Remembers a handled request and its answer; the first answer stays.
+    pub async fn remember_request(&self, key: &str, at: DateTime<Utc>, response: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT OR IGNORE INTO inbound_requests (key, received_at, response) VALUES (?, ?, ?)")
+            .bind(key)
+            .bind(format_time(at))
+            .bind(response)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod fake_slack;
+pub mod http;
+
 use std::sync::Arc;
 use std::time::Duration;
 

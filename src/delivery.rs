@@ -1,0 +1,257 @@
+//! The delivery worker: takes what the engine wrote to the outbox and sends it through each
+//! platform's chat API. The oldest pending message of a channel goes first and the next waits
+//! for it, so a channel reads in the order things happened. Retryable failures (network,
+//! 5xx, 429, Slack's transient errors) wait with exponential backoff, or as long as the
+//! platform's `Retry-After` asks; a permanent failure (the app is not in the channel, the
+//! channel is gone) is logged and recorded on the deployment's timeline, never retried.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use backon::{BackoffBuilder, ExponentialBuilder};
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+use tracing::{error, info, warn};
+
+use crate::clock::SharedClock;
+use crate::config::DeliveryConfig;
+use crate::domain::Platform;
+use crate::engine::{Engine, EngineError};
+use crate::store::OutboxItem;
+
+/// One send that took this long is abandoned and retried: a hung connection must not stall
+/// a channel for good.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// The worker looks at the outbox at least this often even when nothing wakes it.
+const IDLE_POLL: Duration = Duration::from_secs(60);
+
+/// What a chat platform said about one message it accepted.
+#[derive(Debug, Clone, Default)]
+pub struct Sent {
+    /// The platform's id for the message (Slack `ts`), kept for later updates.
+    pub remote_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum SendError {
+    /// Worth trying again: `after` is what the platform asked for, if it did.
+    #[error("{reason}")]
+    Retry { reason: String, after: Option<Duration> },
+    /// Trying again will not help. `channel_unusable` gives up the channel's other pending
+    /// messages too; `hint` tells the operator what to do.
+    #[error("{reason}")]
+    Permanent { reason: String, channel_unusable: bool, hint: Option<String> },
+}
+
+/// A chat platform's Web API, as the worker uses it.
+#[async_trait]
+pub trait ChatApi: Send + Sync {
+    fn platform(&self) -> Platform;
+    async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError>;
+}
+
+/// What one pass over the outbox did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+impl Pass {
+    pub fn attempted(&self) -> usize {
+        self.sent + self.retried + self.failed
+    }
+}
+
+/// When each (platform, channel) last got a post.
+type LastSent = HashMap<(Platform, String), DateTime<Utc>>;
+
+#[derive(Clone)]
+pub struct Delivery {
+    engine: Engine,
+    clock: SharedClock,
+    apis: Arc<Vec<Arc<dyn ChatApi>>>,
+    settings: DeliveryConfig,
+    /// When each channel last got a post, for pacing. Only in memory: after a restart the
+    /// first post to a channel may come sooner, which Slack's burst allowance absorbs.
+    last_sent: Arc<Mutex<LastSent>>,
+}
+
+impl Delivery {
+    pub fn new(engine: Engine, clock: SharedClock, apis: Vec<Arc<dyn ChatApi>>) -> Delivery {
+        let settings = engine.config().delivery.clone();
+        Delivery { engine, clock, apis: Arc::new(apis), settings, last_sent: Arc::default() }
+    }
+
+    /// When a channel may get its next post.
+    fn ready_at(&self, item: &OutboxItem) -> Option<DateTime<Utc>> {
+        let last = self.last_sent.lock().ok()?.get(&(item.channel.platform, item.channel.id.clone())).copied()?;
+        Some(last + chrono::Duration::from_std(self.settings.channel_interval).unwrap_or_default())
+    }
+
+    /// Sends every message that may go now, across channels at once, and records how each
+    /// went. Returns what happened; a store error stops the pass.
+    pub async fn deliver_due(&self) -> Result<Pass, EngineError> {
+        let now = self.clock.now();
+        let mut ready = Vec::new();
+        for api in self.apis.iter() {
+            let items = self.engine.store().deliverable(api.platform(), now, 1000).await?;
+            ready.extend(
+                items.into_iter().filter(|i| self.ready_at(i).map_or(true, |t| t <= now)).map(|i| (api.clone(), i)),
+            );
+        }
+        // Each send is its own task, at most `concurrency` at once across channels.
+        let permits = Arc::new(Semaphore::new(self.settings.concurrency));
+        let mut sends = JoinSet::new();
+        for (api, item) in ready {
+            let permits = permits.clone();
+            sends.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let result = match tokio::time::timeout(SEND_TIMEOUT, api.send(&item)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(SendError::Retry { reason: "no answer within 30s".into(), after: None }),
+                };
+                (item, result)
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(joined) = sends.join_next().await {
+            match joined {
+                Ok(done) => results.push(done),
+                // The message stays pending and is tried again on the next pass.
+                Err(e) => error!(error = %e, "a send task failed"),
+            }
+        }
+        // Settle in outbox order, so the log reads in the order things were decided.
+        results.sort_by_key(|(item, _)| item.id);
+        let mut pass = Pass::default();
+        for (item, result) in results {
+            self.settle(&item, result, &mut pass).await?;
+        }
+        Ok(pass)
+    }
+
+    async fn settle(
+        &self,
+        item: &OutboxItem,
+        result: Result<Sent, SendError>,
+        pass: &mut Pass,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let store = self.engine.store();
+        let channel = format!("{}:{}", item.channel.platform.as_str(), item.channel.id);
+        match result {
+            Ok(sent) => {
+                store.mark_sent(item.id, now, sent.remote_id.as_deref()).await?;
+                if let Ok(mut last) = self.last_sent.lock() {
+                    last.insert((item.channel.platform, item.channel.id.clone()), now);
+                }
+                if item.attempts > 0 {
+                    info!(outbox = item.id, %channel, attempts = item.attempts + 1, "delivered after retrying");
+                }
+                pass.sent += 1;
+            }
+            Err(SendError::Retry { reason, after })
+                if now - item.created_at
+                    < chrono::Duration::from_std(self.settings.give_up_after).unwrap_or(chrono::TimeDelta::MAX) =>
+            {
+                let backoff = self.backoff(item.attempts);
+                let wait = after.map_or(backoff, |a| a.max(Duration::from_millis(100)));
+                let next = now + chrono::Duration::from_std(wait).unwrap_or_default();
+                warn!(outbox = item.id, %channel, attempt = item.attempts + 1, %reason, retry_in = ?wait, "post not delivered; will retry");
+                store.mark_retry(item.id, next, &reason).await?;
+                pass.retried += 1;
+            }
+            Err(SendError::Retry { reason, .. }) => {
+                let reason =
+                    format!("still failing after {}: {reason}", crate::render::human(self.settings.give_up_after));
+                self.give_up(item, &channel, reason, false, None).await?;
+                pass.failed += 1;
+            }
+            Err(SendError::Permanent { reason, channel_unusable, hint }) => {
+                self.give_up(item, &channel, reason, channel_unusable, hint).await?;
+                pass.failed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    async fn give_up(
+        &self,
+        item: &OutboxItem,
+        channel: &str,
+        reason: String,
+        whole_channel: bool,
+        hint: Option<String>,
+    ) -> Result<(), EngineError> {
+        let given_up = self.engine.store().mark_failed(item, &reason, whole_channel).await?;
+        let hint = hint.unwrap_or_default();
+        error!(outbox = item.id, %channel, messages = given_up, %reason, %hint, "post given up");
+        if let Some(id) = item.deployment_id {
+            let error = if hint.is_empty() { reason } else { format!("{reason} — {hint}") };
+            self.engine.record_delivery_failure(id, &item.channel, error, given_up).await?;
+        }
+        Ok(())
+    }
+
+    fn backoff(&self, attempts: i64) -> Duration {
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_secs(1))
+            .with_max_delay(Duration::from_secs(300))
+            .with_jitter()
+            .without_max_times()
+            .build()
+            .nth(usize::try_from(attempts).unwrap_or(0))
+            .unwrap_or(Duration::from_secs(300))
+    }
+
+    /// When the next pass has something to do: a message's retry time or a channel's pacing.
+    pub async fn next_wake(&self) -> Result<Option<DateTime<Utc>>, EngineError> {
+        let now = self.clock.now();
+        let mut wake: Option<DateTime<Utc>> = None;
+        for api in self.apis.iter() {
+            let store = self.engine.store();
+            if let Some(t) = store.next_attempt(api.platform()).await? {
+                let t = if t <= now {
+                    // Due already but paced: the soonest any of those channels is ready.
+                    let heads = store.deliverable(api.platform(), now, 1000).await?;
+                    heads.iter().filter_map(|i| self.ready_at(i)).min().unwrap_or(t).max(t)
+                } else {
+                    t
+                };
+                wake = Some(wake.map_or(t, |w| w.min(t)));
+            }
+        }
+        Ok(wake)
+    }
+
+    /// Runs until `stop` changes: a pass whenever something is enqueued or falls due.
+    pub async fn run(&self, mut stop: watch::Receiver<bool>) {
+        let enqueued = self.engine.signals().enqueued.clone();
+        loop {
+            match self.deliver_due().await {
+                Ok(pass) if pass.attempted() > 0 => continue,
+                Ok(_) => {}
+                Err(e) => error!(error = %e, "outbox pass failed; retrying shortly"),
+            }
+            let wake = match self.next_wake().await {
+                Ok(Some(t)) => t,
+                Ok(None) => self.clock.now() + chrono::Duration::from_std(IDLE_POLL).unwrap_or_default(),
+                Err(e) => {
+                    error!(error = %e, "cannot read the outbox");
+                    self.clock.now() + chrono::Duration::seconds(5)
+                }
+            };
+            tokio::select! {
+                _ = self.clock.sleep_until(wake) => {}
+                _ = enqueued.notified() => {}
+                _ = stop.changed() => break,
+            }
+        }
+    }
+}

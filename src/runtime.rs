@@ -1,0 +1,92 @@
+//! `golive serve` assembled: the HTTP routes, the timer loop and the delivery worker over one
+//! engine, stopped together. Tests run the same assembly on a manual clock.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::delivery::{ChatApi, Delivery};
+use crate::engine::Engine;
+use crate::slack::api::SlackSetupError;
+use crate::slack::inbound::SlackInbound;
+use crate::slack::verify::{SigningSecret, SECRET_VAR};
+use crate::slack::SlackApi;
+use crate::store::Store;
+use crate::{scheduler, server};
+
+/// Background work gets this long to finish its current step after the HTTP side stops.
+const DRAIN: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Slack(#[from] SlackSetupError),
+    #[error("{SECRET_VAR} is not set; golive needs the Slack app's signing secret to verify requests to /slack/*")]
+    NoSigningSecret,
+    #[error("[discord] enabled = true, but this build of golive has no Discord adapter yet; set it to false")]
+    NoDiscord,
+}
+
+/// The chat platforms the config enables: their Web APIs for posting, and what verifies
+/// their requests.
+#[derive(Default)]
+pub struct Adapters {
+    pub apis: Vec<Arc<dyn ChatApi>>,
+    pub slack_secret: Option<SigningSecret>,
+}
+
+impl Adapters {
+    /// The adapters the config enables, with secrets from the environment.
+    pub fn from_env(config: &Config) -> Result<Adapters, SetupError> {
+        let mut adapters = Adapters::default();
+        if config.slack.enabled {
+            adapters.apis.push(Arc::new(SlackApi::from_env(&config.slack.api_url)?));
+            let secret = std::env::var(SECRET_VAR).ok().filter(|s| !s.trim().is_empty());
+            adapters.slack_secret = Some(SigningSecret::new(secret.ok_or(SetupError::NoSigningSecret)?.trim()));
+        }
+        if config.discord.enabled {
+            return Err(SetupError::NoDiscord);
+        }
+        Ok(adapters)
+    }
+}
+
+/// Serves until `shutdown` resolves, then stops the scheduler and the delivery worker after
+/// their current step.
+pub async fn serve(
+    config: Arc<Config>,
+    store: Store,
+    clock: SharedClock,
+    adapters: Adapters,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let engine = Engine::new(store.clone(), config, clock.clone());
+    let (stop, stopped) = watch::channel(false);
+    let timers = tokio::spawn(scheduler::run(engine.clone(), stopped.clone()));
+    let platforms: Vec<&str> = adapters.apis.iter().map(|a| a.platform().as_str()).collect();
+    info!(platforms = ?platforms, "delivering posts");
+    let delivery = Delivery::new(engine.clone(), clock, adapters.apis);
+    let courier = tokio::spawn(async move { delivery.run(stopped).await });
+    let slack = adapters.slack_secret.map(|secret| SlackInbound { engine: engine.clone(), secret: Arc::new(secret) });
+    if slack.is_some() {
+        info!("answering Slack on /slack/commands and /slack/events");
+    }
+    let served = server::serve(listener, server::router(store, slack), shutdown).await;
+    let _ = stop.send(true);
+    for (name, task) in [("scheduler", timers), ("delivery", courier)] {
+        match tokio::time::timeout(DRAIN, task).await {
+            Ok(Ok(())) => info!("{name} stopped"),
+            Ok(Err(e)) => warn!(error = %e, "{name} ended abnormally"),
+            Err(_) => warn!("{name} did not stop within {DRAIN:?}; leaving it (its work is in the database)"),
+        }
+    }
+    served
+}

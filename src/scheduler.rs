@@ -1,0 +1,35 @@
+//! The timer loop of `golive serve`: sleeps on the injected clock until the earliest timer in
+//! the database falls due (or a commit moves one), then has the engine fire what is due. The
+//! timers live in the database, so a restart resumes them where they were.
+
+use tokio::sync::watch;
+use tracing::error;
+
+use crate::engine::Engine;
+
+/// Looked at this often even when no commit wakes the loop: another process sharing the
+/// database may have moved a timer.
+const IDLE_POLL: chrono::Duration = chrono::Duration::seconds(30);
+
+pub async fn run(engine: Engine, mut stop: watch::Receiver<bool>) {
+    let clock = engine.clock();
+    let changed = engine.signals().timers_changed.clone();
+    loop {
+        if let Err(e) = engine.fire_due().await {
+            error!(error = %e, "firing due timers failed; retrying shortly");
+        }
+        let idle = clock.now() + IDLE_POLL;
+        let wake = match engine.next_due().await {
+            Ok(next) => next.map_or(idle, |t| t.min(idle)),
+            Err(e) => {
+                error!(error = %e, "cannot read the timers");
+                clock.now() + chrono::Duration::seconds(5)
+            }
+        };
+        tokio::select! {
+            _ = clock.sleep_until(wake) => {}
+            _ = changed.notified() => {}
+            _ = stop.changed() => break,
+        }
+    }
+}

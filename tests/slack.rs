@@ -1,0 +1,313 @@
+//! Slack, inbound: golive serve's real routes on 127.0.0.1, requests signed exactly as Slack
+//! signs them, a real SQLite file, a manual clock, and a fake Slack Web API receiving what the
+//! channel would see.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::fake_slack::FakeSlack;
+use common::http::{post, Answer};
+use common::Ctx;
+use golive::clock::Clock;
+use golive::config::{Config, EXAMPLE};
+use golive::delivery::ChatApi;
+use golive::domain::EventKind;
+use golive::runtime::{self, Adapters};
+use golive::slack::verify::{SigningSecret, Unverified};
+use golive::slack::SlackApi;
+
+const SECRET: &str = "e2e-test-signing-secret";
+
+struct Workspace {
+    ctx: Ctx,
+    fake: FakeSlack,
+    addr: String,
+    secret: SigningSecret,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    triggers: std::sync::atomic::AtomicU32,
+}
+
+impl Workspace {
+    async fn new() -> Workspace {
+        let ctx = Ctx::new().await;
+        let fake = FakeSlack::start().await;
+        let config = EXAMPLE.replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1);
+        let config = Arc::new(Config::parse(&config, "slack.toml").unwrap());
+        let api: Arc<dyn ChatApi> = Arc::new(SlackApi::new(&fake.url, "xoxb-e2e").unwrap());
+        let adapters = Adapters { apis: vec![api], slack_secret: Some(SigningSecret::new(SECRET)) };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let clock: golive::clock::SharedClock = Arc::new(ctx.clock.clone());
+        tokio::spawn(runtime::serve(config, ctx.store.clone(), clock, adapters, listener, async {
+            let _ = stopped.await;
+        }));
+        Workspace { ctx, fake, addr, secret: SigningSecret::new(SECRET), _stop: stop, triggers: Default::default() }
+    }
+
+    fn now(&self) -> String {
+        self.ctx.clock.now().timestamp().to_string()
+    }
+
+    /// Sends `body` to `path` signed as Slack signs it, with `extra` headers.
+    async fn signed(&self, path: &str, content_type: &str, body: &str, extra: &[(&str, String)]) -> Answer {
+        let ts = self.now();
+        let mut headers = vec![
+            ("X-Slack-Request-Timestamp", ts.clone()),
+            ("X-Slack-Signature", self.secret.sign(&ts, body.as_bytes())),
+        ];
+        headers.extend(extra.iter().cloned());
+        post(&self.addr, path, content_type, &headers, body.as_bytes()).await
+    }
+
+    fn form(&self, user: &str, text: &str, trigger: &str) -> String {
+        serde_urlencoded::to_string([
+            ("token", "legacy-unused"),
+            ("team_id", "T0TEAM"),
+            ("channel_id", "C0DEPLOY"),
+            ("channel_name", "deploys"),
+            ("user_id", user),
+            ("user_name", &user.to_lowercase()),
+            ("command", "/deploy"),
+            ("text", text),
+            ("response_url", "https://hooks.slack.com/commands/T0TEAM/1/abc"),
+            ("trigger_id", trigger),
+        ])
+        .unwrap()
+    }
+
+    /// `/deploy TEXT` typed by `user` in #deploys.
+    async fn slash(&self, user: &str, text: &str) -> Answer {
+        let n = self.triggers.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let body = self.form(user, text, &format!("1000.{n}.abc"));
+        self.signed("/slack/commands", "application/x-www-form-urlencoded", &body, &[]).await
+    }
+
+    /// Waits until the fake Slack has received `n` posts.
+    async fn posts(&self, n: usize) -> Vec<common::fake_slack::Call> {
+        for _ in 0..400 {
+            let delivered = self.fake.delivered();
+            if delivered.len() >= n {
+                return delivered;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            // Posts to one channel are paced a second apart on golive's clock.
+            self.ctx.clock.advance(Duration::from_millis(250));
+        }
+        panic!("Slack got {:?}, fewer than {n} posts", self.fake.delivered());
+    }
+
+    async fn deployments(&self) -> usize {
+        self.ctx.store.deployments(None, 100).await.unwrap().len()
+    }
+}
+
+fn fixture(name: &str) -> Option<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/slack").join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(_) => {
+            eprintln!("note: {} is absent (a fresh clone has no ../shared); skipping this check", path.display());
+            None
+        }
+    }
+}
+
+#[test]
+fn the_signing_example_from_slacks_documentation_verifies() {
+    let Some(vector) = fixture("signing_vector.docs.json") else { return };
+    let v: serde_json::Value = serde_json::from_str(&vector).unwrap();
+    let secret = SigningSecret::new(v["signing_secret"].as_str().unwrap());
+    let (ts, body) = (v["timestamp"].as_str().unwrap(), v["body"].as_str().unwrap());
+    assert_eq!(secret.sign(ts, body.as_bytes()), v["expected_x_slack_signature"].as_str().unwrap());
+    let sent = chrono::DateTime::from_timestamp(ts.parse().unwrap(), 0).unwrap();
+    let signature = Some(v["expected_x_slack_signature"].as_str().unwrap());
+    assert_eq!(secret.verify(signature, Some(ts), body.as_bytes(), sent + chrono::Duration::seconds(299)), Ok(()));
+    assert_eq!(
+        secret.verify(signature, Some(ts), body.as_bytes(), sent + chrono::Duration::seconds(301)),
+        Err(Unverified::Stale(301))
+    );
+    let mut tampered = body.as_bytes().to_vec();
+    tampered[0] ^= 1;
+    assert_eq!(secret.verify(signature, Some(ts), &tampered, sent), Err(Unverified::Mismatch));
+}
+
+#[tokio::test]
+async fn a_slash_command_opens_a_deployment_and_the_channel_is_told() {
+    let w = Workspace::new().await;
+    let answer = w.slash("U0DANA", "start v3.0.0").await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.body, "", "a change is announced in the channel, not answered privately");
+    let posts = w.posts(1).await;
+    assert_eq!(posts[0].method, "chat.postMessage");
+    assert_eq!(posts[0].channel(), "C0DEPLOY");
+    assert!(posts[0].text().contains("started deploying v3.0.0"), "{}", posts[0].text());
+    let row = &w.ctx.store.deployments(None, 1).await.unwrap()[0];
+    assert_eq!((row.lead.as_str(), row.lead_name.as_deref()), ("slack:U0DANA", Some("u0dana")));
+
+    // A question gets a private answer; nothing is posted.
+    let help = w.slash("U0DANA", "help").await;
+    assert_eq!(help.json()["response_type"], "ephemeral");
+    assert!(help.json()["text"].as_str().unwrap().contains("/deploy start RELEASE"));
+    // A typo is answered privately with what is allowed, and records nothing.
+    let typo = w.slash("U0DANA", "stauts").await;
+    let typo = typo.json()["text"].as_str().unwrap().to_string();
+    assert!(
+        typo.starts_with("unknown command `stauts` (did you mean `status`?); commands: help, start, status"),
+        "{typo}"
+    );
+    // `/deploy status` posts the status to the channel.
+    assert_eq!(w.slash("U0TECHLEAD", "status").await.body, "");
+    let posts = w.posts(2).await;
+    assert!(posts[1].text().starts_with("STATUS v3.0.0"), "{}", posts[1].text());
+    assert_eq!(posts[1].body["blocks"][0]["type"], "header");
+}
+
+#[tokio::test]
+async fn unsigned_stale_or_forged_requests_get_401_and_change_nothing() {
+    let w = Workspace::new().await;
+    let body = w.form("U0DANA", "start v6.6.6", "1.1.a");
+    let ts = w.now();
+    let good = w.secret.sign(&ts, body.as_bytes());
+    let form = "application/x-www-form-urlencoded";
+    let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+        ("no headers", vec![]),
+        ("no timestamp", vec![("X-Slack-Signature", good.clone())]),
+        ("no signature", vec![("X-Slack-Request-Timestamp", ts.clone())]),
+        (
+            "wrong secret",
+            vec![
+                ("X-Slack-Request-Timestamp", ts.clone()),
+                ("X-Slack-Signature", SigningSecret::new("not-the-secret").sign(&ts, body.as_bytes())),
+            ],
+        ),
+        ("six minutes old", {
+            let old = (w.ctx.clock.now().timestamp() - 360).to_string();
+            vec![("X-Slack-Signature", w.secret.sign(&old, body.as_bytes())), ("X-Slack-Request-Timestamp", old)]
+        }),
+        (
+            "signature of another body",
+            vec![
+                ("X-Slack-Request-Timestamp", ts.clone()),
+                ("X-Slack-Signature", w.secret.sign(&ts, b"text=start+v1")),
+            ],
+        ),
+    ];
+    for (what, headers) in cases {
+        for path in ["/slack/commands", "/slack/events"] {
+            let answer = post(&w.addr, path, form, &headers, body.as_bytes()).await;
+            assert_eq!(answer.status, 401, "{what} on {path}: {answer:?}");
+        }
+    }
+    assert_eq!(w.deployments().await, 0);
+    assert!(w.ctx.store.outbox().await.unwrap().is_empty());
+    // The same request, properly signed, works.
+    let headers = [("X-Slack-Request-Timestamp", ts), ("X-Slack-Signature", good)];
+    assert_eq!(post(&w.addr, "/slack/commands", form, &headers, body.as_bytes()).await.status, 200);
+    assert_eq!(w.deployments().await, 1);
+}
+
+#[tokio::test]
+async fn a_retried_delivery_has_one_effect() {
+    let w = Workspace::new().await;
+    w.slash("U0DANA", "start v3.0.0").await;
+    let body = w.form("U0DANA", "note database backup verified", "2000.1.retry");
+    let first = w.signed("/slack/commands", "application/x-www-form-urlencoded", &body, &[]).await;
+    let again = w
+        .signed("/slack/commands", "application/x-www-form-urlencoded", &body, &[("X-Slack-Retry-Num", "1".into())])
+        .await;
+    assert_eq!((first.status, again.status), (200, 200));
+    let id = w.ctx.store.deployments(None, 1).await.unwrap()[0].id;
+    let notes =
+        w.ctx.store.events(id).await.unwrap().iter().filter(|e| matches!(e.kind, EventKind::NoteAdded { .. })).count();
+    assert_eq!(notes, 1);
+}
+
+#[tokio::test]
+async fn signing_off_a_role_you_do_not_hold_is_refused_privately_and_recorded() {
+    let w = Workspace::new().await;
+    w.slash("U0DANA", "start v3.0.0").await;
+    w.slash("U0DANA", "phase start pre-deployment").await;
+    let refused = w.slash("U0PRODUCT", "signoff security looks fine to me").await;
+    assert_eq!(refused.status, 200);
+    assert_eq!(refused.json()["response_type"], "ephemeral");
+    let text = refused.json()["text"].as_str().unwrap().to_string();
+    assert!(text.contains("security"), "{text}");
+    let id = w.ctx.store.deployments(None, 1).await.unwrap()[0].id;
+    let events = w.ctx.store.events(id).await.unwrap();
+    assert!(events
+        .iter()
+        .any(|e| matches!(&e.kind, EventKind::CommandRefused { command, .. } if command.contains("signoff security"))
+            && e.actor.key() == "slack:U0PRODUCT"));
+    assert!(!events.iter().any(|e| matches!(e.kind, EventKind::SignedOff { .. })));
+    // The member signs, and the channel sees it.
+    assert_eq!(w.slash("U0SECURITY", "signoff security").await.body, "");
+    let posts = w.posts(3).await;
+    assert!(posts[2].text().contains("security"), "{}", posts[2].text());
+}
+
+#[tokio::test]
+async fn malformed_requests_get_a_clear_400() {
+    let w = Workspace::new().await;
+    let answer = w.signed("/slack/commands", "application/x-www-form-urlencoded", "text=%ZZ&&&", &[]).await;
+    assert_eq!(answer.status, 400, "{answer:?}");
+    let answer = w.signed("/slack/events", "application/json", "{not json", &[]).await;
+    assert_eq!(answer.status, 400, "{answer:?}");
+    let huge = "x".repeat(100 * 1024);
+    let answer = w.signed("/slack/commands", "application/x-www-form-urlencoded", &huge, &[]).await;
+    assert_eq!(answer.status, 413, "{answer:?}");
+    assert_eq!(w.deployments().await, 0);
+}
+
+#[tokio::test]
+async fn the_events_url_check_and_mentions_are_answered() {
+    let w = Workspace::new().await;
+    let check = r#"{"token":"x","challenge":"c-123-golive","type":"url_verification"}"#;
+    let answer = w.signed("/slack/events", "application/json", check, &[]).await;
+    assert_eq!((answer.status, answer.json()["challenge"].as_str()), (200, Some("c-123-golive")));
+    if let Some(docs) = fixture("url_verification.docs.json") {
+        let answer = w.signed("/slack/events", "application/json", &docs, &[]).await;
+        let expected: serde_json::Value = serde_json::from_str(&docs).unwrap();
+        assert_eq!(answer.json()["challenge"], expected["challenge"]);
+    }
+
+    w.slash("U0DANA", "start v3.0.0").await;
+    let mention = serde_json::json!({
+        "type": "event_callback", "event_id": "Ev0MENTION", "team_id": "T0TEAM",
+        "event": { "type": "app_mention", "user": "U0OPS", "text": "<@U0GOLIVE> status", "channel": "C0DEPLOY", "ts": "1.2" }
+    })
+    .to_string();
+    assert_eq!(w.signed("/slack/events", "application/json", &mention, &[]).await.status, 200);
+    // Slack delivers the same event again: one answer only.
+    let retry = [("X-Slack-Retry-Num", "1".to_string()), ("X-Slack-Retry-Reason", "http_timeout".to_string())];
+    assert_eq!(w.signed("/slack/events", "application/json", &mention, &retry).await.status, 200);
+    let posts = w.posts(2).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    w.ctx.clock.advance(Duration::from_secs(5));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let status: Vec<_> = w.fake.delivered().into_iter().filter(|c| c.text().starts_with("STATUS")).collect();
+    assert_eq!(status.len(), 1, "{posts:?}");
+}
+
+#[tokio::test]
+async fn every_slack_fixture_is_accepted_when_signed() {
+    let w = Workspace::new().await;
+    for (name, path, content_type) in [
+        ("slash_command.bolt-python.form.txt", "/slack/commands", "application/x-www-form-urlencoded"),
+        ("slash_command.docs-signing-vector.form.txt", "/slack/commands", "application/x-www-form-urlencoded"),
+        ("url_verification.bolt-python.json", "/slack/events", "application/json"),
+        ("app_mention.event_callback.bolt-python.json", "/slack/events", "application/json"),
+    ] {
+        let Some(body) = fixture(name) else { return };
+        let answer = w.signed(path, content_type, body.trim_end_matches('\n'), &[]).await;
+        assert_eq!(answer.status, 200, "{name}: {answer:?}");
+        if path == "/slack/commands" {
+            // Another app's command reaching golive is answered, not failed.
+            let text = answer.json()["text"].as_str().unwrap_or_default().to_string();
+            assert!(text.starts_with("golive answers `/deploy`"), "{name}: {text}");
+        }
+    }
+}
