@@ -234,12 +234,18 @@ impl Delivery {
     pub async fn run(&self, mut stop: watch::Receiver<bool>) {
         let enqueued = self.engine.signals().enqueued.clone();
         loop {
-            match self.deliver_due().await {
+            // After a failure the same messages are still due: wait a little rather than spin.
+            let backoff = self.clock.now() + chrono::Duration::seconds(5);
+            let failed = match self.deliver_due().await {
                 Ok(pass) if pass.attempted() > 0 => continue,
-                Ok(_) => {}
-                Err(e) => error!(error = %e, "outbox pass failed; retrying shortly"),
-            }
+                Ok(_) => false,
+                Err(e) => {
+                    error!(error = %e, "outbox pass failed; retrying in 5s");
+                    true
+                }
+            };
             let wake = match self.next_wake().await {
+                Ok(_) if failed => backoff,
                 Ok(Some(t)) => t,
                 Ok(None) => self.clock.now() + chrono::Duration::from_std(IDLE_POLL).unwrap_or_default(),
                 Err(e) => {

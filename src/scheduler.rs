@@ -15,15 +15,19 @@ pub async fn run(engine: Engine, mut stop: watch::Receiver<bool>) {
     let clock = engine.clock();
     let changed = engine.signals().timers_changed.clone();
     loop {
-        if let Err(e) = engine.fire_due().await {
-            error!(error = %e, "firing due timers failed; retrying shortly");
+        // After a failure the due timer is still due: wait a little rather than spin on it.
+        let backoff = clock.now() + chrono::Duration::seconds(5);
+        let fired = engine.fire_due().await;
+        if let Err(e) = &fired {
+            error!(error = %e, "firing due timers failed; retrying in 5s");
         }
         let idle = clock.now() + IDLE_POLL;
         let wake = match engine.next_due().await {
+            Ok(_) if fired.is_err() => backoff,
             Ok(next) => next.map_or(idle, |t| t.min(idle)),
             Err(e) => {
                 error!(error = %e, "cannot read the timers");
-                clock.now() + chrono::Duration::seconds(5)
+                backoff
             }
         };
         tokio::select! {
