@@ -4,6 +4,9 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+mod common;
+
+use common::XorShift;
 use golive::command::{help, parse, parse_line, ParseError, Request, MAX_LEN};
 use golive::domain::Command;
 
@@ -662,22 +665,6 @@ fn huge_arguments_are_handled() {
 // ---------------------------------------------------------------------------------------------
 // Random input
 // ---------------------------------------------------------------------------------------------
-
-/// xorshift64: a tiny deterministic generator, so every run sees the same cases.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const WORDS: &[&str] = &[
     "help",

@@ -5,6 +5,8 @@
 //! olga ops, bruno backend, fei frontend; alice and olga are escalation level 1, maya level 2,
 //! sol level 3. Whoever starts a deployment leads it: here that is dana. eve holds nothing.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration as StdDuration;
 
@@ -227,41 +229,13 @@ impl Desk {
     }
 }
 
-// Who ticks and signs what in the example plan: (required ticks, sign-offs, optional ticks).
-const PRE_TICKS: &[(&str, &str)] = &[
-    ("bruno", "tests"),
-    ("sam", "security-scan"),
-    ("bruno", "migrations-tested"),
-    ("olga", "db-backup"),
-    ("olga", "secrets"),
-    ("alice", "rollback-plan"),
-];
-const PRE_SIGNOFFS: &[(&str, &str)] = &[("alice", "tech-lead"), ("sam", "security")];
-const PRE_OPTIONAL: &[(&str, &str)] = &[("olga", "certificates")];
-const STAGING_TICKS: &[(&str, &str)] = &[
-    ("olga", "staging-deploy"),
-    ("bruno", "staging-migrate"),
-    ("fei", "e2e"),
-    ("bruno", "load-test"),
-    ("priya", "acceptance"),
-];
-const STAGING_SIGNOFFS: &[(&str, &str)] = &[("alice", "tech-lead"), ("priya", "product")];
-const STAGING_OPTIONAL: &[(&str, &str)] = &[("fei", "bundle-size")];
-const PRODUCTION_TICKS: &[(&str, &str)] = &[
-    ("olga", "prod-deploy"),
-    ("bruno", "prod-migrate"),
-    ("olga", "health"),
-    ("olga", "error-rate"),
-    ("bruno", "latency"),
-    ("olga", "old-version-warm"),
-];
-const PRODUCTION_SIGNOFFS: &[(&str, &str)] = &[("olga", "ops")];
-const PRODUCTION_OPTIONAL: &[(&str, &str)] = &[("priya", "maintenance-notice")];
-const POST_TICKS: &[(&str, &str)] =
-    &[("fei", "user-flows"), ("olga", "monitoring"), ("bruno", "error-tracking"), ("priya", "announce")];
-const POST_SIGNOFFS: &[(&str, &str)] =
-    &[("alice", "tech-lead"), ("priya", "product"), ("sam", "security"), ("olga", "ops")];
-const POST_OPTIONAL: &[(&str, &str)] = &[("alice", "runbook")];
+// Who ticks and signs what in the example plan: the shared cast in tests/common.
+use common::{
+    POST_DEPLOYMENT_OPTIONAL as POST_OPTIONAL, POST_DEPLOYMENT_SIGNOFFS as POST_SIGNOFFS,
+    POST_DEPLOYMENT_TICKS as POST_TICKS, PRE_DEPLOYMENT_OPTIONAL as PRE_OPTIONAL,
+    PRE_DEPLOYMENT_SIGNOFFS as PRE_SIGNOFFS, PRE_DEPLOYMENT_TICKS as PRE_TICKS, PRODUCTION_OPTIONAL,
+    PRODUCTION_SIGNOFFS, PRODUCTION_TICKS, STAGING_OPTIONAL, STAGING_SIGNOFFS, STAGING_TICKS,
+};
 
 type Steps = (
     &'static [(&'static str, &'static str)],

@@ -1,6 +1,9 @@
 //! The shared `/deploy` grammar: every command, the errors that name the bad token and the
 //! allowed choices, and hostile input that must neither panic nor be altered.
 
+mod common;
+
+use common::XorShift;
 use golive::command::{help, parse, parse_line, ParseError, Request, COMMANDS, MAX_LEN};
 use golive::domain::Command;
 
@@ -140,21 +143,6 @@ fn long_input_is_refused_past_the_limit_and_fine_up_to_it() {
     let e = error(&"z".repeat(MAX_LEN));
     assert!(e.starts_with("unknown command `zzzz"));
     assert!(!e.contains("did you mean"));
-}
-
-/// A tiny deterministic generator: no new dependency, same cases every run.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 #[test]

@@ -132,6 +132,29 @@ pub const POST_DEPLOYMENT_TICKS: &[(&str, &str)] =
     &[("fei", "user-flows"), ("olga", "monitoring"), ("bruno", "error-tracking"), ("priya", "announce")];
 pub const POST_DEPLOYMENT_SIGNOFFS: &[(&str, &str)] =
     &[("alice", "tech-lead"), ("priya", "product"), ("sam", "security"), ("olga", "ops")];
+pub const PRODUCTION_SIGNOFFS: &[(&str, &str)] = &[("olga", "ops")];
+/// Who ticks each phase's optional items.
+pub const PRE_DEPLOYMENT_OPTIONAL: &[(&str, &str)] = &[("olga", "certificates")];
+pub const STAGING_OPTIONAL: &[(&str, &str)] = &[("fei", "bundle-size")];
+pub const PRODUCTION_OPTIONAL: &[(&str, &str)] = &[("priya", "maintenance-notice")];
+pub const POST_DEPLOYMENT_OPTIONAL: &[(&str, &str)] = &[("alice", "runbook")];
+
+/// xorshift64: a tiny deterministic generator, so random-input tests see the same cases on
+/// every run without a new dependency.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
 
 pub fn minutes(m: u64) -> Duration {
     Duration::from_secs(m * 60)
