@@ -361,13 +361,13 @@ impl Engine {
 
     /// When the next timer of any open deployment falls due.
     pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, EngineError> {
-        self.adopt_untimed().await?;
         Ok(self.store.next_timer().await?)
     }
 
     /// Gives a timer to open deployments that have none (recorded before the timers table
-    /// existed), so upgrading golive resumes their schedules.
-    async fn adopt_untimed(&self) -> Result<(), EngineError> {
+    /// existed), so upgrading golive resumes their schedules. Called once when a timer loop
+    /// starts; afterwards every commit keeps the timers current.
+    pub async fn resume_timers(&self) -> Result<(), EngineError> {
         let untimed = self.store.untimed_open_deployments().await?;
         if untimed.is_empty() {
             return Ok(());
@@ -395,7 +395,6 @@ impl Engine {
     /// in the outbox).
     pub async fn fire_due(&self) -> Result<Vec<Post>, EngineError> {
         let now = self.clock.now();
-        self.adopt_untimed().await?;
         let due = self.store.due_timers(now, i64::MAX).await?;
         let mut posts = Vec::new();
         for batch in due.chunks(TIMERS_PER_TX) {

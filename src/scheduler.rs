@@ -14,6 +14,9 @@ const IDLE_POLL: chrono::Duration = chrono::Duration::seconds(30);
 pub async fn run(engine: Engine, mut stop: watch::Receiver<bool>) {
     let clock = engine.clock();
     let changed = engine.signals().timers_changed.clone();
+    if let Err(e) = engine.resume_timers().await {
+        error!(error = %e, "could not give timers to deployments opened by an older golive");
+    }
     loop {
         // After a failure the due timer is still due: wait a little rather than spin on it.
         let backoff = clock.now() + chrono::Duration::seconds(5);

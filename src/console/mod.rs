@@ -101,6 +101,7 @@ pub async fn run(
         channel.id
     );
     let mut lines = input.lines();
+    engine.resume_timers().await?;
     loop {
         let due = engine.next_due().await?;
         let timer = async {
