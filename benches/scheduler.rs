@@ -71,7 +71,7 @@ async fn main() {
         config.clone(),
         store.clone(),
         clock.clone(),
-        runtime::Adapters { apis: vec![api], slack_secret: None },
+        runtime::Adapters { apis: vec![api], ..Default::default() },
         listener,
         async {
             let _ = stopped.await;
@@ -125,7 +125,7 @@ async fn main() {
         idle_config,
         store.clone(),
         clock,
-        runtime::Adapters { apis: vec![api], slack_secret: None },
+        runtime::Adapters { apis: vec![api], ..Default::default() },
         listener,
         async {
             let _ = stopped.await;

@@ -4,7 +4,7 @@
 
 use thiserror::Error;
 
-use crate::domain::Command;
+use crate::domain::{Command, RollbackLevel};
 
 /// Longest text accepted after `/deploy`. Slack caps a message at 4,000 characters too.
 pub const MAX_LEN: usize = 4000;
@@ -55,7 +55,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("go", "/deploy go", "The lead's go decision for the gated phase."),
     ("nogo", "/deploy nogo REASON", "The lead's no-go decision, with the reason."),
     ("traffic", "/deploy traffic PERCENT", "Record a traffic step of the running phase (e.g. 50, 70, 85, 100)."),
-    ("rollback", "/deploy rollback REASON", "Start rolling back: recorded, announced, and on-call is paged."),
+    (
+        "rollback",
+        "/deploy rollback [level=immediate|quick|planned] REASON",
+        "Start rolling back: recorded, announced, and on-call is paged.",
+    ),
     (
         "escalate",
         "/deploy escalate [LEVEL] MESSAGE | /deploy escalate resolve",
@@ -191,7 +195,17 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
                 .ok_or_else(|| bad_value("traffic", token, "a percentage from 1 to 100"))?;
             change(Command::Traffic { percent })
         }
-        "rollback" => change(Command::Rollback { reason: text_of("rollback", rest, "the reason")? }),
+        "rollback" => {
+            let (level, reason) = match word(rest) {
+                Some((token, after)) if token.to_ascii_lowercase().starts_with("level=") => {
+                    let level = RollbackLevel::parse(&token["level=".len()..])
+                        .ok_or_else(|| bad_value("rollback", token, "level=immediate, level=quick or level=planned"))?;
+                    (Some(level), after)
+                }
+                _ => (None, rest),
+            };
+            change(Command::Rollback { reason: text_of("rollback", reason, "the reason")?, level })
+        }
         "escalate" => match word(rest) {
             Some((token, after)) if token.eq_ignore_ascii_case("resolve") => {
                 nothing_after("escalate", after)?;

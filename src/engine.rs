@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::domain::{decide, Actor, Channel, Command, Deployment, Event, EventKind, Platform};
 use crate::render::{slack, text, StatusView};
 use crate::schedule::StatusSchedule;
-use crate::store::{Loaded, NewMessage, Payload, Store, StoreError, Tx};
+use crate::store::{Action, Loaded, NewMessage, Payload, Store, StoreError, Tx};
 
 /// A scheduled post later than this says so.
 const LATE_AFTER: Duration = Duration::from_secs(60);
@@ -61,6 +61,17 @@ pub struct Post {
     pub message: Message,
 }
 
+/// Where a request came from, beyond its channel and actor.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The platform's id for this delivery of the request (Slack's `trigger_id`): a retried
+    /// delivery is answered as the first was and changes nothing.
+    pub key: Option<String>,
+    /// The deployment a button or dialog belongs to. Refused when the channel's open
+    /// deployment is another one, so an old status post cannot act on a newer deployment.
+    pub deployment: Option<i64>,
+}
+
 /// The answer to one command: a reply only the caller sees, and posts for the channel.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
@@ -68,6 +79,9 @@ pub struct Outcome {
     pub posts: Vec<Post>,
     /// Set when the command was refused (by the grammar or by the domain).
     pub refused: bool,
+    /// A retried delivery of a request already handled: `reply` is the first answer, and
+    /// nothing was done again.
+    pub repeated: bool,
 }
 
 impl Outcome {
@@ -75,8 +89,12 @@ impl Outcome {
         Outcome { reply: Some(text.into()), ..Outcome::default() }
     }
 
-    fn refused(text: impl Into<String>) -> Outcome {
-        Outcome { reply: Some(text.into()), refused: true, posts: Vec::new() }
+    fn repeated(answer: String) -> Outcome {
+        Outcome { reply: (!answer.is_empty()).then_some(answer), repeated: true, ..Outcome::default() }
+    }
+
+    pub fn refused(text: impl Into<String>) -> Outcome {
+        Outcome { reply: Some(text.into()), refused: true, ..Outcome::default() }
     }
 }
 
@@ -157,20 +175,86 @@ impl Engine {
     }
 
     pub async fn request(&self, channel: &Channel, actor: &Actor, request: Request) -> Result<Outcome, EngineError> {
+        self.request_from(channel, actor, request, &Origin::default()).await
+    }
+
+    /// A request with what the adapter knows of its origin (a delivery key, a button's
+    /// deployment).
+    pub async fn request_from(
+        &self,
+        channel: &Channel,
+        actor: &Actor,
+        request: Request,
+        origin: &Origin,
+    ) -> Result<Outcome, EngineError> {
         match request {
             Request::Help { topic } => Ok(Outcome::reply(command::help(topic.as_deref()))),
-            Request::Status => self.status(channel).await,
+            Request::Status => self.status_from(channel, origin).await,
             Request::Oncall => Ok(Outcome::reply(self.oncall(channel))),
             Request::History => self.history(channel).await,
-            Request::Change(command) => self.execute(channel, actor, &command).await,
+            Request::Change(command) => self.execute_from(channel, actor, &command, origin).await,
         }
     }
 
     /// Decides and records one state-changing command.
     pub async fn execute(&self, channel: &Channel, actor: &Actor, command: &Command) -> Result<Outcome, EngineError> {
+        self.execute_from(channel, actor, command, &Origin::default()).await
+    }
+
+    /// Decides and records one state-changing command, once per origin key. The key is
+    /// claimed in the same write transaction as the events, so a retried delivery racing the
+    /// first has one effect, and is answered with the first answer.
+    pub async fn execute_from(
+        &self,
+        channel: &Channel,
+        actor: &Actor,
+        command: &Command,
+        origin: &Origin,
+    ) -> Result<Outcome, EngineError> {
         let mut tx = self.store.begin().await?;
-        let current = tx.open_deployment(channel).await?;
         let now = self.clock.now();
+        if let Some(key) = &origin.key {
+            if let Some(answer) = tx.claim_request(key, now).await? {
+                info!(%key, "request delivered again; answering as before");
+                return Ok(Outcome::repeated(answer));
+            }
+        }
+        let outcome = self.decide_and_record(&mut tx, channel, actor, command, origin, now).await?;
+        if let Some(key) = &origin.key {
+            tx.answer_request(key, outcome.reply.as_deref().unwrap_or_default()).await?;
+        }
+        match tx.commit().await {
+            Ok(()) => {}
+            Err(StoreError::ChannelTaken) => {
+                return Ok(Outcome::refused(
+                    "another deployment was just started in this channel; see `/deploy status`",
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.committed();
+        Ok(outcome)
+    }
+
+    /// The decision and, in `tx`, its record. The caller commits.
+    async fn decide_and_record(
+        &self,
+        tx: &mut Tx,
+        channel: &Channel,
+        actor: &Actor,
+        command: &Command,
+        origin: &Origin,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, StoreError> {
+        let current = tx.open_deployment(channel).await?;
+        if let Some(expected) = origin.deployment {
+            if current.as_ref().map(|l| l.id) != Some(expected) {
+                return Ok(Outcome::refused(format!(
+                    "that button belongs to deployment #{expected}, which is no longer running in this channel; \
+                     `/deploy status` shows the current one"
+                )));
+            }
+        }
         let decided = decide(&self.config.rules(), channel, current.as_ref().map(|l| &l.state), actor, command);
         let kinds = match decided {
             Ok(kinds) => kinds,
@@ -179,26 +263,49 @@ impl Engine {
                 if let (true, Some(loaded)) = (refusal.is_permission(), current) {
                     // Who tried what, and why not, belongs on the record.
                     let kind = EventKind::CommandRefused { command: command.describe(), reason: refusal.to_string() };
-                    self.record(&mut tx, Some(loaded), actor, now, vec![kind], None).await?;
-                    tx.commit().await?;
-                    self.committed();
+                    self.record(tx, Some(loaded), actor, now, vec![kind], None).await?;
                 }
                 return Ok(Outcome::refused(refusal.to_string()));
             }
         };
-        let recorded = match self.record(&mut tx, current, actor, now, kinds, None).await {
+        let recorded = match self.record(tx, current, actor, now, kinds, None).await {
             Ok(recorded) => recorded,
             Err(StoreError::ChannelTaken) => {
                 return Ok(Outcome::refused(
                     "another deployment was just started in this channel; see `/deploy status`",
                 ))
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
+        info!(deployment = recorded.id, channel = %channel.id, actor = %actor.key(), command = %command.describe(), events = recorded.events.len(), "recorded");
+        Ok(Outcome { posts: recorded.posts, ..Outcome::default() })
+    }
+
+    /// Whether `command` would be accepted now, without recording it: the deployment it would
+    /// act on, or the refusal. A refusal for lack of a role is recorded as if the command had
+    /// been tried. A button that opens a dialog asks this first, so nobody fills in a form
+    /// only to be refused.
+    pub async fn try_command(
+        &self,
+        channel: &Channel,
+        actor: &Actor,
+        command: &Command,
+        origin: &Origin,
+    ) -> Result<Result<Loaded, Outcome>, EngineError> {
+        let mut tx = self.store.begin().await?;
+        let current = tx.open_deployment(channel).await?;
+        let belongs = origin.deployment.map_or(true, |id| current.as_ref().map(|l| l.id) == Some(id));
+        if let (true, Some(loaded)) = (belongs, &current) {
+            if decide(&self.config.rules(), channel, Some(&loaded.state), actor, command).is_ok() {
+                // Nothing to write: the transaction is dropped, which rolls it back.
+                return Ok(Ok(loaded.clone()));
+            }
+        }
+        // Refused: the real path says why, and records a refusal for lack of a role.
+        let outcome = self.decide_and_record(&mut tx, channel, actor, command, origin, self.clock.now()).await?;
         tx.commit().await?;
         self.committed();
-        info!(deployment = recorded.id, channel = %channel.id, actor = %actor.key(), command = %command.describe(), events = recorded.events.len(), "recorded");
-        Ok(Outcome { reply: None, posts: recorded.posts, refused: false })
+        Ok(Err(outcome))
     }
 
     fn event_post(&self, channel: &Channel, id: i64, event: Event, state: &Deployment) -> Post {
@@ -226,7 +333,7 @@ impl Engine {
         let mut events = Vec::with_capacity(kinds.len());
         for kind in kinds {
             seq += 1;
-            let event = Event { seq, at, actor: actor.clone(), kind };
+            let event = Event { seq, at, actor: actor.recorded(), kind };
             match state.as_mut() {
                 Some(s) => s.apply(&event).map_err(|source| StoreError::Fold { id: id.unwrap_or(0), source })?,
                 None => {
@@ -242,34 +349,74 @@ impl Engine {
         let id = tx.append(id, &events, &state).await?;
         let channel = Channel { platform: state.platform, id: state.channel.clone() };
         let mut posts = Vec::with_capacity(events.len());
+        let mut changed = false;
         for event in &events {
             if matches!(event.kind, EventKind::StatusPosted { .. }) {
                 let view = self.view(&Loaded { id, state: state.clone() }, late.filter(|l| *l >= LATE_AFTER));
                 posts.push(Post { channel: channel.clone(), message: Message::Status(Box::new(view)) });
             } else {
+                changed |= !matches!(event.kind, EventKind::CommandRefused { .. } | EventKind::DeliveryFailed { .. });
                 posts.push(self.event_post(&channel, id, event.clone(), &state));
             }
         }
-        tx.enqueue(&self.outbox_messages(Some(id), &posts), at).await?;
+        // Where the platform can edit a message, the status post on screen follows every
+        // change, and the small ones (a tick, a sign-off) update it instead of adding a line.
+        let on_screen = match changed && updates_in_place(channel.platform) {
+            true => tx.status_post(id).await?,
+            false => None,
+        };
+        let mut messages = Vec::with_capacity(posts.len() + 1);
+        for post in &posts {
+            let quiet = matches!(&post.message, Message::Event { event, .. } if is_quiet(&event.kind));
+            if quiet && on_screen.is_some() {
+                continue;
+            }
+            messages.extend(self.outbox_message(Some(id), post));
+        }
+        if let Some(target) = on_screen {
+            let view = self.view(&Loaded { id, state: state.clone() }, None);
+            let status = Post { channel: channel.clone(), message: Message::Status(Box::new(view)) };
+            if let Some(payload) = self.render(&status) {
+                messages.push(NewMessage {
+                    deployment_id: Some(id),
+                    channel: channel.clone(),
+                    payload,
+                    action: Action::Update { target },
+                    status: false,
+                });
+            }
+        }
+        tx.enqueue(&messages, at).await?;
         tx.set_timer(id, self.next_timer_for(&state)).await?;
         Ok(Recorded { id, events, posts })
     }
 
     /// Renders posts for their channel's platform; posts with nothing to say are dropped.
     fn outbox_messages(&self, deployment_id: Option<i64>, posts: &[Post]) -> Vec<NewMessage> {
-        posts
-            .iter()
-            .filter_map(|post| {
-                Some(NewMessage { deployment_id, channel: post.channel.clone(), payload: self.render(post)? })
-            })
-            .collect()
+        posts.iter().filter_map(|post| self.outbox_message(deployment_id, post)).collect()
+    }
+
+    fn outbox_message(&self, deployment_id: Option<i64>, post: &Post) -> Option<NewMessage> {
+        Some(NewMessage {
+            deployment_id,
+            channel: post.channel.clone(),
+            payload: self.render(post)?,
+            action: Action::Post,
+            status: matches!(post.message, Message::Status(_)),
+        })
     }
 
     /// One post as its platform shows it.
     pub fn render(&self, post: &Post) -> Option<Payload> {
         match &post.message {
-            Message::Event { event, state, .. } => {
-                text::announce(event, state, &self.config.escalation).map(Payload::text)
+            Message::Event { event, state, deployment_id } => {
+                let text = text::announce(event, state, &self.config.escalation)?;
+                let page = matches!(event.kind, EventKind::EscalationOpened { .. } | EventKind::EscalationRaised { .. });
+                let blocks = match post.channel.platform {
+                    Platform::Slack if page => serde_json::to_value(slack::escalation_blocks(*deployment_id, &text)).ok(),
+                    _ => None,
+                };
+                Some(Payload { text, blocks })
             }
             Message::Status(view) => {
                 let blocks = match post.channel.platform {
@@ -283,18 +430,32 @@ impl Engine {
 
     /// `/deploy status`: the same content as the scheduled post.
     pub async fn status(&self, channel: &Channel) -> Result<Outcome, EngineError> {
-        match self.store.open_deployment(channel).await? {
-            None => Ok(Outcome::reply(
-                "there is no active deployment in this channel; start one with `/deploy start RELEASE`",
-            )),
+        self.status_from(channel, &Origin::default()).await
+    }
+
+    async fn status_from(&self, channel: &Channel, origin: &Origin) -> Result<Outcome, EngineError> {
+        let mut tx = self.store.begin().await?;
+        let now = self.clock.now();
+        if let Some(key) = &origin.key {
+            if let Some(answer) = tx.claim_request(key, now).await? {
+                return Ok(Outcome::repeated(answer));
+            }
+        }
+        let outcome = match tx.open_deployment(channel).await? {
+            None => Outcome::reply("there is no active deployment in this channel; start one with `/deploy start RELEASE`"),
             Some(loaded) => {
                 let view = self.view(&loaded, None);
                 let posts = vec![Post { channel: channel.clone(), message: Message::Status(Box::new(view)) }];
-                self.store.enqueue(&self.outbox_messages(Some(loaded.id), &posts), self.clock.now()).await?;
-                self.committed();
-                Ok(Outcome { reply: None, refused: false, posts })
+                tx.enqueue(&self.outbox_messages(Some(loaded.id), &posts), now).await?;
+                Outcome { posts, ..Outcome::default() }
             }
+        };
+        if let Some(key) = &origin.key {
+            tx.answer_request(key, outcome.reply.as_deref().unwrap_or_default()).await?;
         }
+        tx.commit().await?;
+        self.committed();
+        Ok(outcome)
     }
 
     fn view(&self, loaded: &Loaded, late_by: Option<Duration>) -> StatusView {
@@ -430,9 +591,23 @@ impl Engine {
 
     /// Queues messages no event caused (an answer to a mention) and wakes the delivery worker.
     pub async fn enqueue(&self, messages: Vec<NewMessage>) -> Result<(), EngineError> {
-        self.store.enqueue(&messages, self.clock.now()).await?;
+        self.enqueue_once(None, messages).await.map(|_| ())
+    }
+
+    /// Queues messages once per request `key`: `false` (and nothing queued) when a request
+    /// with this key was handled already.
+    pub async fn enqueue_once(&self, key: Option<&str>, messages: Vec<NewMessage>) -> Result<bool, EngineError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if let Some(key) = key {
+            if tx.claim_request(key, now).await?.is_some() {
+                return Ok(false);
+            }
+        }
+        tx.enqueue(&messages, now).await?;
+        tx.commit().await?;
         self.committed();
-        Ok(())
+        Ok(true)
     }
 
     /// Records on the deployment's timeline that the platform refused its posts for good.
@@ -454,6 +629,16 @@ impl Engine {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Platforms whose messages golive edits after posting them.
+fn updates_in_place(platform: Platform) -> bool {
+    platform == Platform::Slack
+}
+
+/// Changes that only move the checklist: shown by updating the status post when there is one.
+fn is_quiet(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::ItemChecked { .. } | EventKind::ItemUnchecked { .. } | EventKind::SignedOff { .. })
 }
 
 fn parse_refusal(e: ParseError) -> Outcome {

@@ -40,6 +40,9 @@ pub enum SetupError {
 pub struct Adapters {
     pub apis: Vec<Arc<dyn ChatApi>>,
     pub slack_secret: Option<SigningSecret>,
+    /// Slack's Web API for the inbound side (dialogs, user groups); the same client as the
+    /// one in `apis`.
+    pub slack_api: Option<Arc<SlackApi>>,
 }
 
 impl Adapters {
@@ -47,7 +50,9 @@ impl Adapters {
     pub fn from_env(config: &Config) -> Result<Adapters, SetupError> {
         let mut adapters = Adapters::default();
         if config.slack.enabled {
-            adapters.apis.push(Arc::new(SlackApi::from_env(&config.slack.api_url)?));
+            let api = Arc::new(SlackApi::from_env(&config.slack.api_url)?);
+            adapters.apis.push(api.clone());
+            adapters.slack_api = Some(api);
             let secret = std::env::var(SECRET_VAR).ok().filter(|s| !s.trim().is_empty());
             adapters.slack_secret = Some(SigningSecret::new(secret.ok_or(SetupError::NoSigningSecret)?.trim()));
         }
@@ -75,9 +80,9 @@ pub async fn serve(
     info!(platforms = ?platforms, "delivering posts");
     let delivery = Delivery::new(engine.clone(), clock, adapters.apis);
     let courier = tokio::spawn(async move { delivery.run(stopped).await });
-    let slack = adapters.slack_secret.map(|secret| SlackInbound { engine: engine.clone(), secret: Arc::new(secret) });
+    let slack = adapters.slack_secret.map(|secret| SlackInbound::new(engine.clone(), secret, adapters.slack_api));
     if slack.is_some() {
-        info!("answering Slack on /slack/commands and /slack/events");
+        info!("answering Slack on /slack/commands, /slack/interactions and /slack/events");
     }
     let served = server::serve(listener, server::router(store, slack), shutdown).await;
     let _ = stop.send(true);

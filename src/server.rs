@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tracing::warn;
 
 use crate::slack::inbound::{self, SlackInbound};
+use crate::slack::interactions;
 use crate::store::Store;
 
 /// Health and readiness, plus the Slack routes when Slack is enabled.
@@ -23,6 +24,7 @@ pub fn router(store: Store, slack: Option<SlackInbound>) -> Router {
             Router::new()
                 .route("/slack/commands", post(inbound::commands))
                 .route("/slack/events", post(inbound::events))
+                .route("/slack/interactions", post(interactions::interactions))
                 .layer(DefaultBodyLimit::max(inbound::BODY_LIMIT))
                 .with_state(slack),
         );

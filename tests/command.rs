@@ -23,7 +23,7 @@ const GRAMMAR: &[(&str, &str)] = &[
     ("go", "/deploy go"),
     ("nogo", "/deploy nogo REASON"),
     ("traffic", "/deploy traffic PERCENT"),
-    ("rollback", "/deploy rollback REASON"),
+    ("rollback", "/deploy rollback [level=immediate|quick|planned] REASON"),
     ("escalate", "/deploy escalate [LEVEL] MESSAGE | /deploy escalate resolve"),
     ("ack", "/deploy ack"),
     ("oncall", "/deploy oncall"),
@@ -172,7 +172,7 @@ fn traffic_out_of_range_or_not_a_number_is_refused_naming_the_value() {
 
 #[test]
 fn rollback_abort_and_note_take_free_text() {
-    assert_eq!(change("rollback 5xx spike after 70%"), Command::Rollback { reason: s("5xx spike after 70%") });
+    assert_eq!(change("rollback 5xx spike after 70%"), Command::Rollback { reason: s("5xx spike after 70%"), level: None });
     assert_eq!(change("abort wrong branch"), Command::Abort { reason: s("wrong branch") });
     assert_eq!(change("note cache warmed"), Command::Note { text: s("cache warmed") });
 }
@@ -228,7 +228,7 @@ fn the_command_word_is_case_insensitive() {
         ("NOGO Bad Idea", Request::Change(Command::NoGo { reason: s("Bad Idea") })),
         ("No-Go x", Request::Change(Command::NoGo { reason: s("x") })),
         ("TRAFFIC 70%", Request::Change(Command::Traffic { percent: 70 })),
-        ("RollBack Errors UP", Request::Change(Command::Rollback { reason: s("Errors UP") })),
+        ("RollBack Errors UP", Request::Change(Command::Rollback { reason: s("Errors UP"), level: None })),
         ("ESCALATE 2 DB", Request::Change(Command::Escalate { level: Some(2), message: s("DB") })),
         ("Escalate Resolve", Request::Change(Command::EscalateResolve)),
         ("ACK", Request::Change(Command::Ack)),
@@ -247,7 +247,7 @@ fn free_text_is_trimmed_but_keeps_its_inner_spacing() {
     for (word, make) in [
         ("note", (|t: String| Command::Note { text: t }) as fn(String) -> Command),
         ("nogo", |t| Command::NoGo { reason: t }),
-        ("rollback", |t| Command::Rollback { reason: t }),
+        ("rollback", |t| Command::Rollback { reason: t, level: None }),
         ("abort", |t| Command::Abort { reason: t }),
         ("escalate", |t| Command::Escalate { level: None, message: t }),
         ("escalate 1", |t| Command::Escalate { level: Some(1), message: t }),
@@ -595,7 +595,7 @@ fn quotes_backslashes_sql_and_mentions_are_kept_verbatim() {
         "%s %n %x {} {0} {{}}",
     ] {
         assert_eq!(change(&format!("note {text}")), Command::Note { text: s(text) }, "{text:?}");
-        assert_eq!(change(&format!("rollback {text}")), Command::Rollback { reason: s(text) }, "{text:?}");
+        assert_eq!(change(&format!("rollback {text}")), Command::Rollback { reason: s(text), level: None }, "{text:?}");
         assert_eq!(change(&format!("abort {text}")), Command::Abort { reason: s(text) }, "{text:?}");
         assert_eq!(
             change(&format!("escalate 2 {text}")),
@@ -768,7 +768,7 @@ fn check_result(text: &str, result: &Result<Request, ParseError>) {
         }
         Ok(Request::Change(Command::Note { text: t }))
         | Ok(Request::Change(Command::NoGo { reason: t }))
-        | Ok(Request::Change(Command::Rollback { reason: t }))
+        | Ok(Request::Change(Command::Rollback { reason: t, level: None }))
         | Ok(Request::Change(Command::Abort { reason: t }))
         | Ok(Request::Change(Command::Escalate { message: t, .. })) => {
             assert!(!t.is_empty(), "empty free text from {text:?}");

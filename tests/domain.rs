@@ -284,7 +284,7 @@ fn note(text: &str) -> Command {
     Command::Note { text: text.into() }
 }
 fn rollback(reason: &str) -> Command {
-    Command::Rollback { reason: reason.into() }
+    Command::Rollback { reason: reason.into(), level: None }
 }
 fn escalate(level: Option<u8>, message: &str) -> Command {
     Command::Escalate { level, message: message.into() }
@@ -527,7 +527,7 @@ fn only_the_lead_starts_a_phase() {
     }
     // The lead is a platform identity: the same id elsewhere, or a display name, is not the lead.
     let slack_dana = Actor::new(Platform::Slack, LEAD);
-    let named_dana = Actor { platform: Platform::Console, id: "eve".into(), name: Some(LEAD.into()) };
+    let named_dana = Actor { platform: Platform::Console, id: "eve".into(), name: Some(LEAD.into()), groups: Vec::new() };
     for actor in [slack_dana, named_dana] {
         assert_eq!(
             s.refuse_as(&actor, phase_start("pre-deployment")),
@@ -703,7 +703,7 @@ fn check_refuses_someone_who_does_not_own_the_item() {
         assert_eq!(s.refuse(who, check(item)), Refusal::NotItemOwner { item: item.into(), role: role.into() });
     }
     // Members are platform identities: a display name proves nothing, another platform's id is another person.
-    let eve_as_olga = Actor { platform: Platform::Console, id: "eve".into(), name: Some("olga".into()) };
+    let eve_as_olga = Actor { platform: Platform::Console, id: "eve".into(), name: Some("olga".into()), groups: Vec::new() };
     let slack_olga = Actor::new(Platform::Slack, "olga");
     for actor in [eve_as_olga, slack_olga] {
         assert_eq!(
@@ -738,7 +738,7 @@ fn the_lead_may_tick_and_untick_any_item() {
 fn check_refuses_an_item_already_checked_naming_who() {
     let mut s = Desk::started();
     s.run(LEAD, phase_start("pre-deployment"));
-    let olga = Actor { platform: Platform::Console, id: "olga".into(), name: Some("Olga Ops".into()) };
+    let olga = Actor { platform: Platform::Console, id: "olga".into(), name: Some("Olga Ops".into()), groups: Vec::new() };
     s.run_as(&olga, check("db-backup"));
     assert_eq!(
         s.refuse("olga", check("db-backup")),
@@ -1169,7 +1169,7 @@ fn rollback_pages_escalation_level_one() {
     assert_eq!(
         s.run("bruno", rollback("  migrations failed ")),
         vec![
-            EventKind::RollbackStarted { reason: "migrations failed".into() },
+            EventKind::RollbackStarted { reason: "migrations failed".into(), level: None },
             EventKind::EscalationOpened { level: 1, message: "rollback: migrations failed".into() },
         ]
     );
@@ -1194,7 +1194,7 @@ fn rollback_does_not_open_a_second_escalation() {
     let mut s = Desk::started();
     s.run("olga", escalate(Some(2), "db slow"));
     let before = s.d().escalation.clone();
-    assert_eq!(s.run("olga", rollback("db slow")), vec![EventKind::RollbackStarted { reason: "db slow".into() }]);
+    assert_eq!(s.run("olga", rollback("db slow")), vec![EventKind::RollbackStarted { reason: "db slow".into(), level: None }]);
     assert_eq!(s.d().escalation, before);
     assert_eq!(s.d().status, Status::RollingBack);
 
@@ -1211,7 +1211,7 @@ fn rollback_without_escalation_levels_pages_nobody() {
     config.escalation.clear();
     let mut s = Desk::with(config);
     s.run(LEAD, start("v1"));
-    assert_eq!(s.run(LEAD, rollback("bad")), vec![EventKind::RollbackStarted { reason: "bad".into() }]);
+    assert_eq!(s.run(LEAD, rollback("bad")), vec![EventKind::RollbackStarted { reason: "bad".into(), level: None }]);
     assert_eq!(s.d().escalation, None);
 }
 
@@ -1864,7 +1864,7 @@ fn the_stored_kind_name_is_the_serialized_tag_and_events_round_trip() {
         EventKind::NoGoDecided { reason: "r".into() },
         EventKind::TrafficShifted { percent: 50 },
         EventKind::NoteAdded { text: "t".into() },
-        EventKind::RollbackStarted { reason: "r".into() },
+        EventKind::RollbackStarted { reason: "r".into(), level: None },
         EventKind::EscalationOpened { level: 1, message: "m".into() },
         EventKind::EscalationRaised { level: 2, message: "m".into() },
         EventKind::EscalationAcknowledged { level: 2 },

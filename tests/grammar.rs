@@ -36,7 +36,7 @@ fn every_command_parses_to_what_it_says() {
         ("nogo vendor down", Command::NoGo { reason: "vendor down".into() }),
         ("traffic 70", Command::Traffic { percent: 70 }),
         ("traffic 85%", Command::Traffic { percent: 85 }),
-        ("rollback 5xx spike", Command::Rollback { reason: "5xx spike".into() }),
+        ("rollback 5xx spike", Command::Rollback { reason: "5xx spike".into(), level: None }),
         ("escalate db is slow", Command::Escalate { level: None, message: "db is slow".into() }),
         ("escalate 2 db is slow", Command::Escalate { level: Some(2), message: "db is slow".into() }),
         ("escalate resolve", Command::EscalateResolve),
@@ -111,7 +111,7 @@ fn errors_name_the_bad_token_and_what_is_allowed() {
         "`escalate` needs a message; usage: `/deploy escalate [LEVEL] MESSAGE | /deploy escalate resolve`"
     );
     assert!(error("escalate 999 x").starts_with("`999` is not a level number"));
-    assert_eq!(error("rollback"), "`rollback` needs the reason; usage: `/deploy rollback REASON`");
+    assert_eq!(error("rollback"), "`rollback` needs the reason; usage: `/deploy rollback [level=immediate|quick|planned] REASON`");
     assert_eq!(error("note"), "`note` needs the text; usage: `/deploy note TEXT`");
     assert_eq!(error("abort"), "`abort` needs the reason; usage: `/deploy abort REASON`");
 }

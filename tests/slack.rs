@@ -36,8 +36,12 @@ impl Workspace {
         let fake = FakeSlack::start().await;
         let config = EXAMPLE.replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1);
         let config = Arc::new(Config::parse(&config, "slack.toml").unwrap());
-        let api: Arc<dyn ChatApi> = Arc::new(SlackApi::new(&fake.url, "xoxb-e2e").unwrap());
-        let adapters = Adapters { apis: vec![api], slack_secret: Some(SigningSecret::new(SECRET)) };
+        let api = Arc::new(SlackApi::new(&fake.url, "xoxb-e2e").unwrap());
+        let adapters = Adapters {
+            apis: vec![api.clone() as Arc<dyn ChatApi>],
+            slack_secret: Some(SigningSecret::new(SECRET)),
+            slack_api: Some(api),
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -471,22 +471,22 @@ fn rollback_pages_level_one_and_closes_everything_but_the_way_out() {
     let mut s = Story::started();
     s.in_production();
     assert_eq!(
-        s.refuse("outsider", Command::Rollback { reason: "x".into() }),
+        s.refuse("outsider", Command::Rollback { reason: "x".into(), level: None }),
         Refusal::NotOnTeam { action: "trigger a rollback" }
     );
     assert_eq!(
-        s.refuse("olga", Command::Rollback { reason: "".into() }),
+        s.refuse("olga", Command::Rollback { reason: "".into(), level: None }),
         Refusal::Empty { what: "the rollback reason" }
     );
     assert_eq!(
-        s.run("olga", Command::Rollback { reason: "5xx spike".into() }),
+        s.run("olga", Command::Rollback { reason: "5xx spike".into(), level: None }),
         vec![
-            EventKind::RollbackStarted { reason: "5xx spike".into() },
+            EventKind::RollbackStarted { reason: "5xx spike".into(), level: None },
             EventKind::EscalationOpened { level: 1, message: "rollback: 5xx spike".into() }
         ]
     );
     assert_eq!(s.d().status, Status::RollingBack);
-    assert_eq!(s.refuse("olga", Command::Rollback { reason: "again".into() }), Refusal::AlreadyRollingBack);
+    assert_eq!(s.refuse("olga", Command::Rollback { reason: "again".into(), level: None }), Refusal::AlreadyRollingBack);
     for (name, command) in [
         ("olga", traffic(70)),
         ("olga", check("health")),
@@ -509,8 +509,8 @@ fn a_rollback_with_an_escalation_already_open_does_not_open_a_second() {
     let mut s = Story::started();
     s.run("olga", escalate(None, "slow"));
     assert_eq!(
-        s.run("dana", Command::Rollback { reason: "slow".into() }),
-        vec![EventKind::RollbackStarted { reason: "slow".into() }]
+        s.run("dana", Command::Rollback { reason: "slow".into(), level: None }),
+        vec![EventKind::RollbackStarted { reason: "slow".into(), level: None }]
     );
 }
 
@@ -606,7 +606,7 @@ fn without_escalation_levels_escalate_is_refused_and_rollback_pages_nobody() {
     s.config.escalation.clear();
     assert_eq!(s.refuse("olga", escalate(None, "help")), Refusal::NoEscalationLevels);
     assert_eq!(
-        s.run("olga", Command::Rollback { reason: "bad".into() }),
-        vec![EventKind::RollbackStarted { reason: "bad".into() }]
+        s.run("olga", Command::Rollback { reason: "bad".into(), level: None }),
+        vec![EventKind::RollbackStarted { reason: "bad".into(), level: None }]
     );
 }

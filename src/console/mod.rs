@@ -80,7 +80,7 @@ async fn line(
     }
     let outcome = match command::parse_line(line, &engine.config().slack.command) {
         Ok(request) => engine.request(channel, &actor(user), request).await?,
-        Err(e) => Outcome { reply: Some(e.to_string()), posts: Vec::new(), refused: true },
+        Err(e) => Outcome::refused(e.to_string()),
     };
     print_outcome(out, engine, user, &outcome).await
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 use super::deployment::{Deployment, Status};
-use super::event::{Actor, EventKind, Platform};
+use super::event::{Actor, EventKind, Platform, RollbackLevel};
 use super::plan::{EscalationLevel, Plan, Roles};
 
 /// Everything a decision may consult besides the deployment itself.
@@ -31,7 +31,7 @@ pub enum Command {
     Go,
     NoGo { reason: String },
     Traffic { percent: u8 },
-    Rollback { reason: String },
+    Rollback { reason: String, level: Option<RollbackLevel> },
     Escalate { level: Option<u8>, message: String },
     EscalateResolve,
     Ack,
@@ -228,7 +228,7 @@ impl Decider<'_> {
             Command::Ack => self.ack(),
             Command::Complete => self.complete(),
             Command::Abort { reason } => self.abort(reason),
-            Command::Rollback { reason } => self.rollback(reason),
+            Command::Rollback { reason, level } => self.rollback(reason, *level),
         }
     }
 
@@ -449,7 +449,7 @@ impl Decider<'_> {
         Ok(vec![EventKind::NoteAdded { text: text.trim().to_string() }])
     }
 
-    fn rollback(&self, reason: &str) -> Result<Vec<EventKind>, Refusal> {
+    fn rollback(&self, reason: &str, level: Option<RollbackLevel>) -> Result<Vec<EventKind>, Refusal> {
         self.require_team("trigger a rollback")?;
         if reason.trim().is_empty() {
             return Err(Refusal::Empty { what: "the rollback reason" });
@@ -458,7 +458,7 @@ impl Decider<'_> {
             return Err(Refusal::AlreadyRollingBack);
         }
         let reason = reason.trim().to_string();
-        let mut events = vec![EventKind::RollbackStarted { reason: reason.clone() }];
+        let mut events = vec![EventKind::RollbackStarted { reason: reason.clone(), level }];
         // A rollback always gets a human on it: page level 1 unless someone is already paged.
         if self.d.escalation.is_none() && !self.rules.escalation.is_empty() {
             events.push(EventKind::EscalationOpened { level: 1, message: format!("rollback: {reason}") });

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use super::event::{Actor, Event, EventKind, Platform};
+use super::event::{Actor, Event, EventKind, Platform, RollbackLevel};
 use super::plan::Plan;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +26,7 @@ pub struct Deployment {
     pub escalation: Option<Escalation>,
     pub notes: Vec<Note>,
     pub rollback: Option<Note>,
+    pub rollback_level: Option<RollbackLevel>,
     pub last_status_slot: Option<DateTime<Utc>>,
     pub refusals: usize,
     /// Sequence number of the last event folded in.
@@ -162,6 +163,7 @@ impl Deployment {
             escalation: None,
             notes: Vec::new(),
             rollback: None,
+            rollback_level: None,
             last_status_slot: None,
             refusals: 0,
             seq: event.seq,
@@ -207,8 +209,9 @@ impl Deployment {
             EventKind::NoteAdded { text } => {
                 self.notes.push(Note { by: event.actor.clone(), at: event.at, text: text.clone() })
             }
-            EventKind::RollbackStarted { reason } => {
+            EventKind::RollbackStarted { reason, level } => {
                 self.status = Status::RollingBack;
+                self.rollback_level = *level;
                 self.rollback = Some(Note { by: event.actor.clone(), at: event.at, text: reason.clone() });
             }
             EventKind::EscalationOpened { level, message } => {

@@ -60,11 +60,21 @@ pub struct Actor {
     /// never for permission checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Platform groups the person belongs to (Slack user group ids), looked up by the adapter
+    /// at request time so a group can stand for a role's members. Never stored: the record
+    /// names the person.
+    #[serde(skip)]
+    pub groups: Vec<String>,
 }
 
 impl Actor {
     pub fn new(platform: Platform, id: impl Into<String>) -> Actor {
-        Actor { platform, id: id.into(), name: None }
+        Actor { platform, id: id.into(), name: None, groups: Vec::new() }
+    }
+
+    /// The person as the record names them, without the groups looked up for this request.
+    pub fn recorded(&self) -> Actor {
+        Actor { groups: Vec::new(), ..self.clone() }
     }
 
     pub fn golive() -> Actor {
@@ -88,6 +98,49 @@ impl Actor {
 impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.display())
+    }
+}
+
+/// The rollback levels of the plan documents: how fast, and so who acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RollbackLevel {
+    /// 0–5 minutes, for a critical failure: fail over to the previous version now.
+    Immediate,
+    /// 5–15 minutes, for major functional issues: manual rollback to the last stable version.
+    Quick,
+    /// 15–60 minutes, for performance or experience issues: coordinated, preserving data.
+    Planned,
+}
+
+impl RollbackLevel {
+    pub const ALL: [RollbackLevel; 3] = [RollbackLevel::Immediate, RollbackLevel::Quick, RollbackLevel::Planned];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RollbackLevel::Immediate => "immediate",
+            RollbackLevel::Quick => "quick",
+            RollbackLevel::Planned => "planned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RollbackLevel> {
+        RollbackLevel::ALL.into_iter().find(|l| l.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// The time frame people read next to the level's name.
+    pub fn window(self) -> &'static str {
+        match self {
+            RollbackLevel::Immediate => "0–5 min",
+            RollbackLevel::Quick => "5–15 min",
+            RollbackLevel::Planned => "15–60 min",
+        }
+    }
+}
+
+impl fmt::Display for RollbackLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -140,6 +193,9 @@ pub enum EventKind {
     },
     RollbackStarted {
         reason: String,
+        /// How fast the rollback has to happen; absent where the caller did not say.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<RollbackLevel>,
     },
     EscalationOpened {
         level: u8,

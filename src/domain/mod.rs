@@ -12,5 +12,5 @@ pub mod progress;
 
 pub use decide::{decide, Channel, Command, Refusal, Rules};
 pub use deployment::{Deployment, Outcome, PhaseState, Status};
-pub use event::{Actor, Event, EventKind, Platform};
+pub use event::{Actor, Event, EventKind, Platform, RollbackLevel};
 pub use plan::{EscalationLevel, Item, Member, Phase, Plan, Role, Roles};

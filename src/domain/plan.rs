@@ -84,8 +84,15 @@ impl Member {
         Ok(Member { platform, id: id.to_string() })
     }
 
+    /// The actor is this person, or belongs to this group.
     pub fn is(&self, actor: &Actor) -> bool {
-        self.platform == actor.platform && self.id == actor.id
+        self.platform == actor.platform && (self.id == actor.id || actor.groups.contains(&self.id))
+    }
+
+    /// A Slack user group (`slack:S0123ABCD`) rather than a person: Slack's user group ids
+    /// start with `S`, user ids with `U` or `W`.
+    pub fn is_group(&self) -> bool {
+        self.platform == Platform::Slack && self.id.starts_with('S')
     }
 }
 

@@ -37,6 +37,21 @@ pub struct StatusView {
     pub next_update: Option<DateTime<Utc>>,
     /// Set on a scheduled post delivered later than its slot.
     pub late_by: Option<Duration>,
+    /// What someone could do about it right now: the buttons on platforms that have them.
+    pub actions: Actions,
+}
+
+/// The actions a status post offers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actions {
+    /// Roles whose sign-off the running phase is missing.
+    pub sign_off: Vec<String>,
+    /// An escalation is waiting for acknowledgement.
+    pub ack: bool,
+    /// The lead's go / no-go decision is still open.
+    pub decide: bool,
+    /// Rollback has not started.
+    pub roll_back: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +130,16 @@ impl StatusView {
             (false, reason) => format!("NO-GO by {}: {}", dec.by, reason.as_deref().unwrap_or("")),
         });
         let end = d.ended_at().unwrap_or(now);
+        let open = d.status == Status::Active;
+        let actions = Actions {
+            sign_off: match (open, d.current) {
+                (true, Some(i)) => d.missing_signoffs(i).into_iter().map(str::to_string).collect(),
+                _ => Vec::new(),
+            },
+            ack: d.status.is_open() && d.escalation.as_ref().is_some_and(|e| e.acked.is_none()),
+            decide: open && d.decision.is_none() && d.plan.go_gate_index().is_some(),
+            roll_back: open,
+        };
         StatusView {
             deployment_id: id,
             release: d.release.clone(),
@@ -131,11 +156,15 @@ impl StatusView {
             traffic: d.traffic,
             decision,
             escalation,
-            rollback: d.rollback.as_ref().map(|r| format!("{} by {}", r.text, r.by)),
+            rollback: d.rollback.as_ref().map(|r| match d.rollback_level {
+                Some(level) => format!("({level}, {}) {} by {}", level.window(), r.text, r.by),
+                None => format!("{} by {}", r.text, r.by),
+            }),
             notes: d.notes.iter().rev().take(3).rev().map(|n| (n.by.display().to_string(), n.text.clone())).collect(),
             now,
             next_update,
             late_by: None,
+            actions,
         }
     }
 }

@@ -1,10 +1,165 @@
 //! Slack Block Kit rendering of the status model: the same facts as the plain-text post, laid
-//! out as a header, phase progress, checklist, sign-offs with who and when, and escalation.
-//! The plain text rides along as the notification and accessibility fallback.
+//! out as a header, phase progress, checklist, sign-offs with who and when, and escalation,
+//! with buttons for what can be done right now. The plain text rides along as the
+//! notification and accessibility fallback. The dialogs the buttons open live here too, with
+//! the ids `slack::inbound` reads back, so a button and its handler cannot drift apart.
 
+use serde_json::{json, Value};
 use slack_morphism::prelude::*;
 
 use super::{clean, human, text, StatusView};
+use crate::domain::RollbackLevel;
+
+/// `action_id`s of golive's buttons. A sign-off button's id ends with the role (`.ROLE`), as
+/// Slack wants the ids within one block distinct. Every value starts with the deployment id.
+pub mod ids {
+    pub const SIGN_OFF: &str = "golive.signoff";
+    pub const ACK: &str = "golive.ack";
+    pub const GO: &str = "golive.go";
+    pub const NO_GO: &str = "golive.nogo";
+    pub const ROLL_BACK: &str = "golive.rollback";
+    /// `callback_id`s of the dialogs.
+    pub const ROLLBACK_VIEW: &str = "golive.rollback";
+    pub const NO_GO_VIEW: &str = "golive.nogo";
+    /// Block and action ids of the dialogs' inputs.
+    pub const REASON: &str = "reason";
+    pub const LEVEL: &str = "level";
+}
+
+fn button(action_id: String, label: String, value: String, style: Option<SlackBlockButtonStyle>) -> SlackActionBlockElement {
+    // Slack cuts button labels at 75 characters.
+    let label: String = label.chars().take(75).collect();
+    let mut button = SlackBlockButtonElement::new(pt!(label)).with_action_id(action_id.into()).with_value(value);
+    if let Some(style) = style {
+        button = button.with_style(style);
+    }
+    SlackActionBlockElement::Button(button)
+}
+
+/// The buttons of a status post, or nothing once there is nothing to do.
+fn action_buttons(v: &StatusView) -> Option<SlackBlock> {
+    let id = v.deployment_id;
+    let a = &v.actions;
+    let mut elements = Vec::new();
+    if a.ack {
+        elements.push(button(ids::ACK.into(), "Ack".into(), id.to_string(), Some(SlackBlockButtonStyle::Primary)));
+    }
+    for role in &a.sign_off {
+        elements.push(button(format!("{}.{role}", ids::SIGN_OFF), format!("Sign off as {role}"), format!("{id}:{role}"), None));
+    }
+    if a.decide {
+        elements.push(button(ids::GO.into(), "Go".into(), id.to_string(), Some(SlackBlockButtonStyle::Primary)));
+        elements.push(button(ids::NO_GO.into(), "No-go…".into(), id.to_string(), None));
+    }
+    if a.roll_back {
+        elements.push(button(ids::ROLL_BACK.into(), "Roll back…".into(), id.to_string(), Some(SlackBlockButtonStyle::Danger)));
+    }
+    // Slack takes at most 25 elements in one actions block.
+    elements.truncate(25);
+    (!elements.is_empty()).then(|| SlackActionsBlock::new(elements).into())
+}
+
+/// An escalation page: the announcement, and the Ack button that stops the climb.
+pub fn escalation_blocks(deployment_id: i64, announcement: &str) -> Vec<SlackBlock> {
+    vec![
+        section(escape_keeping_mentions(announcement)),
+        SlackActionsBlock::new(vec![button(
+            ids::ACK.into(),
+            "Ack".into(),
+            deployment_id.to_string(),
+            Some(SlackBlockButtonStyle::Primary),
+        )])
+        .into(),
+    ]
+}
+
+/// Escapes text that golive wrote with real mentions (`<@U123>`, `<!subteam^S1>`) in it:
+/// everything else that looks like markup is escaped.
+fn escape_keeping_mentions(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&escape(&rest[..start]));
+        let tail = &rest[start..];
+        let end = tail.find('>').map(|e| e + 1);
+        match end.map(|e| &tail[..e]) {
+            Some(tag) if is_mention(tag) => {
+                out.push_str(tag);
+                rest = &tail[tag.len()..];
+            }
+            _ => {
+                out.push_str("&lt;");
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(&escape(rest));
+    out
+}
+
+fn is_mention(tag: &str) -> bool {
+    let inner = &tag[1..tag.len() - 1];
+    let id = inner.strip_prefix('@').or_else(|| inner.strip_prefix("!subteam^"));
+    id.is_some_and(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// What a dialog carries back in `private_metadata`: which deployment, in which channel.
+pub fn dialog_metadata(deployment_id: i64, channel: &str) -> String {
+    json!({ "deployment": deployment_id, "channel": channel }).to_string()
+}
+
+/// The rollback dialog: the reason and the rollback level, as the plan documents define them.
+pub fn rollback_modal(deployment_id: i64, channel: &str, release: &str) -> Value {
+    let options: Vec<Value> = RollbackLevel::ALL
+        .iter()
+        .map(|l| {
+            let (title, when) = match l {
+                RollbackLevel::Immediate => ("Immediate", "critical failure: fail over to the previous version now"),
+                RollbackLevel::Quick => ("Quick", "major functional issues: manual rollback to the last stable version"),
+                RollbackLevel::Planned => ("Planned", "performance or experience issues: coordinated, keeping data"),
+            };
+            json!({
+                "text": { "type": "plain_text", "text": format!("{title} ({})", l.window()) },
+                "description": { "type": "plain_text", "text": when },
+                "value": l.as_str(),
+            })
+        })
+        .collect();
+    json!({
+        "type": "modal",
+        "callback_id": ids::ROLLBACK_VIEW,
+        "private_metadata": dialog_metadata(deployment_id, channel),
+        "title": { "type": "plain_text", "text": "Roll back" },
+        "submit": { "type": "plain_text", "text": "Roll back" },
+        "close": { "type": "plain_text", "text": "Cancel" },
+        "blocks": [
+            { "type": "section", "text": { "type": "mrkdwn", "text": format!(
+                "Roll back *{}*? The channel is told, and on-call is paged.", escape(release)) } },
+            { "type": "input", "block_id": ids::REASON, "label": { "type": "plain_text", "text": "Reason" },
+              "element": { "type": "plain_text_input", "action_id": ids::REASON, "multiline": true, "max_length": 2000,
+                           "placeholder": { "type": "plain_text", "text": "What went wrong" } } },
+            { "type": "input", "block_id": ids::LEVEL, "label": { "type": "plain_text", "text": "Rollback level" },
+              "element": { "type": "radio_buttons", "action_id": ids::LEVEL, "options": options } },
+        ],
+    })
+}
+
+/// The no-go dialog: the lead says why not.
+pub fn no_go_modal(deployment_id: i64, channel: &str, release: &str) -> Value {
+    json!({
+        "type": "modal",
+        "callback_id": ids::NO_GO_VIEW,
+        "private_metadata": dialog_metadata(deployment_id, channel),
+        "title": { "type": "plain_text", "text": "No-go" },
+        "submit": { "type": "plain_text", "text": "Record no-go" },
+        "close": { "type": "plain_text", "text": "Cancel" },
+        "blocks": [
+            { "type": "section", "text": { "type": "mrkdwn", "text": format!("Stop *{}* at the go gate?", escape(release)) } },
+            { "type": "input", "block_id": ids::REASON, "label": { "type": "plain_text", "text": "Reason" },
+              "element": { "type": "plain_text_input", "action_id": ids::REASON, "multiline": true, "max_length": 2000 } },
+        ],
+    })
+}
 
 /// Slack treats `&`, `<` and `>` as markup; user text must not open links or mentions.
 pub fn escape(s: &str) -> String {
@@ -85,7 +240,15 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
         blocks.push(section(notes.join("\n")));
     }
     if let Some(next) = v.next_update {
-        blocks.push(SlackContextBlock::new(vec![md!(format!("Next update {} UTC", text::time(next)))]).into());
+        blocks.push(
+            SlackContextBlock::new(vec![md!(format!(
+                "As of {} UTC · next update {} UTC",
+                text::time(v.now),
+                text::time(next)
+            ))])
+            .into(),
+        );
     }
+    blocks.extend(action_buttons(v));
     blocks
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{clean, human, StatusView};
 use crate::domain::progress::progress;
-use crate::domain::{Deployment, EscalationLevel, Event, EventKind, Outcome, Platform, Status};
+use crate::domain::{Deployment, EscalationLevel, Event, EventKind, Member, Outcome, Platform, Status};
 
 pub fn time(t: DateTime<Utc>) -> String {
     t.format("%H:%M").to_string()
@@ -97,10 +97,19 @@ fn status_word(s: Status) -> &'static str {
     }
 }
 
-/// How a member of an escalation level is named in this platform's channel.
+/// How a member is named in this platform's channel: a real mention on Slack and Discord
+/// (`<@U123>`, a user group as `<!subteam^S123>`), `@name` in the console.
+pub fn mention(member: &Member) -> String {
+    match member.platform {
+        Platform::Slack if member.is_group() => format!("<!subteam^{}>", member.id),
+        Platform::Slack | Platform::Discord => format!("<@{}>", member.id),
+        _ => format!("@{}", member.id),
+    }
+}
+
+/// The members of an escalation level on this platform, mentioned.
 pub fn mentions(level: &EscalationLevel, platform: Platform) -> String {
-    let here: Vec<String> =
-        level.members.iter().filter(|m| m.platform == platform).map(|m| format!("@{}", m.id)).collect();
+    let here: Vec<String> = level.members.iter().filter(|m| m.platform == platform).map(mention).collect();
     if here.is_empty() {
         format!("(nobody of `{}` is on {platform})", level.name)
     } else {
@@ -223,7 +232,10 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         EventKind::NoGoDecided { reason } => format!("NO-GO from {who}: {}", clean(reason)),
         EventKind::TrafficShifted { percent } => format!("Traffic on the new version: {percent}% (set by {who})"),
         EventKind::NoteAdded { text } => format!("Note from {who}: {}", clean(text)),
-        EventKind::RollbackStarted { reason } => format!("ROLLBACK started by {who}: {}", clean(reason)),
+        EventKind::RollbackStarted { reason, level } => {
+            let level = level.map(|l| format!(" ({l}, {})", l.window())).unwrap_or_default();
+            format!("ROLLBACK{level} started by {who}: {}", clean(reason))
+        }
         EventKind::EscalationOpened { level, message } | EventKind::EscalationRaised { level, message } => {
             let l = levels.get(usize::from(*level).saturating_sub(1));
             let name = l.map(|l| l.name.as_str()).unwrap_or("");

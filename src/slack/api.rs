@@ -1,7 +1,9 @@
-//! Outbound Slack: `chat.postMessage` through slack-morphism's hyper client. Slack's answers
-//! are sorted into "try again" (network, 5xx, 429 with its `Retry-After`, Slack's transient
-//! error codes) and "give up" (the app is not in the channel, the channel is gone, the token
-//! is wrong), so the delivery worker knows what to do.
+//! Outbound Slack through slack-morphism's hyper client: `chat.postMessage`, `chat.update`,
+//! `chat.postEphemeral` and `response_url` answers for the outbox; `views.open` and
+//! `usergroups.users.list` for the inbound side, which cannot wait for the outbox. Slack's
+//! answers are sorted into "try again" (network, 5xx, 429 with its `Retry-After`, Slack's
+//! transient error codes) and "give up" (the app is not in the channel, the channel is gone,
+//! the token is wrong), so the delivery worker knows what to do.
 
 use std::sync::Arc;
 
@@ -12,7 +14,10 @@ use thiserror::Error;
 
 use crate::delivery::{ChatApi, SendError, Sent};
 use crate::domain::Platform;
-use crate::store::OutboxItem;
+use crate::store::{Action, OutboxItem};
+
+/// `views.open` must beat the trigger id's three seconds; past this it has lost anyway.
+const VIEW_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(2500);
 
 /// The environment variable that holds the bot token.
 pub const TOKEN_VAR: &str = "GOLIVE_SLACK_BOT_TOKEN";
@@ -28,7 +33,13 @@ pub enum SlackSetupError {
 pub struct SlackApi {
     client: Arc<SlackHyperClient>,
     token: SlackApiToken,
+    /// The host of the Web API, besides Slack's own hooks host, that response URLs may
+    /// point at (a proxy, or the tests' fake).
+    api_host: Option<String>,
 }
+
+/// Slack's host for response URLs.
+const HOOKS_HOST: &str = "hooks.slack.com";
 
 /// Slack error codes that mean "the same request may work later".
 const TRANSIENT: &[&str] =
@@ -54,7 +65,44 @@ impl SlackApi {
         Ok(SlackApi {
             client: Arc::new(SlackClient::new(connector)),
             token: SlackApiToken::new(token.to_string().into()),
+            api_host: url::Url::parse(api_url).ok().and_then(|u| u.host_str().map(str::to_string)),
         })
+    }
+
+    /// A response URL golive will answer: Slack's hooks host, or the configured API's host.
+    /// Anything else is refused, so a request cannot make golive post to an arbitrary URL.
+    pub fn response_url(&self, raw: &str) -> Option<url::Url> {
+        let url = url::Url::parse(raw).ok()?;
+        let host = url.host_str()?;
+        let allowed = (host == HOOKS_HOST && url.scheme() == "https") || Some(host) == self.api_host.as_deref();
+        allowed.then_some(url)
+    }
+
+    /// Opens a dialog for the person who pressed a button. Called straight from the request
+    /// that carried `trigger_id`: Slack honours it for three seconds only.
+    pub async fn open_view(&self, trigger_id: &str, view: serde_json::Value) -> Result<(), SendError> {
+        let view: SlackView = serde_json::from_value(view).map_err(|e| SendError::Permanent {
+            reason: format!("golive built a dialog Slack's model rejects: {e}"),
+            channel_unusable: false,
+            hint: None,
+        })?;
+        let request = SlackApiViewsOpenRequest::new(trigger_id.to_string().into(), view);
+        let session = self.client.open_session(&self.token);
+        match tokio::time::timeout(VIEW_TIMEOUT, session.views_open(&request)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(classify(e, "")),
+            Err(_) => Err(SendError::Retry { reason: format!("views.open took longer than {VIEW_TIMEOUT:?}"), after: None }),
+        }
+    }
+
+    /// The members of a Slack user group.
+    pub async fn usergroup_members(&self, group: &str) -> Result<Vec<String>, SendError> {
+        let request = SlackApiUserGroupsUsersListRequest::new(group.to_string().into());
+        let session = self.client.open_session(&self.token);
+        match session.usergroups_users_list(&request).await {
+            Ok(response) => Ok(response.users.into_iter().map(|u| u.to_string()).collect()),
+            Err(e) => Err(classify(e, "")),
+        }
     }
 
     /// A client with the token from the environment.
@@ -81,11 +129,51 @@ impl ChatApi for SlackApi {
                 }
             }
         }
-        let request = SlackApiChatPostMessageRequest::new(item.channel.id.clone().into(), content);
+        let channel: SlackChannelId = item.channel.id.clone().into();
         let session = self.client.open_session(&self.token);
-        match session.chat_post_message(&request).await {
-            Ok(response) => Ok(Sent { remote_id: Some(response.ts.to_string()) }),
-            Err(e) => Err(classify(e, &item.channel.id)),
+        let failed = |e| classify(e, &item.channel.id);
+        match (&item.action, &item.target_remote_id) {
+            (Action::Update { .. }, Some(ts)) => {
+                let request = SlackApiChatUpdateRequest::new(channel, content, ts.clone().into());
+                let response = session.chat_update(&request).await.map_err(failed)?;
+                Ok(Sent { remote_id: Some(response.ts.to_string()) })
+            }
+            // The message to update never arrived: say it as a new message instead.
+            (Action::Post | Action::Update { .. }, _) => {
+                let request = SlackApiChatPostMessageRequest::new(channel, content);
+                let response = session.chat_post_message(&request).await.map_err(failed)?;
+                Ok(Sent { remote_id: Some(response.ts.to_string()) })
+            }
+            (Action::Ephemeral { user }, _) => {
+                let request = SlackApiChatPostEphemeralRequest::new(channel, user.clone().into(), content);
+                session.chat_post_ephemeral(&request).await.map_err(failed)?;
+                Ok(Sent::default())
+            }
+            (Action::Respond { url }, _) => {
+                let Some(url) = self.response_url(url) else {
+                    return Err(SendError::Permanent {
+                        reason: "the response URL is not Slack's".into(),
+                        channel_unusable: false,
+                        hint: None,
+                    });
+                };
+                // slack-morphism's webhook request has no `response_type`; without it an
+                // answer could land in the channel for everyone.
+                let mut body = serde_json::to_value(&content).unwrap_or_default();
+                body["response_type"] = "ephemeral".into();
+                body["replace_original"] = false.into();
+                let span = tracing::debug_span!("Slack response_url");
+                let context = SlackClientApiCallContext {
+                    rate_control_params: None,
+                    token: None,
+                    tracing_span: &span,
+                    is_sensitive_url: true,
+                };
+                let answered: Result<serde_json::Value, _> =
+                    self.client.http_api.connector.http_post_uri(url, &body, context).await;
+                answered.map_err(failed)?;
+                Ok(Sent::default())
+            }
         }
     }
 }

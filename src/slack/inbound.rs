@@ -1,9 +1,10 @@
-//! Inbound Slack over HTTP: `/slack/commands` and `/slack/events`. Every request is verified
-//! (v0 signature, five-minute window) before its body is read as anything; a failure is a 401
-//! with nothing recorded. A verified request becomes a neutral `(channel, actor, request)` for
-//! the engine, and Slack gets its answer from the decision: ephemeral text for the caller,
-//! while channel posts go through the outbox. A delivery Slack retries is answered from the
-//! record of the first one.
+//! Inbound Slack over HTTP: `/slack/commands` and `/slack/events` (the buttons and dialogs of
+//! `/slack/interactions` are in `interactions`). Every request is verified (v0 signature,
+//! five-minute window) before its body is read as anything; a failure is a 401 with nothing
+//! recorded. A verified request becomes a neutral `(channel, actor, request)` for the engine,
+//! and Slack gets its answer from the decision: ephemeral text for the caller, while channel
+//! posts go through the outbox. A delivery Slack retries is answered from the record of the
+//! first one, claimed in the same transaction as its effects.
 
 use std::sync::Arc;
 
@@ -15,10 +16,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::{info, warn};
 
+use super::groups::Groups;
 use super::verify::{SigningSecret, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use super::SlackApi;
 use crate::command::{self, Request};
 use crate::domain::{Actor, Channel, Platform};
-use crate::engine::{Engine, Outcome};
+use crate::engine::{Engine, Origin, Outcome};
 use crate::store::{NewMessage, Payload};
 
 /// Largest request body accepted on `/slack/*`; Slack's own payloads are far smaller.
@@ -28,6 +31,12 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub struct SlackInbound {
     pub engine: Engine,
     pub secret: Arc<SigningSecret>,
+    /// The Web API, for what cannot wait for the outbox: opening a dialog within the
+    /// trigger id's three seconds, and reading user groups. `None` only in setups that
+    /// never post (then buttons that open dialogs say so).
+    pub api: Option<Arc<SlackApi>>,
+    /// The configured user groups, when roles name any.
+    pub groups: Option<Arc<Groups>>,
 }
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -35,9 +44,17 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 impl SlackInbound {
+    pub fn new(engine: Engine, secret: SigningSecret, api: Option<Arc<SlackApi>>) -> SlackInbound {
+        let groups = api
+            .as_ref()
+            .and_then(|api| Groups::from_config(engine.config(), api.clone(), engine.clock()))
+            .map(Arc::new);
+        SlackInbound { engine, secret: Arc::new(secret), api, groups }
+    }
+
     /// 401 unless the request is signed with our secret within the window.
     #[allow(clippy::result_large_err)]
-    fn verify(&self, route: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+    pub(super) fn verify(&self, route: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
         let checked = self.secret.verify(
             header(headers, SIGNATURE_HEADER),
             header(headers, TIMESTAMP_HEADER),
@@ -49,14 +66,28 @@ impl SlackInbound {
             (StatusCode::UNAUTHORIZED, "request signature could not be verified\n").into_response()
         })
     }
+
+    /// The Slack user as the domain sees them: with the configured user groups they are in.
+    pub(super) async fn actor(&self, user: &str, name: Option<&str>) -> Actor {
+        let mut actor = Actor::new(Platform::Slack, user);
+        actor.name = name.filter(|n| !n.is_empty()).map(str::to_string);
+        if let Some(groups) = &self.groups {
+            actor.groups = groups.of(user).await;
+        }
+        actor
+    }
 }
 
-fn ephemeral(text: impl Into<String>) -> Response {
+pub(super) fn ephemeral(text: impl Into<String>) -> Response {
     axum::Json(json!({ "response_type": "ephemeral", "text": text.into() })).into_response()
 }
 
-fn bad_request(what: &str) -> Response {
+pub(super) fn bad_request(what: &str) -> Response {
     (StatusCode::BAD_REQUEST, format!("{what}\n")).into_response()
+}
+
+pub(super) fn slack_channel(id: &str) -> Channel {
+    Channel { platform: Platform::Slack, id: id.to_string() }
 }
 
 /// The fields of a slash command golive uses; Slack sends more.
@@ -96,42 +127,20 @@ pub async fn commands(State(slack): State<SlackInbound>, headers: HeaderMap, bod
     if !form.command.eq_ignore_ascii_case(expected) {
         return ephemeral(format!("golive answers `{expected}`, not `{}`", form.command));
     }
-    let key = form.trigger_id.as_ref().map(|t| format!("slack:command:{t}"));
-    let store = slack.engine.store();
-    if let Some(key) = &key {
-        match store.handled_request(key).await {
-            Ok(Some(previous)) => {
-                info!(%key, "slash command delivered again; answering as before");
-                return stored_answer(&previous);
-            }
-            Ok(None) => {}
-            Err(e) => return unavailable(e),
-        }
-    }
-    let channel = Channel { platform: Platform::Slack, id: form.channel_id.clone() };
-    let actor = Actor { platform: Platform::Slack, id: form.user_id.clone(), name: form.user_name.clone() };
-    let outcome = match slack.engine.handle(&channel, &actor, &form.text).await {
-        Ok(outcome) => outcome,
-        Err(e) => return unavailable(e),
+    let channel = slack_channel(&form.channel_id);
+    let actor = slack.actor(&form.user_id, form.user_name.as_deref()).await;
+    let origin = Origin { key: form.trigger_id.as_ref().map(|t| format!("slack:command:{t}")), deployment: None };
+    let outcome = match command::parse(&form.text) {
+        Ok(request) => slack.engine.request_from(&channel, &actor, request, &origin).await,
+        Err(e) => Ok(Outcome::refused(e.to_string())),
     };
-    if let Some(key) = &key {
-        let stored = outcome.reply.clone().unwrap_or_default();
-        if let Err(e) = store.remember_request(key, slack.engine.now(), &stored).await {
-            warn!(error = %e, %key, "could not remember a handled slash command");
-        }
-    }
-    answer(&outcome)
-}
-
-fn stored_answer(previous: &str) -> Response {
-    if previous.is_empty() {
-        StatusCode::OK.into_response()
-    } else {
-        ephemeral(previous.to_string())
+    match outcome {
+        Ok(outcome) => answer(&outcome),
+        Err(e) => unavailable(e),
     }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Response {
+pub(super) fn unavailable(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "could not handle a Slack request");
     ephemeral("golive could not record that just now (its database is unavailable); nothing was changed — try again in a moment")
 }
@@ -168,57 +177,53 @@ async fn event_callback(slack: &SlackInbound, envelope: &Value) -> Response {
     else {
         return bad_request("app_mention without channel, user or text");
     };
-    let store = slack.engine.store();
     let key = envelope["event_id"].as_str().map(|id| format!("slack:event:{id}"));
-    if let Some(key) = &key {
-        match store.handled_request(key).await {
-            Ok(Some(_)) => {
-                info!(%key, "event delivered again; already handled");
-                return StatusCode::OK.into_response();
-            }
-            Ok(None) => {}
-            Err(e) => {
-                // Slack retries on a non-200; let it.
-                tracing::error!(error = %e, "could not check a Slack event");
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    let channel = slack_channel(channel);
+    let actor = slack.actor(user, None).await;
+    // Mentions carry read-only questions; changes go through the slash command, where the
+    // caller gets a private answer. Answers only the asker needs are ephemeral; the status
+    // is for everyone.
+    let said = strip_mentions(text);
+    let engine = &slack.engine;
+    let mut key = key;
+    let reply = match command::parse(&said) {
+        Ok(Request::Status) => {
+            let origin = Origin { key: key.take(), deployment: None };
+            match engine.request_from(&channel, &actor, Request::Status, &origin).await {
+                Ok(outcome) if outcome.repeated => return StatusCode::OK.into_response(),
+                // The key is claimed; the answer, if any, goes out without it.
+                Ok(outcome) => outcome.reply,
+                Err(e) => return retry_later(e),
             }
         }
-    }
-    let channel = Channel { platform: Platform::Slack, id: channel.to_string() };
-    let actor = Actor::new(Platform::Slack, user);
-    // Mentions carry read-only questions; changes go through the slash command, where the
-    // caller gets a private answer.
-    let said = strip_mentions(text);
-    let reply = match command::parse(&said) {
-        Ok(request @ (Request::Help { .. } | Request::Status | Request::Oncall | Request::History)) => {
-            match slack.engine.request(&channel, &actor, request).await {
+        Ok(request @ (Request::Help { .. } | Request::Oncall | Request::History)) => {
+            match engine.request(&channel, &actor, request).await {
                 Ok(outcome) => outcome.reply,
-                Err(e) => {
-                    tracing::error!(error = %e, "could not answer a mention");
-                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
-                }
+                Err(e) => return retry_later(e),
             }
         }
         Ok(Request::Change(_)) => Some(format!(
-            "<@{user}> changes go through the slash command, e.g. `{} {}`",
-            slack.engine.config().slack.command,
+            "changes go through the slash command, e.g. `{} {}`",
+            engine.config().slack.command,
             said.trim()
         )),
-        Err(e) => Some(format!("<@{user}> {e}")),
+        Err(e) => Some(e.to_string()),
     };
     if let Some(reply) = reply {
-        let message = NewMessage { deployment_id: None, channel, payload: Payload::text(reply) };
-        if let Err(e) = slack.engine.enqueue(vec![message]).await {
-            tracing::error!(error = %e, "could not queue the answer to a mention");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
-    }
-    if let Some(key) = &key {
-        if let Err(e) = store.remember_request(key, slack.engine.now(), "").await {
-            warn!(error = %e, %key, "could not remember a handled event");
+        let message = NewMessage::ephemeral(channel, user, Payload::text(reply));
+        match engine.enqueue_once(key.as_deref(), vec![message]).await {
+            Ok(true) => {}
+            Ok(false) => info!(key = ?key, "event delivered again; already answered"),
+            Err(e) => return retry_later(e),
         }
     }
     StatusCode::OK.into_response()
+}
+
+/// Slack delivers an event again when it gets no 200: let it, when the database is down.
+fn retry_later(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "could not handle a Slack event; Slack will retry it");
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
 }
 
 /// `<@U0GOLIVE> status` → `status`.

@@ -17,7 +17,7 @@ use thiserror::Error;
 
 pub use audit::{AuditFailure, AuditReport};
 pub use chain::{StoredEvent, GENESIS};
-pub use outbox::{NewMessage, OutboxItem, OutboxRow, Payload};
+pub use outbox::{Action, NewMessage, OutboxItem, OutboxRow, Payload};
 
 use crate::domain::deployment::FoldError;
 use crate::domain::progress::progress;
@@ -240,7 +240,7 @@ fn decode(row: &StoredEvent) -> Result<Event, StoreError> {
     Ok(Event {
         seq: row.seq,
         at: parse_time(row.id, &row.at)?,
-        actor: Actor { platform, id: id.to_string(), name: row.actor_name.clone() },
+        actor: Actor { platform, id: id.to_string(), name: row.actor_name.clone(), groups: Vec::new() },
         kind,
     })
 }

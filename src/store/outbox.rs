@@ -26,12 +26,69 @@ impl Payload {
     }
 }
 
+/// How a message reaches its channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// A new message in the channel.
+    Post,
+    /// Replaces the content of an earlier post: the outbox row `target`, once delivered.
+    /// If that post never arrived, the update is posted as a new message instead.
+    Update { target: i64 },
+    /// A message in the channel that only `user` sees.
+    Ephemeral { user: String },
+    /// An answer through the response URL the platform gave with an interaction.
+    Respond { url: String },
+}
+
+impl Action {
+    fn name(&self) -> &'static str {
+        match self {
+            Action::Post => "post",
+            Action::Update { .. } => "update",
+            Action::Ephemeral { .. } => "ephemeral",
+            Action::Respond { .. } => "response",
+        }
+    }
+
+    fn target(&self) -> Option<i64> {
+        match self {
+            Action::Update { target } => Some(*target),
+            _ => None,
+        }
+    }
+
+    fn address(&self) -> Option<&str> {
+        match self {
+            Action::Ephemeral { user } => Some(user),
+            Action::Respond { url } => Some(url),
+            _ => None,
+        }
+    }
+}
+
 /// A message to enqueue.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub deployment_id: Option<i64>,
     pub channel: Channel,
     pub payload: Payload,
+    pub action: Action,
+    /// A status post: later updates of the deployment's status target the latest one.
+    pub status: bool,
+}
+
+impl NewMessage {
+    pub fn post(deployment_id: Option<i64>, channel: Channel, payload: Payload) -> NewMessage {
+        NewMessage { deployment_id, channel, payload, action: Action::Post, status: false }
+    }
+
+    pub fn ephemeral(channel: Channel, user: impl Into<String>, payload: Payload) -> NewMessage {
+        NewMessage { deployment_id: None, channel, payload, action: Action::Ephemeral { user: user.into() }, status: false }
+    }
+
+    pub fn respond(channel: Channel, url: impl Into<String>, payload: Payload) -> NewMessage {
+        NewMessage { deployment_id: None, channel, payload, action: Action::Respond { url: url.into() }, status: false }
+    }
 }
 
 /// A pending message, as the delivery worker sees it.
@@ -41,6 +98,9 @@ pub struct OutboxItem {
     pub deployment_id: Option<i64>,
     pub channel: Channel,
     pub payload: Payload,
+    pub action: Action,
+    /// For an update: the platform's id of the message to change, if it was delivered.
+    pub target_remote_id: Option<String>,
     pub attempts: i64,
     pub created_at: DateTime<Utc>,
 }
@@ -61,11 +121,27 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub sent_at: Option<String>,
     pub remote_id: Option<String>,
+    pub target_id: Option<i64>,
+    pub address: Option<String>,
+    pub kind: String,
+}
+
+/// An outbox row with the delivered id of the message it updates.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct PendingRow {
+    #[sqlx(flatten)]
+    row: OutboxRow,
+    target_remote_id: Option<String>,
 }
 
 /// The oldest pending message of every channel.
 const HEADS: &str = "SELECT * FROM outbox WHERE id IN
      (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY platform, channel)";
+
+/// The same, with the delivered id of the message each update changes.
+const HEADS_WITH_TARGETS: &str = "SELECT o.*, t.remote_id AS target_remote_id FROM outbox o
+     LEFT JOIN outbox t ON t.id = o.target_id
+     WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY platform, channel)";
 
 async fn insert<'e, E: Executor<'e, Database = Sqlite>>(
     exec: E,
@@ -75,21 +151,43 @@ async fn insert<'e, E: Executor<'e, Database = Sqlite>>(
     let payload =
         serde_json::to_string(&message.payload).map_err(|e| StoreError::Corrupt { id: 0, why: e.to_string() })?;
     sqlx::query(
-        "INSERT INTO outbox (deployment_id, platform, channel, action, payload, created_at, next_attempt_at)
-         VALUES (?, ?, ?, 'post', ?, ?, ?)",
+        "INSERT INTO outbox (deployment_id, platform, channel, action, payload, created_at, next_attempt_at,
+                             target_id, address, kind)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(message.deployment_id)
     .bind(message.channel.platform.as_str())
     .bind(&message.channel.id)
+    .bind(message.action.name())
     .bind(payload)
     .bind(format_time(now))
     .bind(format_time(now))
+    .bind(message.action.target())
+    .bind(message.action.address())
+    .bind(if message.status { "status" } else { "message" })
     .execute(exec)
     .await?;
     Ok(())
 }
 
-fn item(row: OutboxRow) -> Result<OutboxItem, StoreError> {
+fn action(row: &OutboxRow) -> Result<Action, StoreError> {
+    let address = || {
+        row.address.clone().ok_or_else(|| StoreError::Corrupt { id: row.id, why: format!("{} without an address", row.action) })
+    };
+    Ok(match row.action.as_str() {
+        "post" => Action::Post,
+        "update" => Action::Update {
+            target: row.target_id.ok_or_else(|| StoreError::Corrupt { id: row.id, why: "update without a target".into() })?,
+        },
+        "ephemeral" => Action::Ephemeral { user: address()? },
+        "response" => Action::Respond { url: address()? },
+        other => return Err(StoreError::Corrupt { id: row.id, why: format!("outbox action `{other}`") }),
+    })
+}
+
+fn item(pending: PendingRow) -> Result<OutboxItem, StoreError> {
+    let PendingRow { row, target_remote_id } = pending;
+    let action = action(&row)?;
     let platform = Platform::parse(&row.platform)
         .ok_or_else(|| StoreError::Corrupt { id: row.id, why: format!("outbox platform `{}`", row.platform) })?;
     let payload = serde_json::from_str(&row.payload)
@@ -99,17 +197,42 @@ fn item(row: OutboxRow) -> Result<OutboxItem, StoreError> {
         deployment_id: row.deployment_id,
         channel: Channel { platform, id: row.channel },
         payload,
+        action,
+        target_remote_id,
         attempts: row.attempts,
         created_at: parse_time(row.id, &row.created_at)?,
     })
 }
 
 impl Tx {
+    /// Enqueues `messages`. An update makes the deployment's earlier pending updates of the
+    /// same message pointless, so those are dropped: ten ticks in a row cost one `chat.update`.
     pub async fn enqueue(&mut self, messages: &[NewMessage], now: DateTime<Utc>) -> Result<(), StoreError> {
         for message in messages {
+            if let Action::Update { target } = message.action {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'superseded' WHERE state = 'pending' AND action = 'update' AND target_id = ?",
+                )
+                .bind(target)
+                .execute(&mut *self.tx)
+                .await?;
+            }
             insert(&mut *self.tx, message, now).await?;
         }
         Ok(())
+    }
+
+    /// The deployment's latest status post that may still be on screen (not given up), which
+    /// updates of its status change in place.
+    pub async fn status_post(&mut self, deployment_id: i64) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM outbox WHERE deployment_id = ? AND kind = 'status' AND action = 'post'
+             AND state != 'failed' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(deployment_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.map(|(id,)| id))
     }
 
     /// Sets (or, with `None`, drops) the deployment's next timer.
@@ -136,12 +259,9 @@ impl Tx {
 impl Store {
     /// Enqueues messages that no event caused (a `/deploy status` post).
     pub async fn enqueue(&self, messages: &[NewMessage], now: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for message in messages {
-            insert(&mut *tx, message, now).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.enqueue(messages, now).await?;
+        tx.commit().await
     }
 
     /// The messages that may be sent now: the oldest pending one of each channel on
@@ -152,8 +272,8 @@ impl Store {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StoreError> {
-        let rows = sqlx::query_as::<_, OutboxRow>(&format!(
-            "{HEADS} AND platform = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
+        let rows = sqlx::query_as::<_, PendingRow>(&format!(
+            "{HEADS_WITH_TARGETS} AND o.platform = ? AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?"
         ))
         .bind(platform.as_str())
         .bind(format_time(now))
@@ -254,23 +374,32 @@ impl Store {
     }
 }
 
-impl Store {
-    /// The answer given to a request already handled, if this one is a retry.
-    pub async fn handled_request(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT response FROM inbound_requests WHERE key = ?")
+impl Tx {
+    /// Claims an inbound request key for this transaction. `Some(answer)` if it was handled
+    /// already: the caller answers the same and changes nothing. Because the claim is made
+    /// under the write lock, two deliveries of one request racing each other have one effect.
+    pub async fn claim_request(&mut self, key: &str, at: DateTime<Utc>) -> Result<Option<String>, StoreError> {
+        let previous: Option<(String,)> = sqlx::query_as("SELECT response FROM inbound_requests WHERE key = ?")
             .bind(key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.tx)
             .await?;
-        Ok(row.map(|(r,)| r))
-    }
-
-    /// Remembers a handled request and its answer; the first answer stays.
-    pub async fn remember_request(&self, key: &str, at: DateTime<Utc>, response: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT OR IGNORE INTO inbound_requests (key, received_at, response) VALUES (?, ?, ?)")
+        if let Some((answer,)) = previous {
+            return Ok(Some(answer));
+        }
+        sqlx::query("INSERT INTO inbound_requests (key, received_at, response) VALUES (?, ?, '')")
             .bind(key)
             .bind(format_time(at))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(None)
+    }
+
+    /// Stores the answer given to a claimed request, for its retries.
+    pub async fn answer_request(&mut self, key: &str, response: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE inbound_requests SET response = ? WHERE key = ?")
             .bind(response)
-            .execute(&self.pool)
+            .bind(key)
+            .execute(&mut *self.tx)
             .await?;
         Ok(())
     }
