@@ -411,9 +411,12 @@ impl Engine {
         match &post.message {
             Message::Event { event, state, deployment_id } => {
                 let text = text::announce(event, state, &self.config.escalation)?;
-                let page = matches!(event.kind, EventKind::EscalationOpened { .. } | EventKind::EscalationRaised { .. });
+                let page =
+                    matches!(event.kind, EventKind::EscalationOpened { .. } | EventKind::EscalationRaised { .. });
                 let blocks = match post.channel.platform {
-                    Platform::Slack if page => serde_json::to_value(slack::escalation_blocks(*deployment_id, &text)).ok(),
+                    Platform::Slack if page => {
+                        serde_json::to_value(slack::escalation_blocks(*deployment_id, &text)).ok()
+                    }
                     _ => None,
                 };
                 Some(Payload { text, blocks })
@@ -442,7 +445,9 @@ impl Engine {
             }
         }
         let outcome = match tx.open_deployment(channel).await? {
-            None => Outcome::reply("there is no active deployment in this channel; start one with `/deploy start RELEASE`"),
+            None => {
+                Outcome::reply("there is no active deployment in this channel; start one with `/deploy start RELEASE`")
+            }
             Some(loaded) => {
                 let view = self.view(&loaded, None);
                 let posts = vec![Post { channel: channel.clone(), message: Message::Status(Box::new(view)) }];

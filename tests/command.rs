@@ -172,7 +172,10 @@ fn traffic_out_of_range_or_not_a_number_is_refused_naming_the_value() {
 
 #[test]
 fn rollback_abort_and_note_take_free_text() {
-    assert_eq!(change("rollback 5xx spike after 70%"), Command::Rollback { reason: s("5xx spike after 70%"), level: None });
+    assert_eq!(
+        change("rollback 5xx spike after 70%"),
+        Command::Rollback { reason: s("5xx spike after 70%"), level: None }
+    );
     assert_eq!(change("abort wrong branch"), Command::Abort { reason: s("wrong branch") });
     assert_eq!(change("note cache warmed"), Command::Note { text: s("cache warmed") });
 }

@@ -527,7 +527,8 @@ fn only_the_lead_starts_a_phase() {
     }
     // The lead is a platform identity: the same id elsewhere, or a display name, is not the lead.
     let slack_dana = Actor::new(Platform::Slack, LEAD);
-    let named_dana = Actor { platform: Platform::Console, id: "eve".into(), name: Some(LEAD.into()), groups: Vec::new() };
+    let named_dana =
+        Actor { platform: Platform::Console, id: "eve".into(), name: Some(LEAD.into()), groups: Vec::new() };
     for actor in [slack_dana, named_dana] {
         assert_eq!(
             s.refuse_as(&actor, phase_start("pre-deployment")),
@@ -703,7 +704,8 @@ fn check_refuses_someone_who_does_not_own_the_item() {
         assert_eq!(s.refuse(who, check(item)), Refusal::NotItemOwner { item: item.into(), role: role.into() });
     }
     // Members are platform identities: a display name proves nothing, another platform's id is another person.
-    let eve_as_olga = Actor { platform: Platform::Console, id: "eve".into(), name: Some("olga".into()), groups: Vec::new() };
+    let eve_as_olga =
+        Actor { platform: Platform::Console, id: "eve".into(), name: Some("olga".into()), groups: Vec::new() };
     let slack_olga = Actor::new(Platform::Slack, "olga");
     for actor in [eve_as_olga, slack_olga] {
         assert_eq!(
@@ -738,7 +740,8 @@ fn the_lead_may_tick_and_untick_any_item() {
 fn check_refuses_an_item_already_checked_naming_who() {
     let mut s = Desk::started();
     s.run(LEAD, phase_start("pre-deployment"));
-    let olga = Actor { platform: Platform::Console, id: "olga".into(), name: Some("Olga Ops".into()), groups: Vec::new() };
+    let olga =
+        Actor { platform: Platform::Console, id: "olga".into(), name: Some("Olga Ops".into()), groups: Vec::new() };
     s.run_as(&olga, check("db-backup"));
     assert_eq!(
         s.refuse("olga", check("db-backup")),
@@ -1194,7 +1197,10 @@ fn rollback_does_not_open_a_second_escalation() {
     let mut s = Desk::started();
     s.run("olga", escalate(Some(2), "db slow"));
     let before = s.d().escalation.clone();
-    assert_eq!(s.run("olga", rollback("db slow")), vec![EventKind::RollbackStarted { reason: "db slow".into(), level: None }]);
+    assert_eq!(
+        s.run("olga", rollback("db slow")),
+        vec![EventKind::RollbackStarted { reason: "db slow".into(), level: None }]
+    );
     assert_eq!(s.d().escalation, before);
     assert_eq!(s.d().status, Status::RollingBack);
 

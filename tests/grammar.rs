@@ -111,7 +111,10 @@ fn errors_name_the_bad_token_and_what_is_allowed() {
         "`escalate` needs a message; usage: `/deploy escalate [LEVEL] MESSAGE | /deploy escalate resolve`"
     );
     assert!(error("escalate 999 x").starts_with("`999` is not a level number"));
-    assert_eq!(error("rollback"), "`rollback` needs the reason; usage: `/deploy rollback [level=immediate|quick|planned] REASON`");
+    assert_eq!(
+        error("rollback"),
+        "`rollback` needs the reason; usage: `/deploy rollback [level=immediate|quick|planned] REASON`"
+    );
     assert_eq!(error("note"), "`note` needs the text; usage: `/deploy note TEXT`");
     assert_eq!(error("abort"), "`abort` needs the reason; usage: `/deploy abort REASON`");
 }

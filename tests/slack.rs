@@ -4,121 +4,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::fake_slack::FakeSlack;
-use common::http::{post, Answer};
-use common::Ctx;
+use common::http::post;
+use common::workspace::{fixture, Workspace};
 use golive::clock::Clock;
-use golive::config::{Config, EXAMPLE};
-use golive::delivery::ChatApi;
 use golive::domain::EventKind;
-use golive::runtime::{self, Adapters};
 use golive::slack::verify::{SigningSecret, Unverified};
-use golive::slack::SlackApi;
-
-const SECRET: &str = "e2e-test-signing-secret";
-
-struct Workspace {
-    ctx: Ctx,
-    fake: FakeSlack,
-    addr: String,
-    secret: SigningSecret,
-    _stop: tokio::sync::oneshot::Sender<()>,
-    triggers: std::sync::atomic::AtomicU32,
-}
-
-impl Workspace {
-    async fn new() -> Workspace {
-        let ctx = Ctx::new().await;
-        let fake = FakeSlack::start().await;
-        let config = EXAMPLE.replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1);
-        let config = Arc::new(Config::parse(&config, "slack.toml").unwrap());
-        let api = Arc::new(SlackApi::new(&fake.url, "xoxb-e2e").unwrap());
-        let adapters = Adapters {
-            apis: vec![api.clone() as Arc<dyn ChatApi>],
-            slack_secret: Some(SigningSecret::new(SECRET)),
-            slack_api: Some(api),
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let clock: golive::clock::SharedClock = Arc::new(ctx.clock.clone());
-        tokio::spawn(runtime::serve(config, ctx.store.clone(), clock, adapters, listener, async {
-            let _ = stopped.await;
-        }));
-        Workspace { ctx, fake, addr, secret: SigningSecret::new(SECRET), _stop: stop, triggers: Default::default() }
-    }
-
-    fn now(&self) -> String {
-        self.ctx.clock.now().timestamp().to_string()
-    }
-
-    /// Sends `body` to `path` signed as Slack signs it, with `extra` headers.
-    async fn signed(&self, path: &str, content_type: &str, body: &str, extra: &[(&str, String)]) -> Answer {
-        let ts = self.now();
-        let mut headers = vec![
-            ("X-Slack-Request-Timestamp", ts.clone()),
-            ("X-Slack-Signature", self.secret.sign(&ts, body.as_bytes())),
-        ];
-        headers.extend(extra.iter().cloned());
-        post(&self.addr, path, content_type, &headers, body.as_bytes()).await
-    }
-
-    fn form(&self, user: &str, text: &str, trigger: &str) -> String {
-        serde_urlencoded::to_string([
-            ("token", "legacy-unused"),
-            ("team_id", "T0TEAM"),
-            ("channel_id", "C0DEPLOY"),
-            ("channel_name", "deploys"),
-            ("user_id", user),
-            ("user_name", &user.to_lowercase()),
-            ("command", "/deploy"),
-            ("text", text),
-            ("response_url", "https://hooks.slack.com/commands/T0TEAM/1/abc"),
-            ("trigger_id", trigger),
-        ])
-        .unwrap()
-    }
-
-    /// `/deploy TEXT` typed by `user` in #deploys.
-    async fn slash(&self, user: &str, text: &str) -> Answer {
-        let n = self.triggers.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let body = self.form(user, text, &format!("1000.{n}.abc"));
-        self.signed("/slack/commands", "application/x-www-form-urlencoded", &body, &[]).await
-    }
-
-    /// Waits until the fake Slack has received `n` posts.
-    async fn posts(&self, n: usize) -> Vec<common::fake_slack::Call> {
-        for _ in 0..400 {
-            let delivered = self.fake.delivered();
-            if delivered.len() >= n {
-                return delivered;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            // Posts to one channel are paced a second apart on golive's clock.
-            self.ctx.clock.advance(Duration::from_millis(250));
-        }
-        panic!("Slack got {:?}, fewer than {n} posts", self.fake.delivered());
-    }
-
-    async fn deployments(&self) -> usize {
-        self.ctx.store.deployments(None, 100).await.unwrap().len()
-    }
-}
-
-fn fixture(name: &str) -> Option<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/slack").join(name);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(_) => {
-            eprintln!("note: {} is absent (a fresh clone has no ../shared); skipping this check", path.display());
-            None
-        }
-    }
-}
 
 #[test]
 fn the_signing_example_from_slacks_documentation_verifies() {

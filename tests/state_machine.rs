@@ -486,7 +486,10 @@ fn rollback_pages_level_one_and_closes_everything_but_the_way_out() {
         ]
     );
     assert_eq!(s.d().status, Status::RollingBack);
-    assert_eq!(s.refuse("olga", Command::Rollback { reason: "again".into(), level: None }), Refusal::AlreadyRollingBack);
+    assert_eq!(
+        s.refuse("olga", Command::Rollback { reason: "again".into(), level: None }),
+        Refusal::AlreadyRollingBack
+    );
     for (name, command) in [
         ("olga", traffic(70)),
         ("olga", check("health")),

@@ -137,7 +137,13 @@ impl StatusView {
                 _ => Vec::new(),
             },
             ack: d.status.is_open() && d.escalation.as_ref().is_some_and(|e| e.acked.is_none()),
-            decide: open && d.decision.is_none() && d.plan.go_gate_index().is_some(),
+            // Offered when the lead can decide: everything before the gate done, the gate not
+            // started, and no go given yet.
+            decide: open
+                && !d.decision.as_ref().is_some_and(|x| x.go)
+                && d.plan
+                    .go_gate_index()
+                    .is_some_and(|g| d.phases[g].started_at.is_none() && d.phases[..g].iter().all(|p| p.is_done())),
             roll_back: open,
         };
         StatusView {

@@ -26,7 +26,12 @@ pub mod ids {
     pub const LEVEL: &str = "level";
 }
 
-fn button(action_id: String, label: String, value: String, style: Option<SlackBlockButtonStyle>) -> SlackActionBlockElement {
+fn button(
+    action_id: String,
+    label: String,
+    value: String,
+    style: Option<SlackBlockButtonStyle>,
+) -> SlackActionBlockElement {
     // Slack cuts button labels at 75 characters.
     let label: String = label.chars().take(75).collect();
     let mut button = SlackBlockButtonElement::new(pt!(label)).with_action_id(action_id.into()).with_value(value);
@@ -45,14 +50,24 @@ fn action_buttons(v: &StatusView) -> Option<SlackBlock> {
         elements.push(button(ids::ACK.into(), "Ack".into(), id.to_string(), Some(SlackBlockButtonStyle::Primary)));
     }
     for role in &a.sign_off {
-        elements.push(button(format!("{}.{role}", ids::SIGN_OFF), format!("Sign off as {role}"), format!("{id}:{role}"), None));
+        elements.push(button(
+            format!("{}.{role}", ids::SIGN_OFF),
+            format!("Sign off as {role}"),
+            format!("{id}:{role}"),
+            None,
+        ));
     }
     if a.decide {
         elements.push(button(ids::GO.into(), "Go".into(), id.to_string(), Some(SlackBlockButtonStyle::Primary)));
         elements.push(button(ids::NO_GO.into(), "No-go…".into(), id.to_string(), None));
     }
     if a.roll_back {
-        elements.push(button(ids::ROLL_BACK.into(), "Roll back…".into(), id.to_string(), Some(SlackBlockButtonStyle::Danger)));
+        elements.push(button(
+            ids::ROLL_BACK.into(),
+            "Roll back…".into(),
+            id.to_string(),
+            Some(SlackBlockButtonStyle::Danger),
+        ));
     }
     // Slack takes at most 25 elements in one actions block.
     elements.truncate(25);
@@ -115,7 +130,9 @@ pub fn rollback_modal(deployment_id: i64, channel: &str, release: &str) -> Value
         .map(|l| {
             let (title, when) = match l {
                 RollbackLevel::Immediate => ("Immediate", "critical failure: fail over to the previous version now"),
-                RollbackLevel::Quick => ("Quick", "major functional issues: manual rollback to the last stable version"),
+                RollbackLevel::Quick => {
+                    ("Quick", "major functional issues: manual rollback to the last stable version")
+                }
                 RollbackLevel::Planned => ("Planned", "performance or experience issues: coordinated, keeping data"),
             };
             json!({

@@ -91,7 +91,9 @@ impl SlackApi {
         match tokio::time::timeout(VIEW_TIMEOUT, session.views_open(&request)).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(classify(e, "")),
-            Err(_) => Err(SendError::Retry { reason: format!("views.open took longer than {VIEW_TIMEOUT:?}"), after: None }),
+            Err(_) => {
+                Err(SendError::Retry { reason: format!("views.open took longer than {VIEW_TIMEOUT:?}"), after: None })
+            }
         }
     }
 

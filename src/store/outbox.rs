@@ -83,7 +83,13 @@ impl NewMessage {
     }
 
     pub fn ephemeral(channel: Channel, user: impl Into<String>, payload: Payload) -> NewMessage {
-        NewMessage { deployment_id: None, channel, payload, action: Action::Ephemeral { user: user.into() }, status: false }
+        NewMessage {
+            deployment_id: None,
+            channel,
+            payload,
+            action: Action::Ephemeral { user: user.into() },
+            status: false,
+        }
     }
 
     pub fn respond(channel: Channel, url: impl Into<String>, payload: Payload) -> NewMessage {
@@ -172,12 +178,16 @@ async fn insert<'e, E: Executor<'e, Database = Sqlite>>(
 
 fn action(row: &OutboxRow) -> Result<Action, StoreError> {
     let address = || {
-        row.address.clone().ok_or_else(|| StoreError::Corrupt { id: row.id, why: format!("{} without an address", row.action) })
+        row.address
+            .clone()
+            .ok_or_else(|| StoreError::Corrupt { id: row.id, why: format!("{} without an address", row.action) })
     };
     Ok(match row.action.as_str() {
         "post" => Action::Post,
         "update" => Action::Update {
-            target: row.target_id.ok_or_else(|| StoreError::Corrupt { id: row.id, why: "update without a target".into() })?,
+            target: row
+                .target_id
+                .ok_or_else(|| StoreError::Corrupt { id: row.id, why: "update without a target".into() })?,
         },
         "ephemeral" => Action::Ephemeral { user: address()? },
         "response" => Action::Respond { url: address()? },

@@ -1,5 +1,7 @@
 //! A fake Slack Web API on 127.0.0.1: records every call golive makes and answers as Slack
 //! would, or as a test scripts it (429 with `Retry-After`, 500, `ok: false` with an error).
+//! It also takes the answers golive sends to interaction response URLs (`/hooks/…`, recorded
+//! as method `response_url`) and lists user groups (`usergroups.users.list`).
 
 #![allow(dead_code)]
 
@@ -47,6 +49,7 @@ struct Inner {
     calls: Vec<Call>,
     script: VecDeque<Reply>,
     ts: u64,
+    groups: std::collections::HashMap<String, Vec<String>>,
 }
 
 #[derive(Clone)]
@@ -59,7 +62,10 @@ pub struct FakeSlack {
 impl FakeSlack {
     pub async fn start() -> FakeSlack {
         let inner = Arc::new(Mutex::new(Inner::default()));
-        let app = Router::new().route("/api/{method}", post(call)).with_state(inner.clone());
+        let app = Router::new()
+            .route("/api/{method}", post(call).get(query))
+            .route("/hooks/{*path}", post(response_url))
+            .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake slack");
         let url = format!("http://{}/api/", listener.local_addr().expect("address"));
         tokio::spawn(async move { axum::serve(listener, app).await.expect("fake slack serves") });
@@ -73,6 +79,21 @@ impl FakeSlack {
 
     pub fn calls(&self) -> Vec<Call> {
         self.inner.lock().unwrap().calls.clone()
+    }
+
+    /// A response URL as Slack hands them out, pointing at this fake.
+    pub fn response_url(&self, id: &str) -> String {
+        format!("{}hooks/actions/T0TEAM/{id}", self.url.trim_end_matches("api/"))
+    }
+
+    /// Slack user group `group` has these members.
+    pub fn group(&self, group: &str, members: &[&str]) {
+        self.inner.lock().unwrap().groups.insert(group.into(), members.iter().map(|m| m.to_string()).collect());
+    }
+
+    /// Accepted calls of one method.
+    pub fn accepted(&self, method: &str) -> Vec<Call> {
+        self.delivered().into_iter().filter(|c| c.method == method).collect()
     }
 
     /// The messages Slack accepted, in the order it accepted them.
@@ -108,18 +129,54 @@ async fn call(
         }
         None => {
             inner.ts += 1;
-            let ts = format!("1780000000.{:06}", inner.ts);
+            let ts = match method.as_str() {
+                "chat.update" => body["ts"].as_str().unwrap_or_default().to_string(),
+                _ => format!("1780000000.{:06}", inner.ts),
+            };
             let channel = body["channel"].clone();
             let message = json!({ "type": "message", "text": body["text"].clone(), "user": "U0GOLIVE", "ts": ts });
-            (
-                200,
-                true,
-                axum::Json(json!({ "ok": true, "channel": channel, "ts": ts, "message": message })).into_response(),
-            )
+            let mut answer = json!({ "ok": true, "channel": channel, "ts": ts, "message": message, "message_ts": ts });
+            if method == "views.open" {
+                let mut view = body["view"].clone();
+                view["id"] = json!(format!("V{:06}", inner.ts));
+                view["team_id"] = json!("T0TEAM");
+                view["hash"] = json!("h");
+                answer = json!({ "ok": true, "view": view });
+            }
+            (200, true, axum::Json(answer).into_response())
         }
     };
     inner.calls.push(Call { method, authorization, body, answered: code, ok, at: chrono::Utc::now() });
     response
+}
+
+/// GET methods: `usergroups.users.list`.
+async fn query(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(method): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let pairs = serde_urlencoded_pairs(query.unwrap_or_default().as_bytes());
+    let body = Value::Object(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
+    let mut inner = inner.lock().unwrap();
+    let group = body["usergroup"].as_str().unwrap_or_default().to_string();
+    let (ok, answer) = match (method.as_str(), inner.groups.get(&group)) {
+        ("usergroups.users.list", Some(users)) => (true, json!({ "ok": true, "users": users })),
+        ("usergroups.users.list", None) => (false, json!({ "ok": false, "error": "no_such_subteam" })),
+        _ => (false, json!({ "ok": false, "error": "unknown_method" })),
+    };
+    inner.calls.push(Call { method, authorization: None, body, answered: 200, ok, at: chrono::Utc::now() });
+    axum::Json(answer).into_response()
+}
+
+/// An answer to an interaction's response URL.
+async fn response_url(State(inner): State<Arc<Mutex<Inner>>>, Path(path): Path<String>, body: Bytes) -> Response {
+    let mut body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    body["url_path"] = json!(path);
+    let mut inner = inner.lock().unwrap();
+    let method = "response_url".to_string();
+    inner.calls.push(Call { method, authorization: None, body, answered: 200, ok: true, at: chrono::Utc::now() });
+    axum::Json(json!({ "ok": true })).into_response()
 }
 
 fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {

@@ -5,6 +5,7 @@
 
 pub mod fake_slack;
 pub mod http;
+pub mod workspace;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,0 +1,212 @@
+//! A Slack workspace for tests: golive serve's real routes on 127.0.0.1 over a real SQLite
+//! file and a manual clock, a fake Slack Web API taking what the channel would see, and
+//! requests signed exactly as Slack signs them: slash commands, button presses and dialog
+//! submissions, built from what Slack documents.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use golive::clock::Clock;
+use golive::config::{Config, EXAMPLE};
+use golive::delivery::ChatApi;
+use golive::runtime::{self, Adapters};
+use golive::slack::verify::SigningSecret;
+use golive::slack::SlackApi;
+use serde_json::{json, Value};
+
+use super::fake_slack::{Call, FakeSlack};
+use super::http::{post, Answer};
+use super::Ctx;
+
+const SECRET: &str = "e2e-test-signing-secret";
+
+pub struct Workspace {
+    pub ctx: Ctx,
+    pub fake: FakeSlack,
+    pub addr: String,
+    pub secret: SigningSecret,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    triggers: std::sync::atomic::AtomicU32,
+}
+
+impl Workspace {
+    pub async fn new() -> Workspace {
+        Workspace::with_config(|c| c).await
+    }
+
+    /// A workspace whose example config is first changed by `edit`.
+    pub async fn with_config(edit: impl FnOnce(String) -> String) -> Workspace {
+        let ctx = Ctx::new().await;
+        let fake = FakeSlack::start().await;
+        let config = edit(EXAMPLE.replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1));
+        let config = Arc::new(Config::parse(&config, "slack.toml").unwrap());
+        let api = Arc::new(SlackApi::new(&fake.url, "xoxb-e2e").unwrap());
+        let adapters = Adapters {
+            apis: vec![api.clone() as Arc<dyn ChatApi>],
+            slack_secret: Some(SigningSecret::new(SECRET)),
+            slack_api: Some(api),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let clock: golive::clock::SharedClock = Arc::new(ctx.clock.clone());
+        tokio::spawn(runtime::serve(config, ctx.store.clone(), clock, adapters, listener, async {
+            let _ = stopped.await;
+        }));
+        Workspace { ctx, fake, addr, secret: SigningSecret::new(SECRET), _stop: stop, triggers: Default::default() }
+    }
+
+    pub fn now(&self) -> String {
+        self.ctx.clock.now().timestamp().to_string()
+    }
+
+    /// Sends `body` to `path` signed as Slack signs it, with `extra` headers.
+    pub async fn signed(&self, path: &str, content_type: &str, body: &str, extra: &[(&str, String)]) -> Answer {
+        let ts = self.now();
+        let mut headers = vec![
+            ("X-Slack-Request-Timestamp", ts.clone()),
+            ("X-Slack-Signature", self.secret.sign(&ts, body.as_bytes())),
+        ];
+        headers.extend(extra.iter().cloned());
+        post(&self.addr, path, content_type, &headers, body.as_bytes()).await
+    }
+
+    pub fn form(&self, user: &str, text: &str, trigger: &str) -> String {
+        serde_urlencoded::to_string([
+            ("token", "legacy-unused"),
+            ("team_id", "T0TEAM"),
+            ("channel_id", "C0DEPLOY"),
+            ("channel_name", "deploys"),
+            ("user_id", user),
+            ("user_name", &user.to_lowercase()),
+            ("command", "/deploy"),
+            ("text", text),
+            ("response_url", "https://hooks.slack.com/commands/T0TEAM/1/abc"),
+            ("trigger_id", trigger),
+        ])
+        .unwrap()
+    }
+
+    /// `/deploy TEXT` typed by `user` in #deploys.
+    pub async fn slash(&self, user: &str, text: &str) -> Answer {
+        let n = self.triggers.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let body = self.form(user, text, &format!("1000.{n}.abc"));
+        self.signed("/slack/commands", "application/x-www-form-urlencoded", &body, &[]).await
+    }
+
+    /// Waits until the fake Slack has received `n` posts.
+    pub async fn posts(&self, n: usize) -> Vec<Call> {
+        for _ in 0..400 {
+            let delivered = self.fake.delivered();
+            if delivered.len() >= n {
+                return delivered;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            // Posts to one channel are paced a second apart on golive's clock.
+            self.ctx.clock.advance(Duration::from_millis(250));
+        }
+        panic!("Slack got {:?}, fewer than {n} posts", self.fake.delivered());
+    }
+
+    /// `user` presses the button `action_id` with `value`, as Slack sends a `block_actions`
+    /// payload: a form with one field, `payload`, holding the JSON.
+    pub async fn press(&self, user: &str, action_id: &str, value: &str) -> Answer {
+        let n = self.triggers.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let payload = json!({
+            "type": "block_actions",
+            "user": { "id": user, "username": user.to_lowercase(), "name": user.to_lowercase(), "team_id": "T0TEAM" },
+            "api_app_id": "A0GOLIVE",
+            "token": "legacy-unused",
+            "container": { "type": "message", "message_ts": "1780000000.000001", "channel_id": "C0DEPLOY", "is_ephemeral": false },
+            "trigger_id": format!("3000.{n}.press"),
+            "team": { "id": "T0TEAM", "domain": "example" },
+            "channel": { "id": "C0DEPLOY", "name": "deploys" },
+            "response_url": self.fake.response_url(&format!("press-{n}")),
+            "actions": [{
+                "action_id": action_id, "block_id": "actions", "value": value, "type": "button",
+                "text": { "type": "plain_text", "text": "button" }, "action_ts": "1780000000.1"
+            }],
+        });
+        self.interaction(&payload).await
+    }
+
+    /// `user` submits the dialog golive opened with `views.open` (the one in `opened`), with
+    /// these input values: `(block_id, value)`, a select's value given as its option value.
+    pub async fn submit(&self, user: &str, opened: &Call, values: &[(&str, &str)]) -> Answer {
+        let view = &opened.body["view"];
+        let mut state = serde_json::Map::new();
+        for (block, value) in values {
+            let input = match *block {
+                "level" => {
+                    json!({ "type": "radio_buttons", "selected_option": { "value": value, "text": { "type": "plain_text", "text": value } } })
+                }
+                _ => json!({ "type": "plain_text_input", "value": value }),
+            };
+            state.insert(block.to_string(), json!({ *block: input }));
+        }
+        let payload = json!({
+            "type": "view_submission",
+            "team": { "id": "T0TEAM", "domain": "example" },
+            "user": { "id": user, "username": user.to_lowercase(), "name": user.to_lowercase(), "team_id": "T0TEAM" },
+            "api_app_id": "A0GOLIVE",
+            "token": "legacy-unused",
+            "trigger_id": "4000.1.submit",
+            "view": {
+                "id": format!("V-{}", opened.body["trigger_id"].as_str().unwrap_or_default()),
+                "type": "modal",
+                "team_id": "T0TEAM",
+                "callback_id": view["callback_id"],
+                "private_metadata": view["private_metadata"],
+                "blocks": view["blocks"],
+                "state": { "values": state },
+                "hash": "h",
+            },
+        });
+        self.interaction(&payload).await
+    }
+
+    pub async fn interaction(&self, payload: &Value) -> Answer {
+        let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+        self.signed("/slack/interactions", "application/x-www-form-urlencoded", &body, &[]).await
+    }
+
+    /// Waits until the fake Slack has accepted a call that `matches`, moving golive's clock
+    /// so paced posts go out.
+    pub async fn arrives(&self, what: &str, matches: impl Fn(&Call) -> bool) -> Call {
+        for _ in 0..400 {
+            if let Some(call) = self.fake.delivered().into_iter().find(|c| matches(c)) {
+                return call;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            self.ctx.clock.advance(Duration::from_millis(250));
+        }
+        panic!("Slack never got {what}; it got {:#?}", self.fake.delivered());
+    }
+
+    /// Lets the delivery worker run with golive's clock moved on, for checks that something
+    /// did *not* arrive.
+    pub async fn settle(&self) {
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            self.ctx.clock.advance(Duration::from_millis(500));
+        }
+    }
+
+    pub async fn deployments(&self) -> usize {
+        self.ctx.store.deployments(None, 100).await.unwrap().len()
+    }
+}
+
+pub fn fixture(name: &str) -> Option<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/slack").join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(_) => {
+            eprintln!("note: {} is absent (a fresh clone has no ../shared); skipping this check", path.display());
+            None
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! Slack, interactive: buttons on the status post and the dialogs they open, through golive
+//! serve's real routes with requests signed as Slack signs them, a real SQLite file, a manual
+//! clock, and a fake Slack Web API that receives the posts, the in-place updates of the
+//! status message, the ephemeral answers and the dialogs.
+
+mod common;
+
+use common::fake_slack::{Call, Reply};
+use common::workspace::{fixture, Workspace};
+use golive::domain::{EventKind, RollbackLevel};
+use serde_json::Value;
+
+/// The labels of the buttons on a message, in order.
+fn buttons(call: &Call) -> Vec<String> {
+    let blocks = call.body["blocks"].as_array().cloned().unwrap_or_default();
+    blocks
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+        .map(|e| e["text"]["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The action id and value of the button labelled `label`.
+fn button(call: &Call, label: &str) -> (String, String) {
+    let blocks = call.body["blocks"].as_array().cloned().unwrap_or_default();
+    let element = blocks
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+        .find(|e| e["text"]["text"] == label)
+        .unwrap_or_else(|| panic!("no `{label}` button in {:#}", call.body["blocks"]));
+    (element["action_id"].as_str().unwrap().to_string(), element["value"].as_str().unwrap().to_string())
+}
+
+fn blocks_text(call: &Call) -> String {
+    call.body["blocks"].to_string()
+}
+
+async fn kinds(w: &Workspace) -> Vec<EventKind> {
+    let id = w.ctx.store.deployments(None, 1).await.unwrap()[0].id;
+    w.ctx.store.events(id).await.unwrap().into_iter().map(|e| e.kind).collect()
+}
+
+/// Slash commands that must be accepted (a change answers with an empty 200).
+async fn ok(w: &Workspace, user: &str, text: &str) {
+    let answer = w.slash(user, text).await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, ""), "`{user}: /deploy {text}`");
+}
+
+/// Presses that must be accepted: Slack's answer is an empty 200 and nobody is told off.
+async fn press(w: &Workspace, user: &str, status: &Call, label: &str) {
+    let (action, value) = button(status, label);
+    let before = w.fake.accepted("response_url").len();
+    assert_eq!(w.press(user, &action, &value).await.status, 200);
+    w.settle().await;
+    let refusals = w.fake.accepted("response_url");
+    assert_eq!(refusals.len(), before, "{user} pressing {label} was refused: {:?}", refusals.last());
+}
+
+/// The latest version of the status message: its last update, or the post itself.
+async fn status_now(w: &Workspace, posted: &Call) -> Call {
+    w.settle().await;
+    let ts = posted.body["ts"].clone();
+    let ts = if ts.is_null() { Value::from(posted_ts(w, posted)) } else { ts };
+    w.fake.accepted("chat.update").into_iter().rev().find(|c| c.body["ts"] == ts).unwrap_or_else(|| posted.clone())
+}
+
+/// The `ts` Slack gave a posted message: the fake numbers them in order of arrival.
+fn posted_ts(w: &Workspace, posted: &Call) -> String {
+    let n = w.fake.calls().iter().filter(|c| c.ok).position(|c| c.at == posted.at && c.body == posted.body).unwrap();
+    format!("1780000000.{:06}", n + 1)
+}
+
+#[tokio::test]
+async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_post_keeps_up() {
+    let w = Workspace::new().await;
+    ok(&w, "U0DANA", "start v4.0.0").await;
+    ok(&w, "U0DANA", "phase start pre-deployment").await;
+    ok(&w, "U0DANA", "status").await;
+    let status =
+        w.arrives("the status post", |c| c.method == "chat.postMessage" && c.text().starts_with("STATUS")).await;
+    assert_eq!(
+        buttons(&status),
+        ["Sign off as tech-lead", "Sign off as security", "Roll back…"],
+        "the status post offers what can be done now"
+    );
+    let posts_before = w.fake.accepted("chat.postMessage").len();
+
+    // Ticks land in the status message itself instead of adding lines to the channel.
+    for (who, item) in [
+        ("U0BACKEND", "tests"),
+        ("U0SECURITY", "security-scan"),
+        ("U0BACKEND", "migrations-tested"),
+        ("U0OPS", "db-backup"),
+        ("U0OPS", "secrets"),
+        ("U0TECHLEAD", "rollback-plan"),
+    ] {
+        ok(&w, who, &format!("check {item}")).await;
+    }
+    let updated = w
+        .arrives("the ticks in the status message", |c| {
+            c.method == "chat.update" && blocks_text(c).contains("Checklist* 6/7")
+        })
+        .await;
+    assert_eq!(updated.channel(), "C0DEPLOY");
+    assert_eq!(updated.body["ts"], posted_ts(&w, &status), "the update edits the status post");
+    assert_eq!(w.fake.accepted("chat.postMessage").len(), posts_before, "ticks posted nothing new");
+
+    // Sign-offs from the buttons: the member's press lands; the status message shows who.
+    press(&w, "U0SECURITY", &updated, "Sign off as security").await;
+    press(&w, "U0TECHLEAD", &updated, "Sign off as tech-lead").await;
+    let now = status_now(&w, &status).await;
+    assert!(blocks_text(&now).contains("✅ security — u0security"), "{}", blocks_text(&now));
+    assert!(!buttons(&now).iter().any(|b| b.starts_with("Sign off")), "{:?}", buttons(&now));
+    ok(&w, "U0DANA", "phase done").await;
+
+    ok(&w, "U0DANA", "phase start staging").await;
+    for (who, item) in [
+        ("U0OPS", "staging-deploy"),
+        ("U0BACKEND", "staging-migrate"),
+        ("U0FRONTEND", "e2e"),
+        ("U0BACKEND", "load-test"),
+        ("U0PRODUCT", "acceptance"),
+    ] {
+        ok(&w, who, &format!("check {item}")).await;
+    }
+    let now = status_now(&w, &status).await;
+    press(&w, "U0PRODUCT", &now, "Sign off as product").await;
+    press(&w, "U0TECHLEAD", &now, "Sign off as tech-lead").await;
+    ok(&w, "U0DANA", "phase done").await;
+
+    // The go gate: the lead decides from the button.
+    let now = status_now(&w, &status).await;
+    assert_eq!(buttons(&now), ["Go", "No-go…", "Roll back…"]);
+    press(&w, "U0DANA", &now, "Go").await;
+
+    ok(&w, "U0DANA", "phase start production").await;
+    for (who, item) in [
+        ("U0OPS", "prod-deploy"),
+        ("U0BACKEND", "prod-migrate"),
+        ("U0OPS", "health"),
+        ("U0OPS", "error-rate"),
+        ("U0BACKEND", "latency"),
+        ("U0OPS", "old-version-warm"),
+    ] {
+        ok(&w, who, &format!("check {item}")).await;
+    }
+    for step in [50, 70, 85, 100] {
+        ok(&w, "U0OPS", &format!("traffic {step}")).await;
+    }
+    let now = status_now(&w, &status).await;
+    press(&w, "U0OPS", &now, "Sign off as ops").await;
+    ok(&w, "U0DANA", "phase done").await;
+
+    ok(&w, "U0DANA", "phase start post-deployment").await;
+    for (who, item) in [
+        ("U0FRONTEND", "user-flows"),
+        ("U0OPS", "monitoring"),
+        ("U0BACKEND", "error-tracking"),
+        ("U0PRODUCT", "announce"),
+    ] {
+        ok(&w, who, &format!("check {item}")).await;
+    }
+    let now = status_now(&w, &status).await;
+    for (who, role) in
+        [("U0TECHLEAD", "tech-lead"), ("U0PRODUCT", "product"), ("U0SECURITY", "security"), ("U0OPS", "ops")]
+    {
+        press(&w, who, &now, &format!("Sign off as {role}")).await;
+    }
+    ok(&w, "U0DANA", "phase done").await;
+    ok(&w, "U0DANA", "complete").await;
+
+    w.arrives("the completion", |c| c.method == "chat.postMessage" && c.text().contains("complete")).await;
+    let last = status_now(&w, &status).await;
+    assert!(buttons(&last).is_empty(), "an ended deployment offers no buttons: {:?}", buttons(&last));
+    assert!(blocks_text(&last).contains("100%"), "{}", blocks_text(&last));
+    let signed = kinds(&w).await.iter().filter(|k| matches!(k, EventKind::SignedOff { .. })).count();
+    assert_eq!(signed, 2 + 2 + 1 + 4, "every sign-off came from a button");
+    assert!(kinds(&w).await.contains(&EventKind::GoDecided));
+    assert!(w.ctx.store.verify().await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn a_sign_off_button_pressed_by_someone_outside_the_role_is_refused_to_them_alone_and_recorded() {
+    let w = Workspace::new().await;
+    ok(&w, "U0DANA", "start v4.0.0").await;
+    ok(&w, "U0DANA", "phase start pre-deployment").await;
+    ok(&w, "U0DANA", "status").await;
+    let status = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    let (action, value) = button(&status, "Sign off as security");
+    assert_eq!(w.press("U0PRODUCT", &action, &value).await.status, 200);
+    let refusal = w.arrives("the refusal", |c| c.method == "response_url").await;
+    assert_eq!(refusal.body["response_type"], "ephemeral");
+    assert_eq!(refusal.body["replace_original"], false);
+    assert!(refusal.text().contains("only members of `security`"), "{}", refusal.text());
+    let kinds = kinds(&w).await;
+    assert!(kinds
+        .iter()
+        .any(|k| matches!(k, EventKind::CommandRefused { command, .. } if command == "signoff security")));
+    assert!(!kinds.iter().any(|k| matches!(k, EventKind::SignedOff { .. })));
+}
+
+#[tokio::test]
+async fn rolling_back_from_the_button_asks_for_the_reason_and_the_level_and_records_both() {
+    let w = Workspace::new().await;
+    ok(&w, "U0DANA", "start v4.0.0").await;
+    ok(&w, "U0DANA", "phase start pre-deployment").await;
+    ok(&w, "U0DANA", "status").await;
+    let status = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    let (action, value) = button(&status, "Roll back…");
+
+    // Someone outside the deployment team gets no dialog, and the attempt is on the record.
+    assert_eq!(w.press("U0NOBODY", &action, &value).await.status, 200);
+    let refusal = w.arrives("the refusal", |c| c.method == "response_url").await;
+    assert!(refusal.text().contains("only the deployment team"), "{}", refusal.text());
+    assert!(w.fake.accepted("views.open").is_empty());
+
+    // A team member gets the dialog, opened with the trigger id of the press.
+    assert_eq!(w.press("U0OPS", &action, &value).await.status, 200);
+    let opened = w.fake.accepted("views.open");
+    assert_eq!(opened.len(), 1, "views.open is called within the request, not queued");
+    let opened = &opened[0];
+    assert!(opened.body["trigger_id"].as_str().unwrap().ends_with(".press"));
+    assert_eq!(opened.body["view"]["callback_id"], "golive.rollback");
+    let levels: Vec<&str> = opened.body["view"]["blocks"][2]["element"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["immediate", "quick", "planned"]);
+
+    // Incomplete answers keep the dialog open with the reason, and change nothing.
+    let empty = w.submit("U0OPS", opened, &[("reason", "  "), ("level", "quick")]).await;
+    assert_eq!(empty.json()["response_action"], "errors");
+    assert!(empty.json()["errors"]["reason"].is_string());
+    let no_level = w.submit("U0OPS", opened, &[("reason", "5xx spike at 70%")]).await;
+    assert!(no_level.json()["errors"]["level"].as_str().unwrap().contains("immediate, quick or planned"));
+    assert!(!kinds(&w).await.iter().any(|k| matches!(k, EventKind::RollbackStarted { .. })));
+
+    // The full answer closes the dialog; a second submission of the same view does nothing.
+    let done = w.submit("U0OPS", opened, &[("reason", "5xx spike at 70%"), ("level", "quick")]).await;
+    assert_eq!((done.status, done.body.as_str()), (200, ""));
+    let again = w.submit("U0OPS", opened, &[("reason", "5xx spike at 70%"), ("level", "quick")]).await;
+    assert_eq!((again.status, again.body.as_str()), (200, ""));
+    let rollbacks: Vec<EventKind> =
+        kinds(&w).await.into_iter().filter(|k| matches!(k, EventKind::RollbackStarted { .. })).collect();
+    assert_eq!(
+        rollbacks,
+        [EventKind::RollbackStarted { reason: "5xx spike at 70%".into(), level: Some(RollbackLevel::Quick) }]
+    );
+    let told = w.arrives("the rollback announcement", |c| c.text().starts_with("ROLLBACK")).await;
+    assert!(told.text().contains("(quick, 5–15 min)"), "{}", told.text());
+
+    // On-call is paged with a real mention and an Ack button, and the ack lands.
+    let page = w.arrives("the page", |c| c.text().contains("<@U0TECHLEAD>")).await;
+    let (ack, id) = button(&page, "Ack");
+    assert_eq!(w.press("U0TECHLEAD", &ack, &id).await.status, 200);
+    w.arrives("the acknowledgement", |c| c.text().contains("acknowledged")).await;
+    assert!(kinds(&w).await.iter().any(|k| matches!(k, EventKind::EscalationAcknowledged { level: 1 })));
+}
+
+#[tokio::test]
+async fn the_no_go_dialog_records_the_leads_reason() {
+    let w = Workspace::new().await;
+    ok(&w, "U0DANA", "start v4.0.0").await;
+    for (phase, ticks, signoffs) in [
+        (
+            "pre-deployment",
+            &[
+                ("U0BACKEND", "tests"),
+                ("U0SECURITY", "security-scan"),
+                ("U0BACKEND", "migrations-tested"),
+                ("U0OPS", "db-backup"),
+                ("U0OPS", "secrets"),
+                ("U0TECHLEAD", "rollback-plan"),
+            ][..],
+            &[("U0SECURITY", "security"), ("U0TECHLEAD", "tech-lead")][..],
+        ),
+        (
+            "staging",
+            &[
+                ("U0OPS", "staging-deploy"),
+                ("U0BACKEND", "staging-migrate"),
+                ("U0FRONTEND", "e2e"),
+                ("U0BACKEND", "load-test"),
+                ("U0PRODUCT", "acceptance"),
+            ][..],
+            &[("U0PRODUCT", "product"), ("U0TECHLEAD", "tech-lead")][..],
+        ),
+    ] {
+        ok(&w, "U0DANA", &format!("phase start {phase}")).await;
+        for (who, item) in ticks {
+            ok(&w, who, &format!("check {item}")).await;
+        }
+        for (who, role) in signoffs {
+            ok(&w, who, &format!("signoff {role}")).await;
+        }
+        ok(&w, "U0DANA", "phase done").await;
+    }
+    ok(&w, "U0DANA", "status").await;
+    let status = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    let (action, value) = button(&status, "No-go…");
+    // Only the lead decides: nobody else gets the dialog.
+    w.press("U0OPS", &action, &value).await;
+    let refusal = w.arrives("the refusal", |c| c.method == "response_url").await;
+    assert!(refusal.text().contains("lead"), "{}", refusal.text());
+    w.press("U0DANA", &action, &value).await;
+    let opened = w.fake.accepted("views.open");
+    assert_eq!(opened[0].body["view"]["callback_id"], "golive.nogo");
+    let done = w.submit("U0DANA", &opened[0], &[("reason", "error budget spent this week")]).await;
+    assert_eq!(done.body, "");
+    assert!(kinds(&w).await.contains(&EventKind::NoGoDecided { reason: "error budget spent this week".into() }));
+}
+
+#[tokio::test]
+async fn a_button_on_an_earlier_deployments_post_does_not_act_on_the_next_one() {
+    let w = Workspace::new().await;
+    ok(&w, "U0DANA", "start v4.0.0").await;
+    ok(&w, "U0DANA", "phase start pre-deployment").await;
+    ok(&w, "U0DANA", "status").await;
+    let old = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    ok(&w, "U0DANA", "abort wrong branch").await;
+    ok(&w, "U0DANA", "start v4.0.1").await;
+    ok(&w, "U0DANA", "phase start pre-deployment").await;
+    let (action, value) = button(&old, "Sign off as security");
+    w.press("U0SECURITY", &action, &value).await;
+    let refusal = w.arrives("the refusal", |c| c.method == "response_url").await;
+    assert!(refusal.text().contains("belongs to deployment #1"), "{}", refusal.text());
+    assert!(!kinds(&w).await.iter().any(|k| matches!(k, EventKind::SignedOff { .. })));
+}
+
+#[tokio::test]
+async fn a_slack_user_group_stands_for_a_roles_members() {
+    let w = Workspace::with_config(|c| {
+        c.replacen(
+            "members = [\"slack:U0SECURITY\", \"console:sam\"]",
+            "members = [\"slack:U0SECURITY\", \"slack:S0SECTEAM\", \"console:sam\"]",
+            1,
+        )
+    })
+    .await;
+    w.fake.group("S0SECTEAM", &["U0ALEX", "U0KIM"]);
+    ok(&w, "U0DANA", "start v4.0.0").await;
+    ok(&w, "U0DANA", "phase start pre-deployment").await;
+    let outsider = w.slash("U0EVE", "signoff security").await;
+    assert!(outsider.json()["text"].as_str().unwrap().contains("only members of `security`"));
+    ok(&w, "U0ALEX", "signoff security").await;
+    let signed = kinds(&w).await.into_iter().find(|k| matches!(k, EventKind::SignedOff { .. }));
+    assert_eq!(
+        signed,
+        Some(EventKind::SignedOff { phase: "pre-deployment".into(), role: "security".into(), note: None })
+    );
+    // The members were read once and kept, not fetched on every request.
+    let lists = w.fake.calls().iter().filter(|c| c.method == "usergroups.users.list").count();
+    assert_eq!(lists, 1);
+}
+
+#[tokio::test]
+async fn rate_limits_and_server_errors_delay_updates_but_lose_nothing() {
+    let w = Workspace::new().await;
+    ok(&w, "U0DANA", "start v4.0.0").await;
+    ok(&w, "U0DANA", "phase start pre-deployment").await;
+    ok(&w, "U0DANA", "status").await;
+    let status = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    w.fake.script([Reply::Status { code: 429, retry_after: Some(3) }, Reply::Status { code: 500, retry_after: None }]);
+    ok(&w, "U0BACKEND", "check tests").await;
+    ok(&w, "U0OPS", "check db-backup").await;
+    ok(&w, "U0DANA", "note backups verified by hand").await;
+    w.arrives("the note", |c| c.text().contains("backups verified by hand")).await;
+    let update = status_now(&w, &status).await;
+    assert!(blocks_text(&update).contains("Checklist* 2/7"), "{}", blocks_text(&update));
+    let failed: Vec<u16> = w.fake.calls().iter().filter(|c| !c.ok).map(|c| c.answered).collect();
+    assert_eq!(failed, [429, 500]);
+    // Everything was delivered in the end, except updates a newer update made pointless.
+    let states: Vec<String> = w.ctx.store.outbox().await.unwrap().into_iter().map(|r| r.state).collect();
+    assert!(states.iter().all(|s| s == "sent" || s == "superseded"), "{states:?}");
+    assert!(states.iter().any(|s| s == "superseded"), "two ticks in a row cost one update: {states:?}");
+}
+
+#[tokio::test]
+async fn mentions_answer_questions_privately_with_an_ephemeral_message() {
+    let w = Workspace::new().await;
+    let mention = serde_json::json!({
+        "type": "event_callback", "event_id": "Ev0HELP", "team_id": "T0TEAM",
+        "event": { "type": "app_mention", "user": "U0OPS", "text": "<@U0GOLIVE> help", "channel": "C0DEPLOY", "ts": "1.2" }
+    })
+    .to_string();
+    assert_eq!(w.signed("/slack/events", "application/json", &mention, &[]).await.status, 200);
+    let answer = w.arrives("the help", |c| c.method == "chat.postEphemeral").await;
+    assert_eq!((answer.channel(), answer.body["user"].as_str()), ("C0DEPLOY", Some("U0OPS")));
+    assert!(answer.text().contains("/deploy start RELEASE"));
+    assert!(w.fake.accepted("chat.postMessage").is_empty(), "help is not posted for everyone");
+}
+
+#[tokio::test]
+async fn slacks_own_interaction_payloads_are_accepted() {
+    let w = Workspace::new().await;
+    for name in ["block_actions.bolt-python.form.txt", "view_submission.bolt-python.form.txt"] {
+        let Some(body) = fixture(name) else { return };
+        let answer = w
+            .signed("/slack/interactions", "application/x-www-form-urlencoded", body.trim_end_matches('\n'), &[])
+            .await;
+        // Not golive's buttons or dialogs: answered, and nothing happens.
+        assert_eq!((answer.status, answer.body.as_str()), (200, ""), "{name}");
+    }
+    let malformed = w.signed("/slack/interactions", "application/x-www-form-urlencoded", "payload=%7Bnot", &[]).await;
+    assert_eq!(malformed.status, 400);
+    let unsigned =
+        common::http::post(&w.addr, "/slack/interactions", "application/x-www-form-urlencoded", &[], b"payload=%7B%7D")
+            .await;
+    assert_eq!(unsigned.status, 401);
+    w.settle().await;
+    assert!(w.fake.calls().is_empty());
+    assert_eq!(w.deployments().await, 0);
+}
