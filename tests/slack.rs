@@ -207,3 +207,17 @@ async fn every_slack_fixture_is_accepted_when_signed() {
         }
     }
 }
+
+#[test]
+fn the_app_manifest_points_slack_at_golives_routes_with_the_scopes_it_uses() {
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/slack/manifest.yml")).unwrap();
+    for route in ["/slack/commands", "/slack/events", "/slack/interactions"] {
+        assert!(manifest.contains(&format!("https://golive.example.com{route}\n")), "{route}");
+    }
+    let config = golive::config::Config::example();
+    assert!(manifest.contains(&format!("- command: {}\n", config.slack.command)));
+    for scope in ["commands", "chat:write", "app_mentions:read", "usergroups:read"] {
+        assert!(manifest.contains(&format!("      - {scope}\n")), "{scope}");
+    }
+    assert!(manifest.contains("- app_mention\n"));
+}
