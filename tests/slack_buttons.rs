@@ -8,7 +8,6 @@ mod common;
 use common::fake_slack::{Call, Reply};
 use common::workspace::{fixture, Workspace};
 use golive::domain::{EventKind, RollbackLevel};
-use serde_json::Value;
 
 /// The labels of the buttons on a message, in order.
 fn buttons(call: &Call) -> Vec<String> {
@@ -58,18 +57,15 @@ async fn press(w: &Workspace, user: &str, status: &Call, label: &str) {
     assert_eq!(refusals.len(), before, "{user} pressing {label} was refused: {:?}", refusals.last());
 }
 
-/// The latest version of the status message: its last update, or the post itself.
-async fn status_now(w: &Workspace, posted: &Call) -> Call {
-    w.settle().await;
-    let ts = posted.body["ts"].clone();
-    let ts = if ts.is_null() { Value::from(posted_ts(w, posted)) } else { ts };
-    w.fake.accepted("chat.update").into_iter().rev().find(|c| c.body["ts"] == ts).unwrap_or_else(|| posted.clone())
+/// Waits for the edit of the status message `posted` that shows `what` (checked by `shows`).
+async fn status_when(w: &Workspace, posted: &Call, what: &str, shows: impl Fn(&Call) -> bool) -> Call {
+    let ts = posted.ts.clone().expect("the status post was accepted");
+    w.arrives(what, |c| c.method == "chat.update" && c.body["ts"] == ts.as_str() && shows(c)).await
 }
 
-/// The `ts` Slack gave a posted message: the fake numbers them in order of arrival.
-fn posted_ts(w: &Workspace, posted: &Call) -> String {
-    let n = w.fake.calls().iter().filter(|c| c.ok).position(|c| c.at == posted.at && c.body == posted.body).unwrap();
-    format!("1780000000.{:06}", n + 1)
+/// The status message shows all of `needles`.
+fn showing<'a>(needles: &'a [&'a str]) -> impl Fn(&Call) -> bool + 'a {
+    move |c| needles.iter().all(|n| blocks_text(c).contains(n))
 }
 
 #[tokio::test]
@@ -98,20 +94,15 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     ] {
         ok(&w, who, &format!("check {item}")).await;
     }
-    let updated = w
-        .arrives("the ticks in the status message", |c| {
-            c.method == "chat.update" && blocks_text(c).contains("Checklist* 6/7")
-        })
-        .await;
+    // The ticks edit the status post (same channel, same ts) rather than adding messages.
+    let updated = status_when(&w, &status, "the ticks", showing(&["Checklist* 6/7"])).await;
     assert_eq!(updated.channel(), "C0DEPLOY");
-    assert_eq!(updated.body["ts"], posted_ts(&w, &status), "the update edits the status post");
     assert_eq!(w.fake.accepted("chat.postMessage").len(), posts_before, "ticks posted nothing new");
 
     // Sign-offs from the buttons: the member's press lands; the status message shows who.
     press(&w, "U0SECURITY", &updated, "Sign off as security").await;
     press(&w, "U0TECHLEAD", &updated, "Sign off as tech-lead").await;
-    let now = status_now(&w, &status).await;
-    assert!(blocks_text(&now).contains("✅ security — u0security"), "{}", blocks_text(&now));
+    let now = status_when(&w, &status, "both sign-offs", showing(&["✅ security — u0security", "✅ tech-lead"])).await;
     assert!(!buttons(&now).iter().any(|b| b.starts_with("Sign off")), "{:?}", buttons(&now));
     ok(&w, "U0DANA", "phase done").await;
 
@@ -125,14 +116,13 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     ] {
         ok(&w, who, &format!("check {item}")).await;
     }
-    let now = status_now(&w, &status).await;
+    let now = status_when(&w, &status, "staging's ticks", showing(&["Phase 2/4", "Checklist* 5/6"])).await;
     press(&w, "U0PRODUCT", &now, "Sign off as product").await;
     press(&w, "U0TECHLEAD", &now, "Sign off as tech-lead").await;
     ok(&w, "U0DANA", "phase done").await;
 
     // The go gate: the lead decides from the button.
-    let now = status_now(&w, &status).await;
-    assert_eq!(buttons(&now), ["Go", "No-go…", "Roll back…"]);
+    let now = status_when(&w, &status, "the go gate", |c| buttons(c) == ["Go", "No-go…", "Roll back…"]).await;
     press(&w, "U0DANA", &now, "Go").await;
 
     ok(&w, "U0DANA", "phase start production").await;
@@ -149,7 +139,9 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     for step in [50, 70, 85, 100] {
         ok(&w, "U0OPS", &format!("traffic {step}")).await;
     }
-    let now = status_now(&w, &status).await;
+    let now =
+        status_when(&w, &status, "production's ticks", showing(&["Phase 3/4", "Checklist* 6/7", "Traffic* 100%"]))
+            .await;
     press(&w, "U0OPS", &now, "Sign off as ops").await;
     ok(&w, "U0DANA", "phase done").await;
 
@@ -162,7 +154,7 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     ] {
         ok(&w, who, &format!("check {item}")).await;
     }
-    let now = status_now(&w, &status).await;
+    let now = status_when(&w, &status, "post-deployment's ticks", showing(&["Phase 4/4", "Checklist* 4/5"])).await;
     for (who, role) in
         [("U0TECHLEAD", "tech-lead"), ("U0PRODUCT", "product"), ("U0SECURITY", "security"), ("U0OPS", "ops")]
     {
@@ -172,9 +164,8 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     ok(&w, "U0DANA", "complete").await;
 
     w.arrives("the completion", |c| c.method == "chat.postMessage" && c.text().contains("complete")).await;
-    let last = status_now(&w, &status).await;
-    assert!(buttons(&last).is_empty(), "an ended deployment offers no buttons: {:?}", buttons(&last));
-    assert!(blocks_text(&last).contains("100%"), "{}", blocks_text(&last));
+    // The ended deployment's status message offers nothing more to press.
+    status_when(&w, &status, "the end", |c| buttons(c).is_empty() && blocks_text(c).contains("100%")).await;
     let signed = kinds(&w).await.iter().filter(|k| matches!(k, EventKind::SignedOff { .. })).count();
     assert_eq!(signed, 2 + 2 + 1 + 4, "every sign-off came from a button");
     assert!(kinds(&w).await.contains(&EventKind::GoDecided));
@@ -369,8 +360,7 @@ async fn rate_limits_and_server_errors_delay_updates_but_lose_nothing() {
     ok(&w, "U0OPS", "check db-backup").await;
     ok(&w, "U0DANA", "note backups verified by hand").await;
     w.arrives("the note", |c| c.text().contains("backups verified by hand")).await;
-    let update = status_now(&w, &status).await;
-    assert!(blocks_text(&update).contains("Checklist* 2/7"), "{}", blocks_text(&update));
+    status_when(&w, &status, "both ticks", showing(&["Checklist* 2/7"])).await;
     let failed: Vec<u16> = w.fake.calls().iter().filter(|c| !c.ok).map(|c| c.answered).collect();
     assert_eq!(failed, [429, 500]);
     // Everything was delivered in the end, except updates a newer update made pointless.

@@ -26,6 +26,8 @@ pub struct Call {
     pub ok: bool,
     /// When the call arrived, on the wall clock.
     pub at: chrono::DateTime<chrono::Utc>,
+    /// The message id (`ts`) the fake gave a message it accepted.
+    pub ts: Option<String>,
 }
 
 impl Call {
@@ -116,6 +118,7 @@ async fn call(
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
     let mut inner = inner.lock().unwrap();
     let reply = inner.script.pop_front();
+    let mut given_ts = None;
     let (code, ok, response) = match reply {
         Some(Reply::Status { code, retry_after }) => {
             let mut r = (StatusCode::from_u16(code).unwrap(), "slow down or try later").into_response();
@@ -133,6 +136,7 @@ async fn call(
                 "chat.update" => body["ts"].as_str().unwrap_or_default().to_string(),
                 _ => format!("1780000000.{:06}", inner.ts),
             };
+            given_ts = Some(ts.clone());
             let channel = body["channel"].clone();
             let message = json!({ "type": "message", "text": body["text"].clone(), "user": "U0GOLIVE", "ts": ts });
             let mut answer = json!({ "ok": true, "channel": channel, "ts": ts, "message": message, "message_ts": ts });
@@ -146,7 +150,7 @@ async fn call(
             (200, true, axum::Json(answer).into_response())
         }
     };
-    inner.calls.push(Call { method, authorization, body, answered: code, ok, at: chrono::Utc::now() });
+    inner.calls.push(Call { method, authorization, body, answered: code, ok, at: chrono::Utc::now(), ts: given_ts });
     response
 }
 
@@ -165,7 +169,7 @@ async fn query(
         ("usergroups.users.list", None) => (false, json!({ "ok": false, "error": "no_such_subteam" })),
         _ => (false, json!({ "ok": false, "error": "unknown_method" })),
     };
-    inner.calls.push(Call { method, authorization: None, body, answered: 200, ok, at: chrono::Utc::now() });
+    inner.calls.push(Call { method, authorization: None, body, answered: 200, ok, at: chrono::Utc::now(), ts: None });
     axum::Json(answer).into_response()
 }
 
@@ -175,7 +179,15 @@ async fn response_url(State(inner): State<Arc<Mutex<Inner>>>, Path(path): Path<S
     body["url_path"] = json!(path);
     let mut inner = inner.lock().unwrap();
     let method = "response_url".to_string();
-    inner.calls.push(Call { method, authorization: None, body, answered: 200, ok: true, at: chrono::Utc::now() });
+    inner.calls.push(Call {
+        method,
+        authorization: None,
+        body,
+        answered: 200,
+        ok: true,
+        at: chrono::Utc::now(),
+        ts: None,
+    });
     axum::Json(json!({ "ok": true })).into_response()
 }
 
