@@ -13,7 +13,7 @@ use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 
-use crate::domain::{EscalationLevel, Item, Member, Phase, Plan, Role, Roles, Rules};
+use crate::domain::{EscalationLevel, Item, Member, Override, Phase, Plan, Role, Roles, Rotation, Rules};
 
 /// The example config, built into the binary: `golive demo` runs its plan.
 pub const EXAMPLE: &str = include_str!("../config.example.toml");
@@ -325,6 +325,8 @@ fn yes() -> bool {
 struct RawEscalation {
     #[serde(default)]
     levels: Vec<Spanned<RawLevel>>,
+    #[serde(default)]
+    overrides: Vec<Spanned<RawOverride>>,
 }
 
 #[derive(Deserialize)]
@@ -332,7 +334,142 @@ struct RawEscalation {
 struct RawLevel {
     name: String,
     ack_timeout: Spanned<String>,
+    repeat: Option<u32>,
     members: Option<Spanned<Vec<Spanned<String>>>>,
+    rotation: Option<Spanned<RawRotation>>,
+    webhook: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRotation {
+    members: Spanned<Vec<Spanned<String>>>,
+    every: Spanned<String>,
+    handoff: Spanned<String>,
+    timezone: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverride {
+    level: Spanned<i64>,
+    member: Spanned<String>,
+    from: Spanned<String>,
+    until: Spanned<String>,
+    timezone: Option<Spanned<String>>,
+}
+
+fn timezone(at: &Locator<'_>, value: Option<&Spanned<String>>, key: &str) -> Result<Tz, ConfigError> {
+    match value {
+        None => Ok(Tz::UTC),
+        Some(tz) => tz.get_ref().parse::<Tz>().or_else(|_| {
+            at.err(
+                tz.span(),
+                key,
+                format!("`{}` is not a timezone; use an IANA name such as \"UTC\" or \"Europe/Berlin\"", tz.get_ref()),
+            )
+        }),
+    }
+}
+
+/// A wall-clock time such as "2026-06-01 09:00" (or with a `T`), read in the given timezone.
+fn local_time(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<chrono::NaiveDateTime, ConfigError> {
+    let v = value.get_ref().trim();
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(v, f).ok())
+        .map_or_else(
+            || at.err(value.span(), key, format!("`{v}` is not a date and time; write e.g. \"2026-06-01 09:00\"")),
+            Ok,
+        )
+}
+
+fn instant(
+    at: &Locator<'_>,
+    value: &Spanned<String>,
+    tz: Tz,
+    key: &str,
+) -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
+    let local = local_time(at, value, key)?;
+    match local.and_local_timezone(tz).earliest() {
+        Some(t) => Ok(t.with_timezone(&chrono::Utc)),
+        None => at.err(value.span(), key, format!("{local} does not exist in {tz} (a daylight-saving gap)")),
+    }
+}
+
+impl RawLevel {
+    fn validate(
+        &self,
+        at: &Locator<'_>,
+        span: std::ops::Range<usize>,
+        key: &str,
+    ) -> Result<EscalationLevel, ConfigError> {
+        let ack_timeout = duration(at, &self.ack_timeout, &format!("{key}.ack_timeout"))?;
+        let fixed = members(at, self.members.as_ref(), &format!("{key}.members"))?;
+        let rotation = match &self.rotation {
+            None => None,
+            Some(r) => {
+                let rkey = format!("{key}.rotation");
+                let raw = r.get_ref();
+                let members = members(at, Some(&raw.members), &format!("{rkey}.members"))?;
+                if members.is_empty() {
+                    return at.err(
+                        raw.members.span(),
+                        format!("{rkey}.members"),
+                        "a rotation needs someone to take turns",
+                    );
+                }
+                let timezone = timezone(at, raw.timezone.as_ref(), &format!("{rkey}.timezone"))?;
+                Some(Rotation {
+                    members,
+                    every: duration(at, &raw.every, &format!("{rkey}.every"))?,
+                    handoff: local_time(at, &raw.handoff, &format!("{rkey}.handoff"))?,
+                    timezone,
+                })
+            }
+        };
+        match (fixed.is_empty(), &rotation) {
+            (true, None) => {
+                let span = self.members.as_ref().map_or(span, Spanned::span);
+                return at.err(
+                    span,
+                    format!("{key}.members"),
+                    "an escalation level needs someone to page: `members` or a `rotation`",
+                );
+            }
+            (false, Some(_)) => {
+                let span = self.rotation.as_ref().map_or(span, Spanned::span);
+                return at.err(
+                    span,
+                    format!("{key}.rotation"),
+                    "give a level either fixed `members` or a `rotation`, not both",
+                );
+            }
+            _ => {}
+        }
+        let webhook = match &self.webhook {
+            None => None,
+            Some(url) => match url::Url::parse(url.get_ref()) {
+                Ok(u) if u.scheme() == "https" || u.scheme() == "http" => Some(url.get_ref().clone()),
+                _ => {
+                    return at.err(
+                        url.span(),
+                        format!("{key}.webhook"),
+                        format!("`{}` is not an http(s) URL", url.get_ref()),
+                    )
+                }
+            },
+        };
+        Ok(EscalationLevel {
+            name: self.name.clone(),
+            ack_timeout,
+            repeat: self.repeat.unwrap_or(0),
+            members: fixed,
+            rotation,
+            overrides: Vec::new(),
+            webhook,
+        })
+    }
 }
 
 fn duration(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<Duration, ConfigError> {
@@ -419,18 +556,32 @@ impl RawConfig {
 
         let mut escalation = Vec::new();
         for (i, level) in self.escalation.levels.iter().enumerate() {
-            let key = format!("escalation.levels[{i}]");
-            let raw = level.get_ref();
-            let ack_timeout = duration(at, &raw.ack_timeout, &format!("{key}.ack_timeout"))?;
-            let members = members(at, raw.members.as_ref(), &format!("{key}.members"))?;
-            if members.is_empty() {
-                let span = raw.members.as_ref().map_or(level.span(), Spanned::span);
-                return at.err(span, format!("{key}.members"), "an escalation level needs someone to page");
-            }
-            escalation.push(EscalationLevel { name: raw.name.clone(), ack_timeout, members });
+            escalation.push(level.get_ref().validate(at, level.span(), &format!("escalation.levels[{i}]"))?);
         }
         if escalation.len() > usize::from(u8::MAX) {
             return at.err(0..0, "escalation.levels", "more than 255 levels");
+        }
+        for (i, o) in self.escalation.overrides.iter().enumerate() {
+            let key = format!("escalation.overrides[{i}]");
+            let raw = o.get_ref();
+            let n = *raw.level.get_ref();
+            let Some(level) = usize::try_from(n).ok().filter(|n| *n >= 1).and_then(|n| escalation.get_mut(n - 1))
+            else {
+                return at.err(
+                    raw.level.span(),
+                    format!("{key}.level"),
+                    format!("no level {n}; levels are 1 to {}", self.escalation.levels.len()),
+                );
+            };
+            let member = Member::parse(raw.member.get_ref())
+                .or_else(|e| at.err(raw.member.span(), format!("{key}.member"), e))?;
+            let tz = timezone(at, raw.timezone.as_ref(), &format!("{key}.timezone"))?;
+            let from = instant(at, &raw.from, tz, &format!("{key}.from"))?;
+            let until = instant(at, &raw.until, tz, &format!("{key}.until"))?;
+            if until <= from {
+                return at.err(raw.until.span(), format!("{key}.until"), "the override ends before it starts");
+            }
+            level.overrides.push(Override { member, from, until });
         }
 
         Ok(Config {

@@ -18,8 +18,8 @@ use tracing::{info, warn};
 use crate::clock::SharedClock;
 use crate::command::{self, ParseError, Request};
 use crate::config::Config;
-use crate::domain::{decide, Actor, Channel, Command, Deployment, Event, EventKind, Platform};
-use crate::render::{slack, text, StatusView};
+use crate::domain::{decide, oncall, Actor, Channel, Command, Deployment, Event, EventKind, Platform};
+use crate::render::{paging, slack, text, StatusView};
 use crate::schedule::StatusSchedule;
 use crate::store::{Action, Loaded, NewMessage, Payload, Store, StoreError, Tx};
 
@@ -331,9 +331,12 @@ impl Engine {
             None => (None, 0, None),
         };
         let mut events = Vec::with_capacity(kinds.len());
+        // The escalation each event found open: resolving pages about the one it closed.
+        let mut open_before = Vec::with_capacity(kinds.len());
         for kind in kinds {
             seq += 1;
             let event = Event { seq, at, actor: actor.recorded(), kind };
+            open_before.push(state.as_ref().and_then(|s| s.escalation.clone()));
             match state.as_mut() {
                 Some(s) => s.apply(&event).map_err(|source| StoreError::Fold { id: id.unwrap_or(0), source })?,
                 None => {
@@ -372,6 +375,15 @@ impl Engine {
                 continue;
             }
             messages.extend(self.outbox_message(Some(id), post));
+        }
+        for (event, before) in events.iter().zip(&open_before) {
+            for page in paging::pages(id, event, &state, before.as_ref(), &self.config.escalation) {
+                messages.push(NewMessage::post(
+                    Some(id),
+                    Channel { platform: Platform::Golive, id: page.url },
+                    Payload { text: page.summary, blocks: None, event: Some(page.event) },
+                ));
+            }
         }
         if let Some(target) = on_screen {
             let view = self.view(&Loaded { id, state: state.clone() }, None);
@@ -419,14 +431,14 @@ impl Engine {
                     }
                     _ => None,
                 };
-                Some(Payload { text, blocks })
+                Some(Payload { text, blocks, event: None })
             }
             Message::Status(view) => {
                 let blocks = match post.channel.platform {
                     Platform::Slack => serde_json::to_value(slack::status_blocks(view)).ok(),
                     _ => None,
                 };
-                Some(Payload { text: text::status(view), blocks })
+                Some(Payload { text: text::status(view), blocks, event: None })
             }
         }
     }
@@ -472,20 +484,7 @@ impl Engine {
     }
 
     fn oncall(&self, channel: &Channel) -> String {
-        if self.config.escalation.is_empty() {
-            return "no escalation levels are configured (`[[escalation.levels]]` in the config)".into();
-        }
-        let mut out = String::from("Escalation path, in order:");
-        for (i, level) in self.config.escalation.iter().enumerate() {
-            out.push_str(&format!(
-                "\n{}. {} — {} (ack within {})",
-                i + 1,
-                level.name,
-                text::mentions(level, channel.platform),
-                crate::render::human(level.ack_timeout)
-            ));
-        }
-        out
+        text::oncall(&self.config.escalation, channel.platform, self.clock.now())
     }
 
     async fn history(&self, channel: &Channel) -> Result<Outcome, EngineError> {
@@ -522,7 +521,8 @@ impl Engine {
     /// The deployment's next timer: a status slot or its phase running past its plan.
     /// `None` once it has ended, which drops its timer.
     fn next_timer_for(&self, d: &Deployment) -> Option<DateTime<Utc>> {
-        [self.next_status_for(d), d.overdue_due()].into_iter().flatten().min()
+        let climb = oncall::climb_due(d, &self.config.escalation);
+        [self.next_status_for(d), d.overdue_due(), climb].into_iter().flatten().min()
     }
 
     /// When the next timer of any open deployment falls due.
@@ -548,13 +548,16 @@ impl Engine {
     }
 
     /// What is due for one deployment at `now`: the status slot to post (the latest one that
-    /// passed, so many missed slots make one post) and an overdue phase to record.
-    fn due(&self, d: &Deployment, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, Option<EventKind>) {
+    /// passed, so many missed slots make one post), an overdue phase to record, and the next
+    /// step of an unacknowledged escalation (one step, however late: a restart after a long
+    /// outage pings once and the climb goes on from there).
+    fn due(&self, d: &Deployment, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, Vec<EventKind>) {
         if !d.status.is_open() {
-            return (None, None);
+            return (None, Vec::new());
         }
         let slot = self.schedule_for(d).latest_due(d.last_status_slot.unwrap_or(d.started_at), now);
-        (slot, d.overdue(now))
+        let climb = oncall::climb(d, &self.config.escalation, now);
+        (slot, d.overdue(now).into_iter().chain(climb).collect())
     }
 
     /// Fires every timer that is due now, recording what it did, and returns the posts (also
@@ -569,8 +572,7 @@ impl Engine {
             let mut tx = self.store.begin().await?;
             for &id in batch {
                 let fresh = tx.load(id).await?;
-                let (slot, overdue) = self.due(&fresh.state, now);
-                let mut kinds: Vec<EventKind> = overdue.into_iter().collect();
+                let (slot, mut kinds) = self.due(&fresh.state, now);
                 let late = slot.map(|slot| (now - slot).to_std().unwrap_or_default());
                 if let (Some(slot), Some(late)) = (slot, late) {
                     if late >= LATE_AFTER {

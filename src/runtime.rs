@@ -14,6 +14,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::delivery::{ChatApi, Delivery};
 use crate::engine::Engine;
+use crate::paging::{PagingApi, PagingSetupError};
 use crate::slack::api::SlackSetupError;
 use crate::slack::inbound::SlackInbound;
 use crate::slack::verify::{SigningSecret, SECRET_VAR};
@@ -32,6 +33,8 @@ pub enum SetupError {
     NoSigningSecret,
     #[error("[discord] enabled = true, but this build of golive has no Discord adapter yet; set it to false")]
     NoDiscord,
+    #[error(transparent)]
+    Paging(#[from] PagingSetupError),
 }
 
 /// The chat platforms the config enables: their Web APIs for posting, and what verifies
@@ -58,6 +61,9 @@ impl Adapters {
         }
         if config.discord.enabled {
             return Err(SetupError::NoDiscord);
+        }
+        if config.escalation.iter().any(|l| l.webhook.is_some()) {
+            adapters.apis.push(Arc::new(PagingApi::from_env()?));
         }
         Ok(adapters)
     }

@@ -592,7 +592,7 @@ fn an_unknown_key_is_reported_at_its_line_with_its_table() {
         (
             base_with("ack_timeout = \"10m\"", "ack_timeout = \"10m\"\ntimeout = \"1m\" # <-"),
             "escalation.levels.timeout",
-            "unknown field `timeout`, expected one of `name`, `ack_timeout`, `members`",
+            "unknown field `timeout`, expected one of `name`, `ack_timeout`, `repeat`, `members`, `rotation`, `webhook`",
         ),
         (
             format!("{BASE}\n[escalation]\nlevel = [] # <-\n"),

@@ -7,7 +7,8 @@ use thiserror::Error;
 
 use super::deployment::{Deployment, Status};
 use super::event::{Actor, EventKind, Platform, RollbackLevel};
-use super::plan::{EscalationLevel, Plan, Roles};
+use super::oncall::EscalationLevel;
+use super::plan::{Plan, Roles};
 
 /// Everything a decision may consult besides the deployment itself.
 #[derive(Debug, Clone, Copy)]
@@ -257,7 +258,7 @@ impl Decider<'_> {
     fn require_team(&self, action: &'static str) -> Result<(), Refusal> {
         let plan = &self.d.plan;
         let mut roles = plan.phases.iter().flat_map(|p| p.items.iter().map(|i| &i.role).chain(&p.signoffs));
-        let on_path = self.rules.escalation.iter().any(|l| l.members.iter().any(|m| m.is(self.actor)));
+        let on_path = self.rules.escalation.iter().any(|l| l.roster().any(|m| m.is(self.actor)));
         if self.is_lead() || on_path || roles.any(|r| self.rules.roles.holds(self.actor, r)) {
             Ok(())
         } else {
@@ -490,7 +491,7 @@ impl Decider<'_> {
     /// Members of levels 1..=level (everyone paged so far), and the lead.
     fn is_paged(&self, level: u8) -> bool {
         self.is_lead()
-            || self.rules.escalation.iter().take(usize::from(level)).any(|l| l.members.iter().any(|m| m.is(self.actor)))
+            || self.rules.escalation.iter().take(usize::from(level)).any(|l| l.roster().any(|m| m.is(self.actor)))
     }
 
     fn ack(&self) -> Result<Vec<EventKind>, Refusal> {

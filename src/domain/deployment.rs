@@ -111,7 +111,13 @@ pub struct Escalation {
     pub message: String,
     pub opened_by: Actor,
     pub opened_at: DateTime<Utc>,
+    /// The sequence number of the event that opened it: with the deployment id, a stable
+    /// name for the escalation (the paging webhook's `dedup_key`).
+    pub opened_seq: i64,
+    /// The last ping (opening, a climb, or a repeat).
     pub raised_at: DateTime<Utc>,
+    /// Pings of the current level so far (1 after it is first paged).
+    pub pings: u32,
     pub acked: Option<(Stamp, u8)>,
 }
 
@@ -220,12 +226,15 @@ impl Deployment {
                     message: message.clone(),
                     opened_by: event.actor.clone(),
                     opened_at: event.at,
+                    opened_seq: event.seq,
                     raised_at: event.at,
+                    pings: 1,
                     acked: None,
                 })
             }
             EventKind::EscalationRaised { level, message } => {
                 let esc = self.escalation.as_mut().ok_or_else(|| bad("no escalation is open".into()))?;
+                esc.pings = if *level == esc.level { esc.pings + 1 } else { 1 };
                 esc.level = *level;
                 esc.message = message.clone();
                 esc.raised_at = event.at;

@@ -7,10 +7,12 @@
 pub mod decide;
 pub mod deployment;
 pub mod event;
+pub mod oncall;
 pub mod plan;
 pub mod progress;
 
 pub use decide::{decide, Channel, Command, Refusal, Rules};
 pub use deployment::{Deployment, Outcome, PhaseState, Status};
 pub use event::{Actor, Event, EventKind, Platform, RollbackLevel};
-pub use plan::{EscalationLevel, Item, Member, Phase, Plan, Role, Roles};
+pub use oncall::{EscalationLevel, OnCall, OnCallReason, Override, Rotation};
+pub use plan::{Item, Member, Phase, Plan, Role, Roles};

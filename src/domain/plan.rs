@@ -131,14 +131,6 @@ impl Roles {
     }
 }
 
-/// One step of the escalation path (level 1 is the first to be pinged).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EscalationLevel {
-    pub name: String,
-    pub ack_timeout: Duration,
-    pub members: Vec<Member>,
-}
-
 /// Durations travel as whole seconds in stored plans.
 mod secs {
     use std::time::Duration;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{clean, human, StatusView};
 use crate::domain::progress::progress;
-use crate::domain::{Deployment, EscalationLevel, Event, EventKind, Member, Outcome, Platform, Status};
+use crate::domain::{Deployment, EscalationLevel, Event, EventKind, Member, OnCallReason, Outcome, Platform, Status};
 
 pub fn time(t: DateTime<Utc>) -> String {
     t.format("%H:%M").to_string()
@@ -107,14 +107,47 @@ pub fn mention(member: &Member) -> String {
     }
 }
 
-/// The members of an escalation level on this platform, mentioned.
-pub fn mentions(level: &EscalationLevel, platform: Platform) -> String {
-    let here: Vec<String> = level.members.iter().filter(|m| m.platform == platform).map(mention).collect();
+/// Who is on call for an escalation level at `at` on this platform, mentioned.
+pub fn mentions(level: &EscalationLevel, platform: Platform, at: DateTime<Utc>) -> String {
+    let on_call = level.on_call(at);
+    let here: Vec<String> = on_call.members.iter().filter(|m| m.platform == platform).map(mention).collect();
     if here.is_empty() {
         format!("(nobody of `{}` is on {platform})", level.name)
     } else {
         here.join(" ")
     }
+}
+
+/// `/deploy oncall`: who is on call for each level now, and until when.
+pub fn oncall(levels: &[EscalationLevel], platform: Platform, now: DateTime<Utc>) -> String {
+    if levels.is_empty() {
+        return "no escalation levels are configured (`[[escalation.levels]]` in the config)".into();
+    }
+    let mut out = String::from("On call now, in escalation order:");
+    for (i, level) in levels.iter().enumerate() {
+        let on_call = level.on_call(now);
+        let why = match (on_call.reason, on_call.until) {
+            (OnCallReason::Override, Some(t)) => format!(", override until {}", day_time(t)),
+            (OnCallReason::Rotation, Some(t)) => format!(", rotation hands off {}", day_time(t)),
+            _ => String::new(),
+        };
+        let repeat = match level.repeat {
+            0 => String::new(),
+            n => format!(", pinged {} times", n + 1),
+        };
+        out.push_str(&format!(
+            "\n{}. {} — {} (ack within {}{repeat}{why})",
+            i + 1,
+            level.name,
+            mentions(level, platform, now),
+            human(level.ack_timeout)
+        ));
+    }
+    out
+}
+
+fn day_time(t: DateTime<Utc>) -> String {
+    t.format("%a %Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// The channel announcement for one recorded event, read against the state after it.
@@ -239,10 +272,18 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         EventKind::EscalationOpened { level, message } | EventKind::EscalationRaised { level, message } => {
             let l = levels.get(usize::from(*level).saturating_sub(1));
             let name = l.map(|l| l.name.as_str()).unwrap_or("");
-            let pings = l.map(|l| mentions(l, d.platform)).unwrap_or_default();
+            let pings = l.map(|l| mentions(l, d.platform, event.at)).unwrap_or_default();
             let within = l.map(|l| format!(" within {}", human(l.ack_timeout))).unwrap_or_default();
+            // A climb is golive's own doing: say why it pinged.
+            let from = match (&event.kind, d.escalation.as_ref()) {
+                (EventKind::EscalationRaised { .. }, Some(e)) if event.actor.platform == Platform::Golive => {
+                    let again = if e.pings > 1 { format!(" (ping {})", e.pings) } else { String::new() };
+                    format!("not acknowledged in time{again}")
+                }
+                _ => format!("from {who}"),
+            };
             format!(
-                "ESCALATION level {level} ({name}) from {who}: {} — {pings} please `/deploy ack`{within}.",
+                "ESCALATION level {level} ({name}) {from}: {} — {pings} please `/deploy ack`{within}.",
                 clean(message)
             )
         }

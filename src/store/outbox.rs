@@ -18,11 +18,15 @@ pub struct Payload {
     /// Slack Block Kit blocks, when the message has a richer form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocks: Option<serde_json::Value>,
+    /// The JSON event for a paging webhook (PagerDuty Events API v2), without the routing
+    /// key, which is added when it is sent so no secret is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<serde_json::Value>,
 }
 
 impl Payload {
     pub fn text(text: impl Into<String>) -> Payload {
-        Payload { text: text.into(), blocks: None }
+        Payload { text: text.into(), blocks: None, event: None }
     }
 }
 

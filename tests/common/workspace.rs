@@ -12,6 +12,7 @@ use std::time::Duration;
 use golive::clock::Clock;
 use golive::config::{Config, EXAMPLE};
 use golive::delivery::ChatApi;
+use golive::paging::PagingApi;
 use golive::runtime::{self, Adapters};
 use golive::slack::verify::SigningSecret;
 use golive::slack::SlackApi;
@@ -39,16 +40,23 @@ impl Workspace {
 
     /// A workspace whose example config is first changed by `edit`.
     pub async fn with_config(edit: impl FnOnce(String) -> String) -> Workspace {
+        Workspace::with_paging("", |c, _| edit(c)).await
+    }
+
+    /// A workspace that also pages: `edit` gets the config and the URL of a paging webhook
+    /// served by the fake (its calls are recorded as method `pagerduty`).
+    pub async fn with_paging(routing_key: &str, edit: impl FnOnce(String, &str) -> String) -> Workspace {
         let ctx = Ctx::new().await;
         let fake = FakeSlack::start().await;
-        let config = edit(EXAMPLE.replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1));
+        let hook = format!("{}pagerduty", fake.url);
+        let config = edit(EXAMPLE.replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1), &hook);
         let config = Arc::new(Config::parse(&config, "slack.toml").unwrap());
         let api = Arc::new(SlackApi::new(&fake.url, "xoxb-e2e").unwrap());
-        let adapters = Adapters {
-            apis: vec![api.clone() as Arc<dyn ChatApi>],
-            slack_secret: Some(SigningSecret::new(SECRET)),
-            slack_api: Some(api),
-        };
+        let mut apis = vec![api.clone() as Arc<dyn ChatApi>];
+        if config.escalation.iter().any(|l| l.webhook.is_some()) {
+            apis.push(Arc::new(PagingApi::new(routing_key).unwrap()));
+        }
+        let adapters = Adapters { apis, slack_secret: Some(SigningSecret::new(SECRET)), slack_api: Some(api) };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
