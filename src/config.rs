@@ -13,7 +13,9 @@ use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 
-use crate::domain::{EscalationLevel, Item, Member, Override, Phase, Plan, Role, Roles, Rotation, Rules};
+use crate::domain::{
+    EscalationLevel, Item, Member, Override, Phase, Plan, Role, Roles, Rotation, Rules, Severity, Trigger, Triggers,
+};
 
 /// The example config, built into the binary: `golive demo` runs its plan.
 pub const EXAMPLE: &str = include_str!("../config.example.toml");
@@ -33,6 +35,8 @@ pub struct Config {
     pub plans: BTreeMap<String, Plan>,
     pub default_plan: String,
     pub escalation: Vec<EscalationLevel>,
+    /// What golive escalates on by itself (`[escalation.triggers]`).
+    pub triggers: Triggers,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -327,6 +331,96 @@ struct RawEscalation {
     levels: Vec<Spanned<RawLevel>>,
     #[serde(default)]
     overrides: Vec<Spanned<RawOverride>>,
+    #[serde(default)]
+    triggers: RawTriggers,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTriggers {
+    phase_overdue: Option<RawTrigger>,
+    signoff_missing: Option<RawTrigger>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrigger {
+    severity: Option<Spanned<String>>,
+    level: Option<Spanned<i64>>,
+    grace: Option<Spanned<String>>,
+    after: Option<Spanned<String>>,
+}
+
+/// How long a warning waits before it pages, unless the trigger says.
+const DEFAULT_GRACE: Duration = Duration::from_secs(10 * 60);
+
+impl RawTrigger {
+    fn validate(&self, at: &Locator<'_>, key: &str, levels: usize) -> Result<Trigger, ConfigError> {
+        let severity = match self.severity.as_ref().map(|s| (s, s.get_ref().as_str())) {
+            None | Some((_, "warning")) => Severity::Warning,
+            Some((_, "critical")) => Severity::Critical,
+            Some((s, other)) => {
+                return at.err(
+                    s.span(),
+                    format!("{key}.severity"),
+                    format!("`{other}` is not a severity; use \"critical\" or \"warning\""),
+                )
+            }
+        };
+        let level = match &self.level {
+            None => 1,
+            Some(l) => match u8::try_from(*l.get_ref()).ok().filter(|n| *n >= 1 && usize::from(*n) <= levels) {
+                Some(n) => n,
+                None => {
+                    return at.err(
+                        l.span(),
+                        format!("{key}.level"),
+                        format!("no level {}; levels are 1 to {levels}", l.get_ref()),
+                    )
+                }
+            },
+        };
+        let grace = match &self.grace {
+            None => DEFAULT_GRACE,
+            // No grace at all is a fair choice for a warning.
+            Some(g) if humantime::parse_duration(g.get_ref()).is_ok_and(|d| d.is_zero()) => Duration::ZERO,
+            Some(g) => duration(at, g, &format!("{key}.grace"))?,
+        };
+        Ok(Trigger { severity, level, grace })
+    }
+}
+
+impl RawTriggers {
+    fn validate(&self, at: &Locator<'_>, levels: usize) -> Result<Triggers, ConfigError> {
+        let mut triggers = Triggers::default();
+        if let Some(raw) = &self.phase_overdue {
+            let key = "escalation.triggers.phase_overdue";
+            if let Some(after) = &raw.after {
+                return at.err(
+                    after.span(),
+                    format!("{key}.after"),
+                    "a phase is overdue after its own `planned` duration; remove `after`",
+                );
+            }
+            triggers.phase_overdue = Some(raw.validate(at, key, levels)?);
+        }
+        if let Some(raw) = &self.signoff_missing {
+            let key = "escalation.triggers.signoff_missing";
+            let Some(after) = &raw.after else {
+                return at.err(
+                    0..0,
+                    format!("{key}.after"),
+                    "say how long after a phase starts a missing sign-off escalates, e.g. after = \"2h\"",
+                );
+            };
+            let after = duration(at, after, &format!("{key}.after"))?;
+            triggers.signoff_missing = Some((after, raw.validate(at, key, levels)?));
+        }
+        if levels == 0 && (triggers.phase_overdue.is_some() || triggers.signoff_missing.is_some()) {
+            return at.err(0..0, "escalation.triggers", "triggers need at least one `[[escalation.levels]]` to page");
+        }
+        Ok(triggers)
+    }
 }
 
 #[derive(Deserialize)]
@@ -584,6 +678,8 @@ impl RawConfig {
             level.overrides.push(Override { member, from, until });
         }
 
+        let triggers = self.escalation.triggers.validate(at, escalation.len())?;
+
         Ok(Config {
             source: at.file.to_string(),
             server: self.server,
@@ -596,6 +692,7 @@ impl RawConfig {
             plans,
             default_plan,
             escalation,
+            triggers,
         })
     }
 }

@@ -346,9 +346,17 @@ impl Engine {
             }
             events.push(event);
         }
-        let Some(state) = state else {
+        let Some(mut state) = state else {
             return Err(StoreError::Fold { id: 0, source: crate::domain::deployment::FoldError::Empty });
         };
+        // An escalation golive opened closes by itself once its cause is gone.
+        if let Some(kind) = oncall::settled(&state) {
+            seq += 1;
+            let event = Event { seq, at, actor: Actor::golive(), kind };
+            open_before.push(state.escalation.clone());
+            state.apply(&event).map_err(|source| StoreError::Fold { id: id.unwrap_or(0), source })?;
+            events.push(event);
+        }
         let id = tx.append(id, &events, &state).await?;
         let channel = Channel { platform: state.platform, id: state.channel.clone() };
         let mut posts = Vec::with_capacity(events.len());
@@ -521,8 +529,10 @@ impl Engine {
     /// The deployment's next timer: a status slot or its phase running past its plan.
     /// `None` once it has ended, which drops its timer.
     fn next_timer_for(&self, d: &Deployment) -> Option<DateTime<Utc>> {
-        let climb = oncall::climb_due(d, &self.config.escalation);
-        [self.next_status_for(d), d.overdue_due(), climb].into_iter().flatten().min()
+        let levels = &self.config.escalation;
+        let climb = oncall::climb_due(d, levels);
+        let trigger = oncall::trigger_due(d, &self.config.triggers, levels);
+        [self.next_status_for(d), d.overdue_due(), climb, trigger].into_iter().flatten().min()
     }
 
     /// When the next timer of any open deployment falls due.
@@ -556,8 +566,10 @@ impl Engine {
             return (None, Vec::new());
         }
         let slot = self.schedule_for(d).latest_due(d.last_status_slot.unwrap_or(d.started_at), now);
-        let climb = oncall::climb(d, &self.config.escalation, now);
-        (slot, d.overdue(now).into_iter().chain(climb).collect())
+        let levels = &self.config.escalation;
+        let climb = oncall::climb(d, levels, now);
+        let trigger = oncall::triggered(d, &self.config.triggers, levels, now);
+        (slot, d.overdue(now).into_iter().chain(climb).chain(trigger).collect())
     }
 
     /// Fires every timer that is due now, recording what it did, and returns the posts (also

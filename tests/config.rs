@@ -597,7 +597,7 @@ fn an_unknown_key_is_reported_at_its_line_with_its_table() {
         (
             format!("{BASE}\n[escalation]\nlevel = [] # <-\n"),
             "escalation.level",
-            "unknown field `level`, expected `levels`",
+            "unknown field `level`, expected one of `levels`, `overrides`, `triggers`",
         ),
     ];
     for (text, key, fragment) in cases {

@@ -1173,7 +1173,11 @@ fn rollback_pages_escalation_level_one() {
         s.run("bruno", rollback("  migrations failed ")),
         vec![
             EventKind::RollbackStarted { reason: "migrations failed".into(), level: None },
-            EventKind::EscalationOpened { level: 1, message: "rollback: migrations failed".into() },
+            EventKind::EscalationOpened {
+                level: 1,
+                message: "rollback: migrations failed".into(),
+                cause: Some("rollback".into())
+            },
         ]
     );
     let d = s.d();
@@ -1312,7 +1316,7 @@ fn escalate_opens_level_one_by_default() {
     let mut s = Desk::started();
     assert_eq!(
         s.run("bruno", escalate(None, "  latency doubled ")),
-        vec![EventKind::EscalationOpened { level: 1, message: "latency doubled".into() }]
+        vec![EventKind::EscalationOpened { level: 1, message: "latency doubled".into(), cause: None }]
     );
     let esc = s.d().escalation.clone().unwrap();
     assert_eq!((esc.level, esc.message.as_str(), esc.opened_by), (1, "latency doubled", console("bruno")));
@@ -1321,7 +1325,7 @@ fn escalate_opens_level_one_by_default() {
     let mut s = Desk::started();
     assert_eq!(
         s.run("bruno", escalate(Some(3), "outage")),
-        vec![EventKind::EscalationOpened { level: 3, message: "outage".into() }]
+        vec![EventKind::EscalationOpened { level: 3, message: "outage".into(), cause: None }]
     );
 }
 
@@ -1370,7 +1374,7 @@ fn escalate_refuses_the_same_or_a_lower_level_while_one_is_open() {
     s.run("maya", Command::EscalateResolve);
     assert_eq!(
         s.run("olga", escalate(None, "again")),
-        vec![EventKind::EscalationOpened { level: 1, message: "again".into() }]
+        vec![EventKind::EscalationOpened { level: 1, message: "again".into(), cause: None }]
     );
 }
 
@@ -1871,7 +1875,7 @@ fn the_stored_kind_name_is_the_serialized_tag_and_events_round_trip() {
         EventKind::TrafficShifted { percent: 50 },
         EventKind::NoteAdded { text: "t".into() },
         EventKind::RollbackStarted { reason: "r".into(), level: None },
-        EventKind::EscalationOpened { level: 1, message: "m".into() },
+        EventKind::EscalationOpened { level: 1, message: "m".into(), cause: None },
         EventKind::EscalationRaised { level: 2, message: "m".into() },
         EventKind::EscalationAcknowledged { level: 2 },
         EventKind::EscalationResolved,

@@ -86,7 +86,7 @@ fn bad_rosters_are_refused_with_the_key_that_is_wrong() {
     assert!(e.contains("escalation.levels[0].rotation") && e.contains("not both"), "{e}");
     let bad_time = both
         .replacen("members = [\"slack:U0TECHLEAD\", \"console:alice\", \"console:olga\"]\n", "", 1)
-        .replacen("2026-01-05 09:00", "next monday", 1);
+        .replacen("handoff = \"2026-01-05 09:00\" }", "handoff = \"next monday\" }", 1);
     let e = Config::parse(&bad_time, "x.toml").unwrap_err().to_string();
     assert!(e.contains("escalation.levels[0].rotation.handoff") && e.contains("2026-06-01 09:00"), "{e}");
     let bad_hook = EXAMPLE.replacen("ack_timeout = \"5m\"\n", "ack_timeout = \"5m\"\nwebhook = \"pagerduty\"\n", 1);
@@ -247,4 +247,82 @@ async fn the_paging_webhook_gets_trigger_acknowledge_and_resolve_with_one_dedup_
     assert!(events.windows(2).all(|p| p[0].1 == p[1].1), "one dedup key: {events:?}");
     // The 500 (to the webhook or the channel, whichever went first) was retried, not lost.
     assert!(w.fake.calls().iter().any(|c| c.answered == 500));
+}
+
+/// The escalation events of the only deployment, as (kind, cause) pairs.
+async fn escalations(ctx: &Ctx) -> Vec<(String, Option<String>, String)> {
+    let id = ctx.store.deployments(None, 1).await.unwrap()[0].id;
+    let events = ctx.store.events(id).await.unwrap();
+    events
+        .into_iter()
+        .filter(|e| e.kind.name().starts_with("escalation_"))
+        .map(|e| {
+            let cause = match &e.kind {
+                EventKind::EscalationOpened { cause, .. } => cause.clone(),
+                _ => None,
+            };
+            (e.kind.name().to_string(), cause, e.actor.id)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_overdue_phase_escalates_after_its_grace_and_only_once() {
+    // The example config: a phase overdue is a warning with 15 minutes' grace.
+    let ctx = Ctx::new().await;
+    ctx.ok("dana", "start v2.4.0").await;
+    ctx.ok("dana", "phase start pre-deployment").await;
+    after(&ctx, &ctx.engine, 2 * 60 * MIN).await;
+    assert!(escalations(&ctx).await.is_empty(), "overdue is announced, not yet escalated");
+    assert!(after(&ctx, &ctx.engine, 15 * MIN - Duration::from_secs(1)).await.is_empty());
+    let paged = after(&ctx, &ctx.engine, Duration::from_secs(1)).await;
+    assert_eq!(paged.len(), 1);
+    assert!(
+        paged[0].starts_with("ESCALATION level 1 (Team leads) from golive: phase `pre-deployment` ran past its planned 2h — @alice @olga"),
+        "{paged:?}"
+    );
+    // Resolved by hand while the phase is still overdue: the same cause does not page again.
+    ctx.ok("alice", "ack").await;
+    ctx.ok("alice", "escalate resolve").await;
+    assert!(after(&ctx, &ctx.engine, 60 * MIN).await.is_empty());
+    assert_eq!(
+        escalations(&ctx).await,
+        [
+            ("escalation_opened".into(), Some("overdue:pre-deployment".into()), "golive".into()),
+            ("escalation_acknowledged".into(), None, "alice".into()),
+            ("escalation_resolved".into(), None, "alice".into()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_missing_sign_off_escalates_and_the_sign_off_closes_it() {
+    let ctx = Ctx::new().await;
+    let toml = EXAMPLE.replacen(
+        "signoff_missing = { after = \"4h\", severity = \"warning\", grace = \"0s\" }",
+        "signoff_missing = { after = \"30m\", severity = \"critical\", level = 2 }",
+        1,
+    );
+    let config = Arc::new(Config::parse(&toml, "x.toml").unwrap());
+    let engine = Engine::new(ctx.store.clone(), config, Arc::new(ctx.clock.clone()));
+    let say = |who: &'static str, text: &'static str| {
+        let engine = engine.clone();
+        let channel = ctx.channel.clone();
+        async move { engine.handle(&channel, &Actor::new(Platform::Console, who), text).await.unwrap() }
+    };
+    say("dana", "start v2.4.0").await;
+    say("dana", "phase start pre-deployment").await;
+    say("sam", "signoff security").await;
+    let paged = after(&ctx, &engine, 30 * MIN).await;
+    assert!(
+        paged[0].starts_with("ESCALATION level 2 (Technical managers) from golive: sign-offs still missing in `pre-deployment` 30m after it started: tech-lead"),
+        "{paged:?}"
+    );
+    // The sign-off lands: golive closes the escalation itself, and nothing climbs.
+    let signed = say("alice", "signoff tech-lead").await;
+    let told = ctx.texts(&signed);
+    assert!(told.iter().any(|t| t == "The escalation is resolved: what caused it is gone."), "{told:?}");
+    assert!(after(&ctx, &engine, 60 * MIN).await.iter().all(|t| !t.contains("sign-offs still missing")));
+    let kinds: Vec<String> = escalations(&ctx).await.into_iter().map(|(k, _, who)| format!("{k} by {who}")).collect();
+    assert_eq!(kinds, ["escalation_opened by golive", "escalation_resolved by golive"]);
 }

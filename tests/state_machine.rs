@@ -442,7 +442,7 @@ fn escalation_opens_climbs_is_acknowledged_and_resolved() {
 
     assert_eq!(
         s.run("olga", escalate(None, "error rate 0.4%")),
-        vec![EventKind::EscalationOpened { level: 1, message: "error rate 0.4%".into() }]
+        vec![EventKind::EscalationOpened { level: 1, message: "error rate 0.4%".into(), cause: None }]
     );
     assert_eq!(s.refuse("olga", escalate(Some(1), "again")), Refusal::EscalationOpen { level: 1 });
     // maya is on level 2: not paged yet.
@@ -482,7 +482,11 @@ fn rollback_pages_level_one_and_closes_everything_but_the_way_out() {
         s.run("olga", Command::Rollback { reason: "5xx spike".into(), level: None }),
         vec![
             EventKind::RollbackStarted { reason: "5xx spike".into(), level: None },
-            EventKind::EscalationOpened { level: 1, message: "rollback: 5xx spike".into() }
+            EventKind::EscalationOpened {
+                level: 1,
+                message: "rollback: 5xx spike".into(),
+                cause: Some("rollback".into())
+            }
         ]
     );
     assert_eq!(s.d().status, Status::RollingBack);

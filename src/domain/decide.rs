@@ -462,7 +462,11 @@ impl Decider<'_> {
         let mut events = vec![EventKind::RollbackStarted { reason: reason.clone(), level }];
         // A rollback always gets a human on it: page level 1 unless someone is already paged.
         if self.d.escalation.is_none() && !self.rules.escalation.is_empty() {
-            events.push(EventKind::EscalationOpened { level: 1, message: format!("rollback: {reason}") });
+            events.push(EventKind::EscalationOpened {
+                level: 1,
+                message: format!("rollback: {reason}"),
+                cause: Some("rollback".into()),
+            });
         }
         Ok(events)
     }
@@ -482,7 +486,7 @@ impl Decider<'_> {
         }
         let message = message.trim().to_string();
         match &self.d.escalation {
-            None => Ok(vec![EventKind::EscalationOpened { level, message }]),
+            None => Ok(vec![EventKind::EscalationOpened { level, message, cause: None }]),
             Some(open) if level > open.level => Ok(vec![EventKind::EscalationRaised { level, message }]),
             Some(open) => Err(Refusal::EscalationOpen { level: open.level }),
         }

@@ -24,6 +24,8 @@ pub struct Deployment {
     pub decision: Option<Decision>,
     pub traffic: Option<u8>,
     pub escalation: Option<Escalation>,
+    /// Causes golive has escalated on: each only once, even after it was resolved.
+    pub escalated_causes: std::collections::BTreeSet<String>,
     pub notes: Vec<Note>,
     pub rollback: Option<Note>,
     pub rollback_level: Option<RollbackLevel>,
@@ -111,6 +113,7 @@ pub struct Escalation {
     pub message: String,
     pub opened_by: Actor,
     pub opened_at: DateTime<Utc>,
+    pub cause: Option<String>,
     /// The sequence number of the event that opened it: with the deployment id, a stable
     /// name for the escalation (the paging webhook's `dedup_key`).
     pub opened_seq: i64,
@@ -167,6 +170,7 @@ impl Deployment {
             decision: None,
             traffic: None,
             escalation: None,
+            escalated_causes: Default::default(),
             notes: Vec::new(),
             rollback: None,
             rollback_level: None,
@@ -220,8 +224,10 @@ impl Deployment {
                 self.rollback_level = *level;
                 self.rollback = Some(Note { by: event.actor.clone(), at: event.at, text: reason.clone() });
             }
-            EventKind::EscalationOpened { level, message } => {
+            EventKind::EscalationOpened { level, message, cause } => {
+                self.escalated_causes.extend(cause.iter().cloned());
                 self.escalation = Some(Escalation {
+                    cause: cause.clone(),
                     level: *level,
                     message: message.clone(),
                     opened_by: event.actor.clone(),

@@ -200,6 +200,10 @@ pub enum EventKind {
     EscalationOpened {
         level: u8,
         message: String,
+        /// What golive escalated on by itself (`overdue:PHASE`, `signoff:PHASE`) or
+        /// `rollback`; absent for a person's `/deploy escalate`. A cause is escalated once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<String>,
     },
     EscalationRaised {
         level: u8,

@@ -14,5 +14,5 @@ pub mod progress;
 pub use decide::{decide, Channel, Command, Refusal, Rules};
 pub use deployment::{Deployment, Outcome, PhaseState, Status};
 pub use event::{Actor, Event, EventKind, Platform, RollbackLevel};
-pub use oncall::{EscalationLevel, OnCall, OnCallReason, Override, Rotation};
+pub use oncall::{EscalationLevel, OnCall, OnCallReason, Override, Rotation, Severity, Trigger, Triggers};
 pub use plan::{Item, Member, Phase, Plan, Role, Roles};

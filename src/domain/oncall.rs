@@ -143,3 +143,118 @@ pub fn climb(d: &Deployment, levels: &[EscalationLevel], now: DateTime<Utc>) -> 
     let level = if e.pings <= current.repeat || last { e.level } else { e.level + 1 };
     Some(EventKind::EscalationRaised { level, message: e.message.clone() })
 }
+
+/// How urgent an automatic trigger is: critical pages at once, warning after its grace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Critical,
+    Warning,
+}
+
+/// An automatic escalation: the level it starts at and how long a warning waits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    pub severity: Severity,
+    pub level: u8,
+    pub grace: Duration,
+}
+
+impl Trigger {
+    fn delay(&self) -> Duration {
+        match self.severity {
+            Severity::Critical => Duration::ZERO,
+            Severity::Warning => self.grace,
+        }
+    }
+}
+
+/// What golive escalates on by itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Triggers {
+    /// The running phase passed its planned duration.
+    pub phase_overdue: Option<Trigger>,
+    /// Sign-offs of the running phase still missing this long after it started.
+    pub signoff_missing: Option<(Duration, Trigger)>,
+}
+
+/// An automatic escalation that is, or will be, due.
+struct Candidate {
+    due: DateTime<Utc>,
+    level: u8,
+    cause: String,
+    message: String,
+}
+
+fn later(t: DateTime<Utc>, d: Duration) -> Option<DateTime<Utc>> {
+    Some(t + chrono::Duration::from_std(d).ok()?)
+}
+
+fn candidates(d: &Deployment, triggers: &Triggers, levels: &[EscalationLevel]) -> Vec<Candidate> {
+    // One escalation at a time: while people are engaged, a second page would be noise; a
+    // cause still present when it is resolved is escalated then.
+    if levels.is_empty() || d.escalation.is_some() || d.status != super::Status::Active {
+        return Vec::new();
+    }
+    let Some(i) = d.current else { return Vec::new() };
+    let (plan, state) = (&d.plan.phases[i], &d.phases[i]);
+    let top = u8::try_from(levels.len()).unwrap_or(u8::MAX);
+    let mut out = Vec::new();
+    if let (Some(t), Some(at)) = (&triggers.phase_overdue, state.overdue_at) {
+        out.extend(later(at, t.delay()).map(|due| Candidate {
+            due,
+            level: t.level.clamp(1, top),
+            cause: format!("overdue:{}", plan.id),
+            message: format!("phase `{}` ran past its planned {}", plan.id, humantime::format_duration(plan.planned)),
+        }));
+    }
+    let missing = d.missing_signoffs(i);
+    if let (Some((after, t)), Some(started), false) = (&triggers.signoff_missing, state.started_at, missing.is_empty())
+    {
+        out.extend(later(started, *after + t.delay()).map(|due| Candidate {
+            due,
+            level: t.level.clamp(1, top),
+            cause: format!("signoff:{}", plan.id),
+            message: format!(
+                "sign-offs still missing in `{}` {} after it started: {}",
+                plan.id,
+                humantime::format_duration(*after),
+                missing.join(", ")
+            ),
+        }));
+    }
+    out.retain(|c| !d.escalated_causes.contains(&c.cause));
+    out
+}
+
+/// When golive next escalates by itself, if nothing changes before.
+pub fn trigger_due(d: &Deployment, triggers: &Triggers, levels: &[EscalationLevel]) -> Option<DateTime<Utc>> {
+    candidates(d, triggers, levels).iter().map(|c| c.due).min()
+}
+
+/// The escalation golive opens by itself at `now`, if one is due.
+pub fn triggered(
+    d: &Deployment,
+    triggers: &Triggers,
+    levels: &[EscalationLevel],
+    now: DateTime<Utc>,
+) -> Option<EventKind> {
+    let c = candidates(d, triggers, levels).into_iter().filter(|c| c.due <= now).min_by_key(|c| c.due)?;
+    Some(EventKind::EscalationOpened { level: c.level, message: c.message, cause: Some(c.cause) })
+}
+
+/// Closes an escalation golive opened once its cause has gone: the phase completed, or the
+/// missing sign-offs given.
+pub fn settled(d: &Deployment) -> Option<EventKind> {
+    if !d.status.is_open() {
+        return None;
+    }
+    let cause = d.escalation.as_ref()?.cause.as_deref()?;
+    let (kind, phase) = cause.split_once(':')?;
+    let i = d.plan.phase_index(phase)?;
+    let gone = match kind {
+        "overdue" => d.phases[i].is_done(),
+        "signoff" => d.phases[i].is_done() || d.missing_signoffs(i).is_empty(),
+        _ => false,
+    };
+    gone.then_some(EventKind::EscalationResolved)
+}

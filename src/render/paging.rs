@@ -45,7 +45,7 @@ pub fn pages(
             .collect()
     };
     match &event.kind {
-        EventKind::EscalationOpened { level, message } | EventKind::EscalationRaised { level, message } => {
+        EventKind::EscalationOpened { level, message, .. } | EventKind::EscalationRaised { level, message } => {
             let Some(l) = levels.get(usize::from(*level).saturating_sub(1)) else { return Vec::new() };
             let Some(url) = &l.webhook else { return Vec::new() };
             let summary =

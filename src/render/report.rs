@@ -28,7 +28,7 @@ pub fn details(kind: &EventKind) -> String {
         EventKind::NoteAdded { text } => format!("note: {text}"),
         EventKind::RollbackStarted { reason, level: None } => format!("rollback: {reason}"),
         EventKind::RollbackStarted { reason, level: Some(level) } => format!("rollback ({level}): {reason}"),
-        EventKind::EscalationOpened { level, message } => format!("escalated to level {level}: {message}"),
+        EventKind::EscalationOpened { level, message, .. } => format!("escalated to level {level}: {message}"),
         EventKind::EscalationRaised { level, message } => format!("raised escalation to level {level}: {message}"),
         EventKind::EscalationAcknowledged { level } => format!("acknowledged level {level} escalation"),
         EventKind::EscalationResolved => "resolved the escalation".into(),

@@ -269,7 +269,7 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             let level = level.map(|l| format!(" ({l}, {})", l.window())).unwrap_or_default();
             format!("ROLLBACK{level} started by {who}: {}", clean(reason))
         }
-        EventKind::EscalationOpened { level, message } | EventKind::EscalationRaised { level, message } => {
+        EventKind::EscalationOpened { level, message, .. } | EventKind::EscalationRaised { level, message } => {
             let l = levels.get(usize::from(*level).saturating_sub(1));
             let name = l.map(|l| l.name.as_str()).unwrap_or("");
             let pings = l.map(|l| mentions(l, d.platform, event.at)).unwrap_or_default();
@@ -294,6 +294,9 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
                 .map(|e| format!(" after {}", human((event.at - e.raised_at).to_std().unwrap_or_default())))
                 .unwrap_or_default();
             format!("{who} acknowledged the level {level} escalation{after}.")
+        }
+        EventKind::EscalationResolved if event.actor.platform == Platform::Golive => {
+            "The escalation is resolved: what caused it is gone.".to_string()
         }
         EventKind::EscalationResolved => format!("{who} resolved the escalation."),
         EventKind::PhaseOverdue { phase, planned_secs } => {
