@@ -354,12 +354,34 @@ fn summary(config: &Config) -> String {
         s.push_str("  none configured\n");
     }
     for (i, l) in config.escalation.iter().enumerate() {
+        let who = match &l.rotation {
+            Some(r) => format!("rotation of {} every {}", r.members.len(), render::human(r.every)),
+            None => format!("{} members", l.members.len()),
+        };
+        let repeat = if l.repeat > 0 { format!(" · paged {} times", l.repeat + 1) } else { String::new() };
+        let overrides = match l.overrides.len() {
+            0 => String::new(),
+            n => format!(" · {n} override(s)"),
+        };
+        let webhook = if l.webhook.is_some() { " · paging webhook" } else { "" };
         s.push_str(&format!(
-            "  {}. {} — ack within {} — {} members\n",
+            "  {}. {} — ack within {} — {who}{repeat}{overrides}{webhook}\n",
             i + 1,
             l.name,
             render::human(l.ack_timeout),
-            l.members.len()
+        ));
+    }
+    let t = &config.triggers;
+    if let Some(o) = &t.phase_overdue {
+        let severity = format!("{:?}", o.severity).to_lowercase();
+        s.push_str(&format!("  escalates by itself: an overdue phase ({severity}, level {})\n", o.level));
+    }
+    if let Some((after, m)) = &t.signoff_missing {
+        let severity = format!("{:?}", m.severity).to_lowercase();
+        s.push_str(&format!(
+            "  escalates by itself: sign-offs missing {} into a phase ({severity}, level {})\n",
+            render::human(*after),
+            m.level
         ));
     }
     s.pop();
