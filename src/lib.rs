@@ -14,6 +14,7 @@ pub mod console;
 pub mod delivery;
 pub mod domain;
 pub mod engine;
+pub mod https;
 pub mod paging;
 pub mod render;
 pub mod runtime;

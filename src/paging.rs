@@ -39,13 +39,7 @@ pub struct PagingApi {
 
 impl PagingApi {
     pub fn new(routing_key: &str) -> Result<PagingApi, PagingSetupError> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(PagingSetupError::Tls)?
-            // Tests and local relays speak plain HTTP.
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let https = crate::https::connector().map_err(PagingSetupError::Tls)?;
         Ok(PagingApi {
             client: Client::builder(TokioExecutor::new()).build(https),
             routing_key: routing_key.to_string(),

@@ -105,6 +105,14 @@ fn audit_verify_names_the_first_altered_deleted_or_truncated_event() {
     for (i, (sql, expected)) in cases.iter().enumerate() {
         let copy = dir.path().join(format!("tampered-{i}.db"));
         std::fs::copy(dir.path().join("demo.db"), &copy).unwrap();
+        // In WAL mode the newest pages may still be in the -wal file: copy it along, as a
+        // backup tool would.
+        for suffix in ["-wal", "-shm"] {
+            let side = dir.path().join(format!("demo.db{suffix}"));
+            if side.exists() {
+                std::fs::copy(&side, dir.path().join(format!("tampered-{i}.db{suffix}"))).unwrap();
+            }
+        }
         tamper(&copy, sql);
         let out = golive(&["audit", "verify", "--db", copy.to_str().unwrap()], dir.path());
         assert_eq!(out.status.code(), Some(1), "`{sql}` went unnoticed: {}", stdout(&out));

@@ -6,7 +6,11 @@
 mod common;
 
 use common::fake_slack::{Call, Reply};
-use common::workspace::{fixture, Workspace};
+use common::workspace::{fixture, slack_user, Workspace};
+use common::{
+    POST_DEPLOYMENT_SIGNOFFS, POST_DEPLOYMENT_TICKS, PRE_DEPLOYMENT_SIGNOFFS, PRE_DEPLOYMENT_TICKS, PRODUCTION_TICKS,
+    STAGING_SIGNOFFS, STAGING_TICKS,
+};
 use golive::domain::{EventKind, RollbackLevel};
 
 /// The labels of the buttons on a message, in order.
@@ -47,6 +51,14 @@ async fn ok(w: &Workspace, user: &str, text: &str) {
     assert_eq!((answer.status, answer.body.as_str()), (200, ""), "`{user}: /deploy {text}`");
 }
 
+/// Each `(person, what)` of the example cast (tests/common) typed as `/deploy VERB what` by
+/// that person's Slack user.
+async fn each(w: &Workspace, verb: &str, cast: &[(&str, &str)]) {
+    for (who, what) in cast {
+        ok(w, slack_user(who), &format!("{verb} {what}")).await;
+    }
+}
+
 /// Presses that must be accepted: Slack's answer is an empty 200 and nobody is told off.
 async fn press(w: &Workspace, user: &str, status: &Call, label: &str) {
     let (action, value) = button(status, label);
@@ -84,16 +96,7 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     let posts_before = w.fake.accepted("chat.postMessage").len();
 
     // Ticks land in the status message itself instead of adding lines to the channel.
-    for (who, item) in [
-        ("U0BACKEND", "tests"),
-        ("U0SECURITY", "security-scan"),
-        ("U0BACKEND", "migrations-tested"),
-        ("U0OPS", "db-backup"),
-        ("U0OPS", "secrets"),
-        ("U0TECHLEAD", "rollback-plan"),
-    ] {
-        ok(&w, who, &format!("check {item}")).await;
-    }
+    each(&w, "check", PRE_DEPLOYMENT_TICKS).await;
     // The ticks edit the status post (same channel, same ts) rather than adding messages.
     let updated = status_when(&w, &status, "the ticks", showing(&["Checklist* 6/7"])).await;
     assert_eq!(updated.channel(), "C0DEPLOY");
@@ -107,15 +110,7 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     ok(&w, "U0DANA", "phase done").await;
 
     ok(&w, "U0DANA", "phase start staging").await;
-    for (who, item) in [
-        ("U0OPS", "staging-deploy"),
-        ("U0BACKEND", "staging-migrate"),
-        ("U0FRONTEND", "e2e"),
-        ("U0BACKEND", "load-test"),
-        ("U0PRODUCT", "acceptance"),
-    ] {
-        ok(&w, who, &format!("check {item}")).await;
-    }
+    each(&w, "check", STAGING_TICKS).await;
     let now = status_when(&w, &status, "staging's ticks", showing(&["Phase 2/4", "Checklist* 5/6"])).await;
     press(&w, "U0PRODUCT", &now, "Sign off as product").await;
     press(&w, "U0TECHLEAD", &now, "Sign off as tech-lead").await;
@@ -126,16 +121,7 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     press(&w, "U0DANA", &now, "Go").await;
 
     ok(&w, "U0DANA", "phase start production").await;
-    for (who, item) in [
-        ("U0OPS", "prod-deploy"),
-        ("U0BACKEND", "prod-migrate"),
-        ("U0OPS", "health"),
-        ("U0OPS", "error-rate"),
-        ("U0BACKEND", "latency"),
-        ("U0OPS", "old-version-warm"),
-    ] {
-        ok(&w, who, &format!("check {item}")).await;
-    }
+    each(&w, "check", PRODUCTION_TICKS).await;
     for step in [50, 70, 85, 100] {
         ok(&w, "U0OPS", &format!("traffic {step}")).await;
     }
@@ -146,19 +132,10 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     ok(&w, "U0DANA", "phase done").await;
 
     ok(&w, "U0DANA", "phase start post-deployment").await;
-    for (who, item) in [
-        ("U0FRONTEND", "user-flows"),
-        ("U0OPS", "monitoring"),
-        ("U0BACKEND", "error-tracking"),
-        ("U0PRODUCT", "announce"),
-    ] {
-        ok(&w, who, &format!("check {item}")).await;
-    }
+    each(&w, "check", POST_DEPLOYMENT_TICKS).await;
     let now = status_when(&w, &status, "post-deployment's ticks", showing(&["Phase 4/4", "Checklist* 4/5"])).await;
-    for (who, role) in
-        [("U0TECHLEAD", "tech-lead"), ("U0PRODUCT", "product"), ("U0SECURITY", "security"), ("U0OPS", "ops")]
-    {
-        press(&w, who, &now, &format!("Sign off as {role}")).await;
+    for (who, role) in POST_DEPLOYMENT_SIGNOFFS {
+        press(&w, slack_user(who), &now, &format!("Sign off as {role}")).await;
     }
     ok(&w, "U0DANA", "phase done").await;
     ok(&w, "U0DANA", "complete").await;
@@ -257,37 +234,12 @@ async fn the_no_go_dialog_records_the_leads_reason() {
     let w = Workspace::new().await;
     ok(&w, "U0DANA", "start v4.0.0").await;
     for (phase, ticks, signoffs) in [
-        (
-            "pre-deployment",
-            &[
-                ("U0BACKEND", "tests"),
-                ("U0SECURITY", "security-scan"),
-                ("U0BACKEND", "migrations-tested"),
-                ("U0OPS", "db-backup"),
-                ("U0OPS", "secrets"),
-                ("U0TECHLEAD", "rollback-plan"),
-            ][..],
-            &[("U0SECURITY", "security"), ("U0TECHLEAD", "tech-lead")][..],
-        ),
-        (
-            "staging",
-            &[
-                ("U0OPS", "staging-deploy"),
-                ("U0BACKEND", "staging-migrate"),
-                ("U0FRONTEND", "e2e"),
-                ("U0BACKEND", "load-test"),
-                ("U0PRODUCT", "acceptance"),
-            ][..],
-            &[("U0PRODUCT", "product"), ("U0TECHLEAD", "tech-lead")][..],
-        ),
+        ("pre-deployment", PRE_DEPLOYMENT_TICKS, PRE_DEPLOYMENT_SIGNOFFS),
+        ("staging", STAGING_TICKS, STAGING_SIGNOFFS),
     ] {
         ok(&w, "U0DANA", &format!("phase start {phase}")).await;
-        for (who, item) in ticks {
-            ok(&w, who, &format!("check {item}")).await;
-        }
-        for (who, role) in signoffs {
-            ok(&w, who, &format!("signoff {role}")).await;
-        }
+        each(&w, "check", ticks).await;
+        each(&w, "signoff", signoffs).await;
         ok(&w, "U0DANA", "phase done").await;
     }
     ok(&w, "U0DANA", "status").await;

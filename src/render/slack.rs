@@ -142,40 +142,46 @@ pub fn rollback_modal(deployment_id: i64, channel: &str, release: &str) -> Value
             })
         })
         .collect();
-    json!({
-        "type": "modal",
-        "callback_id": ids::ROLLBACK_VIEW,
-        "private_metadata": dialog_metadata(deployment_id, channel),
-        "title": { "type": "plain_text", "text": "Roll back" },
-        "submit": { "type": "plain_text", "text": "Roll back" },
-        "close": { "type": "plain_text", "text": "Cancel" },
-        "blocks": [
-            { "type": "section", "text": { "type": "mrkdwn", "text": format!(
-                "Roll back *{}*? The channel is told, and on-call is paged.", escape(release)) } },
-            { "type": "input", "block_id": ids::REASON, "label": { "type": "plain_text", "text": "Reason" },
-              "element": { "type": "plain_text_input", "action_id": ids::REASON, "multiline": true, "max_length": 2000,
-                           "placeholder": { "type": "plain_text", "text": "What went wrong" } } },
-            { "type": "input", "block_id": ids::LEVEL, "label": { "type": "plain_text", "text": "Rollback level" },
-              "element": { "type": "radio_buttons", "action_id": ids::LEVEL, "options": options } },
-        ],
-    })
+    let question = format!("Roll back *{}*? The channel is told, and on-call is paged.", escape(release));
+    let level = json!({ "type": "input", "block_id": ids::LEVEL, "label": { "type": "plain_text", "text": "Rollback level" },
+                        "element": { "type": "radio_buttons", "action_id": ids::LEVEL, "options": options } });
+    let dialog = Dialog { callback_id: ids::ROLLBACK_VIEW, title: "Roll back", submit: "Roll back", question };
+    dialog.view(deployment_id, channel, vec![level])
 }
 
 /// The no-go dialog: the lead says why not.
 pub fn no_go_modal(deployment_id: i64, channel: &str, release: &str) -> Value {
-    json!({
-        "type": "modal",
-        "callback_id": ids::NO_GO_VIEW,
-        "private_metadata": dialog_metadata(deployment_id, channel),
-        "title": { "type": "plain_text", "text": "No-go" },
-        "submit": { "type": "plain_text", "text": "Record no-go" },
-        "close": { "type": "plain_text", "text": "Cancel" },
-        "blocks": [
-            { "type": "section", "text": { "type": "mrkdwn", "text": format!("Stop *{}* at the go gate?", escape(release)) } },
-            { "type": "input", "block_id": ids::REASON, "label": { "type": "plain_text", "text": "Reason" },
-              "element": { "type": "plain_text_input", "action_id": ids::REASON, "multiline": true, "max_length": 2000 } },
-        ],
-    })
+    let question = format!("Stop *{}* at the go gate?", escape(release));
+    let dialog = Dialog { callback_id: ids::NO_GO_VIEW, title: "No-go", submit: "Record no-go", question };
+    dialog.view(deployment_id, channel, Vec::new())
+}
+
+/// A golive dialog: a question, the reason, and any further inputs.
+struct Dialog {
+    callback_id: &'static str,
+    title: &'static str,
+    submit: &'static str,
+    question: String,
+}
+
+impl Dialog {
+    fn view(self, deployment_id: i64, channel: &str, more: Vec<Value>) -> Value {
+        let mut blocks = vec![
+            json!({ "type": "section", "text": { "type": "mrkdwn", "text": self.question } }),
+            json!({ "type": "input", "block_id": ids::REASON, "label": { "type": "plain_text", "text": "Reason" },
+                    "element": { "type": "plain_text_input", "action_id": ids::REASON, "multiline": true, "max_length": 2000 } }),
+        ];
+        blocks.extend(more);
+        json!({
+            "type": "modal",
+            "callback_id": self.callback_id,
+            "private_metadata": dialog_metadata(deployment_id, channel),
+            "title": { "type": "plain_text", "text": self.title },
+            "submit": { "type": "plain_text", "text": self.submit },
+            "close": { "type": "plain_text", "text": "Cancel" },
+            "blocks": blocks,
+        })
+    }
 }
 
 /// Slack treats `&`, `<` and `>` as markup; user text must not open links or mentions.

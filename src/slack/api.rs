@@ -53,13 +53,7 @@ const AUTH: &[&str] =
 impl SlackApi {
     /// A client for the Web API at `api_url` (with or without a trailing slash).
     pub fn new(api_url: &str, token: &str) -> Result<SlackApi, SlackSetupError> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(SlackSetupError::Tls)?
-            // The fake Slack of the tests, or a local proxy, speaks plain HTTP.
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let https = crate::https::connector().map_err(SlackSetupError::Tls)?;
         let connector =
             SlackClientHyperConnector::with_connector(https).with_slack_api_url(api_url.trim_end_matches('/'));
         Ok(SlackApi {

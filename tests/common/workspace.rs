@@ -208,6 +208,21 @@ impl Workspace {
     }
 }
 
+/// The Slack user of a member of the example config's cast (tests/common).
+pub fn slack_user(console_name: &str) -> &'static str {
+    match console_name {
+        "alice" => "U0TECHLEAD",
+        "priya" => "U0PRODUCT",
+        "sam" => "U0SECURITY",
+        "olga" => "U0OPS",
+        "bruno" => "U0BACKEND",
+        "fei" => "U0FRONTEND",
+        "maya" => "U0MANAGER",
+        "sol" => "U0STAKEHOLDER",
+        other => panic!("`{other}` has no Slack user in the example config"),
+    }
+}
+
 pub fn fixture(name: &str) -> Option<String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/slack").join(name);
     match std::fs::read_to_string(&path) {
