@@ -428,6 +428,14 @@ impl Engine {
 
     /// One post as its platform shows it.
     pub fn render(&self, post: &Post) -> Option<Payload> {
+        let mut payload = self.render_unescaped(post)?;
+        if post.channel.platform == Platform::Slack {
+            payload.text = slack::escape_keeping_mentions(&payload.text);
+        }
+        Some(payload)
+    }
+
+    fn render_unescaped(&self, post: &Post) -> Option<Payload> {
         match &post.message {
             Message::Event { event, state, deployment_id } => {
                 let text = text::announce(event, state, &self.config.escalation)?;

@@ -89,8 +89,9 @@ pub fn escalation_blocks(deployment_id: i64, announcement: &str) -> Vec<SlackBlo
 }
 
 /// Escapes text that golive wrote with real mentions (`<@U123>`, `<!subteam^S1>`) in it:
-/// everything else that looks like markup is escaped.
-fn escape_keeping_mentions(s: &str) -> String {
+/// everything else that looks like markup is escaped, so text people typed cannot ping the
+/// whole channel (`<!channel>`, `<!here>`) or dress up a link.
+pub fn escape_keeping_mentions(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(start) = rest.find('<') {
