@@ -514,9 +514,13 @@ impl RawLevel {
                     );
                 }
                 let timezone = timezone(at, raw.timezone.as_ref(), &format!("{rkey}.timezone"))?;
+                let every = duration(at, &raw.every, &format!("{rkey}.every"))?;
+                if every < Duration::from_secs(60) {
+                    return at.err(raw.every.span(), format!("{rkey}.every"), "a turn lasts at least a minute");
+                }
                 Some(Rotation {
                     members,
-                    every: duration(at, &raw.every, &format!("{rkey}.every"))?,
+                    every,
                     handoff: local_time(at, &raw.handoff, &format!("{rkey}.handoff"))?,
                     timezone,
                 })
@@ -566,8 +570,12 @@ impl RawLevel {
     }
 }
 
+/// No duration in a deployment plan is longer; beyond it, date arithmetic could overflow.
+const LONGEST: Duration = Duration::from_secs(10 * 366 * 24 * 3600);
+
 fn duration(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<Duration, ConfigError> {
     match humantime::parse_duration(value.get_ref()) {
+        Ok(d) if d > LONGEST => at.err(value.span(), key, "the duration is longer than ten years"),
         Ok(d) if !d.is_zero() => Ok(d),
         Ok(_) => at.err(value.span(), key, "the duration must be longer than zero"),
         Err(e) => at.err(

@@ -34,6 +34,9 @@ const IDLE_POLL: Duration = Duration::from_secs(60);
 pub struct Sent {
     /// The platform's id for the message (Slack `ts`), kept for later updates.
     pub remote_id: Option<String>,
+    /// An update was posted as a new message instead (the message it was to change is gone):
+    /// the new message is the one later updates change.
+    pub reposted: bool,
 }
 
 #[derive(Debug, Clone, Error, PartialEq)]
@@ -147,7 +150,7 @@ impl Delivery {
         let channel = format!("{}:{}", item.channel.platform.as_str(), item.channel.id);
         match result {
             Ok(sent) => {
-                store.mark_sent(item.id, now, sent.remote_id.as_deref()).await?;
+                store.mark_sent(item.id, now, sent.remote_id.as_deref(), sent.reposted).await?;
                 if let Ok(mut last) = self.last_sent.lock() {
                     last.insert((item.channel.platform, item.channel.id.clone()), now);
                 }

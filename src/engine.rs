@@ -70,6 +70,9 @@ pub struct Origin {
     /// The deployment a button or dialog belongs to. Refused when the channel's open
     /// deployment is another one, so an old status post cannot act on a newer deployment.
     pub deployment: Option<i64>,
+    /// A refusal does not use up the key: a dialog keeps its id while it stays open, so a
+    /// person who fixes what was refused submits it again under the same key.
+    pub retry_refused: bool,
 }
 
 /// The answer to one command: a reply only the caller sees, and posts for the channel.
@@ -107,6 +110,8 @@ pub struct Engine {
     /// The schedules of plans that override `[status] cron`, by cron expression.
     plan_schedules: Arc<HashMap<String, StatusSchedule>>,
     signals: Arc<Signals>,
+    /// The mentions golive writes on Slack; any other markup in a Slack post is escaped.
+    slack_mentions: Arc<slack::Mentions>,
 }
 
 /// Wakes the delivery worker and the scheduler after a commit, instead of having them poll.
@@ -124,7 +129,18 @@ impl Engine {
             .values()
             .filter_map(|p| Some((p.status_cron.clone()?, StatusSchedule::for_plan(p, &config.status)?)))
             .collect();
-        Engine { store, config, clock, schedule, plan_schedules: Arc::new(plan_schedules), signals: Arc::default() }
+        let roles = config.roles.0.values().flat_map(|r| r.members.iter());
+        let levels = config.escalation.iter().flat_map(|l| l.roster());
+        let slack_mentions = roles.chain(levels).filter(|m| m.platform == Platform::Slack).map(text::mention).collect();
+        Engine {
+            store,
+            config,
+            clock,
+            schedule,
+            plan_schedules: Arc::new(plan_schedules),
+            signals: Arc::default(),
+            slack_mentions: Arc::new(slack_mentions),
+        }
     }
 
     pub fn signals(&self) -> &Signals {
@@ -221,7 +237,11 @@ impl Engine {
         }
         let outcome = self.decide_and_record(&mut tx, channel, actor, command, origin, now).await?;
         if let Some(key) = &origin.key {
-            tx.answer_request(key, outcome.reply.as_deref().unwrap_or_default()).await?;
+            if outcome.refused && origin.retry_refused {
+                tx.release_request(key).await?;
+            } else {
+                tx.answer_request(key, outcome.reply.as_deref().unwrap_or_default()).await?;
+            }
         }
         match tx.commit().await {
             Ok(()) => {}
@@ -430,7 +450,7 @@ impl Engine {
     pub fn render(&self, post: &Post) -> Option<Payload> {
         let mut payload = self.render_unescaped(post)?;
         if post.channel.platform == Platform::Slack {
-            payload.text = slack::escape_keeping_mentions(&payload.text);
+            payload.text = slack::escape_except(&payload.text, &self.slack_mentions);
         }
         Some(payload)
     }
@@ -443,7 +463,7 @@ impl Engine {
                     matches!(event.kind, EventKind::EscalationOpened { .. } | EventKind::EscalationRaised { .. });
                 let blocks = match post.channel.platform {
                     Platform::Slack if page => {
-                        serde_json::to_value(slack::escalation_blocks(*deployment_id, &text)).ok()
+                        serde_json::to_value(slack::escalation_blocks(*deployment_id, &text, &self.slack_mentions)).ok()
                     }
                     _ => None,
                 };

@@ -358,7 +358,8 @@ fn summary(config: &Config) -> String {
             Some(r) => format!("rotation of {} every {}", r.members.len(), render::human(r.every)),
             None => format!("{} members", l.members.len()),
         };
-        let repeat = if l.repeat > 0 { format!(" · paged {} times", l.repeat + 1) } else { String::new() };
+        let repeat =
+            if l.repeat > 0 { format!(" · paged {} times", l.repeat.saturating_add(1)) } else { String::new() };
         let overrides = match l.overrides.len() {
             0 => String::new(),
             n => format!(" · {n} override(s)"),

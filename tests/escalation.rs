@@ -89,6 +89,23 @@ fn bad_rosters_are_refused_with_the_key_that_is_wrong() {
         .replacen("handoff = \"2026-01-05 09:00\" }", "handoff = \"next monday\" }", 1);
     let e = Config::parse(&bad_time, "x.toml").unwrap_err().to_string();
     assert!(e.contains("escalation.levels[0].rotation.handoff") && e.contains("2026-06-01 09:00"), "{e}");
+    let e = Config::parse(
+        &both
+            .replacen(
+                "every = \"1w\", handoff = \"2026-01-05 09:00\" }",
+                "every = \"30s\", handoff = \"2026-01-05 09:00\" }",
+                1,
+            )
+            .replacen("members = [\"slack:U0TECHLEAD\", \"console:alice\", \"console:olga\"]\n", "", 1),
+        "x.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("rotation.every") && e.contains("at least a minute"), "{e}");
+    // Durations that would overflow the calendar are refused, not left to crash a timer.
+    let forever = EXAMPLE.replacen("ack_timeout = \"5m\"", "ack_timeout = \"300000y\"", 1);
+    let e = Config::parse(&forever, "x.toml").unwrap_err().to_string();
+    assert!(e.contains("escalation.levels[0].ack_timeout") && e.contains("longer than ten years"), "{e}");
     let bad_hook = EXAMPLE.replacen("ack_timeout = \"5m\"\n", "ack_timeout = \"5m\"\nwebhook = \"pagerduty\"\n", 1);
     let e = Config::parse(&bad_hook, "x.toml").unwrap_err().to_string();
     assert!(e.contains("escalation.levels[0].webhook"), "{e}");
@@ -215,7 +232,7 @@ fn webhook_events(calls: &[Call]) -> Vec<(String, String)> {
 }
 
 #[tokio::test]
-async fn the_paging_webhook_gets_trigger_acknowledge_and_resolve_with_one_dedup_key() {
+async fn the_paging_webhook_gets_trigger_acknowledge_and_resolve_for_each_level_paged() {
     let w = Workspace::with_paging("R0UTINGKEY", |c, hook| {
         c.replacen("ack_timeout = \"5m\"\n", &format!("ack_timeout = \"5m\"\nwebhook = \"{hook}\"\n"), 1).replacen(
             "ack_timeout = \"10m\"\n",
@@ -240,11 +257,25 @@ async fn the_paging_webhook_gets_trigger_acknowledge_and_resolve_with_one_dedup_
     w.arrives("the climb", |c| c.text().contains("level 2 (Technical managers)")).await;
     assert_eq!(w.slash("U0MANAGER", "ack").await.body, "");
     assert_eq!(w.slash("U0MANAGER", "escalate resolve").await.body, "");
-    w.arrives("the resolve", |c| c.method == "pagerduty" && c.body["event_action"] == "resolve").await;
+    w.arrives("level 2's resolve", |c| {
+        c.method == "pagerduty"
+            && c.body["event_action"] == "resolve"
+            && c.body["dedup_key"].as_str().is_some_and(|k| k.ends_with("-level-2"))
+    })
+    .await;
+    // Each level paged is its own incident: trigger, then acknowledge, then resolve.
     let events = webhook_events(&w.fake.calls());
-    let actions: Vec<&str> = events.iter().map(|(a, _)| a.as_str()).collect();
-    assert_eq!(actions, ["trigger", "trigger", "acknowledge", "resolve"]);
-    assert!(events.windows(2).all(|p| p[0].1 == p[1].1), "one dedup key: {events:?}");
+    let mut keys: Vec<&str> = events.iter().map(|(_, k)| k.as_str()).collect();
+    keys.dedup();
+    let mut by_key = std::collections::BTreeMap::<&str, Vec<&str>>::new();
+    for (action, key) in &events {
+        by_key.entry(key.as_str()).or_default().push(action.as_str());
+    }
+    assert_eq!(by_key.len(), 2, "{events:?}");
+    assert!(by_key.keys().all(|k| k.starts_with("golive-1-escalation-")), "{events:?}");
+    for actions in by_key.values() {
+        assert_eq!(actions, &["trigger", "acknowledge", "resolve"], "{events:?}");
+    }
     // The 500 (to the webhook or the channel, whichever went first) was retried, not lost.
     assert!(w.fake.calls().iter().any(|c| c.answered == 500));
 }
@@ -325,4 +356,29 @@ async fn a_missing_sign_off_escalates_and_the_sign_off_closes_it() {
     assert!(after(&ctx, &engine, 60 * MIN).await.iter().all(|t| !t.contains("sign-offs still missing")));
     let kinds: Vec<String> = escalations(&ctx).await.into_iter().map(|(k, _, who)| format!("{k} by {who}")).collect();
     assert_eq!(kinds, ["escalation_opened by golive", "escalation_resolved by golive"]);
+}
+
+#[tokio::test]
+async fn an_escalation_a_person_raised_is_theirs_and_does_not_close_by_itself() {
+    let ctx = Ctx::new().await;
+    let toml = EXAMPLE.replacen(
+        "signoff_missing = { after = \"4h\", severity = \"warning\", grace = \"0s\" }",
+        "signoff_missing = { after = \"30m\", severity = \"critical\" }",
+        1,
+    );
+    let engine =
+        Engine::new(ctx.store.clone(), Arc::new(Config::parse(&toml, "x.toml").unwrap()), Arc::new(ctx.clock.clone()));
+    let say = |who: &'static str, text: &'static str| {
+        let (engine, channel) = (engine.clone(), ctx.channel.clone());
+        async move { engine.handle(&channel, &Actor::new(Platform::Console, who), text).await.unwrap() }
+    };
+    say("dana", "start v2.4.0").await;
+    say("dana", "phase start pre-deployment").await;
+    after(&ctx, &engine, 30 * MIN).await;
+    // golive opened it for the missing sign-offs; a person takes it further for another reason.
+    assert!(!say("olga", "escalate 3 the database is on fire").await.refused);
+    say("sam", "signoff security").await;
+    say("alice", "signoff tech-lead").await;
+    let kinds: Vec<String> = escalations(&ctx).await.into_iter().map(|(k, _, who)| format!("{k} by {who}")).collect();
+    assert_eq!(kinds, ["escalation_opened by golive", "escalation_raised by olga"], "still open");
 }

@@ -226,9 +226,12 @@ fn the_app_manifest_points_slack_at_golives_routes_with_the_scopes_it_uses() {
 async fn text_people_type_cannot_ping_the_channel_or_dress_up_links_in_golives_posts() {
     let w = Workspace::new().await;
     w.slash("U0DANA", "start v3.0.0").await;
-    w.slash("U0OPS", "note <!channel> all good <https://evil.example|the dashboard> & done").await;
+    let typed = "note <!channel> all good <https://evil.example|the dashboard> & done <!subteam^S0ALL> <@U0TECHLEAD>";
+    w.slash("U0OPS", typed).await;
     let posts = w.posts(2).await;
     let note = posts[1].text();
     assert!(note.contains("&lt;!channel&gt; all good &lt;https://evil.example|the dashboard&gt; &amp; done"), "{note}");
     assert!(!note.contains("<!channel>") && !note.contains("<https://"), "{note}");
+    // Only the mentions golive writes itself survive: configured members, not arbitrary groups.
+    assert!(note.contains("&lt;!subteam^S0ALL&gt; <@U0TECHLEAD>"), "{note}");
 }

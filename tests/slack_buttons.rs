@@ -357,3 +357,44 @@ async fn slacks_own_interaction_payloads_are_accepted() {
     assert!(w.fake.calls().is_empty());
     assert_eq!(w.deployments().await, 0);
 }
+
+#[tokio::test]
+async fn a_refused_dialog_submission_does_not_use_up_the_dialog() {
+    let w = Workspace::new().await;
+    ok(&w, "U0DANA", "start v4.0.0").await;
+    ok(&w, "U0DANA", "status").await;
+    let status = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    let (action, value) = button(&status, "Roll back…");
+    w.press("U0OPS", &action, &value).await;
+    let opened = &w.fake.accepted("views.open")[0];
+    // The view keeps its id while it is open. Here someone outside the team submits it first
+    // (the simplest way to make a submission fail); the refusal shows in the dialog…
+    let refused = w.submit("U0NOBODY", opened, &[("reason", "5xx spike"), ("level", "immediate")]).await;
+    assert!(refused.json()["errors"]["reason"].as_str().unwrap().contains("only the deployment team"));
+    // …and does not use the view up: a submission that may succeed still does.
+    let done = w.submit("U0OPS", opened, &[("reason", "5xx spike"), ("level", "immediate")]).await;
+    assert_eq!((done.status, done.body.as_str()), (200, ""));
+    assert!(kinds(&w).await.iter().any(|k| matches!(k, EventKind::RollbackStarted { .. })));
+}
+
+#[tokio::test]
+async fn a_status_message_someone_deleted_is_posted_anew_and_kept_up_from_then_on() {
+    let w = Workspace::new().await;
+    ok(&w, "U0DANA", "start v4.0.0").await;
+    ok(&w, "U0DANA", "phase start pre-deployment").await;
+    ok(&w, "U0DANA", "status").await;
+    let first = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    w.fake.script([Reply::SlackError("message_not_found")]);
+    ok(&w, "U0BACKEND", "check tests").await;
+    let again = w
+        .arrives("the status posted anew", |c| {
+            c.method == "chat.postMessage" && c.text().starts_with("STATUS") && c.ts != first.ts
+        })
+        .await;
+    assert!(blocks_text(&again).contains("Checklist* 1/7"), "{}", blocks_text(&again));
+    ok(&w, "U0OPS", "check db-backup").await;
+    status_when(&w, &again, "the next tick on the new message", showing(&["Checklist* 2/7"])).await;
+    let id = w.ctx.store.deployments(None, 1).await.unwrap()[0].id;
+    let failures = w.ctx.store.events(id).await.unwrap().iter().filter(|e| e.kind.name() == "delivery_failed").count();
+    assert_eq!(failures, 0, "a deleted status message is not a delivery failure");
+}

@@ -41,7 +41,7 @@ pub async fn deliver(out: &mut (dyn Write + Send), engine: &Engine) -> Result<()
         }
         for item in items {
             let _ = writeln!(out, "[{}] golive: {}", text::time(now), indent(&item.payload.text));
-            store.mark_sent(item.id, now, None).await?;
+            store.mark_sent(item.id, now, None, false).await?;
         }
     }
     let _ = out.flush();

@@ -121,6 +121,8 @@ pub struct Escalation {
     pub raised_at: DateTime<Utc>,
     /// Pings of the current level so far (1 after it is first paged).
     pub pings: u32,
+    /// Every level paged so far: those whose webhooks hear of the acknowledgement.
+    pub paged_levels: std::collections::BTreeSet<u8>,
     pub acked: Option<(Stamp, u8)>,
 }
 
@@ -235,12 +237,19 @@ impl Deployment {
                     opened_seq: event.seq,
                     raised_at: event.at,
                     pings: 1,
+                    paged_levels: [*level].into(),
                     acked: None,
                 })
             }
             EventKind::EscalationRaised { level, message } => {
                 let esc = self.escalation.as_mut().ok_or_else(|| bad("no escalation is open".into()))?;
-                esc.pings = if *level == esc.level { esc.pings + 1 } else { 1 };
+                esc.pings = if *level == esc.level { esc.pings.saturating_add(1) } else { 1 };
+                esc.paged_levels.insert(*level);
+                // A person who raises golive's escalation makes it theirs: it no longer
+                // closes by itself when golive's cause goes away.
+                if event.actor.platform != Platform::Golive {
+                    esc.cause = None;
+                }
                 esc.level = *level;
                 esc.message = message.clone();
                 esc.raised_at = event.at;

@@ -75,7 +75,7 @@ impl Rotation {
         let since = local - self.handoff;
         let turns = since.num_seconds().div_euclid(every.num_seconds().max(1));
         let index = turns.rem_euclid(self.members.len() as i64) as usize;
-        let next_local = self.handoff + every * i32::try_from(turns + 1).ok()?;
+        let next_local = self.handoff.checked_add_signed(every.checked_mul(i32::try_from(turns + 1).ok()?)?)?;
         // A handoff in a daylight-saving gap happens at the first instant after it.
         let next = next_local
             .and_local_timezone(self.timezone)
@@ -127,7 +127,7 @@ pub fn climb_due(d: &Deployment, levels: &[EscalationLevel]) -> Option<DateTime<
     }
     let e = d.escalation.as_ref().filter(|e| e.acked.is_none())?;
     let level = levels.get(usize::from(e.level).checked_sub(1)?)?;
-    Some(e.raised_at + chrono::Duration::from_std(level.ack_timeout).ok()?)
+    e.raised_at.checked_add_signed(chrono::Duration::from_std(level.ack_timeout).ok()?)
 }
 
 /// The climb step due at `now`, if any: the same level again while it has repeats left,
@@ -186,7 +186,7 @@ struct Candidate {
 }
 
 fn later(t: DateTime<Utc>, d: Duration) -> Option<DateTime<Utc>> {
-    Some(t + chrono::Duration::from_std(d).ok()?)
+    t.checked_add_signed(chrono::Duration::from_std(d).ok()?)
 }
 
 fn candidates(d: &Deployment, triggers: &Triggers, levels: &[EscalationLevel]) -> Vec<Candidate> {
@@ -210,7 +210,7 @@ fn candidates(d: &Deployment, triggers: &Triggers, levels: &[EscalationLevel]) -
     let missing = d.missing_signoffs(i);
     if let (Some((after, t)), Some(started), false) = (&triggers.signoff_missing, state.started_at, missing.is_empty())
     {
-        out.extend(later(started, *after + t.delay()).map(|due| Candidate {
+        out.extend(later(started, after.saturating_add(t.delay())).map(|due| Candidate {
             due,
             level: t.level.clamp(1, top),
             cause: format!("signoff:{}", plan.id),

@@ -1,6 +1,8 @@
 //! Escalations as paging events: the JSON a PagerDuty Events API v2 compatible webhook takes.
-//! Every event of one escalation carries the same `dedup_key`, so the receiver sees one
-//! incident however often golive pings, and acknowledges and resolves that incident.
+//! Each level an escalation pages is its own incident, with its own `dedup_key`: repeated
+//! pings of a level update its incident, a climb opens the next level's (with one routing key
+//! for all levels, a single key would fold the climb into the first incident and page nobody
+//! new). An acknowledgement or a resolve goes to the incident of every level paged.
 
 use serde_json::{json, Value};
 
@@ -27,20 +29,17 @@ pub fn pages(
     // Resolving concerns the escalation as it was before the event closed it.
     let open = d.escalation.as_ref().or(open_before);
     let Some(esc) = open else { return Vec::new() };
-    let dedup_key = format!("golive-{id}-escalation-{}", esc.opened_seq);
-    let webhooks_up_to = |level: u8| -> Vec<&str> {
-        let mut urls: Vec<&str> = levels.iter().take(usize::from(level)).filter_map(|l| l.webhook.as_deref()).collect();
-        urls.sort_unstable();
-        urls.dedup();
-        urls
-    };
+    let dedup_key = |level: u8| format!("golive-{id}-escalation-{}-level-{level}", esc.opened_seq);
+    let webhook = |level: u8| levels.get(usize::from(level).checked_sub(1)?)?.webhook.as_deref();
     let follow_up = |action: &str, summary: String| -> Vec<Page> {
-        webhooks_up_to(esc.level)
-            .into_iter()
-            .map(|url| Page {
-                url: url.to_string(),
-                summary: summary.clone(),
-                event: json!({ "event_action": action, "dedup_key": dedup_key }),
+        esc.paged_levels
+            .iter()
+            .filter_map(|&level| {
+                Some(Page {
+                    url: webhook(level)?.to_string(),
+                    summary: summary.clone(),
+                    event: json!({ "event_action": action, "dedup_key": dedup_key(level) }),
+                })
             })
             .collect()
     };
@@ -52,7 +51,7 @@ pub fn pages(
                 format!("{} in {}: {} (level {level}, {})", clean(&d.release), d.channel, clean(message), l.name);
             let event = json!({
                 "event_action": "trigger",
-                "dedup_key": dedup_key,
+                "dedup_key": dedup_key(*level),
                 "payload": {
                     "summary": summary.chars().take(1024).collect::<String>(),
                     "source": "golive",

@@ -75,9 +75,10 @@ fn action_buttons(v: &StatusView) -> Option<SlackBlock> {
 }
 
 /// An escalation page: the announcement, and the Ack button that stops the climb.
-pub fn escalation_blocks(deployment_id: i64, announcement: &str) -> Vec<SlackBlock> {
+/// `mentions` are the mentions golive itself may write (see `escape_except`).
+pub fn escalation_blocks(deployment_id: i64, announcement: &str, mentions: &Mentions) -> Vec<SlackBlock> {
     vec![
-        section(escape_keeping_mentions(announcement)),
+        section(escape_except(announcement, mentions)),
         SlackActionsBlock::new(vec![button(
             ids::ACK.into(),
             "Ack".into(),
@@ -88,18 +89,21 @@ pub fn escalation_blocks(deployment_id: i64, announcement: &str) -> Vec<SlackBlo
     ]
 }
 
-/// Escapes text that golive wrote with real mentions (`<@U123>`, `<!subteam^S1>`) in it:
-/// everything else that looks like markup is escaped, so text people typed cannot ping the
-/// whole channel (`<!channel>`, `<!here>`) or dress up a link.
-pub fn escape_keeping_mentions(s: &str) -> String {
+/// The mentions golive writes itself (`<@U123>`, `<!subteam^S1>`): those of the configured
+/// Slack members.
+pub type Mentions = std::collections::HashSet<String>;
+
+/// Escapes everything that looks like Slack markup except the mentions golive wrote, so text
+/// people typed cannot ping the whole channel (`<!channel>`, `<!here>`), a user group, or
+/// anyone else, nor dress up a link.
+pub fn escape_except(s: &str, mentions: &Mentions) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(start) = rest.find('<') {
         out.push_str(&escape(&rest[..start]));
         let tail = &rest[start..];
-        let end = tail.find('>').map(|e| e + 1);
-        match end.map(|e| &tail[..e]) {
-            Some(tag) if is_mention(tag) => {
+        match tail.find('>').map(|e| &tail[..=e]) {
+            Some(tag) if mentions.contains(tag) => {
                 out.push_str(tag);
                 rest = &tail[tag.len()..];
             }
@@ -111,12 +115,6 @@ pub fn escape_keeping_mentions(s: &str) -> String {
     }
     out.push_str(&escape(rest));
     out
-}
-
-fn is_mention(tag: &str) -> bool {
-    let inner = &tag[1..tag.len() - 1];
-    let id = inner.strip_prefix('@').or_else(|| inner.strip_prefix("!subteam^"));
-    id.is_some_and(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// What a dialog carries back in `private_metadata`: which deployment, in which channel.

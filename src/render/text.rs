@@ -133,7 +133,7 @@ pub fn oncall(levels: &[EscalationLevel], platform: Platform, now: DateTime<Utc>
         };
         let repeat = match level.repeat {
             0 => String::new(),
-            n => format!(", pinged {} times", n + 1),
+            n => format!(", pinged {} times", n.saturating_add(1)),
         };
         out.push_str(&format!(
             "\n{}. {} — {} (ack within {}{repeat}{why})",

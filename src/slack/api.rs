@@ -33,9 +33,9 @@ pub enum SlackSetupError {
 pub struct SlackApi {
     client: Arc<SlackHyperClient>,
     token: SlackApiToken,
-    /// The host of the Web API, besides Slack's own hooks host, that response URLs may
-    /// point at (a proxy, or the tests' fake).
-    api_host: Option<String>,
+    /// The origin (scheme, host, port) of the Web API, besides Slack's own hooks host, that
+    /// response URLs may point at (a proxy, or the tests' fake).
+    api_origin: Option<url::Origin>,
 }
 
 /// Slack's host for response URLs.
@@ -46,6 +46,8 @@ const TRANSIENT: &[&str] =
     &["ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"];
 /// Slack error codes that mean "this channel will not take golive's posts".
 const CHANNEL_UNUSABLE: &[&str] = &["channel_not_found", "not_in_channel", "is_archived", "channel_is_archived"];
+/// Slack error codes that mean "the message to edit is gone or cannot be edited".
+const MESSAGE_GONE: &[&str] = &["message_not_found", "cant_update_message", "edit_window_closed"];
 /// Slack error codes that mean "the app itself is not allowed to post".
 const AUTH: &[&str] =
     &["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "missing_scope"];
@@ -59,7 +61,7 @@ impl SlackApi {
         Ok(SlackApi {
             client: Arc::new(SlackClient::new(connector)),
             token: SlackApiToken::new(token.to_string().into()),
-            api_host: url::Url::parse(api_url).ok().and_then(|u| u.host_str().map(str::to_string)),
+            api_origin: url::Url::parse(api_url).ok().map(|u| u.origin()),
         })
     }
 
@@ -68,7 +70,8 @@ impl SlackApi {
     pub fn response_url(&self, raw: &str) -> Option<url::Url> {
         let url = url::Url::parse(raw).ok()?;
         let host = url.host_str()?;
-        let allowed = (host == HOOKS_HOST && url.scheme() == "https") || Some(host) == self.api_host.as_deref();
+        let allowed =
+            (host == HOOKS_HOST && url.scheme() == "https") || self.api_origin.as_ref() == Some(&url.origin());
         allowed.then_some(url)
     }
 
@@ -128,18 +131,31 @@ impl ChatApi for SlackApi {
         let channel: SlackChannelId = item.channel.id.clone().into();
         let session = self.client.open_session(&self.token);
         let failed = |e| classify(e, &item.channel.id);
-        match (&item.action, &item.target_remote_id) {
-            (Action::Update { .. }, Some(ts)) => {
-                let request = SlackApiChatUpdateRequest::new(channel, content, ts.clone().into());
-                let response = session.chat_update(&request).await.map_err(failed)?;
-                Ok(Sent { remote_id: Some(response.ts.to_string()) })
-            }
-            // The message to update never arrived: say it as a new message instead.
-            (Action::Post | Action::Update { .. }, _) => {
+        let post = |channel: SlackChannelId, content: SlackMessageContent, reposted: bool| {
+            let session = self.client.open_session(&self.token);
+            async move {
                 let request = SlackApiChatPostMessageRequest::new(channel, content);
                 let response = session.chat_post_message(&request).await.map_err(failed)?;
-                Ok(Sent { remote_id: Some(response.ts.to_string()) })
+                Ok(Sent { remote_id: Some(response.ts.to_string()), reposted })
             }
+        };
+        match (&item.action, &item.target_remote_id) {
+            (Action::Update { .. }, Some(ts)) => {
+                let request = SlackApiChatUpdateRequest::new(channel.clone(), content.clone(), ts.clone().into());
+                match session.chat_update(&request).await {
+                    Ok(response) => Ok(Sent { remote_id: Some(response.ts.to_string()), reposted: false }),
+                    // Someone deleted the status message, or it is too old to edit: post the
+                    // current status as a new one, which later changes will edit.
+                    Err(SlackClientError::ApiError(e)) if MESSAGE_GONE.contains(&e.code.as_str()) => {
+                        tracing::info!(outbox = item.id, code = %e.code, "the status message cannot be edited; posting it anew");
+                        post(channel, content, true).await
+                    }
+                    Err(e) => Err(failed(e)),
+                }
+            }
+            // The message to update never arrived: say it as a new message instead.
+            (Action::Update { .. }, None) => post(channel, content, true).await,
+            (Action::Post, _) => post(channel, content, false).await,
             (Action::Ephemeral { user }, _) => {
                 let request = SlackApiChatPostEphemeralRequest::new(channel, user.clone().into(), content);
                 session.chat_post_ephemeral(&request).await.map_err(failed)?;

@@ -17,6 +17,11 @@ use crate::config::Config;
 
 /// How long a group's member list is trusted.
 pub const FRESH_FOR: Duration = Duration::from_secs(5 * 60);
+/// After a failed lookup, Slack is asked again only after this long: a missing scope must
+/// not cost every request a round trip.
+const RETRY_AFTER: Duration = Duration::from_secs(60);
+/// A lookup may take this long; a request has three seconds in all.
+const LOOKUP_TIMEOUT: Duration = Duration::from_millis(800);
 
 type Cache = HashMap<String, (DateTime<Utc>, Arc<HashSet<String>>)>;
 
@@ -32,7 +37,7 @@ impl Groups {
     /// `None` when the config names no Slack user group: then nothing is ever looked up.
     pub fn from_config(config: &Config, api: Arc<SlackApi>, clock: SharedClock) -> Option<Groups> {
         let roles = config.roles.0.values().flat_map(|r| r.members.iter());
-        let levels = config.escalation.iter().flat_map(|l| l.members.iter());
+        let levels = config.escalation.iter().flat_map(|l| l.roster());
         let mut groups: Vec<String> = roles.chain(levels).filter(|m| m.is_group()).map(|m| m.id.clone()).collect();
         groups.sort();
         groups.dedup();
@@ -64,7 +69,10 @@ impl Groups {
                 return Some(members.clone());
             }
         }
-        match self.api.usergroup_members(group).await {
+        let looked_up = tokio::time::timeout(LOOKUP_TIMEOUT, self.api.usergroup_members(group)).await;
+        match looked_up.unwrap_or_else(|_| {
+            Err(crate::delivery::SendError::Retry { reason: "no answer in time".into(), after: None })
+        }) {
             Ok(users) => {
                 let members: Arc<HashSet<String>> = Arc::new(users.into_iter().collect());
                 if let Ok(mut cache) = self.cache.lock() {
@@ -74,7 +82,13 @@ impl Groups {
             }
             Err(e) => {
                 warn!(group, error = %e, "could not list a Slack user group's members (the app needs usergroups:read); using what was known");
-                cached.map(|(_, members)| members)
+                let known = cached.map(|(_, members)| members).unwrap_or_default();
+                // Remembered as if fetched long enough ago that the next try is RETRY_AFTER away.
+                let stale = chrono::Duration::from_std(FRESH_FOR.saturating_sub(RETRY_AFTER)).unwrap_or_default();
+                if let Ok(mut cache) = self.cache.lock() {
+                    cache.insert(group.to_string(), (now - stale, known.clone()));
+                }
+                Some(known)
             }
         }
     }

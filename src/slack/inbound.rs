@@ -129,7 +129,8 @@ pub async fn commands(State(slack): State<SlackInbound>, headers: HeaderMap, bod
     }
     let channel = slack_channel(&form.channel_id);
     let actor = slack.actor(&form.user_id, form.user_name.as_deref()).await;
-    let origin = Origin { key: form.trigger_id.as_ref().map(|t| format!("slack:command:{t}")), deployment: None };
+    let key = form.trigger_id.as_ref().map(|t| format!("slack:command:{t}"));
+    let origin = Origin { key, ..Origin::default() };
     let outcome = match command::parse(&form.text) {
         Ok(request) => slack.engine.request_from(&channel, &actor, request, &origin).await,
         Err(e) => Ok(Outcome::refused(e.to_string())),
@@ -188,7 +189,7 @@ async fn event_callback(slack: &SlackInbound, envelope: &Value) -> Response {
     let mut key = key;
     let reply = match command::parse(&said) {
         Ok(Request::Status) => {
-            let origin = Origin { key: key.take(), deployment: None };
+            let origin = Origin { key: key.take(), deployment: None, retry_refused: false };
             match engine.request_from(&channel, &actor, Request::Status, &origin).await {
                 Ok(outcome) if outcome.repeated => return StatusCode::OK.into_response(),
                 // The key is claimed; the answer, if any, goes out without it.

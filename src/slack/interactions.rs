@@ -96,7 +96,8 @@ async fn block_actions(slack: &SlackInbound, payload: &Value) -> Response {
     let actor = slack.actor(user, name).await;
     let trigger = text(payload, "/trigger_id");
     let respond = Responder { slack, channel: &channel, user, response_url: text(payload, "/response_url") };
-    let origin = Origin { key: trigger.map(|t| format!("slack:action:{t}")), deployment: Some(deployment) };
+    let key = trigger.map(|t| format!("slack:action:{t}"));
+    let origin = Origin { key, deployment: Some(deployment), retry_refused: false };
     let command = match pressed {
         Pressed::SignOff(role) => Command::SignOff { role, note: None },
         Pressed::Ack => Command::Ack,
@@ -223,7 +224,7 @@ async fn view_submission(slack: &SlackInbound, payload: &Value) -> Response {
     let channel = slack_channel(&of.channel);
     // A view is submitted once; a double click or a retry carries the same view id.
     let key = text(view, "/id").map(|id| format!("slack:view:{id}"));
-    let origin = Origin { key, deployment: Some(of.deployment) };
+    let origin = Origin { key, deployment: Some(of.deployment), retry_refused: true };
     match slack.engine.execute_from(&channel, &actor, &command, &origin).await {
         Ok(Outcome { refused: true, reply: Some(reply), .. }) => dialog_errors(&[(ids::REASON, &reply)]),
         // Accepted (or a repeat of an accepted one): the dialog closes; the channel is told.

@@ -307,12 +307,25 @@ impl Store {
         next.map(|(t,)| parse_time(0, &t)).transpose()
     }
 
-    pub async fn mark_sent(&self, id: i64, at: DateTime<Utc>, remote_id: Option<&str>) -> Result<(), StoreError> {
+    /// Marks a message delivered. An update that had to be posted as a new message becomes
+    /// a status post itself, so the next updates change it rather than the lost one.
+    pub async fn mark_sent(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        remote_id: Option<&str>,
+        reposted: bool,
+    ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, remote_id = ? WHERE id = ?",
+            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, remote_id = ?,
+                 action = CASE WHEN ? THEN 'post' ELSE action END,
+                 kind = CASE WHEN ? THEN 'status' ELSE kind END
+             WHERE id = ?",
         )
         .bind(format_time(at))
         .bind(remote_id)
+        .bind(reposted)
+        .bind(reposted)
         .bind(id)
         .execute(&self.pool)
         .await?;
@@ -406,6 +419,12 @@ impl Tx {
             .execute(&mut *self.tx)
             .await?;
         Ok(None)
+    }
+
+    /// Gives a claimed key back: the request may be made again.
+    pub async fn release_request(&mut self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM inbound_requests WHERE key = ?").bind(key).execute(&mut *self.tx).await?;
+        Ok(())
     }
 
     /// Stores the answer given to a claimed request, for its retries.
