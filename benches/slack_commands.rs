@@ -5,13 +5,16 @@
 //!
 //!     cargo bench --bench slack_commands -- [REQUESTS] [CHANNELS]
 //!
-//! CHANNELS channels (default 50) each get a deployment, opened with a signed `/deploy start`
-//! and its first phase started by the lead. Then, with 1, 8 and 32 requests in flight,
-//! REQUESTS signed commands per level (default 2000) alternate `/deploy check tests` and
-//! `/deploy uncheck tests` from the item's owner, spread over the channels: each records an
+//! For each of 1, 8 and 32 requests in flight, CHANNELS new channels (default 50) each get a
+//! deployment, opened with a signed `/deploy start` and its first phase started by the lead;
+//! then REQUESTS signed commands (default 2000) alternate `/deploy check tests` and
+//! `/deploy uncheck tests` from the item's owner, spread over those channels: each records an
 //! event and an outbox row. `/deploy help` with 8 in flight, which writes nothing, is the
 //! baseline: what HTTP and signature checking cost alone. A request is timed from just before
 //! it connects until its whole response is read; like Slack, every request is a new connection.
+//! CPU ms/req is the whole process's CPU time over a level (server, client and the delivery
+//! worker posting to the fake Slack) per request; events/dep is each deployment's history
+//! before and after the level.
 
 #[path = "../tests/common/fake_slack.rs"]
 mod fake_slack;
@@ -97,7 +100,8 @@ struct Level {
     first_error: Option<String>,
     elapsed: f64,
     cpu: f64,
-    history: f64,
+    /// Events per deployment in the level's channels, before and after.
+    history: (f64, f64),
 }
 
 impl Bench {
@@ -135,6 +139,18 @@ impl Bench {
         assert!(answer.status == 200 && answer.body.is_empty(), "`/deploy {text}` in channel {channel}: {answer:?}");
     }
 
+    /// Opens a deployment in each of `channels` and lends them out; the channels lent before
+    /// are taken back.
+    async fn open(&self, channels: std::ops::Range<usize>) {
+        let mut free = self.free.lock().await;
+        while free.try_recv().is_ok() {}
+        for channel in channels {
+            self.accepted(channel, LEAD, &format!("start v1.{channel}.0")).await;
+            self.accepted(channel, LEAD, &format!("phase start {FIRST_PHASE}")).await;
+            self.lend.send(Slot { channel, checked: false }).unwrap();
+        }
+    }
+
     async fn count(&self, sql: &str) -> i64 {
         sqlx::query_as::<_, (i64,)>(sql).fetch_one(self.store.pool()).await.unwrap().0
     }
@@ -152,8 +168,11 @@ impl Bench {
     }
 }
 
-async fn run(bench: &Arc<Bench>, workload: Workload, concurrency: usize, requests: usize, channels: usize) -> Level {
-    let history = bench.count("SELECT COUNT(*) FROM events").await as f64 / channels as f64;
+/// `requests` commands, `concurrency` at a time, on the lent channels, whose deployments
+/// have `history` events each.
+async fn run(bench: &Arc<Bench>, workload: Workload, concurrency: usize, requests: usize, history: f64) -> Level {
+    let channels = bench.free.lock().await.len();
+    let events_before = bench.count("SELECT COUNT(*) FROM events").await;
     let next = Arc::new(AtomicUsize::new(0));
     let cpu_before = cpu_seconds();
     let started = Instant::now();
@@ -199,7 +218,7 @@ async fn run(bench: &Arc<Bench>, workload: Workload, concurrency: usize, request
         first_error: None,
         elapsed: 0.0,
         cpu: 0.0,
-        history,
+        history: (0.0, 0.0),
     };
     while let Some(done) = workers.join_next().await {
         let (latencies, errors, first_error) = done.expect("a worker panicked");
@@ -210,6 +229,8 @@ async fn run(bench: &Arc<Bench>, workload: Workload, concurrency: usize, request
     level.elapsed = started.elapsed().as_secs_f64();
     level.cpu = cpu_seconds() - cpu_before;
     level.latencies.sort_by(f64::total_cmp);
+    let added = (bench.count("SELECT COUNT(*) FROM events").await - events_before) as f64 / channels as f64;
+    level.history = (history, history + added);
     level
 }
 
@@ -252,19 +273,19 @@ async fn main() {
         free: Mutex::new(free),
         lend,
     });
-    let opening = Instant::now();
-    for channel in 0..channels {
-        bench.accepted(channel, LEAD, &format!("start v1.{channel}.0")).await;
-        bench.accepted(channel, LEAD, &format!("phase start {FIRST_PHASE}")).await;
-        bench.lend.send(Slot { channel, checked: false }).unwrap();
-    }
-    println!("opened {channels} deployments over Slack in {:.1}s", opening.elapsed().as_secs_f64());
-    bench.drained().await;
-
-    let mut levels = vec![run(&bench, Workload::Help, 8, requests, channels).await];
-    for concurrency in LEVELS {
+    let mut levels = Vec::new();
+    for (n, concurrency) in LEVELS.into_iter().enumerate() {
+        // Every command loads and folds its deployment's whole history, so each level gets
+        // deployments of its own: on shared ones, later levels would pay for earlier ones.
+        let (opening, events) = (Instant::now(), bench.count("SELECT COUNT(*) FROM events").await);
+        bench.open(n * channels..(n + 1) * channels).await;
+        println!("opened {channels} deployments over Slack in {:.1}s", opening.elapsed().as_secs_f64());
+        let history = (bench.count("SELECT COUNT(*) FROM events").await - events) as f64 / channels as f64;
         bench.drained().await;
-        levels.push(run(&bench, Workload::Toggle, concurrency, requests, channels).await);
+        if n == 0 {
+            levels.push(run(&bench, Workload::Help, 8, requests, history).await);
+        }
+        levels.push(run(&bench, Workload::Toggle, concurrency, requests, history).await);
     }
 
     println!();
@@ -285,7 +306,7 @@ async fn main() {
     for l in &levels {
         let n = l.latencies.len();
         println!(
-            "{:<14} {:>9} {:>8} {:>6} {:>7.0} {:>7.1} {:>7.1} {:>7.1} {:>7.1} {:>11.2} {:>10.0}",
+            "{:<14} {:>9} {:>8} {:>6} {:>7.0} {:>7.1} {:>7.1} {:>7.1} {:>7.1} {:>11.2} {:>10}",
             l.command,
             l.concurrency,
             n,
@@ -296,7 +317,10 @@ async fn main() {
             percentile(&l.latencies, 0.99),
             l.latencies.last().copied().unwrap_or(f64::NAN),
             l.cpu * 1000.0 / n as f64,
-            l.history
+            match l.command {
+                "help" => "-".to_string(),
+                _ => format!("{:.0}→{:.0}", l.history.0, l.history.1),
+            }
         );
     }
     for l in &levels {
