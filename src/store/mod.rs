@@ -162,7 +162,6 @@ impl Store {
         Ok(Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: turn })
     }
 
-
     pub async fn close(&self) {
         self.pool.close().await;
     }
