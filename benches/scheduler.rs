@@ -9,9 +9,11 @@
 //! from its cron instant to its arrival. Then the cron is moved out of reach and the process's
 //! CPU time is read over 10 idle seconds.
 
+mod common;
 #[path = "../tests/common/fake_slack.rs"]
 mod fake_slack;
 
+use common::{cpu_seconds, percentile};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,22 +26,6 @@ use golive::engine::Engine;
 use golive::runtime;
 use golive::slack::SlackApi;
 use golive::store::Store;
-
-fn cpu_seconds() -> f64 {
-    // utime and stime, in clock ticks (100 per second on Linux).
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {

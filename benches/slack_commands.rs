@@ -16,11 +16,13 @@
 //! worker posting to the fake Slack) per request; events/dep is each deployment's history
 //! before and after the level.
 
+mod common;
 #[path = "../tests/common/fake_slack.rs"]
 mod fake_slack;
 #[path = "../tests/common/http.rs"]
 mod http;
 
+use common::{cpu_seconds, percentile};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,22 +45,6 @@ const FIRST_PHASE: &str = "pre-deployment";
 const ITEM: &str = "tests";
 const OWNER: &str = "U0BACKEND";
 const LEVELS: [usize; 3] = [1, 8, 32];
-
-fn cpu_seconds() -> f64 {
-    // utime and stime, in clock ticks (100 per second on Linux).
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
 
 /// A channel's deployment, and whether its item is ticked now.
 struct Slot {
