@@ -392,10 +392,7 @@ impl Engine {
         }
         // Where the platform can edit a message, the status post on screen follows every
         // change, and the small ones (a tick, a sign-off) update it instead of adding a line.
-        let on_screen = match changed && updates_in_place(channel.platform) {
-            true => tx.status_post(id).await?,
-            false => None,
-        };
+        let on_screen = if changed && updates_in_place(channel.platform) { tx.status_post(id).await? } else { None };
         let mut messages = Vec::with_capacity(posts.len() + 1);
         for post in &posts {
             let quiet = matches!(&post.message, Message::Event { event, .. } if is_quiet(&event.kind));
