@@ -748,22 +748,7 @@ impl RawStatus {
                 );
             }
         };
-        let timezone = match &self.timezone {
-            None => Tz::UTC,
-            Some(tz) => match tz.get_ref().parse::<Tz>() {
-                Ok(tz) => tz,
-                Err(_) => {
-                    return at.err(
-                        tz.span(),
-                        "status.timezone",
-                        format!(
-                            "`{}` is not a timezone; use an IANA name such as \"UTC\" or \"Europe/Berlin\"",
-                            tz.get_ref()
-                        ),
-                    )
-                }
-            },
-        };
+        let timezone = timezone(at, self.timezone.as_ref(), "status.timezone")?;
         Ok(StatusConfig { cron, schedule, timezone })
     }
 }
