@@ -59,6 +59,19 @@ async fn each(w: &Workspace, verb: &str, cast: &[(&str, &str)]) {
     }
 }
 
+/// `/deploy status`, and the status post as Slack received it.
+async fn status_post(w: &Workspace) -> Call {
+    ok(w, "U0DANA", "status").await;
+    w.arrives("the status post", |c| c.method == "chat.postMessage" && c.text().starts_with("STATUS")).await
+}
+
+/// The lead opens v4.0.0, starts pre-deployment and posts the status: the post with buttons.
+async fn started_with_status(w: &Workspace) -> Call {
+    ok(w, "U0DANA", "start v4.0.0").await;
+    ok(w, "U0DANA", "phase start pre-deployment").await;
+    status_post(w).await
+}
+
 /// Presses that must be accepted: Slack's answer is an empty 200 and nobody is told off.
 async fn press(w: &Workspace, user: &str, status: &Call, label: &str) {
     let (action, value) = button(status, label);
@@ -83,11 +96,7 @@ fn showing<'a>(needles: &'a [&'a str]) -> impl Fn(&Call) -> bool + 'a {
 #[tokio::test]
 async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_post_keeps_up() {
     let w = Workspace::new().await;
-    ok(&w, "U0DANA", "start v4.0.0").await;
-    ok(&w, "U0DANA", "phase start pre-deployment").await;
-    ok(&w, "U0DANA", "status").await;
-    let status =
-        w.arrives("the status post", |c| c.method == "chat.postMessage" && c.text().starts_with("STATUS")).await;
+    let status = started_with_status(&w).await;
     assert_eq!(
         buttons(&status),
         ["Sign off as tech-lead", "Sign off as security", "Roll back…"],
@@ -152,10 +161,7 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
 #[tokio::test]
 async fn a_sign_off_button_pressed_by_someone_outside_the_role_is_refused_to_them_alone_and_recorded() {
     let w = Workspace::new().await;
-    ok(&w, "U0DANA", "start v4.0.0").await;
-    ok(&w, "U0DANA", "phase start pre-deployment").await;
-    ok(&w, "U0DANA", "status").await;
-    let status = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    let status = started_with_status(&w).await;
     let (action, value) = button(&status, "Sign off as security");
     assert_eq!(w.press("U0PRODUCT", &action, &value).await.status, 200);
     let refusal = w.arrives("the refusal", |c| c.method == "response_url").await;
@@ -172,10 +178,7 @@ async fn a_sign_off_button_pressed_by_someone_outside_the_role_is_refused_to_the
 #[tokio::test]
 async fn rolling_back_from_the_button_asks_for_the_reason_and_the_level_and_records_both() {
     let w = Workspace::new().await;
-    ok(&w, "U0DANA", "start v4.0.0").await;
-    ok(&w, "U0DANA", "phase start pre-deployment").await;
-    ok(&w, "U0DANA", "status").await;
-    let status = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    let status = started_with_status(&w).await;
     let (action, value) = button(&status, "Roll back…");
 
     // Someone outside the deployment team gets no dialog, and the attempt is on the record.
@@ -242,8 +245,7 @@ async fn the_no_go_dialog_records_the_leads_reason() {
         each(&w, "signoff", signoffs).await;
         ok(&w, "U0DANA", "phase done").await;
     }
-    ok(&w, "U0DANA", "status").await;
-    let status = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    let status = status_post(&w).await;
     let (action, value) = button(&status, "No-go…");
     // Only the lead decides: nobody else gets the dialog.
     w.press("U0OPS", &action, &value).await;
@@ -260,10 +262,7 @@ async fn the_no_go_dialog_records_the_leads_reason() {
 #[tokio::test]
 async fn a_button_on_an_earlier_deployments_post_does_not_act_on_the_next_one() {
     let w = Workspace::new().await;
-    ok(&w, "U0DANA", "start v4.0.0").await;
-    ok(&w, "U0DANA", "phase start pre-deployment").await;
-    ok(&w, "U0DANA", "status").await;
-    let old = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    let old = started_with_status(&w).await;
     ok(&w, "U0DANA", "abort wrong branch").await;
     ok(&w, "U0DANA", "start v4.0.1").await;
     ok(&w, "U0DANA", "phase start pre-deployment").await;
@@ -303,10 +302,7 @@ async fn a_slack_user_group_stands_for_a_roles_members() {
 #[tokio::test]
 async fn rate_limits_and_server_errors_delay_updates_but_lose_nothing() {
     let w = Workspace::new().await;
-    ok(&w, "U0DANA", "start v4.0.0").await;
-    ok(&w, "U0DANA", "phase start pre-deployment").await;
-    ok(&w, "U0DANA", "status").await;
-    let status = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    let status = started_with_status(&w).await;
     w.fake.script([Reply::Status { code: 429, retry_after: Some(3) }, Reply::Status { code: 500, retry_after: None }]);
     ok(&w, "U0BACKEND", "check tests").await;
     ok(&w, "U0OPS", "check db-backup").await;
@@ -362,8 +358,7 @@ async fn slacks_own_interaction_payloads_are_accepted() {
 async fn a_refused_dialog_submission_does_not_use_up_the_dialog() {
     let w = Workspace::new().await;
     ok(&w, "U0DANA", "start v4.0.0").await;
-    ok(&w, "U0DANA", "status").await;
-    let status = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    let status = status_post(&w).await;
     let (action, value) = button(&status, "Roll back…");
     w.press("U0OPS", &action, &value).await;
     let opened = &w.fake.accepted("views.open")[0];
@@ -380,10 +375,7 @@ async fn a_refused_dialog_submission_does_not_use_up_the_dialog() {
 #[tokio::test]
 async fn a_status_message_someone_deleted_is_posted_anew_and_kept_up_from_then_on() {
     let w = Workspace::new().await;
-    ok(&w, "U0DANA", "start v4.0.0").await;
-    ok(&w, "U0DANA", "phase start pre-deployment").await;
-    ok(&w, "U0DANA", "status").await;
-    let first = w.arrives("the status post", |c| c.text().starts_with("STATUS")).await;
+    let first = started_with_status(&w).await;
     w.fake.script([Reply::SlackError("message_not_found")]);
     ok(&w, "U0BACKEND", "check tests").await;
     let again = w
