@@ -18,6 +18,19 @@ pub enum Request {
     Change(Command),
 }
 
+impl Request {
+    /// A fixed name for the request, for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Request::Help { .. } => "help",
+            Request::Status => "status",
+            Request::Oncall => "oncall",
+            Request::History => "history",
+            Request::Change(command) => command.kind(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ParseError {
     #[error("say what to do: {}", summary())]

@@ -39,16 +39,17 @@ pub struct Config {
     pub triggers: Triggers,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Address `golive serve` listens on.
     pub listen: String,
+    /// On SIGTERM/SIGINT, how long queued posts may keep going out before golive exits.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:3000".into() }
+        ServerConfig { listen: "127.0.0.1:3000".into(), shutdown_grace: Duration::from_secs(10) }
     }
 }
 
@@ -254,7 +255,7 @@ fn key_at(text: &str, offset: Option<usize>) -> String {
 struct RawConfig {
     default_plan: Option<Spanned<String>>,
     #[serde(default)]
-    server: ServerConfig,
+    server: RawServer,
     #[serde(default)]
     database: DatabaseConfig,
     #[serde(default)]
@@ -690,7 +691,7 @@ impl RawConfig {
 
         Ok(Config {
             source: at.file.to_string(),
-            server: self.server,
+            server: self.server.validate(at)?,
             database: self.database,
             slack: self.slack,
             discord: self.discord,
@@ -702,6 +703,26 @@ impl RawConfig {
             escalation,
             triggers,
         })
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
+    shutdown_grace: Option<Spanned<String>>,
+}
+
+impl RawServer {
+    fn validate(&self, at: &Locator<'_>) -> Result<ServerConfig, ConfigError> {
+        let mut s = ServerConfig::default();
+        if let Some(listen) = &self.listen {
+            s.listen = listen.clone();
+        }
+        if let Some(v) = &self.shutdown_grace {
+            s.shutdown_grace = duration(at, v, "server.shutdown_grace")?;
+        }
+        Ok(s)
     }
 }
 

@@ -15,12 +15,13 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
-use tracing::{error, info, warn};
+use tracing::{error, field, info, info_span, warn, Instrument, Span};
 
 use crate::clock::SharedClock;
 use crate::config::DeliveryConfig;
 use crate::domain::Platform;
 use crate::engine::{Engine, EngineError};
+use crate::metrics::PostResult;
 use crate::store::OutboxItem;
 
 /// One send that took this long is abandoned and retried: a hung connection must not stall
@@ -115,7 +116,8 @@ impl Delivery {
             let permits = permits.clone();
             sends.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let result = match tokio::time::timeout(SEND_TIMEOUT, api.send(&item)).await {
+                let send = api.send(&item).instrument(post_span(&item));
+                let result = match tokio::time::timeout(SEND_TIMEOUT, send).await {
                     Ok(result) => result,
                     Err(_) => Err(SendError::Retry { reason: "no answer within 30s".into(), after: None }),
                 };
@@ -134,7 +136,8 @@ impl Delivery {
         results.sort_by_key(|(item, _)| item.id);
         let mut pass = Pass::default();
         for (item, result) in results {
-            self.settle(&item, result, &mut pass).await?;
+            let span = post_span(&item);
+            self.settle(&item, result, &mut pass).instrument(span).await?;
         }
         Ok(pass)
     }
@@ -147,7 +150,12 @@ impl Delivery {
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
         let store = self.engine.store();
-        let channel = format!("{}:{}", item.channel.platform.as_str(), item.channel.id);
+        let channel = item.channel.to_string();
+        let counted = match &result {
+            Ok(_) => PostResult::Delivered,
+            Err(SendError::Retry { .. }) => PostResult::Retried,
+            Err(SendError::Permanent { .. }) => PostResult::Failed,
+        };
         match result {
             Ok(sent) => {
                 store.mark_sent(item.id, now, sent.remote_id.as_deref(), sent.reposted).await?;
@@ -175,12 +183,15 @@ impl Delivery {
                     format!("still failing after {}: {reason}", crate::render::human(self.settings.give_up_after));
                 self.give_up(item, &channel, reason, false, None).await?;
                 pass.failed += 1;
+                self.engine.metrics().post(item.channel.platform, PostResult::Failed);
+                return Ok(());
             }
             Err(SendError::Permanent { reason, channel_unusable, hint }) => {
                 self.give_up(item, &channel, reason, channel_unusable, hint).await?;
                 pass.failed += 1;
             }
         }
+        self.engine.metrics().post(item.channel.platform, counted);
         Ok(())
     }
 
@@ -233,6 +244,46 @@ impl Delivery {
         Ok(wake)
     }
 
+    /// Posts still waiting for this worker's platforms.
+    async fn pending(&self) -> Result<i64, EngineError> {
+        let vitals = self.engine.store().vitals(self.clock.now()).await?;
+        let mine = |p: &Platform| self.apis.iter().any(|a| a.platform() == *p);
+        Ok(vitals.pending.iter().filter(|(p, _)| mine(p)).map(|(_, n)| n).sum())
+    }
+
+    /// On the way out: keeps delivering until nothing is pending or `grace` has passed.
+    /// Whatever is left stays in the outbox and goes out at the next start.
+    pub async fn flush(&self, grace: Duration) {
+        let flushing = async {
+            loop {
+                match self.deliver_due().await {
+                    Ok(pass) if pass.attempted() > 0 => continue,
+                    Ok(_) => {}
+                    Err(e) => return error!(error = %e, "could not flush the outbox"),
+                }
+                if !matches!(self.pending().await, Ok(n) if n > 0) {
+                    return;
+                }
+                match self.next_wake().await {
+                    Ok(Some(t)) => self.clock.sleep_until(t).await,
+                    _ => return,
+                }
+            }
+        };
+        let timed_out = tokio::time::timeout(grace, flushing).await.is_err();
+        match self.pending().await {
+            Ok(0) => info!("outbox flushed"),
+            Ok(left) if timed_out => {
+                warn!(
+                    left,
+                    "stopping with posts still queued after {grace:?}; they are kept and sent at the next start"
+                )
+            }
+            Ok(left) => warn!(left, "stopping with posts still queued; they are kept and sent at the next start"),
+            Err(e) => error!(error = %e, "cannot read the outbox"),
+        }
+    }
+
     /// Runs until `stop` changes: a pass whenever something is enqueued or falls due.
     pub async fn run(&self, mut stop: watch::Receiver<bool>) {
         let enqueued = self.engine.signals().enqueued.clone();
@@ -263,4 +314,13 @@ impl Delivery {
             }
         }
     }
+}
+
+/// The span one outbox message is sent and settled in.
+fn post_span(item: &OutboxItem) -> Span {
+    let span = info_span!("post", outbox = item.id, channel = %item.channel, deployment = field::Empty);
+    if let Some(id) = item.deployment_id {
+        span.record("deployment", id);
+    }
+    span
 }

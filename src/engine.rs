@@ -13,12 +13,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 use tokio::sync::Notify;
-use tracing::{info, warn};
+use tracing::{field, info, info_span, warn, Instrument, Span};
 
 use crate::clock::SharedClock;
 use crate::command::{self, ParseError, Request};
 use crate::config::Config;
 use crate::domain::{decide, oncall, Actor, Channel, Command, Deployment, Event, EventKind, Platform};
+use crate::metrics::{CommandOutcome, Metrics};
 use crate::render::{paging, slack, text, StatusView};
 use crate::schedule::StatusSchedule;
 use crate::store::{Action, Loaded, NewMessage, Payload, Store, StoreError, Tx};
@@ -112,6 +113,7 @@ pub struct Engine {
     signals: Arc<Signals>,
     /// The mentions golive writes on Slack; any other markup in a Slack post is escaped.
     slack_mentions: Arc<slack::Mentions>,
+    metrics: Arc<Metrics>,
 }
 
 /// Wakes the delivery worker and the scheduler after a commit, instead of having them poll.
@@ -140,7 +142,13 @@ impl Engine {
             plan_schedules: Arc::new(plan_schedules),
             signals: Arc::default(),
             slack_mentions: Arc::new(slack_mentions),
+            metrics: Arc::default(),
         }
+    }
+
+    /// What this engine and the workers around it count, for `/metrics`.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     pub fn signals(&self) -> &Signals {
@@ -184,10 +192,42 @@ impl Engine {
 
     /// Handles the text typed after the slash command.
     pub async fn handle(&self, channel: &Channel, actor: &Actor, text: &str) -> Result<Outcome, EngineError> {
+        self.handle_from(channel, actor, text, &Origin::default()).await
+    }
+
+    /// The text typed after the slash command, with what the adapter knows of its origin.
+    pub async fn handle_from(
+        &self,
+        channel: &Channel,
+        actor: &Actor,
+        text: &str,
+        origin: &Origin,
+    ) -> Result<Outcome, EngineError> {
         match command::parse(text) {
-            Ok(request) => self.request(channel, actor, request).await,
-            Err(e) => Ok(parse_refusal(e)),
+            Ok(request) => self.request_from(channel, actor, request, origin).await,
+            Err(e) => self.observed("unparsed", channel, actor, async { Ok(parse_refusal(e)) }).await,
         }
+    }
+
+    /// Runs one command in a span naming its channel (and, once known, its deployment), and
+    /// counts how it ended.
+    async fn observed(
+        &self,
+        kind: &'static str,
+        channel: &Channel,
+        actor: &Actor,
+        work: impl std::future::Future<Output = Result<Outcome, EngineError>>,
+    ) -> Result<Outcome, EngineError> {
+        let span = info_span!("command", kind, %channel, user = %actor.key(), deployment = field::Empty);
+        let result = work.instrument(span).await;
+        let outcome = match &result {
+            Err(_) => CommandOutcome::Error,
+            Ok(o) if o.repeated => CommandOutcome::Repeated,
+            Ok(o) if o.refused => CommandOutcome::Refused,
+            Ok(_) => CommandOutcome::Ok,
+        };
+        self.metrics.command(kind, outcome);
+        result
     }
 
     pub async fn request(&self, channel: &Channel, actor: &Actor, request: Request) -> Result<Outcome, EngineError> {
@@ -203,13 +243,17 @@ impl Engine {
         request: Request,
         origin: &Origin,
     ) -> Result<Outcome, EngineError> {
-        match request {
-            Request::Help { topic } => Ok(Outcome::reply(command::help(topic.as_deref()))),
-            Request::Status => self.status_from(channel, origin).await,
-            Request::Oncall => Ok(Outcome::reply(self.oncall(channel))),
-            Request::History => self.history(channel).await,
-            Request::Change(command) => self.execute_from(channel, actor, &command, origin).await,
-        }
+        let kind = request.kind();
+        let answer = async {
+            match request {
+                Request::Help { topic } => Ok(Outcome::reply(command::help(topic.as_deref()))),
+                Request::Status => self.status_from(channel, origin).await,
+                Request::Oncall => Ok(Outcome::reply(self.oncall(channel))),
+                Request::History => self.history(channel).await,
+                Request::Change(command) => self.record_command(channel, actor, &command, origin).await,
+            }
+        };
+        self.observed(kind, channel, actor, answer).await
     }
 
     /// Decides and records one state-changing command.
@@ -221,6 +265,16 @@ impl Engine {
     /// claimed in the same write transaction as the events, so a retried delivery racing the
     /// first has one effect, and is answered with the first answer.
     pub async fn execute_from(
+        &self,
+        channel: &Channel,
+        actor: &Actor,
+        command: &Command,
+        origin: &Origin,
+    ) -> Result<Outcome, EngineError> {
+        self.observed(command.kind(), channel, actor, self.record_command(channel, actor, command, origin)).await
+    }
+
+    async fn record_command(
         &self,
         channel: &Channel,
         actor: &Actor,
@@ -267,6 +321,9 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Outcome, StoreError> {
         let current = tx.open_deployment(channel).await?;
+        if let Some(loaded) = &current {
+            Span::current().record("deployment", loaded.id);
+        }
         if let Some(expected) = origin.deployment {
             if current.as_ref().map(|l| l.id) != Some(expected) {
                 return Ok(Outcome::refused(format!(
@@ -279,7 +336,7 @@ impl Engine {
         let kinds = match decided {
             Ok(kinds) => kinds,
             Err(refusal) => {
-                info!(channel = %channel.id, actor = %actor.key(), command = %command.describe(), %refusal, "refused");
+                info!(command = %command.describe(), %refusal, "refused");
                 if let (true, Some(loaded)) = (refusal.is_permission(), current) {
                     // Who tried what, and why not, belongs on the record.
                     let kind = EventKind::CommandRefused { command: command.describe(), reason: refusal.to_string() };
@@ -297,7 +354,8 @@ impl Engine {
             }
             Err(e) => return Err(e),
         };
-        info!(deployment = recorded.id, channel = %channel.id, actor = %actor.key(), command = %command.describe(), events = recorded.events.len(), "recorded");
+        Span::current().record("deployment", recorded.id);
+        info!(command = %command.describe(), events = recorded.events.len(), "recorded");
         Ok(Outcome { posts: recorded.posts, ..Outcome::default() })
     }
 
@@ -494,6 +552,7 @@ impl Engine {
                 Outcome::reply("there is no active deployment in this channel; start one with `/deploy start RELEASE`")
             }
             Some(loaded) => {
+                Span::current().record("deployment", loaded.id);
                 let view = self.view(&loaded, None);
                 let posts = vec![Post { channel: channel.clone(), message: Message::Status(Box::new(view)) }];
                 tx.enqueue(&self.outbox_messages(Some(loaded.id), &posts), now).await?;
@@ -602,35 +661,47 @@ impl Engine {
     pub async fn fire_due(&self) -> Result<Vec<Post>, EngineError> {
         let now = self.clock.now();
         let due = self.store.due_timers(now, i64::MAX).await?;
+        if let Some((_, earliest)) = due.first() {
+            let lag = (now - *earliest).to_std().unwrap_or_default();
+            self.metrics.timers(due.len(), lag.as_secs_f64());
+        }
         let mut posts = Vec::new();
         for batch in due.chunks(TIMERS_PER_TX) {
             // Read each deployment again under the write lock: another process may have fired
             // its timer already, in which case nothing is due and nothing is posted twice.
             let mut tx = self.store.begin().await?;
-            for &id in batch {
+            for &(id, _) in batch {
                 let fresh = tx.load(id).await?;
-                let (slot, mut kinds) = self.due(&fresh.state, now);
-                let late = slot.map(|slot| (now - slot).to_std().unwrap_or_default());
-                if let (Some(slot), Some(late)) = (slot, late) {
-                    if late >= LATE_AFTER {
-                        warn!(deployment = id, slot = %slot, late_secs = late.as_secs(), "status post is late");
-                    }
-                    kinds.push(EventKind::StatusPosted { slot, late_secs: late.as_secs() as i64 });
-                }
-                if kinds.is_empty() {
-                    tx.set_timer(id, self.next_timer_for(&fresh.state)).await?;
-                    continue;
-                }
-                let recorded = self.record(&mut tx, Some(fresh), &Actor::golive(), now, kinds, late).await?;
-                for event in &recorded.events {
-                    info!(deployment = id, kind = event.kind.name(), "timer fired");
-                }
-                posts.extend(recorded.posts);
+                let channel = format!("{}:{}", fresh.state.platform, fresh.state.channel);
+                let span = info_span!("timer", deployment = id, %channel);
+                posts.extend(self.fire(&mut tx, fresh, now).instrument(span).await?);
             }
             tx.commit().await?;
             self.committed();
         }
         Ok(posts)
+    }
+
+    /// Records what is due on one deployment at `now` and moves its timer; returns its posts.
+    async fn fire(&self, tx: &mut Tx, fresh: Loaded, now: DateTime<Utc>) -> Result<Vec<Post>, StoreError> {
+        let id = fresh.id;
+        let (slot, mut kinds) = self.due(&fresh.state, now);
+        let late = slot.map(|slot| (now - slot).to_std().unwrap_or_default());
+        if let (Some(slot), Some(late)) = (slot, late) {
+            if late >= LATE_AFTER {
+                warn!(slot = %slot, late_secs = late.as_secs(), "status post is late");
+            }
+            kinds.push(EventKind::StatusPosted { slot, late_secs: late.as_secs() as i64 });
+        }
+        if kinds.is_empty() {
+            tx.set_timer(id, self.next_timer_for(&fresh.state)).await?;
+            return Ok(Vec::new());
+        }
+        let recorded = self.record(tx, Some(fresh), &Actor::golive(), now, kinds, late).await?;
+        for event in &recorded.events {
+            info!(kind = event.kind.name(), "timer fired");
+        }
+        Ok(recorded.posts)
     }
 
     /// Queues messages no event caused (an answer to a mention) and wakes the delivery worker.

@@ -15,6 +15,8 @@ pub mod delivery;
 pub mod domain;
 pub mod engine;
 pub mod https;
+pub mod liveness;
+pub mod metrics;
 pub mod paging;
 pub mod render;
 pub mod runtime;

@@ -37,6 +37,10 @@ struct Cli {
     /// Database file or sqlite:// URL; overrides `[database] url`.
     #[arg(long, global = true, value_name = "PATH")]
     db: Option<String>,
+    /// How logs are written to stderr: text for people, json (one object per line, with the
+    /// span fields: route, channel, deployment) for log collectors. RUST_LOG sets the level.
+    #[arg(long, global = true, env = "GOLIVE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -99,6 +103,12 @@ enum AuditCmd {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Md,
     Json,
@@ -123,14 +133,7 @@ fn usage(error: impl Into<anyhow::Error>) -> Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Cmd::Serve) { "info" } else { "warn" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("golive={default_level}"))),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logs(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -144,6 +147,18 @@ fn main() -> ExitCode {
             eprintln!("golive: {error:#}");
             ExitCode::from(code)
         }
+    }
+}
+
+/// Logs go to stderr; `serve` tells what it does at info, the one-shot commands only warn.
+fn init_logs(cli: &Cli) {
+    let default_level = if matches!(cli.command, Cmd::Serve) { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("golive={default_level}")));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(false).with_span_list(true).init(),
     }
 }
 

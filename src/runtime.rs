@@ -14,6 +14,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::delivery::{ChatApi, Delivery};
 use crate::engine::Engine;
+use crate::liveness::Liveness;
 use crate::paging::{PagingApi, PagingSetupError};
 use crate::slack::api::SlackSetupError;
 use crate::slack::inbound::SlackInbound;
@@ -22,7 +23,8 @@ use crate::slack::SlackApi;
 use crate::store::Store;
 use crate::{scheduler, server};
 
-/// Background work gets this long to finish its current step after the HTTP side stops.
+/// Background work gets this long, beyond the outbox's grace, to finish its current step
+/// after the HTTP side stops.
 const DRAIN: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Error)]
@@ -69,8 +71,9 @@ impl Adapters {
     }
 }
 
-/// Serves until `shutdown` resolves, then stops the scheduler and the delivery worker after
-/// their current step.
+/// Serves until `shutdown` resolves. Then: no new connections, requests in flight are
+/// answered, the scheduler stops after its current step, and the delivery worker keeps
+/// posting what is queued for up to `[server] shutdown_grace` before it stops too.
 pub async fn serve(
     config: Arc<Config>,
     store: Store,
@@ -79,24 +82,41 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let engine = Engine::new(store.clone(), config, clock.clone());
+    let grace = config.server.shutdown_grace;
+    let engine = Engine::new(store, config, clock.clone());
+    let workers = Liveness::default();
     let (stop, stopped) = watch::channel(false);
-    let timers = tokio::spawn(scheduler::run(engine.clone(), stopped.clone()));
+    let scheduler_running = workers.start("scheduler");
+    let timers = tokio::spawn({
+        let (engine, stopped) = (engine.clone(), stopped.clone());
+        async move {
+            let _running = scheduler_running;
+            scheduler::run(engine, stopped).await
+        }
+    });
     let platforms: Vec<&str> = adapters.apis.iter().map(|a| a.platform().as_str()).collect();
     info!(platforms = ?platforms, "delivering posts");
     let delivery = Delivery::new(engine.clone(), clock, adapters.apis);
-    let courier = tokio::spawn(async move { delivery.run(stopped).await });
+    let delivery_running = workers.start("delivery");
+    let courier = tokio::spawn(async move {
+        let _running = delivery_running;
+        delivery.run(stopped).await;
+        delivery.flush(grace).await;
+    });
     let slack = adapters.slack_secret.map(|secret| SlackInbound::new(engine.clone(), secret, adapters.slack_api));
     if slack.is_some() {
         info!("answering Slack on /slack/commands, /slack/interactions and /slack/events");
     }
-    let served = server::serve(listener, server::router(store, slack), shutdown).await;
+    let ops = server::Ops { engine, workers };
+    let served = server::serve(listener, server::router(ops, slack), shutdown).await;
+    info!("no longer accepting requests; stopping the scheduler and flushing the outbox");
     let _ = stop.send(true);
+    let patience = grace + DRAIN;
     for (name, task) in [("scheduler", timers), ("delivery", courier)] {
-        match tokio::time::timeout(DRAIN, task).await {
+        match tokio::time::timeout(patience, task).await {
             Ok(Ok(())) => info!("{name} stopped"),
             Ok(Err(e)) => warn!(error = %e, "{name} ended abnormally"),
-            Err(_) => warn!("{name} did not stop within {DRAIN:?}; leaving it (its work is in the database)"),
+            Err(_) => warn!("{name} did not stop within {patience:?}; leaving it (its work is in the database)"),
         }
     }
     served

@@ -1,24 +1,42 @@
-//! `golive serve`'s HTTP side: liveness, readiness and the Slack routes; Discord joins here
-//! when its adapter lands. Shutdown is an argument, so tests and signals stop it the
-//! same way.
+//! `golive serve`'s HTTP side: liveness, readiness, metrics and the Slack routes; Discord
+//! joins here when its adapter lands. Every request is timed and counted by route, in a span
+//! naming the route, so what a command logs reads with the request it came in on. Shutdown is
+//! an argument, so tests and signals stop it the same way.
 
 use std::future::Future;
+use std::time::Instant;
 
-use axum::extract::DefaultBodyLimit;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
-use tracing::warn;
+use tracing::{debug, info_span, warn, Instrument};
 
+use crate::engine::Engine;
+use crate::liveness::Liveness;
+use crate::metrics;
 use crate::slack::inbound::{self, SlackInbound};
 use crate::slack::interactions;
-use crate::store::Store;
 
-/// Health and readiness, plus the Slack routes when Slack is enabled.
-pub fn router(store: Store, slack: Option<SlackInbound>) -> Router {
-    let mut router = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).with_state(store);
+/// What the operator routes read: the engine (database, clock, counters) and whether the
+/// background workers still run.
+#[derive(Clone)]
+pub struct Ops {
+    pub engine: Engine,
+    pub workers: Liveness,
+}
+
+/// Health, readiness and metrics, plus the Slack routes when Slack is enabled.
+pub fn router(ops: Ops, slack: Option<SlackInbound>) -> Router {
+    let engine = ops.engine.clone();
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_page))
+        .with_state(ops);
     if let Some(slack) = slack {
         router = router.merge(
             Router::new()
@@ -29,21 +47,53 @@ pub fn router(store: Store, slack: Option<SlackInbound>) -> Router {
                 .with_state(slack),
         );
     }
-    router
+    router.layer(middleware::from_fn_with_state(engine, observe))
+}
+
+/// Times and counts every request by route, inside a span naming it.
+async fn observe(State(engine): State<Engine>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
+    let span = info_span!("request", method = %request.method(), %route);
+    let started = Instant::now();
+    let response = next.run(request).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    span.in_scope(|| debug!(status, ms = elapsed.as_secs_f64() * 1000.0, "answered"));
+    engine.metrics().request(&route, status, elapsed.as_secs_f64());
+    response
 }
 
 async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready once the database answers and every migration is applied.
-async fn readyz(State(store): State<Store>) -> (StatusCode, String) {
-    match store.is_migrated().await {
+/// Ready once the database answers, every migration is applied, and the background workers
+/// (the outbox's delivery worker, the scheduler) still run.
+async fn readyz(State(ops): State<Ops>) -> (StatusCode, String) {
+    let stopped = ops.workers.stopped();
+    if !stopped.is_empty() {
+        warn!(workers = ?stopped, "not ready: background workers stopped");
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("not running: {}\n", stopped.join(", ")));
+    }
+    match ops.engine.store().is_migrated().await {
         Ok(true) => (StatusCode::OK, "ready\n".into()),
         Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "database migrations are not applied\n".into()),
         Err(e) => {
             warn!(error = %e, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n".into())
+        }
+    }
+}
+
+/// Prometheus' scrape: the counters, and the database's figures read now.
+async fn metrics_page(State(ops): State<Ops>) -> Response {
+    match ops.engine.store().vitals(ops.engine.now()).await {
+        Ok(vitals) => {
+            ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], ops.engine.metrics().render(&vitals)).into_response()
+        }
+        Err(e) => {
+            warn!(error = %e, "metrics: cannot read the database");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
         }
     }
 }

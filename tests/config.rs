@@ -243,6 +243,7 @@ fn names_default_to_ids_and_sections_to_their_defaults() {
     assert_eq!(plan.phases[0].name, "pre");
     assert_eq!(plan.phases[1].name, "Production");
     assert_eq!(c.server.listen, "127.0.0.1:3000");
+    assert_eq!(c.server.shutdown_grace, Duration::from_secs(10));
     assert_eq!(c.database.url, "sqlite://golive.db");
     assert!(!c.slack.enabled);
     assert_eq!(c.slack.command, "/deploy");
@@ -532,6 +533,15 @@ fn a_bad_timezone_is_reported_at_its_line() {
             &format!("`{bad}` is not a timezone; use an IANA name such as \"UTC\" or \"Europe/Berlin\""),
         );
     }
+}
+
+#[test]
+fn the_shutdown_grace_is_a_duration() {
+    let c = ok(&format!("{BASE}\n[server]\nshutdown_grace = \"45s\"\n"));
+    assert_eq!(c.server.shutdown_grace, Duration::from_secs(45));
+    assert_eq!(c.server.listen, "127.0.0.1:3000", "the address keeps its default");
+    let text = format!("{BASE}\n[server]\nshutdown_grace = \"a while\" # <-\n");
+    fails_at_marker(&text, "server.shutdown_grace", "`a while` is not a duration");
 }
 
 #[test]

@@ -42,6 +42,28 @@ pub enum Command {
 }
 
 impl Command {
+    /// A fixed name for the command, for metrics: never anything the user typed.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::Start { .. } => "start",
+            Command::PhaseStart { .. } => "phase_start",
+            Command::PhaseDone => "phase_done",
+            Command::Check { .. } => "check",
+            Command::Uncheck { .. } => "uncheck",
+            Command::SignOff { .. } => "signoff",
+            Command::Go => "go",
+            Command::NoGo { .. } => "nogo",
+            Command::Traffic { .. } => "traffic",
+            Command::Rollback { .. } => "rollback",
+            Command::Escalate { .. } => "escalate",
+            Command::EscalateResolve => "escalate_resolve",
+            Command::Ack => "ack",
+            Command::Note { .. } => "note",
+            Command::Complete => "complete",
+            Command::Abort { .. } => "abort",
+        }
+    }
+
     /// How the command reads in the chat grammar, for refusal records and logs.
     pub fn describe(&self) -> String {
         match self {
@@ -169,6 +191,13 @@ impl Refusal {
 pub struct Channel {
     pub platform: Platform,
     pub id: String,
+}
+
+/// `platform:id`, as logs and metrics name a channel.
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.platform, self.id)
+    }
 }
 
 /// Decides `command` by `actor` in `channel`, against the channel's open deployment if any.

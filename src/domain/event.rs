@@ -18,6 +18,8 @@ pub enum Platform {
 }
 
 impl Platform {
+    pub const ALL: [Platform; 4] = [Platform::Slack, Platform::Discord, Platform::Console, Platform::Golive];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Platform::Slack => "slack",

@@ -131,11 +131,7 @@ pub async fn commands(State(slack): State<SlackInbound>, headers: HeaderMap, bod
     let actor = slack.actor(&form.user_id, form.user_name.as_deref()).await;
     let key = form.trigger_id.as_ref().map(|t| format!("slack:command:{t}"));
     let origin = Origin { key, ..Origin::default() };
-    let outcome = match command::parse(&form.text) {
-        Ok(request) => slack.engine.request_from(&channel, &actor, request, &origin).await,
-        Err(e) => Ok(Outcome::refused(e.to_string())),
-    };
-    match outcome {
+    match slack.engine.handle_from(&channel, &actor, &form.text, &origin).await {
         Ok(outcome) => answer(&outcome),
         Err(e) => unavailable(e),
     }

@@ -6,6 +6,7 @@
 mod audit;
 mod chain;
 mod outbox;
+mod vitals;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use thiserror::Error;
 pub use audit::{AuditFailure, AuditReport};
 pub use chain::{StoredEvent, GENESIS};
 pub use outbox::{Action, NewMessage, OutboxItem, OutboxRow, Payload};
+pub use vitals::Vitals;
 
 use crate::domain::deployment::FoldError;
 use crate::domain::progress::progress;

@@ -378,15 +378,16 @@ impl Store {
         next.map(|(t,)| parse_time(0, &t)).transpose()
     }
 
-    /// Deployments whose timer is due at `now`, earliest first.
-    pub async fn due_timers(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<i64>, StoreError> {
-        let ids: Vec<(i64,)> =
-            sqlx::query_as("SELECT deployment_id FROM timers WHERE due_at <= ? ORDER BY due_at, deployment_id LIMIT ?")
-                .bind(format_time(now))
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(ids.into_iter().map(|(id,)| id).collect())
+    /// Deployments whose timer is due at `now`, with when it fell due, earliest first.
+    pub async fn due_timers(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<(i64, DateTime<Utc>)>, StoreError> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT deployment_id, due_at FROM timers WHERE due_at <= ? ORDER BY due_at, deployment_id LIMIT ?",
+        )
+        .bind(format_time(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|(id, due)| Ok((id, parse_time(id, &due)?))).collect()
     }
 
     /// Open deployments that have no timer row (opened by a version without the timers table).

@@ -40,7 +40,7 @@ impl Call {
 }
 
 /// How the fake answers the next call.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub enum Reply {
     Status { code: u16, retry_after: Option<u64> },
     SlackError(&'static str),
@@ -77,6 +77,11 @@ impl FakeSlack {
     /// The next calls get these answers, in order; after them, success.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         self.inner.lock().unwrap().script.extend(replies);
+    }
+
+    /// Forgets the scripted answers not used yet: from now on, success.
+    pub fn clear_script(&self) {
+        self.inner.lock().unwrap().script.clear();
     }
 
     pub fn calls(&self) -> Vec<Call> {

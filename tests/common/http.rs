@@ -8,6 +8,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
+    /// The status line and headers, as sent.
+    pub head: String,
     pub body: String,
 }
 
@@ -18,7 +20,6 @@ impl Answer {
 }
 
 pub async fn post(addr: &str, path: &str, content_type: &str, headers: &[(&str, String)], body: &[u8]) -> Answer {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect to golive");
     let mut request = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
@@ -27,7 +28,17 @@ pub async fn post(addr: &str, path: &str, content_type: &str, headers: &[(&str, 
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
+    exchange(addr, request.as_bytes(), body).await
+}
+
+pub async fn get(addr: &str, path: &str) -> Answer {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    exchange(addr, request.as_bytes(), b"").await
+}
+
+async fn exchange(addr: &str, head: &[u8], body: &[u8]) -> Answer {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect to golive");
+    stream.write_all(head).await.unwrap();
     stream.write_all(body).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
@@ -36,7 +47,7 @@ pub async fn post(addr: &str, path: &str, content_type: &str, headers: &[(&str, 
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     let body =
         if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.into() };
-    Answer { status, body }
+    Answer { status, head: head.to_string(), body }
 }
 
 fn dechunk(mut s: &str) -> String {

@@ -1,0 +1,52 @@
+//! The figures operators watch, read straight from the database when `/metrics` is scraped:
+//! how much waits in the outbox and for how long, how many deployments are running, and how
+//! many of them have an escalation nobody has resolved.
+
+use chrono::{DateTime, Utc};
+
+use super::{parse_time, Store, StoreError};
+use crate::domain::Platform;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Vitals {
+    /// Pending posts per platform; platforms with none are left out.
+    pub pending: Vec<(Platform, i64)>,
+    /// Seconds since the oldest pending post was queued; 0 when none waits.
+    pub oldest_pending_secs: f64,
+    pub active_deployments: i64,
+    pub open_escalations: i64,
+}
+
+impl Store {
+    pub async fn vitals(&self, now: DateTime<Utc>) -> Result<Vitals, StoreError> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT platform, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' GROUP BY platform",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut vitals = Vitals::default();
+        let mut oldest: Option<DateTime<Utc>> = None;
+        for (platform, count, created) in rows {
+            let created = parse_time(0, &created)?;
+            oldest = Some(oldest.map_or(created, |o| o.min(created)));
+            if let Some(platform) = Platform::parse(&platform) {
+                vitals.pending.push((platform, count));
+            }
+        }
+        vitals.oldest_pending_secs = oldest.map_or(0.0, |o| (now - o).to_std().map(|d| d.as_secs_f64()).unwrap_or(0.0));
+        (vitals.active_deployments,) =
+            sqlx::query_as("SELECT COUNT(*) FROM deployments WHERE ended_at IS NULL").fetch_one(&self.pool).await?;
+        // An escalation is open from its `escalation_opened` until an `escalation_resolved`;
+        // only running deployments count (ending one closes its escalation).
+        (vitals.open_escalations,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM deployments d WHERE d.ended_at IS NULL AND (
+                 SELECT e.kind FROM events e
+                 WHERE e.deployment_id = d.id AND e.kind IN ('escalation_opened', 'escalation_resolved')
+                 ORDER BY e.seq DESC LIMIT 1
+             ) = 'escalation_opened'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(vitals)
+    }
+}
