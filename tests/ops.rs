@@ -138,6 +138,7 @@ async fn readiness_names_a_background_worker_that_stopped() {
 
 const TOKEN: &str = "xoxb-ops-test-token-4242";
 const SECRET: &str = "ops-test-signing-secret-4242";
+const ROUTING_KEY: &str = "ops-test-routing-key-4242";
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -149,6 +150,7 @@ fn serve(dir: &std::path::Path, port: u16, fake: &FakeSlack, grace: &str) -> Chi
         .replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1)
         .replace("listen = \"127.0.0.1:3000\"", &format!("listen = \"127.0.0.1:{port}\""))
         .replace("shutdown_grace = \"10s\"", &format!("shutdown_grace = \"{grace}\""))
+        .replacen("ack_timeout = \"5m\"\n", &format!("ack_timeout = \"5m\"\nwebhook = \"{}pagerduty\"\n", fake.url), 1)
         .replace("api_url = \"https://slack.com/api/\"", &format!("api_url = \"{}\"", fake.url));
     Config::parse(&config, "golive.toml").expect("the test config is valid");
     std::fs::write(dir.join("golive.toml"), config).unwrap();
@@ -159,6 +161,7 @@ fn serve(dir: &std::path::Path, port: u16, fake: &FakeSlack, grace: &str) -> Chi
         .env("RUST_LOG", "debug")
         .env("GOLIVE_SLACK_BOT_TOKEN", TOKEN)
         .env("GOLIVE_SLACK_SIGNING_SECRET", SECRET)
+        .env("GOLIVE_PAGERDUTY_ROUTING_KEY", ROUTING_KEY)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -219,8 +222,9 @@ async fn json_logs_name_the_deployment_and_channel_and_never_a_secret() {
     ready(&addr).await;
     assert_eq!(slash(&addr, "U0DANA", "start v3.0.0", "1.1.a").await, 200);
     assert_eq!(slash(&addr, "U0DANA", "phase start pre-deployment", "1.2.a").await, 200);
+    assert_eq!(slash(&addr, "U0OPS", "escalate error rate at 0.4%", "1.3.a").await, 200);
     for _ in 0..200 {
-        if fake.delivered().len() >= 2 {
+        if fake.delivered().iter().any(|c| c.method == "pagerduty") && fake.delivered().len() >= 4 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -232,8 +236,9 @@ async fn json_logs_name_the_deployment_and_channel_and_never_a_secret() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}")))
         .collect();
+    assert!(fake.delivered().iter().any(|c| c.method == "pagerduty"), "the escalation paged");
     let recorded: Vec<_> = lines.iter().filter(|l| l["fields"]["message"] == "recorded").collect();
-    assert_eq!(recorded.len(), 2, "{stderr}");
+    assert_eq!(recorded.len(), 3, "{stderr}");
     for line in recorded {
         let spans = line["spans"].as_array().expect("the line lists its spans");
         let request = spans.iter().find(|s| s["name"] == "request").expect("logged inside its request");
@@ -253,6 +258,7 @@ async fn json_logs_name_the_deployment_and_channel_and_never_a_secret() {
     );
     assert!(!stderr.contains(TOKEN), "the bot token leaked into the logs");
     assert!(!stderr.contains(SECRET), "the signing secret leaked into the logs");
+    assert!(!stderr.contains(ROUTING_KEY), "the paging routing key leaked into the logs");
     assert!(!stderr.contains("hooks.slack.com/commands"), "a response_url leaked into the logs");
 }
 
