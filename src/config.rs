@@ -90,6 +90,13 @@ pub struct DiscordConfig {
     pub application_id: String,
     /// Open a gateway connection; false = HTTP interactions endpoint only.
     pub gateway: bool,
+    /// The slash command's name (`/deploy`), without the slash.
+    pub command: String,
+    /// Register the command in this server only (at once), instead of globally (which
+    /// Discord may take a while to show everywhere).
+    pub guild_id: Option<String>,
+    /// Register (overwrite) the command when `golive serve` starts.
+    pub register_commands: bool,
 }
 
 impl Default for DiscordConfig {
@@ -99,6 +106,9 @@ impl Default for DiscordConfig {
             api_url: "https://discord.com/api/v10/".into(),
             application_id: "0".into(),
             gateway: true,
+            command: "deploy".into(),
+            guild_id: None,
+            register_commands: true,
         }
     }
 }

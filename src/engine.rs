@@ -20,7 +20,7 @@ use crate::command::{self, ParseError, Request};
 use crate::config::Config;
 use crate::domain::{decide, oncall, Actor, Channel, Command, Deployment, Event, EventKind, Platform};
 use crate::metrics::{CommandOutcome, Metrics};
-use crate::render::{paging, slack, text, StatusView};
+use crate::render::{discord, paging, slack, text, StatusView};
 use crate::schedule::StatusSchedule;
 use crate::store::{Action, Loaded, NewMessage, Payload, Store, StoreError, Tx};
 
@@ -113,6 +113,8 @@ pub struct Engine {
     signals: Arc<Signals>,
     /// The mentions golive writes on Slack; any other markup in a Slack post is escaped.
     slack_mentions: Arc<slack::Mentions>,
+    /// The mentions golive writes on Discord: only these may ping.
+    discord_mentions: Arc<slack::Mentions>,
     metrics: Arc<Metrics>,
 }
 
@@ -133,7 +135,11 @@ impl Engine {
             .collect();
         let roles = config.roles.0.values().flat_map(|r| r.members.iter());
         let levels = config.escalation.iter().flat_map(|l| l.roster());
-        let slack_mentions = roles.chain(levels).filter(|m| m.platform == Platform::Slack).map(text::mention).collect();
+        let members: Vec<_> = roles.chain(levels).collect();
+        let mentions_on = |platform: Platform| -> slack::Mentions {
+            members.iter().filter(|m| m.platform == platform).map(|m| text::mention(m)).collect()
+        };
+        let (slack_mentions, discord_mentions) = (mentions_on(Platform::Slack), mentions_on(Platform::Discord));
         Engine {
             store,
             config,
@@ -142,6 +148,7 @@ impl Engine {
             plan_schedules: Arc::new(plan_schedules),
             signals: Arc::default(),
             slack_mentions: Arc::new(slack_mentions),
+            discord_mentions: Arc::new(discord_mentions),
             metrics: Arc::default(),
         }
     }
@@ -520,6 +527,12 @@ impl Engine {
                     Platform::Slack if page => {
                         serde_json::to_value(slack::escalation_blocks(*deployment_id, &text, &self.slack_mentions)).ok()
                     }
+                    Platform::Discord => {
+                        let mut body =
+                            if page { discord::escalation_message(*deployment_id) } else { serde_json::json!({}) };
+                        body["allowed_mentions"] = discord::allowed_mentions(&text, &self.discord_mentions);
+                        Some(body)
+                    }
                     _ => None,
                 };
                 Some(Payload { text, blocks, event: None })
@@ -527,6 +540,7 @@ impl Engine {
             Message::Status(view) => {
                 let blocks = match post.channel.platform {
                     Platform::Slack => serde_json::to_value(slack::status_blocks(view)).ok(),
+                    Platform::Discord => Some(discord::status_message(view)),
                     _ => None,
                 };
                 Some(Payload { text: text::status(view), blocks, event: None })
@@ -748,7 +762,7 @@ impl Engine {
 
 /// Platforms whose messages golive edits after posting them.
 fn updates_in_place(platform: Platform) -> bool {
-    platform == Platform::Slack
+    matches!(platform, Platform::Slack | Platform::Discord)
 }
 
 /// Changes that only move the checklist: shown by updating the status post when there is one.

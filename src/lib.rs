@@ -12,6 +12,7 @@ pub mod command;
 pub mod config;
 pub mod console;
 pub mod delivery;
+pub mod discord;
 pub mod domain;
 pub mod engine;
 pub mod https;

@@ -13,6 +13,7 @@ use tracing::info;
 use golive::clock::SystemClock;
 use golive::config::Config;
 use golive::console::{self, demo};
+use golive::discord::{self, DiscordApi};
 use golive::domain::{Channel, Deployment, Platform};
 use golive::engine::Engine;
 use golive::render::{self, report};
@@ -93,6 +94,27 @@ enum Cmd {
     Audit {
         #[command(subcommand)]
         command: AuditCmd,
+    },
+    /// Discord set-up.
+    Discord {
+        #[command(subcommand)]
+        command: DiscordCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum DiscordCmd {
+    /// Register (overwrite) the `/deploy` command with Discord: in `[discord] guild_id`'s
+    /// server (shown at once), or globally. Needs GOLIVE_DISCORD_TOKEN and
+    /// `[discord] application_id`. `golive serve` also does this at start unless
+    /// `[discord] register_commands = false`.
+    Register {
+        /// Register in this server instead of `[discord] guild_id`'s.
+        #[arg(long, conflicts_with = "global")]
+        guild: Option<String>,
+        /// Register globally even when `[discord] guild_id` is set.
+        #[arg(long)]
+        global: bool,
     },
 }
 
@@ -295,6 +317,19 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             };
             write!(out, "{text}")?;
             store.close().await;
+        }
+        Cmd::Discord { command: DiscordCmd::Register { guild, global } } => {
+            let config = load_config(&cli.config)?;
+            let d = &config.discord;
+            let api = DiscordApi::from_env(&d.api_url, &d.application_id).map_err(usage)?;
+            let guild = if *global { None } else { guild.clone().or_else(|| d.guild_id.clone()) };
+            let commands = discord::commands::definition(&d.command, config.escalation.len());
+            let scope = guild.as_deref().map_or("globally".to_string(), |g| format!("in server {g}"));
+            let n = api
+                .register(&commands, guild.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("Discord did not take the command: {e}"))?;
+            writeln!(out, "registered /{} with Discord {scope} ({n} command)", d.command)?;
         }
         Cmd::Audit { command: AuditCmd::Verify } => {
             let url = database_url(&cli)?;

@@ -11,8 +11,12 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::clock::SharedClock;
-use crate::config::Config;
+use crate::config::{Config, DiscordConfig};
 use crate::delivery::{ChatApi, Delivery};
+use crate::discord::api::{DiscordSetupError, TOKEN_VAR as DISCORD_TOKEN_VAR};
+use crate::discord::inbound::DiscordInbound;
+use crate::discord::verify::{BadKey, PublicKey, KEY_VAR};
+use crate::discord::{self, DiscordApi};
 use crate::engine::Engine;
 use crate::liveness::Liveness;
 use crate::paging::{PagingApi, PagingSetupError};
@@ -33,8 +37,12 @@ pub enum SetupError {
     Slack(#[from] SlackSetupError),
     #[error("{SECRET_VAR} is not set; golive needs the Slack app's signing secret to verify requests to /slack/*")]
     NoSigningSecret,
-    #[error("[discord] enabled = true, but this build of golive has no Discord adapter yet; set it to false")]
-    NoDiscord,
+    #[error(transparent)]
+    Discord(#[from] DiscordSetupError),
+    #[error(transparent)]
+    DiscordKey(#[from] BadKey),
+    #[error("{KEY_VAR} is not set; with [discord] gateway = false golive only hears Discord on /discord/interactions, which needs the application's public key")]
+    NoDiscordKey,
     #[error(transparent)]
     Paging(#[from] PagingSetupError),
 }
@@ -48,6 +56,13 @@ pub struct Adapters {
     /// Slack's Web API for the inbound side (dialogs, user groups); the same client as the
     /// one in `apis`.
     pub slack_api: Option<Arc<SlackApi>>,
+    /// Discord's REST API (also in `apis`), for registering the command and answering
+    /// gateway interactions.
+    pub discord_api: Option<Arc<DiscordApi>>,
+    /// Verifies `/discord/interactions`; without it that route is not served.
+    pub discord_key: Option<PublicKey>,
+    /// The bot token, when golive should hold a gateway connection.
+    pub discord_gateway: Option<String>,
 }
 
 impl Adapters {
@@ -62,7 +77,17 @@ impl Adapters {
             adapters.slack_secret = Some(SigningSecret::new(secret.ok_or(SetupError::NoSigningSecret)?.trim()));
         }
         if config.discord.enabled {
-            return Err(SetupError::NoDiscord);
+            let d = &config.discord;
+            let api = Arc::new(DiscordApi::from_env(&d.api_url, &d.application_id)?);
+            adapters.apis.push(api.clone());
+            adapters.discord_api = Some(api);
+            let key = std::env::var(KEY_VAR).ok().filter(|k| !k.trim().is_empty());
+            adapters.discord_key = key.map(|k| PublicKey::from_hex(&k)).transpose()?;
+            if d.gateway {
+                adapters.discord_gateway = std::env::var(DISCORD_TOKEN_VAR).ok().map(|t| t.trim().to_string());
+            } else if adapters.discord_key.is_none() {
+                return Err(SetupError::NoDiscordKey);
+            }
         }
         if config.escalation.iter().any(|l| l.webhook.is_some()) {
             adapters.apis.push(Arc::new(PagingApi::from_env()?));
@@ -86,6 +111,7 @@ pub async fn serve(
     let engine = Engine::new(store, config, clock.clone());
     let workers = Liveness::default();
     let (stop, stopped) = watch::channel(false);
+    let stopped_for_gateway = stopped.clone();
     let scheduler_running = workers.start("scheduler");
     let timers = tokio::spawn({
         let (engine, stopped) = (engine.clone(), stopped.clone());
@@ -107,12 +133,35 @@ pub async fn serve(
     if slack.is_some() {
         info!("answering Slack on /slack/commands, /slack/interactions and /slack/events");
     }
+    let mut gateway = None;
+    let discord = match adapters.discord_api {
+        Some(api) => {
+            let inbound = DiscordInbound { engine: engine.clone(), key: adapters.discord_key.map(Arc::new) };
+            if inbound.key.is_some() {
+                info!("answering Discord on /discord/interactions");
+            }
+            if engine.config().discord.register_commands {
+                tokio::spawn(register_commands(
+                    engine.config().discord.clone(),
+                    engine.config().escalation.len(),
+                    api.clone(),
+                ));
+            }
+            if let Some(token) = adapters.discord_gateway {
+                let stopped = stopped_for_gateway.clone();
+                gateway = Some(tokio::spawn(discord::gateway::run(token, inbound.clone(), api, stopped)));
+            }
+            Some(inbound)
+        }
+        None => None,
+    };
     let ops = server::Ops { engine, workers };
-    let served = server::serve(listener, server::router(ops, slack), shutdown).await;
+    let served = server::serve(listener, server::router(ops, slack, discord), shutdown).await;
     info!("no longer accepting requests; stopping the scheduler and flushing the outbox");
     let _ = stop.send(true);
     let patience = grace + DRAIN;
-    for (name, task) in [("scheduler", timers), ("delivery", courier)] {
+    let tasks = [("scheduler", Some(timers)), ("delivery", Some(courier)), ("Discord gateway", gateway)];
+    for (name, task) in tasks.into_iter().filter_map(|(n, t)| Some((n, t?))) {
         match tokio::time::timeout(patience, task).await {
             Ok(Ok(())) => info!("{name} stopped"),
             Ok(Err(e)) => warn!(error = %e, "{name} ended abnormally"),
@@ -120,4 +169,15 @@ pub async fn serve(
         }
     }
     served
+}
+
+/// Registers (overwrites) the `/deploy` command with Discord, in the configured server or
+/// globally. A failure is logged with what to fix; golive keeps serving what it can.
+pub async fn register_commands(config: DiscordConfig, levels: usize, api: Arc<DiscordApi>) {
+    let commands = discord::commands::definition(&config.command, levels);
+    let scope = config.guild_id.as_deref().map_or("globally".to_string(), |g| format!("in server {g}"));
+    match api.register(&commands, config.guild_id.as_deref()).await {
+        Ok(n) => info!(commands = n, "registered /{} with Discord {scope}", config.command),
+        Err(e) => warn!(error = %e, "could not register /{} with Discord {scope}", config.command),
+    }
 }

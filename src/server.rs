@@ -1,5 +1,5 @@
-//! `golive serve`'s HTTP side: liveness, readiness, metrics and the Slack routes; Discord
-//! joins here when its adapter lands. Every request is timed and counted by route, in a span
+//! `golive serve`'s HTTP side: liveness, readiness, metrics, and the Slack and Discord routes
+//! of the adapters that are enabled. Every request is timed and counted by route, in a span
 //! naming the route, so what a command logs reads with the request it came in on. Shutdown is
 //! an argument, so tests and signals stop it the same way.
 
@@ -15,6 +15,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tracing::{debug, info_span, warn, Instrument};
 
+use crate::discord::inbound::{self as discord_inbound, DiscordInbound};
 use crate::engine::Engine;
 use crate::liveness::Liveness;
 use crate::metrics;
@@ -30,7 +31,7 @@ pub struct Ops {
 }
 
 /// Health, readiness and metrics, plus the Slack routes when Slack is enabled.
-pub fn router(ops: Ops, slack: Option<SlackInbound>) -> Router {
+pub fn router(ops: Ops, slack: Option<SlackInbound>, discord: Option<DiscordInbound>) -> Router {
     let engine = ops.engine.clone();
     let mut router = Router::new()
         .route("/healthz", get(healthz))
@@ -45,6 +46,14 @@ pub fn router(ops: Ops, slack: Option<SlackInbound>) -> Router {
                 .route("/slack/interactions", post(interactions::interactions))
                 .layer(DefaultBodyLimit::max(inbound::BODY_LIMIT))
                 .with_state(slack),
+        );
+    }
+    if let Some(discord) = discord.filter(|d| d.key.is_some()) {
+        router = router.merge(
+            Router::new()
+                .route("/discord/interactions", post(discord_inbound::interactions))
+                .layer(DefaultBodyLimit::max(discord_inbound::BODY_LIMIT))
+                .with_state(discord),
         );
     }
     router.layer(middleware::from_fn_with_state(engine, observe))

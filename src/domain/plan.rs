@@ -89,10 +89,15 @@ impl Member {
         self.platform == actor.platform && (self.id == actor.id || actor.groups.contains(&self.id))
     }
 
-    /// A Slack user group (`slack:S0123ABCD`) rather than a person: Slack's user group ids
-    /// start with `S`, user ids with `U` or `W`.
+    /// A group rather than a person: a Slack user group (`slack:S0123ABCD`; Slack's user
+    /// group ids start with `S`, user ids with `U` or `W`) or a Discord server role
+    /// (`discord:&ROLEID`, written as Discord writes a role mention).
     pub fn is_group(&self) -> bool {
-        self.platform == Platform::Slack && self.id.starts_with('S')
+        match self.platform {
+            Platform::Slack => self.id.starts_with('S'),
+            Platform::Discord => self.id.starts_with('&'),
+            _ => false,
+        }
     }
 }
 

@@ -102,6 +102,7 @@ fn status_word(s: Status) -> &'static str {
 pub fn mention(member: &Member) -> String {
     match member.platform {
         Platform::Slack if member.is_group() => format!("<!subteam^{}>", member.id),
+        // A Discord role member is written `&ROLEID`, so this is Discord's `<@&ROLEID>`.
         Platform::Slack | Platform::Discord => format!("<@{}>", member.id),
         _ => format!("@{}", member.id),
     }

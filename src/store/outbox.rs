@@ -15,7 +15,8 @@ use crate::domain::{Channel, Platform};
 pub struct Payload {
     /// The whole message as text: the console prints it, Slack shows it in notifications.
     pub text: String,
-    /// Slack Block Kit blocks, when the message has a richer form.
+    /// The message's richer form for its platform, when it has one: Slack Block Kit blocks,
+    /// or a Discord message body (embeds, components, allowed mentions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocks: Option<serde_json::Value>,
     /// The JSON event for a paging webhook (PagerDuty Events API v2), without the routing

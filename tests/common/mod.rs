@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod fake_discord;
 pub mod fake_slack;
+pub mod guild;
 pub mod http;
 pub mod workspace;
 

@@ -56,7 +56,12 @@ impl Workspace {
         if config.escalation.iter().any(|l| l.webhook.is_some()) {
             apis.push(Arc::new(PagingApi::new(routing_key).unwrap()));
         }
-        let adapters = Adapters { apis, slack_secret: Some(SigningSecret::new(SECRET)), slack_api: Some(api) };
+        let adapters = Adapters {
+            apis,
+            slack_secret: Some(SigningSecret::new(SECRET)),
+            slack_api: Some(api),
+            ..Adapters::default()
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1,0 +1,273 @@
+//! Discord rendering: the status model as an embed with buttons for what can be done right
+//! now, the escalation page with its Ack button, the modals the No-go and Roll back buttons
+//! open, and the `allowed_mentions` that let only golive's own mentions ping. The custom ids
+//! written here are read back by `discord::inbound` through `Button::parse`, so a button and
+//! its handler cannot drift apart.
+
+use serde_json::{json, Value};
+
+use super::{clean, human, text, StatusView};
+use crate::domain::RollbackLevel;
+
+/// Discord's limits: message content, embed description and field values.
+const CONTENT_MAX: usize = 2000;
+const FIELD_MAX: usize = 1024;
+const DESCRIPTION_MAX: usize = 4096;
+
+/// Embed colours: running, needs attention, rolling back.
+const BLUE: u32 = 0x3B82F6;
+const AMBER: u32 = 0xF59E0B;
+const RED: u32 = 0xDC2626;
+
+/// Ids of the modal inputs.
+pub const REASON: &str = "reason";
+pub const LEVEL: &str = "level";
+
+/// One of golive's buttons, and what its `custom_id` carries: the deployment it was drawn
+/// for (so a button on an old post cannot act on a newer deployment) and, for a sign-off,
+/// the role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Button {
+    SignOff(String),
+    Ack,
+    Go,
+    NoGo,
+    RollBack,
+}
+
+impl Button {
+    fn name(&self) -> &'static str {
+        match self {
+            Button::SignOff(_) => "golive.signoff",
+            Button::Ack => "golive.ack",
+            Button::Go => "golive.go",
+            Button::NoGo => "golive.nogo",
+            Button::RollBack => "golive.rollback",
+        }
+    }
+
+    /// `golive.signoff:42:security`, `golive.ack:42`. The modals of No-go and Roll back
+    /// use the same ids.
+    pub fn custom_id(&self, deployment: i64) -> String {
+        match self {
+            Button::SignOff(role) => format!("{}:{deployment}:{role}", self.name()),
+            _ => format!("{}:{deployment}", self.name()),
+        }
+    }
+
+    pub fn parse(custom_id: &str) -> Option<(Button, i64)> {
+        let mut parts = custom_id.splitn(3, ':');
+        let (name, deployment) = (parts.next()?, parts.next()?.parse().ok()?);
+        let button = match name {
+            "golive.signoff" => Button::SignOff(parts.next().filter(|r| !r.is_empty())?.to_string()),
+            "golive.ack" => Button::Ack,
+            "golive.go" => Button::Go,
+            "golive.nogo" => Button::NoGo,
+            "golive.rollback" => Button::RollBack,
+            _ => return None,
+        };
+        Some((button, deployment))
+    }
+}
+
+/// Backslash-escapes Discord markdown in text people typed, so a note cannot restyle the
+/// post. Mentions in it are harmless: only the ids in `allowed_mentions` ping.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in clean(s).chars() {
+        if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']' | '(' | ')') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn cut(s: String, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s;
+    }
+    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// A message's content, within Discord's limit.
+pub fn content(s: &str) -> String {
+    cut(s.to_string(), CONTENT_MAX)
+}
+
+fn button(label: &str, custom_id: String, style: u8) -> Value {
+    // Discord cuts labels at 80 characters and custom ids at 100.
+    let label: String = label.chars().take(80).collect();
+    json!({ "type": 2, "style": style, "label": label, "custom_id": cut(custom_id, 100) })
+}
+
+const PRIMARY: u8 = 1;
+const SECONDARY: u8 = 2;
+const DANGER: u8 = 4;
+
+/// Action rows of at most five buttons each, at most five rows.
+fn rows(buttons: Vec<Value>) -> Vec<Value> {
+    buttons.chunks(5).take(5).map(|row| json!({ "type": 1, "components": row })).collect()
+}
+
+fn status_buttons(v: &StatusView) -> Vec<Value> {
+    let id = v.deployment_id;
+    let a = &v.actions;
+    let mut buttons = Vec::new();
+    if a.ack {
+        buttons.push(button("Ack", Button::Ack.custom_id(id), PRIMARY));
+    }
+    for role in &a.sign_off {
+        buttons.push(button(&format!("Sign off as {role}"), Button::SignOff(role.clone()).custom_id(id), SECONDARY));
+    }
+    if a.decide {
+        buttons.push(button("Go", Button::Go.custom_id(id), PRIMARY));
+        buttons.push(button("No-go…", Button::NoGo.custom_id(id), SECONDARY));
+    }
+    if a.roll_back {
+        buttons.push(button("Roll back…", Button::RollBack.custom_id(id), DANGER));
+    }
+    rows(buttons)
+}
+
+/// The status post: an embed with the same facts as the text post, and its buttons.
+pub fn status_message(v: &StatusView) -> Value {
+    let late = v.late_by.map(|l| format!(" (late by {})", human(l))).unwrap_or_default();
+    let title = format!("Deploy {} — {}%{late}", clean(&v.release), v.progress);
+    let description = format!(
+        "{} · lead {} · {} of {} planned",
+        escape(&v.plan),
+        escape(&v.lead),
+        human(v.elapsed),
+        human(v.planned)
+    );
+    let mut fields = Vec::new();
+    let mut field = |name: String, value: String| {
+        fields.push(json!({ "name": cut(name, 256), "value": cut(value, FIELD_MAX), "inline": false }));
+    };
+    match &v.phase {
+        Some(p) => {
+            let overdue = if p.overdue() { " **OVERDUE**" } else { "" };
+            field(
+                format!("Phase {}/{}: {}", p.number, v.phases_total, clean(&p.name)),
+                format!("`{}` running {} of {} planned{overdue}", escape(&p.id), human(p.elapsed), human(p.planned)),
+            );
+            let mut checklist = format!("{}/{} done", p.items_done, p.items_total);
+            for (id, text, role) in &p.open_required {
+                checklist.push_str(&format!("\n☐ `{}` {} — *{}*", escape(id), escape(text), escape(role)));
+            }
+            field("Checklist".into(), checklist);
+            if !p.signed.is_empty() || !p.missing_signoffs.is_empty() {
+                let mut signoffs = Vec::new();
+                for (role, by, at) in &p.signed {
+                    signoffs.push(format!("✅ {} — {} at {} UTC", escape(role), escape(by), text::time(*at)));
+                }
+                for role in &p.missing_signoffs {
+                    signoffs.push(format!("⏳ {} — missing", escape(role)));
+                }
+                field("Sign-offs".into(), signoffs.join("\n"));
+            }
+        }
+        None => {
+            let next = v.next_phase.as_deref().map(|n| format!("; next is `{}`", escape(n))).unwrap_or_default();
+            field("Phases".into(), format!("{}/{} done{next}", v.phases_done, v.phases_total));
+        }
+    }
+    if let Some(t) = v.traffic {
+        field("Traffic".into(), format!("{t}%"));
+    }
+    if let Some(d) = &v.decision {
+        field("Decision".into(), escape(d));
+    }
+    if let Some(r) = &v.rollback {
+        field("ROLLING BACK".into(), escape(r));
+    }
+    if let Some(e) = &v.escalation {
+        field("🚨 Escalation".into(), escape(e));
+    }
+    if !v.notes.is_empty() {
+        let notes: Vec<String> =
+            v.notes.iter().map(|(by, text)| format!("📝 {}: {}", escape(by), escape(text))).collect();
+        field("Notes".into(), notes.join("\n"));
+    }
+    fields.truncate(25);
+    let color = if v.rollback.is_some() {
+        RED
+    } else if v.escalation.is_some() || v.late_by.is_some() || v.phase.as_ref().is_some_and(|p| p.overdue()) {
+        AMBER
+    } else {
+        BLUE
+    };
+    let footer = match v.next_update {
+        Some(next) => format!("As of {} UTC · next update {} UTC", text::time(v.now), text::time(next)),
+        None => format!("As of {} UTC", text::time(v.now)),
+    };
+    json!({
+        "embeds": [{
+            "title": cut(title, 256),
+            "description": cut(description, DESCRIPTION_MAX),
+            "color": color,
+            "fields": fields,
+            "footer": { "text": footer },
+        }],
+        "components": status_buttons(v),
+    })
+}
+
+/// An escalation page: the Ack button that stops the climb (the announcement is the content).
+pub fn escalation_message(deployment_id: i64) -> Value {
+    json!({ "components": rows(vec![button("Ack", Button::Ack.custom_id(deployment_id), PRIMARY)]) })
+}
+
+/// Who a message may ping: the users and roles golive mentioned itself (`<@id>`, `<@&id>`)
+/// among `mentions`, the configured Discord members, and nobody else, whatever the text.
+pub fn allowed_mentions(text: &str, mentions: &super::slack::Mentions) -> Value {
+    let (mut users, mut roles) = (Vec::new(), Vec::new());
+    let mut rest = text;
+    while let Some(start) = rest.find("<@") {
+        let tail = &rest[start..];
+        let Some(end) = tail.find('>') else { break };
+        let tag = &tail[..=end];
+        if mentions.contains(tag) {
+            match tag[2..end].strip_prefix('&') {
+                Some(role) => roles.push(role.to_string()),
+                None => users.push(tag[2..end].to_string()),
+            }
+        }
+        rest = &tail[end + 1..];
+    }
+    users.dedup();
+    roles.dedup();
+    json!({ "parse": [], "users": users, "roles": roles })
+}
+
+fn text_input(id: &str, label: &str, style: u8, placeholder: &str, max: u32) -> Value {
+    json!({ "type": 1, "components": [{
+        "type": 4, "custom_id": id, "label": label, "style": style, "required": true,
+        "placeholder": placeholder, "max_length": max,
+    }] })
+}
+
+/// The modal the Roll back button opens: why, and how fast.
+pub fn rollback_modal(deployment_id: i64, release: &str) -> Value {
+    let levels: Vec<&str> = RollbackLevel::ALL.iter().map(|l| l.as_str()).collect();
+    json!({
+        "custom_id": Button::RollBack.custom_id(deployment_id),
+        "title": cut(format!("Roll back {}", clean(release)), 45),
+        "components": [
+            text_input(REASON, "Why roll back?", 2, "what went wrong", 2000),
+            text_input(LEVEL, "How fast", 1, &levels.join(", "), 20),
+        ],
+    })
+}
+
+/// The modal the No-go button opens: why.
+pub fn no_go_modal(deployment_id: i64, release: &str) -> Value {
+    json!({
+        "custom_id": Button::NoGo.custom_id(deployment_id),
+        "title": cut(format!("No-go for {}", clean(release)), 45),
+        "components": [text_input(REASON, "Why not go?", 2, "what is missing or wrong", 2000)],
+    })
+}
