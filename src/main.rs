@@ -325,10 +325,12 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let guild = if *global { None } else { guild.clone().or_else(|| d.guild_id.clone()) };
             let commands = discord::commands::definition(&d.command, config.escalation.len());
             let scope = guild.as_deref().map_or("globally".to_string(), |g| format!("in server {g}"));
-            let n = api
-                .register(&commands, guild.as_deref())
-                .await
-                .map_err(|e| anyhow::anyhow!("Discord did not take the command: {e}"))?;
+            let n = api.register(&commands, guild.as_deref()).await.map_err(|e| match e {
+                golive::delivery::SendError::Permanent { reason, hint: Some(hint), .. } => {
+                    anyhow::anyhow!("Discord did not take the command: {reason} — {hint}")
+                }
+                other => anyhow::anyhow!("Discord did not take the command: {other}"),
+            })?;
             writeln!(out, "registered /{} with Discord {scope} ({n} command)", d.command)?;
         }
         Cmd::Audit { command: AuditCmd::Verify } => {

@@ -26,21 +26,31 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, _ctx: Context, event: serenity::all::Interaction) {
-        let parsed = serde_json::to_vec(&event)
-            .map_err(|e| e.to_string())
-            .and_then(|json| Interaction::parse(&json).map_err(|e| e.to_string()));
-        let interaction = match parsed {
-            Ok(i) => i,
-            Err(e) => return warn!(error = %e, "could not read an interaction from the gateway"),
-        };
-        if interaction.kind == kind::PING {
-            return;
-        }
-        let answer = self.inbound.answer(&interaction).await;
-        if let Err(e) = self.api.respond(&interaction.id, &interaction.token, &answer).await {
-            warn!(error = %e, "could not answer a Discord interaction");
-        }
+        handle(&self.inbound, &self.api, &event).await;
     }
+}
+
+/// Answers one interaction from the gateway through the REST API.
+pub async fn handle(inbound: &DiscordInbound, api: &DiscordApi, event: &serenity::all::Interaction) {
+    let interaction = match as_posted(event) {
+        Ok(i) => i,
+        Err(e) => return warn!(error = %e, "could not read an interaction from the gateway"),
+    };
+    if interaction.kind == kind::PING {
+        return;
+    }
+    let answer = inbound.answer(&interaction).await;
+    if let Err(e) = api.respond(&interaction.id, &interaction.token, &answer).await {
+        warn!(error = %e, "could not answer a Discord interaction");
+    }
+}
+
+/// An interaction from the gateway as Discord would have POSTed it. serenity writes each
+/// kind's fields but not the `type` that tells the kinds apart, so it is put back.
+pub fn as_posted(event: &serenity::all::Interaction) -> Result<Interaction, serde_json::Error> {
+    let mut json = serde_json::to_value(event)?;
+    json["type"] = u8::from(event.kind()).into();
+    serde_json::from_value(json)
 }
 
 /// Keeps the gateway connection (serenity reconnects by itself) until `stop` changes.

@@ -164,9 +164,13 @@ impl Guild {
         json!({
             "id": self.next_id(), "application_id": APP, "type": kind, "token": format!("token-{}", self.next_id()),
             "version": 1, "guild_id": GUILD, "channel_id": CHANNEL, "channel": { "id": CHANNEL, "type": 0 },
-            "member": { "user": { "id": id, "username": who, "global_name": null, "discriminator": "0" },
-                        "roles": roles, "nick": null, "permissions": "2147483647" },
-            "data": data, "locale": "en-US", "app_permissions": "442368",
+            "member": { "user": { "id": id, "username": who, "global_name": null, "discriminator": "0",
+                                  "avatar": null, "public_flags": 0 },
+                        "roles": roles, "nick": null, "permissions": "2147483647", "deaf": false, "mute": false,
+                        "joined_at": "2025-01-06T09:00:00.000000+00:00", "pending": false, "flags": 0,
+                        "avatar": null, "premium_since": null },
+            "data": data, "locale": "en-US", "guild_locale": "en-US", "app_permissions": "442368", "entitlements": [],
+            "authorizing_integration_owners": { "0": GUILD }, "context": 0, "attachment_size_limit": 26214400,
         })
     }
 
