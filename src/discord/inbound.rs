@@ -63,6 +63,10 @@ pub async fn interactions(State(discord): State<DiscordInbound>, headers: Header
         warn!(reason = %why, bytes = body.len(), "refused an unverified Discord request");
         return (StatusCode::UNAUTHORIZED, "invalid request signature\n").into_response();
     }
+    // serde_json skips the fields golive does not read without checking their encoding.
+    if std::str::from_utf8(&body).is_err() {
+        return (StatusCode::BAD_REQUEST, "the request body is not UTF-8\n").into_response();
+    }
     let interaction = match Interaction::parse(&body) {
         Ok(i) => i,
         Err(e) => {

@@ -64,7 +64,9 @@ impl SlackInbound {
         checked.map_err(|why| {
             warn!(route, reason = %why, bytes = body.len(), "refused an unverified Slack request");
             (StatusCode::UNAUTHORIZED, "request signature could not be verified\n").into_response()
-        })
+        })?;
+        // Slack sends UTF-8; anything else is not Slack's, even when signed.
+        std::str::from_utf8(body).map(|_| ()).map_err(|_| bad_request("the request body is not UTF-8"))
     }
 
     /// The Slack user as the domain sees them: with the configured user groups they are in.
