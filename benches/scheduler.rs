@@ -222,6 +222,7 @@ async fn report_climbs(store: &Store, posts: &[&fake_slack::Call], first: DateTi
     }
     let (mut fired, mut arrived, mut drift) = (Vec::new(), Vec::new(), Vec::new());
     let mut due_in_window = 0;
+    let mut by_round: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
     for (channel, list) in &climbs {
         let arrivals = pages.get(channel).map(Vec::as_slice).unwrap_or_default();
         for (i, (due, recorded)) in list.iter().enumerate() {
@@ -234,6 +235,8 @@ async fn report_climbs(store: &Store, posts: &[&fake_slack::Call], first: DateTi
             drift.push(seconds(*due - slot));
             if let Some(at) = arrivals.get(i) {
                 arrived.push(seconds(*at - *due));
+                let round = ((*due - first).num_seconds() / 10) as usize;
+                by_round.entry(round).or_default().push(seconds(*at - *due));
             }
         }
     }
@@ -256,6 +259,15 @@ async fn report_climbs(store: &Store, posts: &[&fake_slack::Call], first: DateTi
         percentile(&fired, 0.99),
         fired.last().copied().unwrap_or(f64::NAN)
     );
+    let rounds: Vec<String> = by_round
+        .values_mut()
+        .enumerate()
+        .map(|(i, v)| {
+            v.sort_by(f64::total_cmp);
+            format!("round {}: p50 {:.3}s max {:.3}s", i + 1, percentile(v, 0.5), v.last().copied().unwrap_or(f64::NAN))
+        })
+        .collect();
+    println!("  lag from due instant to Slack by round: {}", rounds.join("; "));
     println!(
         "  lag from due instant to Slack:      p50 {:.3}s  p99 {:.3}s  max {:.3}s",
         percentile(&arrived, 0.5),
