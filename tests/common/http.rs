@@ -20,6 +20,21 @@ impl Answer {
 }
 
 pub async fn post(addr: &str, path: &str, content_type: &str, headers: &[(&str, String)], body: &[u8]) -> Answer {
+    try_post(addr, path, content_type, headers, body).await.expect("golive answers")
+}
+
+pub async fn get(addr: &str, path: &str) -> Answer {
+    try_get(addr, path).await.expect("golive answers")
+}
+
+/// A POST that may meet a server that is not there (or dies mid-request): `None` then.
+pub async fn try_post(
+    addr: &str,
+    path: &str,
+    content_type: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> Option<Answer> {
     let mut request = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
@@ -31,23 +46,26 @@ pub async fn post(addr: &str, path: &str, content_type: &str, headers: &[(&str, 
     exchange(addr, request.as_bytes(), body).await
 }
 
-pub async fn get(addr: &str, path: &str) -> Answer {
+pub async fn try_get(addr: &str, path: &str) -> Option<Answer> {
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     exchange(addr, request.as_bytes(), b"").await
 }
 
-async fn exchange(addr: &str, head: &[u8], body: &[u8]) -> Answer {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect to golive");
-    stream.write_all(head).await.unwrap();
-    stream.write_all(body).await.unwrap();
+async fn exchange(addr: &str, head: &[u8], body: &[u8]) -> Option<Answer> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    stream.write_all(head).await.ok()?;
+    stream.write_all(body).await.ok()?;
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
+    stream.read_to_end(&mut response).await.ok()?;
+    if response.is_empty() {
+        return None;
+    }
     let response = String::from_utf8_lossy(&response).into_owned();
     let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     let body =
         if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.into() };
-    Answer { status, head: head.to_string(), body }
+    Some(Answer { status, head: head.to_string(), body })
 }
 
 fn dechunk(mut s: &str) -> String {
