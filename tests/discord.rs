@@ -473,3 +473,15 @@ async fn an_interaction_from_the_gateway_reads_the_same_as_one_over_http() {
     assert!(callback.body["data"]["content"].as_str().unwrap().starts_with('✓'), "{}", callback.body);
     assert_eq!(g.ctx.store.deployments(None, 10).await.unwrap()[0].release, "v7.0.0");
 }
+
+#[tokio::test]
+async fn an_interaction_delivered_twice_has_one_effect() {
+    let g = Guild::new().await;
+    ok(&g, "dana", &["start"], &[("release", json!("v6.0.0"))]).await;
+    let note = g.interaction("olga", 2, common::guild::command_data(&["note"], &[("text", json!("once only"))], None));
+    let first = g.signed(&note.to_string()).await;
+    let again = g.signed(&note.to_string()).await;
+    assert_eq!(first.json(), again.json(), "the repeat gets the first answer");
+    let notes = g.ctx.store.events(1).await.unwrap();
+    assert_eq!(notes.iter().filter(|e| matches!(e.kind, EventKind::NoteAdded { .. })).count(), 1);
+}

@@ -207,3 +207,39 @@ async fn a_read_only_database_gets_a_clear_answer_and_nothing_is_half_written() 
     assert_eq!(ctx.store.deployments(None, 10).await.unwrap().len(), 1);
     assert!(ctx.store.verify().await.unwrap().is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_starting_in_one_channel_at_once_open_one_deployment() {
+    let ctx = common::Ctx::new().await;
+    let other = Store::open(&ctx.url).await.unwrap();
+    let clock: golive::clock::SharedClock = Arc::new(ctx.clock.clone());
+    let engines = [ctx.engine.clone(), Engine::new(other, Arc::new(Config::example()), clock)];
+    for round in 0..5 {
+        let channel = Channel { platform: Platform::Console, id: format!("race{round}") };
+        let starts: Vec<_> = (0..6)
+            .map(|i| {
+                let (engine, channel) = (engines[i % 2].clone(), channel.clone());
+                tokio::spawn(async move {
+                    let who = Actor::new(Platform::Console, if i % 2 == 0 { "dana" } else { "alice" });
+                    engine.handle(&channel, &who, &format!("start v{round}.{i}")).await.expect("answered")
+                })
+            })
+            .collect();
+        let mut accepted = 0;
+        for s in starts {
+            let outcome = s.await.unwrap();
+            if outcome.refused {
+                assert!(!outcome.reply.unwrap_or_default().is_empty(), "the loser is told why");
+            } else {
+                accepted += 1;
+            }
+        }
+        assert_eq!(accepted, 1, "round {round}: one start wins");
+    }
+    let rows = ctx.store.deployments(None, 100).await.unwrap();
+    assert_eq!(rows.len(), 5);
+    for row in rows {
+        assert_eq!(ctx.store.events(row.id).await.unwrap().len(), 1, "each deployment has its one start event");
+    }
+    assert!(ctx.store.verify().await.unwrap().is_ok());
+}

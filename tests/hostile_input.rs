@@ -14,6 +14,11 @@ use golive::discord::interaction::Interaction;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+/// How many cases each property runs: `PROPTEST_CASES` when set, for longer searches.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 /// Text people could type: any Unicode including controls, Slack and Discord markup, SQL,
 /// and the grammar's own words, so the parser is driven past its first word.
 fn typed() -> impl Strategy<Value = String> {
@@ -53,7 +58,7 @@ fn typed() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
 
     #[test]
     fn the_grammar_answers_any_text_and_bounds_what_it_echoes(text in typed()) {
@@ -143,7 +148,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 
 proptest! {
     // Each case is a real command through the engine into SQLite: fewer of them.
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(96), ..ProptestConfig::default() })]
 
     #[test]
     fn any_typed_command_is_answered_and_a_refusal_records_nothing(text in typed(), who in 0usize..4) {
