@@ -53,8 +53,8 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("help", "/deploy help [COMMAND]", "Show usage, for all commands or one."),
     (
         "start",
-        "/deploy start RELEASE [plan=NAME]",
-        "Open a deployment of RELEASE in this channel; you become its lead.",
+        "/deploy start RELEASE [plan=NAME] [override WHY]",
+        "Open a deployment of RELEASE in this channel; you become its lead. Inside a deploy freeze, say why with `override`.",
     ),
     ("status", "/deploy status", "Post the current status to the channel."),
     (
@@ -154,21 +154,30 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
         "oncall" => nothing_after("oncall", rest).map(|_| Request::Oncall),
         "history" => nothing_after("history", rest).map(|_| Request::History),
         "start" => {
-            let (release, rest) = word(rest)
-                .filter(|(release, _)| !release.starts_with("plan="))
+            let (release, mut rest) = word(rest)
+                .filter(|(release, _)| !release.starts_with("plan=") && !release.eq_ignore_ascii_case("override"))
                 .ok_or(missing("start", "a release name"))?;
-            let plan = match word(rest) {
-                None => None,
-                Some((token, after)) => {
-                    let plan = token
-                        .strip_prefix("plan=")
-                        .filter(|p| !p.is_empty())
-                        .ok_or_else(|| unexpected("start", token))?;
-                    nothing_after("start", after)?;
-                    Some(plan.to_string())
+            let mut plan = None;
+            if let Some((token, after)) = word(rest).filter(|(t, _)| t.starts_with("plan=")) {
+                plan = Some(token["plan=".len()..].to_string()).filter(|p| !p.is_empty());
+                if plan.is_none() {
+                    return Err(unexpected("start", token));
                 }
+                rest = after;
+            }
+            // `override WHY…` starts inside a deploy freeze; the reason is the rest of the line.
+            let freeze_override = match word(rest) {
+                None => None,
+                Some((token, why)) if token.eq_ignore_ascii_case("override") => {
+                    let why = why.trim();
+                    if why.is_empty() {
+                        return Err(missing("start", "the reason after `override`"));
+                    }
+                    Some(why.to_string())
+                }
+                Some((token, _)) => return Err(unexpected("start", token)),
             };
-            change(Command::Start { release: release.to_string(), plan })
+            change(Command::Start { release: release.to_string(), plan, freeze_override })
         }
         "phase" => match word(rest) {
             Some((sub, after)) if sub.eq_ignore_ascii_case("start") => {

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 
+use crate::domain::freeze::{self, Freeze, Window};
 use crate::domain::{
     EscalationLevel, Item, Member, Override, Phase, Plan, Role, Roles, Rotation, Rules, Severity, Trigger, Triggers,
 };
@@ -37,6 +38,8 @@ pub struct Config {
     pub escalation: Vec<EscalationLevel>,
     /// What golive escalates on by itself (`[escalation.triggers]`).
     pub triggers: Triggers,
+    /// Deploy freezes (`[[freeze]]`), each with the plans it applies to (empty: all).
+    pub freezes: Vec<(Freeze, Vec<String>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -177,8 +180,16 @@ impl Config {
         raw.validate(&at)
     }
 
-    pub fn rules(&self) -> Rules<'_> {
-        Rules { plans: &self.plans, default_plan: &self.default_plan, roles: &self.roles, escalation: &self.escalation }
+    /// The rules as they stand at `now` (deploy freezes depend on the time).
+    pub fn rules_at(&self, now: chrono::DateTime<chrono::Utc>) -> Rules<'_> {
+        Rules {
+            plans: &self.plans,
+            default_plan: &self.default_plan,
+            roles: &self.roles,
+            escalation: &self.escalation,
+            freezes: &self.freezes,
+            now,
+        }
     }
 
     pub fn default_plan(&self) -> &Plan {
@@ -282,6 +293,73 @@ struct RawConfig {
     plans: BTreeMap<Spanned<String>, RawPlan>,
     #[serde(default)]
     escalation: RawEscalation,
+    #[serde(default)]
+    freeze: Vec<RawFreeze>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFreeze {
+    name: Option<String>,
+    from: Spanned<String>,
+    to: Spanned<String>,
+    timezone: Option<Spanned<String>>,
+    #[serde(default)]
+    plans: Vec<Spanned<String>>,
+}
+
+impl RawFreeze {
+    fn validate(
+        &self,
+        at: &Locator<'_>,
+        i: usize,
+        default_tz: Tz,
+        plans: &BTreeMap<String, Plan>,
+    ) -> Result<(Freeze, Vec<String>), ConfigError> {
+        let key = format!("freeze[{i}]");
+        let tz = match &self.timezone {
+            Some(_) => timezone(at, self.timezone.as_ref(), &format!("{key}.timezone"))?,
+            None => default_tz,
+        };
+        let name = self.name.clone().unwrap_or_else(|| format!("freeze {}", i + 1));
+        let weekly = (freeze::parse_weekly(self.from.get_ref()), freeze::parse_weekly(self.to.get_ref()));
+        let window = match weekly {
+            (Some(from), Some(to)) => {
+                if freeze::weekly_minutes(from, to) == 0 {
+                    return at.err(self.to.span(), format!("{key}.to"), "the freeze ends when it starts; it would never hold");
+                }
+                Window::Weekly { from, to }
+            }
+            (None, None) => {
+                let from = local_time(at, &self.from, &format!("{key}.from"))?;
+                let to = local_time(at, &self.to, &format!("{key}.to"))?;
+                if to <= from {
+                    return at.err(self.to.span(), format!("{key}.to"), "the freeze must end after it starts");
+                }
+                Window::Dated { from, to }
+            }
+            _ => {
+                return at.err(
+                    self.from.span(),
+                    format!("{key}.from"),
+                    "write both ends the same way: weekly as \"Fri 16:00\" and \"Mon 08:00\", or dates as \"2026-12-24 00:00\"",
+                )
+            }
+        };
+        let mut applies = Vec::new();
+        for plan in &self.plans {
+            if !plans.contains_key(plan.get_ref()) {
+                let allowed = plans.keys().cloned().collect::<Vec<_>>().join(", ");
+                return at.err(
+                    plan.span(),
+                    format!("{key}.plans"),
+                    format!("no plan `{}`; plans: {allowed}", plan.get_ref()),
+                );
+            }
+            applies.push(plan.get_ref().clone());
+        }
+        Ok((Freeze { name, window, timezone: tz }, applies))
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -699,6 +777,13 @@ impl RawConfig {
 
         let triggers = self.escalation.triggers.validate(at, escalation.len())?;
 
+        let freezes = self
+            .freeze
+            .iter()
+            .enumerate()
+            .map(|(i, f)| f.validate(at, i, status.timezone, &plans))
+            .collect::<Result<Vec<_>, _>>()?;
+
         Ok(Config {
             source: at.file.to_string(),
             server: self.server.validate(at)?,
@@ -712,6 +797,7 @@ impl RawConfig {
             default_plan,
             escalation,
             triggers,
+            freezes,
         })
     }
 }

@@ -339,7 +339,7 @@ impl Engine {
                 )));
             }
         }
-        let decided = decide(&self.config.rules(), channel, current.as_ref().map(|l| &l.state), actor, command);
+        let decided = decide(&self.config.rules_at(now), channel, current.as_ref().map(|l| &l.state), actor, command);
         let kinds = match decided {
             Ok(kinds) => kinds,
             Err(refusal) => {
@@ -381,7 +381,7 @@ impl Engine {
         let current = tx.open_deployment(channel).await?;
         let belongs = origin.deployment.map_or(true, |id| current.as_ref().map(|l| l.id) == Some(id));
         if let (true, Some(loaded)) = (belongs, &current) {
-            if decide(&self.config.rules(), channel, Some(&loaded.state), actor, command).is_ok() {
+            if decide(&self.config.rules_at(self.clock.now()), channel, Some(&loaded.state), actor, command).is_ok() {
                 // Nothing to write: the transaction is dropped, which rolls it back.
                 return Ok(Ok(loaded.clone()));
             }

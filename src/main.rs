@@ -437,6 +437,13 @@ fn summary(config: &Config) -> String {
             m.level
         ));
     }
+    if !config.freezes.is_empty() {
+        s.push_str("\ndeploy freezes:\n");
+        for (freeze, plans) in &config.freezes {
+            let only = if plans.is_empty() { String::new() } else { format!(" · plans {}", plans.join(", ")) };
+            s.push_str(&format!("  {freeze}{only}\n"));
+        }
+    }
     s.pop();
     s
 }

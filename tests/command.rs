@@ -14,7 +14,7 @@ use golive::domain::Command;
 /// the crate, so a command dropped from the grammar or the help makes a test fail.
 const GRAMMAR: &[(&str, &str)] = &[
     ("help", "/deploy help [COMMAND]"),
-    ("start", "/deploy start RELEASE [plan=NAME]"),
+    ("start", "/deploy start RELEASE [plan=NAME] [override WHY]"),
     ("status", "/deploy status"),
     ("phase", "/deploy phase start PHASE | /deploy phase done"),
     ("check", "/deploy check ITEM"),
@@ -87,16 +87,22 @@ fn help_with_and_without_a_topic() {
 
 #[test]
 fn start_with_and_without_a_plan() {
-    assert_eq!(change("start v2.4.0"), Command::Start { release: s("v2.4.0"), plan: None });
-    assert_eq!(change("start v2.4.0 plan=hotfix"), Command::Start { release: s("v2.4.0"), plan: Some(s("hotfix")) });
+    assert_eq!(change("start v2.4.0"), Command::Start { release: s("v2.4.0"), plan: None, freeze_override: None });
+    assert_eq!(
+        change("start v2.4.0 plan=hotfix"),
+        Command::Start { release: s("v2.4.0"), plan: Some(s("hotfix")), freeze_override: None }
+    );
     assert_eq!(
         change("start  release-2024.11.22   plan=std "),
-        Command::Start { release: s("release-2024.11.22"), plan: Some(s("std")) }
+        Command::Start { release: s("release-2024.11.22"), plan: Some(s("std")), freeze_override: None }
     );
     // Everything after `plan=` is the plan name, even odd characters.
-    assert_eq!(change("start v1 plan=a=b"), Command::Start { release: s("v1"), plan: Some(s("a=b")) });
+    assert_eq!(
+        change("start v1 plan=a=b"),
+        Command::Start { release: s("v1"), plan: Some(s("a=b")), freeze_override: None }
+    );
     // The release keeps its case.
-    assert_eq!(change("start RC-1"), Command::Start { release: s("RC-1"), plan: None });
+    assert_eq!(change("start RC-1"), Command::Start { release: s("RC-1"), plan: None, freeze_override: None });
 }
 
 #[test]
@@ -219,7 +225,7 @@ fn the_command_word_is_case_insensitive() {
         ("Status", Request::Status),
         ("ONCALL", Request::Oncall),
         ("HiStOrY", Request::History),
-        ("START v1", Request::Change(Command::Start { release: s("v1"), plan: None })),
+        ("START v1", Request::Change(Command::Start { release: s("v1"), plan: None, freeze_override: None })),
         ("Phase Start staging", Request::Change(Command::PhaseStart { phase: s("staging") })),
         ("PHASE DONE", Request::Change(Command::PhaseDone)),
         ("Check tests", Request::Change(Command::Check { item: s("tests") })),
@@ -264,7 +270,10 @@ fn free_text_is_trimmed_but_keeps_its_inner_spacing() {
 #[test]
 fn any_whitespace_separates_tokens() {
     assert_eq!(change("\t phase \n start \r\n staging \t"), Command::PhaseStart { phase: s("staging") });
-    assert_eq!(change("start\tv1\nplan=hotfix"), Command::Start { release: s("v1"), plan: Some(s("hotfix")) });
+    assert_eq!(
+        change("start\tv1\nplan=hotfix"),
+        Command::Start { release: s("v1"), plan: Some(s("hotfix")), freeze_override: None }
+    );
     // Unicode spaces count as whitespace too (a pasted no-break space, an ideographic space).
     assert_eq!(change("\u{a0}go\u{a0}"), Command::Go);
     assert_eq!(change("check\u{3000}tests"), Command::Check { item: s("tests") });
@@ -288,7 +297,7 @@ fn parse_line_accepts_the_slash_command_or_none() {
     );
     assert_eq!(
         parse_line("/deploy start v1 plan=hotfix", "/deploy"),
-        Ok(Request::Change(Command::Start { release: s("v1"), plan: Some(s("hotfix")) }))
+        Ok(Request::Change(Command::Start { release: s("v1"), plan: Some(s("hotfix")), freeze_override: None }))
     );
     // The slash command alone is an empty command.
     assert_eq!(parse_line("/deploy", "/deploy"), Err(ParseError::Empty));
@@ -445,7 +454,10 @@ fn missing_arguments_name_what_is_missing_and_the_usage() {
     for (text, expected) in cases {
         assert_eq!(err(text), expected, "{text:?}");
     }
-    assert_eq!(err("start").to_string(), "`start` needs a release name; usage: `/deploy start RELEASE [plan=NAME]`");
+    assert_eq!(
+        err("start").to_string(),
+        "`start` needs a release name; usage: `/deploy start RELEASE [plan=NAME] [override WHY]`"
+    );
     assert_eq!(
         err("phase start").to_string(),
         "`phase` needs the phase to start; usage: `/deploy phase start PHASE | /deploy phase done`"
@@ -501,7 +513,7 @@ fn a_bad_plan_option_is_refused_naming_the_token() {
         assert_eq!(err(&text), unexpected(token, "start"), "{text:?}");
         assert_eq!(
             err(&text).to_string(),
-            format!("unexpected `{token}` after `start`; usage: `/deploy start RELEASE [plan=NAME]`")
+            format!("unexpected `{token}` after `start`; usage: `/deploy start RELEASE [plan=NAME] [override WHY]`")
         );
     }
     // `plan = x` with spaces: `plan` is the odd token.

@@ -38,6 +38,7 @@ fn about_the_caller(refusal: &Refusal) -> bool {
         | Refusal::NotPaged { .. } => true,
         Refusal::NoDeployment
         | Refusal::AlreadyActive { .. }
+        | Refusal::Frozen { .. }
         | Refusal::UnknownPlan { .. }
         | Refusal::UnknownPhase { .. }
         | Refusal::PhaseRunning { .. }
@@ -108,7 +109,7 @@ impl Desk {
     }
 
     fn attempt_as(&mut self, actor: &Actor, command: &Command) -> Result<Vec<EventKind>, Refusal> {
-        let kinds = decide(&self.config.rules(), &self.channel, self.open(), actor, command)?;
+        let kinds = decide(&self.config.rules_at(chrono::Utc::now()), &self.channel, self.open(), actor, command)?;
         if self.open().is_none() {
             // Accepted with nothing open: a new deployment, with a history of its own.
             self.history.clear();
@@ -254,10 +255,10 @@ fn steps_of(phase: &str) -> Steps {
 }
 
 fn start(release: &str) -> Command {
-    Command::Start { release: release.into(), plan: None }
+    Command::Start { release: release.into(), plan: None, freeze_override: None }
 }
 fn start_plan(release: &str, plan: &str) -> Command {
-    Command::Start { release: release.into(), plan: Some(plan.into()) }
+    Command::Start { release: release.into(), plan: Some(plan.into()), freeze_override: None }
 }
 fn phase_start(phase: &str) -> Command {
     Command::PhaseStart { phase: phase.into() }
@@ -2000,7 +2001,7 @@ fn the_deployment_records_its_channel_and_the_lead_is_a_platform_identity() {
 #[test]
 fn rules_come_from_the_config() {
     let config = with_canary();
-    let rules = config.rules();
+    let rules = config.rules_at(chrono::Utc::now());
     let plans: &BTreeMap<String, Plan> = rules.plans;
     assert_eq!(plans.keys().collect::<Vec<_>>(), ["canary", "standard"]);
     assert_eq!(rules.default_plan, "standard");

@@ -21,8 +21,11 @@ fn error(text: &str) -> String {
 #[test]
 fn every_command_parses_to_what_it_says() {
     let cases: Vec<(&str, Command)> = vec![
-        ("start v2.4.0", Command::Start { release: "v2.4.0".into(), plan: None }),
-        ("start v2.4.0 plan=hotfix", Command::Start { release: "v2.4.0".into(), plan: Some("hotfix".into()) }),
+        ("start v2.4.0", Command::Start { release: "v2.4.0".into(), plan: None, freeze_override: None }),
+        (
+            "start v2.4.0 plan=hotfix",
+            Command::Start { release: "v2.4.0".into(), plan: Some("hotfix".into()), freeze_override: None },
+        ),
         ("phase start staging", Command::PhaseStart { phase: "staging".into() }),
         ("phase done", Command::PhaseDone),
         ("check db-backup", Command::Check { item: "db-backup".into() }),
@@ -77,12 +80,18 @@ fn errors_name_the_bad_token_and_what_is_allowed() {
         "{e}"
     );
     assert!(error("shipit").starts_with("unknown command `shipit`; commands:"));
-    assert_eq!(error("start"), "`start` needs a release name; usage: `/deploy start RELEASE [plan=NAME]`");
+    assert_eq!(
+        error("start"),
+        "`start` needs a release name; usage: `/deploy start RELEASE [plan=NAME] [override WHY]`"
+    );
     assert_eq!(
         error("start v1 hotfix"),
-        "unexpected `hotfix` after `start`; usage: `/deploy start RELEASE [plan=NAME]`"
+        "unexpected `hotfix` after `start`; usage: `/deploy start RELEASE [plan=NAME] [override WHY]`"
     );
-    assert_eq!(error("start v1 plan="), "unexpected `plan=` after `start`; usage: `/deploy start RELEASE [plan=NAME]`");
+    assert_eq!(
+        error("start v1 plan="),
+        "unexpected `plan=` after `start`; usage: `/deploy start RELEASE [plan=NAME] [override WHY]`"
+    );
     assert_eq!(
         error("phase"),
         "`phase` needs `start PHASE` or `done`; usage: `/deploy phase start PHASE | /deploy phase done`"

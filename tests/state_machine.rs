@@ -40,7 +40,7 @@ impl Story {
 
     fn try_run(&mut self, name: &str, command: Command) -> Result<Vec<EventKind>, Refusal> {
         let open = self.state.as_ref().filter(|d| d.status.is_open());
-        let kinds = decide(&self.config.rules(), &self.channel, open, &who(name), &command)?;
+        let kinds = decide(&self.config.rules_at(chrono::Utc::now()), &self.channel, open, &who(name), &command)?;
         self.at += chrono::Duration::minutes(1);
         if self.state.as_ref().is_some_and(|d| !d.status.is_open()) {
             // A new deployment in the channel after the last one ended.
@@ -124,7 +124,7 @@ impl Story {
 }
 
 fn start(release: &str) -> Command {
-    Command::Start { release: release.into(), plan: None }
+    Command::Start { release: release.into(), plan: None, freeze_override: None }
 }
 fn phase_start(phase: &str) -> Command {
     Command::PhaseStart { phase: phase.into() }
@@ -168,12 +168,12 @@ fn whoever_starts_a_deployment_leads_it_on_the_default_plan() {
 fn start_refusals() {
     let mut s = Story::new();
     assert_eq!(
-        s.refuse("dana", Command::Start { release: "v1".into(), plan: Some("hotfix".into()) }),
+        s.refuse("dana", Command::Start { release: "v1".into(), plan: Some("hotfix".into()), freeze_override: None }),
         Refusal::UnknownPlan { given: "hotfix".into(), allowed: "standard".into() }
     );
     assert_eq!(s.refuse("dana", start("  ")), Refusal::Empty { what: "the release name" });
     assert_eq!(s.refuse("dana", Command::PhaseDone), Refusal::NoDeployment);
-    s.run("dana", Command::Start { release: "v1".into(), plan: Some("standard".into()) });
+    s.run("dana", Command::Start { release: "v1".into(), plan: Some("standard".into()), freeze_override: None });
     assert_eq!(s.refuse("alice", start("v2")), Refusal::AlreadyActive { release: "v1".into(), lead: "dana".into() });
 }
 

@@ -416,7 +416,7 @@ impl<'a> Simulator<'a> {
         let role = if self.rng.chance(0.2) { "ops" } else { "tech-lead" };
         self.lead = member(self.config, self.rng, role);
         let lead = self.lead.clone();
-        self.command(&lead, Command::Start { release: p.release.clone(), plan: None });
+        self.command(&lead, Command::Start { release: p.release.clone(), plan: None, freeze_override: None });
         let mut next_human = self.now + self.gap();
         loop {
             let state = self.state();
@@ -458,7 +458,7 @@ impl<'a> Simulator<'a> {
     /// Decides `command` as the engine would, and records the result: its events, or the
     /// refusal when it is one the engine records. Any other refusal is a bug here.
     fn command(&mut self, actor: &Actor, command: Command) {
-        let rules = self.config.rules();
+        let rules = self.config.rules_at(chrono::Utc::now());
         match decide(&rules, &self.channel, self.state.as_ref(), actor, &command) {
             Ok(kinds) => self.record(actor, kinds),
             Err(refusal) if refusal.is_permission() => self.record(

@@ -39,7 +39,11 @@ pub fn definition(name: &str, escalation_levels: usize) -> Value {
         sub(
             "start",
             "Open a deployment of RELEASE in this channel; you become its lead",
-            vec![word("release", "The release, e.g. v2.4.0", true), word("plan", "The plan to follow", false)],
+            vec![
+                word("release", "The release, e.g. v2.4.0", true),
+                word("plan", "The plan to follow", false),
+                text("override", "Inside a deploy freeze: why this cannot wait", false),
+            ],
         ),
         json!({ "type": SUB_COMMAND_GROUP, "name": "phase", "description": "Start or complete a phase", "options": [
             sub("start", "Start a phase", vec![word("phase", "The phase", true)]),

@@ -234,6 +234,7 @@ impl Invocation {
             ["start"] => {
                 push(self.word("release")?);
                 push(self.word("plan")?.map(|p| format!("plan={p}")).as_deref());
+                push(self.get("override").map(|why| format!("override {why}")).as_deref());
             }
             ["phase", "start"] => push(self.word("phase")?),
             ["check"] | ["uncheck"] => push(self.word("item")?),

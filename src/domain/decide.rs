@@ -3,10 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use super::deployment::{Deployment, Status};
 use super::event::{Actor, EventKind, Platform, RollbackLevel};
+use super::freeze::Freeze;
 use super::oncall::EscalationLevel;
 use super::plan::{Plan, Roles};
 
@@ -17,28 +19,60 @@ pub struct Rules<'a> {
     pub default_plan: &'a str,
     pub roles: &'a Roles,
     pub escalation: &'a [EscalationLevel],
+    /// Deploy freezes, with the plans each applies to (empty: all plans).
+    pub freezes: &'a [(Freeze, Vec<String>)],
+    /// When the command is decided, for freezes.
+    pub now: DateTime<Utc>,
 }
 
 /// The commands that change a deployment. Queries (status, help, history, on-call) are not
 /// decisions and live with the adapters' shared request type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Start { release: String, plan: Option<String> },
-    PhaseStart { phase: String },
+    /// `freeze_override`: why this start cannot wait for the freeze to end.
+    Start {
+        release: String,
+        plan: Option<String>,
+        freeze_override: Option<String>,
+    },
+    PhaseStart {
+        phase: String,
+    },
     PhaseDone,
-    Check { item: String },
-    Uncheck { item: String },
-    SignOff { role: String, note: Option<String> },
+    Check {
+        item: String,
+    },
+    Uncheck {
+        item: String,
+    },
+    SignOff {
+        role: String,
+        note: Option<String>,
+    },
     Go,
-    NoGo { reason: String },
-    Traffic { percent: u8 },
-    Rollback { reason: String, level: Option<RollbackLevel> },
-    Escalate { level: Option<u8>, message: String },
+    NoGo {
+        reason: String,
+    },
+    Traffic {
+        percent: u8,
+    },
+    Rollback {
+        reason: String,
+        level: Option<RollbackLevel>,
+    },
+    Escalate {
+        level: Option<u8>,
+        message: String,
+    },
     EscalateResolve,
     Ack,
-    Note { text: String },
+    Note {
+        text: String,
+    },
     Complete,
-    Abort { reason: String },
+    Abort {
+        reason: String,
+    },
 }
 
 impl Command {
@@ -67,8 +101,8 @@ impl Command {
     /// How the command reads in the chat grammar, for refusal records and logs.
     pub fn describe(&self) -> String {
         match self {
-            Command::Start { release, plan: None } => format!("start {release}"),
-            Command::Start { release, plan: Some(p) } => format!("start {release} plan={p}"),
+            Command::Start { release, plan: None, .. } => format!("start {release}"),
+            Command::Start { release, plan: Some(p), .. } => format!("start {release} plan={p}"),
             Command::PhaseStart { phase } => format!("phase start {phase}"),
             Command::PhaseDone => "phase done".into(),
             Command::Check { item } => format!("check {item}"),
@@ -96,6 +130,8 @@ pub enum Refusal {
     NoDeployment,
     #[error("{release} is already being deployed in this channel (lead: {lead}); complete or abort it first")]
     AlreadyActive { release: String, lead: String },
+    #[error("deploys are frozen: {freeze}. If this cannot wait, start it with the reason on record: `/deploy start {release} override WHY`")]
+    Frozen { freeze: String, release: String },
     #[error("unknown plan `{given}`; plans: {allowed}")]
     UnknownPlan { given: String, allowed: String },
     #[error("unknown phase `{given}`; phases of this plan, in order: {allowed}")]
@@ -209,13 +245,21 @@ pub fn decide(
     command: &Command,
 ) -> Result<Vec<EventKind>, Refusal> {
     match (command, deployment) {
-        (Command::Start { release, plan }, None) => start(rules, channel, release, plan.as_deref()),
+        (Command::Start { release, plan, freeze_override }, None) => {
+            start(rules, channel, release, plan.as_deref(), freeze_override.as_deref())
+        }
         (_, None) => Err(Refusal::NoDeployment),
         (command, Some(d)) => Decider { rules, d, actor }.decide(command),
     }
 }
 
-fn start(rules: &Rules<'_>, channel: &Channel, release: &str, plan: Option<&str>) -> Result<Vec<EventKind>, Refusal> {
+fn start(
+    rules: &Rules<'_>,
+    channel: &Channel,
+    release: &str,
+    plan: Option<&str>,
+    freeze_override: Option<&str>,
+) -> Result<Vec<EventKind>, Refusal> {
     if release.trim().is_empty() {
         return Err(Refusal::Empty { what: "the release name" });
     }
@@ -224,12 +268,23 @@ fn start(rules: &Rules<'_>, channel: &Channel, release: &str, plan: Option<&str>
         given: name.to_string(),
         allowed: join(rules.plans.keys().map(String::as_str)),
     })?;
-    Ok(vec![EventKind::DeploymentStarted {
+    let mut events = vec![EventKind::DeploymentStarted {
         release: release.trim().to_string(),
         platform: channel.platform,
         channel: channel.id.clone(),
         plan: plan.clone(),
-    }])
+    }];
+    let applies = |plans: &Vec<String>| plans.is_empty() || plans.contains(&plan.id);
+    let frozen = rules.freezes.iter().filter(|(_, plans)| applies(plans)).map(|(f, _)| f).find(|f| f.covers(rules.now));
+    if let Some(freeze) = frozen {
+        match freeze_override.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(reason) => {
+                events.push(EventKind::FreezeOverridden { freeze: freeze.to_string(), reason: reason.to_string() })
+            }
+            None => return Err(Refusal::Frozen { freeze: freeze.to_string(), release: release.trim().to_string() }),
+        }
+    }
+    Ok(events)
 }
 
 struct Decider<'a> {

@@ -271,8 +271,9 @@ impl Deployment {
             }
             EventKind::DeploymentAborted { .. } => self.end(Outcome::Aborted),
             EventKind::CommandRefused { .. } => self.refusals += 1,
-            // A fact about the channel, not the deployment: nothing to fold.
-            EventKind::DeliveryFailed { .. } => {}
+            // Facts for the record that change no state: a post that could not go out, and
+            // why a freeze was overridden.
+            EventKind::DeliveryFailed { .. } | EventKind::FreezeOverridden { .. } => {}
         }
         self.seq = event.seq;
         self.updated_at = event.at;

@@ -211,6 +211,11 @@ pub enum EventKind {
         level: u8,
         message: String,
     },
+    /// The deployment was started inside a deploy freeze, for this reason.
+    FreezeOverridden {
+        freeze: String,
+        reason: String,
+    },
     EscalationAcknowledged {
         level: u8,
     },
@@ -261,6 +266,7 @@ impl EventKind {
             EventKind::EscalationRaised { .. } => "escalation_raised",
             EventKind::EscalationAcknowledged { .. } => "escalation_acknowledged",
             EventKind::EscalationResolved => "escalation_resolved",
+            EventKind::FreezeOverridden { .. } => "freeze_overridden",
             EventKind::PhaseOverdue { .. } => "phase_overdue",
             EventKind::StatusPosted { .. } => "status_posted",
             EventKind::DeploymentCompleted => "deployment_completed",

@@ -7,6 +7,7 @@
 pub mod decide;
 pub mod deployment;
 pub mod event;
+pub mod freeze;
 pub mod oncall;
 pub mod plan;
 pub mod progress;
@@ -14,5 +15,6 @@ pub mod progress;
 pub use decide::{decide, Channel, Command, Refusal, Rules};
 pub use deployment::{Deployment, Outcome, PhaseState, Status};
 pub use event::{Actor, Event, EventKind, Platform, RollbackLevel};
+pub use freeze::{Freeze, Window};
 pub use oncall::{EscalationLevel, OnCall, OnCallReason, Override, Rotation, Severity, Trigger, Triggers};
 pub use plan::{Item, Member, Phase, Plan, Role, Roles};

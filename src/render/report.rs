@@ -32,6 +32,9 @@ pub fn details(kind: &EventKind) -> String {
         EventKind::EscalationRaised { level, message } => format!("raised escalation to level {level}: {message}"),
         EventKind::EscalationAcknowledged { level } => format!("acknowledged level {level} escalation"),
         EventKind::EscalationResolved => "resolved the escalation".into(),
+        EventKind::FreezeOverridden { freeze, reason } => {
+            format!("started during the deploy freeze {freeze}: {reason}")
+        }
         EventKind::PhaseOverdue { phase, planned_secs } => {
             format!("phase {phase} overdue (planned {})", human(std::time::Duration::from_secs(*planned_secs)))
         }

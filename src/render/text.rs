@@ -300,6 +300,9 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             "The escalation is resolved: what caused it is gone.".to_string()
         }
         EventKind::EscalationResolved => format!("{who} resolved the escalation."),
+        EventKind::FreezeOverridden { freeze, reason } => {
+            format!("⚠ {who} started this deployment during the deploy freeze {freeze}. Why: {}", clean(reason))
+        }
         EventKind::PhaseOverdue { phase, planned_secs } => {
             let i = d.plan.phase_index(phase)?;
             let open = d.open_required_items(i);
