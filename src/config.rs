@@ -14,6 +14,7 @@ use thiserror::Error;
 use toml::Spanned;
 
 use crate::domain::freeze::{self, Freeze, Window};
+use crate::domain::plan::{Hook, HookAction, HOOK_TRIGGERS};
 use crate::domain::{
     EscalationLevel, Item, Member, Override, Phase, Plan, Role, Roles, Rotation, Rules, Severity, Trigger, Triggers,
 };
@@ -384,6 +385,8 @@ struct RawPlan {
     status_cron: Option<Spanned<String>>,
     #[serde(default)]
     phases: Vec<Spanned<RawPhase>>,
+    #[serde(default)]
+    hooks: Vec<RawHook>,
 }
 
 #[derive(Deserialize)]
@@ -988,6 +991,107 @@ impl RawPlan {
             }
         }
         let status_cron = self.status_cron.as_ref().map(|c| c.get_ref().clone());
-        Ok(Plan { id: plan_id.clone(), name: self.name.clone().unwrap_or(plan_id), phases, go_gate, status_cron })
+        let mut hooks: Vec<Hook> = Vec::new();
+        for (h, raw) in self.hooks.iter().enumerate() {
+            let hook = raw.validate(at, &format!("{base}.hooks[{h}]"))?;
+            if hooks.iter().any(|existing| existing.name == hook.name) {
+                return at.err(
+                    raw.name.span(),
+                    format!("{base}.hooks[{h}].name"),
+                    format!("hook `{}` is defined twice", hook.name),
+                );
+            }
+            hooks.push(hook);
+        }
+        Ok(Plan {
+            id: plan_id.clone(),
+            name: self.name.clone().unwrap_or(plan_id),
+            phases,
+            go_gate,
+            status_cron,
+            hooks,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHook {
+    name: Spanned<String>,
+    on: Spanned<Vec<Spanned<String>>>,
+    webhook: Option<Spanned<String>>,
+    secret_env: Option<Spanned<String>>,
+    command: Option<Spanned<Vec<String>>>,
+    timeout: Option<Spanned<String>>,
+}
+
+/// Hooks wait this long unless they say otherwise.
+const HOOK_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl RawHook {
+    fn validate(&self, at: &Locator<'_>, key: &str) -> Result<Hook, ConfigError> {
+        let name = id(at, &self.name, &format!("{key}.name"))?;
+        if self.on.get_ref().is_empty() {
+            return at.err(
+                self.on.span(),
+                format!("{key}.on"),
+                format!("say when the hook runs: {}", HOOK_TRIGGERS.join(", ")),
+            );
+        }
+        for trigger in self.on.get_ref() {
+            if !HOOK_TRIGGERS.contains(&trigger.get_ref().as_str()) {
+                return at.err(
+                    trigger.span(),
+                    format!("{key}.on"),
+                    format!(
+                        "`{}` is not an event hooks run on; events: {}",
+                        trigger.get_ref(),
+                        HOOK_TRIGGERS.join(", ")
+                    ),
+                );
+            }
+        }
+        let action = match (&self.webhook, &self.command) {
+            (Some(url), None) => {
+                let ok = url::Url::parse(url.get_ref()).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+                if !ok {
+                    return at.err(
+                        url.span(),
+                        format!("{key}.webhook"),
+                        format!("`{}` is not an http(s) URL", url.get_ref()),
+                    );
+                }
+                let Some(secret_env) = &self.secret_env else {
+                    return at.err(
+                        url.span(),
+                        format!("{key}.secret_env"),
+                        "a webhook needs `secret_env`: the environment variable holding the secret its requests are signed with",
+                    );
+                };
+                HookAction::Webhook { url: url.get_ref().clone(), secret_env: secret_env.get_ref().clone() }
+            }
+            (None, Some(command)) => {
+                if !command.get_ref().first().is_some_and(|p| !p.trim().is_empty()) {
+                    return at.err(
+                        command.span(),
+                        format!("{key}.command"),
+                        "name the program to run, then its arguments",
+                    );
+                }
+                HookAction::Command { argv: command.get_ref().clone() }
+            }
+            _ => {
+                return at.err(
+                    self.name.span(),
+                    key,
+                    "a hook has either `webhook` (a URL) or `command` (a program and its arguments)",
+                )
+            }
+        };
+        let timeout = match &self.timeout {
+            Some(t) => duration(at, t, &format!("{key}.timeout"))?,
+            None => HOOK_TIMEOUT,
+        };
+        Ok(Hook { name, on: self.on.get_ref().iter().map(|t| t.get_ref().clone()).collect(), action, timeout })
     }
 }

@@ -38,6 +38,8 @@ pub struct Sent {
     /// An update was posted as a new message instead (the message it was to change is gone):
     /// the new message is the one later updates change.
     pub reposted: bool,
+    /// What a hook run came to (`hooks::Report`), to go on the deployment's timeline.
+    pub report: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Error, PartialEq)]
@@ -117,9 +119,11 @@ impl Delivery {
             sends.spawn(async move {
                 let _permit = permits.acquire_owned().await;
                 let send = api.send(&item).instrument(post_span(&item));
-                let result = match tokio::time::timeout(SEND_TIMEOUT, send).await {
+                // A hook may take as long as its own timeout; a post gets 30 s.
+                let limit = crate::hooks::send_timeout(&item).unwrap_or(SEND_TIMEOUT);
+                let result = match tokio::time::timeout(limit, send).await {
                     Ok(result) => result,
-                    Err(_) => Err(SendError::Retry { reason: "no answer within 30s".into(), after: None }),
+                    Err(_) => Err(SendError::Retry { reason: format!("no answer within {limit:?}"), after: None }),
                 };
                 (item, result)
             });
@@ -159,6 +163,9 @@ impl Delivery {
         match result {
             Ok(sent) => {
                 store.mark_sent(item.id, now, sent.remote_id.as_deref(), sent.reposted).await?;
+                if let (Some(report), Some(id)) = (sent.report, item.deployment_id) {
+                    self.engine.record_hook_result(id, report).await?;
+                }
                 if let Ok(mut last) = self.last_sent.lock() {
                     last.insert((item.channel.platform, item.channel.id.clone()), now);
                 }
@@ -203,6 +210,27 @@ impl Delivery {
         whole_channel: bool,
         hint: Option<String>,
     ) -> Result<(), EngineError> {
+        if item.channel.platform == Platform::Hook {
+            // A hook that could not be run is a hook that failed: it goes on the timeline as
+            // such (and a rollback's escalates), not as an undelivered post.
+            self.engine.store().mark_failed(item, &reason, false).await?;
+            error!(outbox = item.id, %reason, "hook given up");
+            if let (Some(id), Some(run)) = (item.deployment_id, item.payload.event.clone()) {
+                let run: Option<crate::hooks::Run> = serde_json::from_value(run).ok();
+                if let Some(run) = run {
+                    let report = crate::hooks::Report {
+                        hook: run.hook.name,
+                        trigger: run.trigger,
+                        ok: false,
+                        detail: reason,
+                        output: String::new(),
+                        duration_ms: 0,
+                    };
+                    self.engine.record_hook_result(id, serde_json::to_value(report).unwrap_or_default()).await?;
+                }
+            }
+            return Ok(());
+        }
         let given_up = self.engine.store().mark_failed(item, &reason, whole_channel).await?;
         let hint = hint.unwrap_or_default();
         error!(outbox = item.id, %channel, messages = given_up, %reason, %hint, "post given up");

@@ -19,6 +19,7 @@ use crate::clock::SharedClock;
 use crate::command::{self, ParseError, Request};
 use crate::config::Config;
 use crate::domain::{decide, oncall, Actor, Channel, Command, Deployment, Event, EventKind, Platform};
+use crate::hooks;
 use crate::metrics::{CommandOutcome, Metrics};
 use crate::render::{discord, paging, slack, text, StatusView};
 use crate::schedule::StatusSchedule;
@@ -475,6 +476,26 @@ impl Engine {
                 ));
             }
         }
+        // The plan's hooks for what just happened, queued with it, in order.
+        for event in &events {
+            let Some((trigger, level)) = hooks::trigger(&event.kind) else { continue };
+            for hook in state.plan.hooks.iter().filter(|h| h.fires_on(trigger, level.as_deref())) {
+                let run = hooks::Run {
+                    hook: hook.clone(),
+                    trigger: trigger.to_string(),
+                    body: hooks::body(id, &state, trigger, &event.kind, event.seq),
+                };
+                messages.push(NewMessage::post(
+                    Some(id),
+                    Channel { platform: Platform::Hook, id: format!("deployment:{id}") },
+                    Payload {
+                        text: format!("hook {} on {trigger}", hook.name),
+                        blocks: None,
+                        event: serde_json::to_value(run).ok(),
+                    },
+                ));
+            }
+        }
         if let Some(target) = on_screen {
             let view = self.view(&Loaded { id, state: state.clone() }, None);
             let status = Post { channel: channel.clone(), message: Message::Status(Box::new(view)) };
@@ -740,6 +761,27 @@ impl Engine {
     }
 
     /// Records on the deployment's timeline that the platform refused its posts for good.
+    /// Puts a hook's result on the deployment's timeline (and announces it); a failed
+    /// rollback hook escalates at once.
+    pub async fn record_hook_result(&self, id: i64, report: serde_json::Value) -> Result<(), EngineError> {
+        let Ok(report) = serde_json::from_value::<hooks::Report>(report) else {
+            warn!(deployment = id, "a hook's report is unreadable; not recorded");
+            return Ok(());
+        };
+        let mut tx = self.store.begin().await?;
+        let loaded = tx.load(id).await?;
+        let mut kinds = Vec::new();
+        if !report.ok && report.trigger == "rollback" {
+            let what = format!("rollback hook `{}` failed: {}", report.hook, report.detail);
+            kinds.extend(oncall::on_failed_rollback_hook(&loaded.state, &self.config.escalation, what));
+        }
+        kinds.insert(0, report.into_event());
+        self.record(&mut tx, Some(loaded), &Actor::golive(), self.clock.now(), kinds, None).await?;
+        tx.commit().await?;
+        self.committed();
+        Ok(())
+    }
+
     pub async fn record_delivery_failure(
         &self,
         id: i64,

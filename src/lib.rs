@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod discord;
 pub mod domain;
 pub mod engine;
+pub mod hooks;
 pub mod https;
 pub mod liveness;
 pub mod metrics;

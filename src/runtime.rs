@@ -17,7 +17,10 @@ use crate::discord::api::{DiscordSetupError, TOKEN_VAR as DISCORD_TOKEN_VAR};
 use crate::discord::inbound::DiscordInbound;
 use crate::discord::verify::{BadKey, PublicKey, KEY_VAR};
 use crate::discord::{self, DiscordApi};
+use crate::domain::plan::HookAction;
+use crate::domain::Platform;
 use crate::engine::Engine;
+use crate::hooks::HookRunner;
 use crate::liveness::Liveness;
 use crate::paging::{PagingApi, PagingSetupError};
 use crate::slack::api::SlackSetupError;
@@ -45,6 +48,8 @@ pub enum SetupError {
     NoDiscordKey,
     #[error(transparent)]
     Paging(#[from] PagingSetupError),
+    #[error("plan `{plan}`'s hook `{hook}` signs its webhook with {var}, which is not set")]
+    NoHookSecret { plan: String, hook: String, var: String },
 }
 
 /// The chat platforms the config enables: their Web APIs for posting, and what verifies
@@ -92,6 +97,19 @@ impl Adapters {
         if config.escalation.iter().any(|l| l.webhook.is_some()) {
             adapters.apis.push(Arc::new(PagingApi::from_env()?));
         }
+        let hooks: Vec<_> = config.plans.values().flat_map(|p| p.hooks.iter().map(move |h| (p, h))).collect();
+        for (plan, hook) in &hooks {
+            if let HookAction::Webhook { secret_env, .. } = &hook.action {
+                if std::env::var(secret_env).ok().filter(|s| !s.is_empty()).is_none() {
+                    return Err(SetupError::NoHookSecret {
+                        plan: plan.id.clone(),
+                        hook: hook.name.clone(),
+                        var: secret_env.clone(),
+                    });
+                }
+            }
+        }
+
         Ok(adapters)
     }
 }
@@ -120,9 +138,18 @@ pub async fn serve(
             scheduler::run(engine, stopped).await
         }
     });
-    let platforms: Vec<&str> = adapters.apis.iter().map(|a| a.platform().as_str()).collect();
+    let mut apis = adapters.apis;
+    // Always: a running deployment's hooks come from the plan it started with, which a
+    // config edit since may have dropped.
+    if !apis.iter().any(|a| a.platform() == Platform::Hook) {
+        match HookRunner::new() {
+            Ok(runner) => apis.push(Arc::new(runner)),
+            Err(e) => warn!(error = %e, "cannot set up HTTPS for hooks; webhooks will wait in the outbox"),
+        }
+    }
+    let platforms: Vec<&str> = apis.iter().map(|a| a.platform().as_str()).collect();
     info!(platforms = ?platforms, "delivering posts");
-    let delivery = Delivery::new(engine.clone(), clock, adapters.apis);
+    let delivery = Delivery::new(engine.clone(), clock, apis);
     let delivery_running = workers.start("delivery");
     let courier = tokio::spawn(async move {
         let _running = delivery_running;

@@ -310,6 +310,7 @@ fn canary_plan() -> Plan {
         }],
         go_gate: None,
         status_cron: None,
+        hooks: Vec::new(),
     }
 }
 

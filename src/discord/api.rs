@@ -116,7 +116,7 @@ impl DiscordApi {
 
     async fn post(&self, channel: ChannelId, body: &Value, reposted: bool) -> Result<Sent, SendError> {
         let message = self.http.send_message(channel, Vec::new(), body).await.map_err(classify)?;
-        Ok(Sent { remote_id: Some(message.id.to_string()), reposted })
+        Ok(Sent { remote_id: Some(message.id.to_string()), reposted, ..Sent::default() })
     }
 }
 
@@ -155,7 +155,7 @@ impl ChatApi for DiscordApi {
         match (&item.action, item.target_remote_id.as_deref().and_then(id_of)) {
             (Action::Update { .. }, Some(message)) => {
                 match self.http.edit_message(channel, MessageId::new(message), &body, Vec::new()).await {
-                    Ok(edited) => Ok(Sent { remote_id: Some(edited.id.to_string()), reposted: false }),
+                    Ok(edited) => Ok(Sent { remote_id: Some(edited.id.to_string()), ..Sent::default() }),
                     // Someone deleted the status message: post the current status anew, and
                     // later changes edit that one.
                     Err(e) if json_code(&e) == Some(code::UNKNOWN_MESSAGE) => {

@@ -273,7 +273,7 @@ impl Deployment {
             EventKind::CommandRefused { .. } => self.refusals += 1,
             // Facts for the record that change no state: a post that could not go out, and
             // why a freeze was overridden.
-            EventKind::DeliveryFailed { .. } | EventKind::FreezeOverridden { .. } => {}
+            EventKind::DeliveryFailed { .. } | EventKind::FreezeOverridden { .. } | EventKind::HookRan { .. } => {}
         }
         self.seq = event.seq;
         self.updated_at = event.at;

@@ -15,10 +15,13 @@ pub enum Platform {
     Console,
     /// golive itself: scheduled posts and automatic actions.
     Golive,
+    /// Where hooks "post": a deployment's webhooks and commands, run in order by the outbox.
+    Hook,
 }
 
 impl Platform {
-    pub const ALL: [Platform; 4] = [Platform::Slack, Platform::Discord, Platform::Console, Platform::Golive];
+    pub const ALL: [Platform; 5] =
+        [Platform::Slack, Platform::Discord, Platform::Console, Platform::Golive, Platform::Hook];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,6 +29,7 @@ impl Platform {
             Platform::Discord => "discord",
             Platform::Console => "console",
             Platform::Golive => "golive",
+            Platform::Hook => "hook",
         }
     }
 
@@ -42,6 +46,7 @@ impl Platform {
     pub fn parse(s: &str) -> Option<Platform> {
         match s {
             "golive" => Some(Platform::Golive),
+            "hook" => Some(Platform::Hook),
             other => Platform::parse_member_platform(other),
         }
     }
@@ -211,6 +216,18 @@ pub enum EventKind {
         level: u8,
         message: String,
     },
+    /// A hook ran (or could not be run): how it went, for the record.
+    HookRan {
+        hook: String,
+        trigger: String,
+        ok: bool,
+        /// What happened: `HTTP 200`, `exit 0`, `exit 3`, `timed out after 30s`, …
+        detail: String,
+        /// The end of what it printed (a command) or answered (a webhook).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        output: String,
+        duration_ms: u64,
+    },
     /// The deployment was started inside a deploy freeze, for this reason.
     FreezeOverridden {
         freeze: String,
@@ -267,6 +284,7 @@ impl EventKind {
             EventKind::EscalationAcknowledged { .. } => "escalation_acknowledged",
             EventKind::EscalationResolved => "escalation_resolved",
             EventKind::FreezeOverridden { .. } => "freeze_overridden",
+            EventKind::HookRan { .. } => "hook_ran",
             EventKind::PhaseOverdue { .. } => "phase_overdue",
             EventKind::StatusPosted { .. } => "status_posted",
             EventKind::DeploymentCompleted => "deployment_completed",

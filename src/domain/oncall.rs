@@ -144,6 +144,22 @@ pub fn climb(d: &Deployment, levels: &[EscalationLevel], now: DateTime<Utc>) -> 
     Some(EventKind::EscalationRaised { level, message: e.message.clone() })
 }
 
+/// A rollback's hook failed: the rollback did not happen by itself, so a human must, now.
+/// Pages level 1 if nobody is paged yet, or the next level up without waiting for the ack
+/// timeout if someone is (a rollback has usually paged level 1 already).
+pub fn on_failed_rollback_hook(d: &Deployment, levels: &[EscalationLevel], what: String) -> Option<EventKind> {
+    if levels.is_empty() || !d.status.is_open() {
+        return None;
+    }
+    match &d.escalation {
+        None => Some(EventKind::EscalationOpened { level: 1, message: what, cause: None }),
+        Some(e) => {
+            let level = (e.level + 1).min(u8::try_from(levels.len()).unwrap_or(u8::MAX));
+            Some(EventKind::EscalationRaised { level, message: what })
+        }
+    }
+}
+
 /// How urgent an automatic trigger is: critical pages at once, warning after its grace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {

@@ -21,6 +21,54 @@ pub struct Plan {
     /// This plan's own status-post schedule (cron, seconds first), overriding `[status] cron`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_cron: Option<String>,
+    /// What golive runs by itself when the deployment reaches certain events.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<Hook>,
+}
+
+/// A hook: a webhook to POST or a program to run when one of the `on` events is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hook {
+    pub name: String,
+    /// Trigger names (see `HOOK_TRIGGERS`); `rollback:LEVEL` fires on that rollback level only.
+    pub on: Vec<String>,
+    pub action: HookAction,
+    #[serde(with = "secs")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HookAction {
+    /// POST the event as JSON, signed with HMAC-SHA256 under the secret in `secret_env`.
+    Webhook { url: String, secret_env: String },
+    /// Run a program (no shell) with the deployment in its environment.
+    Command { argv: Vec<String> },
+}
+
+/// The events a hook can name in `on`.
+pub const HOOK_TRIGGERS: &[&str] = &[
+    "started",
+    "phase_started",
+    "phase_done",
+    "go",
+    "traffic",
+    "rollback",
+    "rollback:immediate",
+    "rollback:quick",
+    "rollback:planned",
+    "completed",
+    "aborted",
+];
+
+impl Hook {
+    /// Whether this hook fires on `trigger` (and, for a rollback, its level).
+    pub fn fires_on(&self, trigger: &str, level: Option<&str>) -> bool {
+        self.on.iter().any(|on| match on.split_once(':') {
+            Some((name, want)) => name == trigger && level == Some(want),
+            None => on == trigger,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

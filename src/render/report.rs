@@ -32,6 +32,9 @@ pub fn details(kind: &EventKind) -> String {
         EventKind::EscalationRaised { level, message } => format!("raised escalation to level {level}: {message}"),
         EventKind::EscalationAcknowledged { level } => format!("acknowledged level {level} escalation"),
         EventKind::EscalationResolved => "resolved the escalation".into(),
+        EventKind::HookRan { hook, trigger, ok, detail, .. } => {
+            format!("hook {hook} on {trigger}: {} ({detail})", if *ok { "ok" } else { "FAILED" })
+        }
         EventKind::FreezeOverridden { freeze, reason } => {
             format!("started during the deploy freeze {freeze}: {reason}")
         }

@@ -300,6 +300,14 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             "The escalation is resolved: what caused it is gone.".to_string()
         }
         EventKind::EscalationResolved => format!("{who} resolved the escalation."),
+        EventKind::HookRan { hook, trigger, ok: true, detail, duration_ms, .. } => {
+            format!("Hook `{hook}` on {trigger}: ok ({detail}, {})", millis(*duration_ms))
+        }
+        EventKind::HookRan { hook, trigger, ok: false, detail, output, duration_ms } => {
+            let tail =
+                if output.trim().is_empty() { String::new() } else { format!("\n```\n{}\n```", clean(output.trim())) };
+            format!("⚠ Hook `{hook}` on {trigger} FAILED: {detail} after {}{tail}", millis(*duration_ms))
+        }
         EventKind::FreezeOverridden { freeze, reason } => {
             format!("⚠ {who} started this deployment during the deploy freeze {freeze}. Why: {}", clean(reason))
         }
@@ -340,4 +348,13 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         EventKind::DeliveryFailed { .. } => return None,
     };
     Some(text)
+}
+
+/// A duration in milliseconds, as people read it: `120 ms`, `2.4 s`.
+fn millis(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
 }

@@ -136,14 +136,14 @@ impl ChatApi for SlackApi {
             async move {
                 let request = SlackApiChatPostMessageRequest::new(channel, content);
                 let response = session.chat_post_message(&request).await.map_err(failed)?;
-                Ok(Sent { remote_id: Some(response.ts.to_string()), reposted })
+                Ok(Sent { remote_id: Some(response.ts.to_string()), reposted, ..Sent::default() })
             }
         };
         match (&item.action, &item.target_remote_id) {
             (Action::Update { .. }, Some(ts)) => {
                 let request = SlackApiChatUpdateRequest::new(channel.clone(), content.clone(), ts.clone().into());
                 match session.chat_update(&request).await {
-                    Ok(response) => Ok(Sent { remote_id: Some(response.ts.to_string()), reposted: false }),
+                    Ok(response) => Ok(Sent { remote_id: Some(response.ts.to_string()), ..Sent::default() }),
                     // Someone deleted the status message, or it is too old to edit: post the
                     // current status as a new one, which later changes will edit.
                     Err(SlackClientError::ApiError(e)) if MESSAGE_GONE.contains(&e.code.as_str()) => {
