@@ -114,8 +114,6 @@ pub struct Engine {
     signals: Arc<Signals>,
     /// The mentions golive writes on Slack; any other markup in a Slack post is escaped.
     slack_mentions: Arc<slack::Mentions>,
-    /// The mentions golive writes on Discord: only these may ping.
-    discord_mentions: Arc<slack::Mentions>,
     metrics: Arc<Metrics>,
 }
 
@@ -136,11 +134,7 @@ impl Engine {
             .collect();
         let roles = config.roles.0.values().flat_map(|r| r.members.iter());
         let levels = config.escalation.iter().flat_map(|l| l.roster());
-        let members: Vec<_> = roles.chain(levels).collect();
-        let mentions_on = |platform: Platform| -> slack::Mentions {
-            members.iter().filter(|m| m.platform == platform).map(|m| text::mention(m)).collect()
-        };
-        let (slack_mentions, discord_mentions) = (mentions_on(Platform::Slack), mentions_on(Platform::Discord));
+        let slack_mentions = roles.chain(levels).filter(|m| m.platform == Platform::Slack).map(text::mention).collect();
         Engine {
             store,
             config,
@@ -149,7 +143,6 @@ impl Engine {
             plan_schedules: Arc::new(plan_schedules),
             signals: Arc::default(),
             slack_mentions: Arc::new(slack_mentions),
-            discord_mentions: Arc::new(discord_mentions),
             metrics: Arc::default(),
         }
     }
@@ -551,7 +544,17 @@ impl Engine {
                     Platform::Discord => {
                         let mut body =
                             if page { discord::escalation_message(*deployment_id) } else { serde_json::json!({}) };
-                        body["allowed_mentions"] = discord::allowed_mentions(&text, &self.discord_mentions);
+                        // Only a page pings, and only the people it pages: a mention typed
+                        // into a note or an escalation message pings nobody.
+                        let paged = match event.kind {
+                            EventKind::EscalationOpened { level, .. } | EventKind::EscalationRaised { level, .. } => {
+                                let on_call = self.config.escalation.get(usize::from(level).saturating_sub(1));
+                                let members = on_call.map(|l| l.on_call(event.at).members).unwrap_or_default();
+                                members.iter().filter(|m| m.platform == Platform::Discord).map(text::mention).collect()
+                            }
+                            _ => slack::Mentions::new(),
+                        };
+                        body["allowed_mentions"] = discord::allowed_mentions(&text, &paged);
                         Some(body)
                     }
                     _ => None,

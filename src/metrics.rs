@@ -100,6 +100,7 @@ pub struct Metrics {
     posts: Family<PostLabels, Counter>,
     timers_fired: Counter,
     scheduler_lag: Gauge<f64, AtomicU64>,
+    timers_overdue: Gauge<f64, AtomicU64>,
     outbox_depth: Family<PlatformLabels, Gauge>,
     outbox_oldest: Gauge<f64, AtomicU64>,
     active: Gauge,
@@ -144,6 +145,12 @@ impl Metrics {
             "How late the scheduler's latest pass fired its most overdue timer",
             scheduler_lag.clone(),
         );
+        let timers_overdue = Gauge::default();
+        registry.register(
+            "timers_overdue_seconds",
+            "How long the earliest deployment timer has been due without firing (0 when none is); grows if the scheduler is stuck",
+            timers_overdue.clone(),
+        );
         let outbox_depth = Family::default();
         registry.register("outbox_pending", "Posts waiting in the outbox, by platform", outbox_depth.clone());
         let outbox_oldest = Gauge::default();
@@ -164,6 +171,7 @@ impl Metrics {
             posts,
             timers_fired,
             scheduler_lag,
+            timers_overdue,
             outbox_depth,
             outbox_oldest,
             active,
@@ -197,6 +205,7 @@ impl Metrics {
             self.outbox_depth.get_or_create(&PlatformLabels { platform: platform.as_str() }).set(depth);
         }
         self.outbox_oldest.set(vitals.oldest_pending_secs);
+        self.timers_overdue.set(vitals.overdue_timer_secs);
         self.active.set(vitals.active_deployments);
         self.escalations.set(vitals.open_escalations);
         let mut page = String::new();

@@ -163,7 +163,11 @@ pub async fn serve(
     let mut gateway = None;
     let discord = match adapters.discord_api {
         Some(api) => {
-            let inbound = DiscordInbound { engine: engine.clone(), key: adapters.discord_key.map(Arc::new) };
+            let inbound = DiscordInbound {
+                engine: engine.clone(),
+                key: adapters.discord_key.map(Arc::new),
+                api: Some(api.clone()),
+            };
             if inbound.key.is_some() {
                 info!("answering Discord on /discord/interactions");
             }
@@ -176,7 +180,13 @@ pub async fn serve(
             }
             if let Some(token) = adapters.discord_gateway {
                 let stopped = stopped_for_gateway.clone();
-                gateway = Some(tokio::spawn(discord::gateway::run(token, inbound.clone(), api, stopped)));
+                // Readiness fails if the gateway connection ends (a bad token, say).
+                let running = workers.start("discord gateway");
+                let inbound = inbound.clone();
+                gateway = Some(tokio::spawn(async move {
+                    let _running = running;
+                    discord::gateway::run(token, inbound, api, stopped).await
+                }));
             }
             Some(inbound)
         }

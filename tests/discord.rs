@@ -457,7 +457,7 @@ async fn an_interaction_from_the_gateway_reads_the_same_as_one_over_http() {
     let config =
         std::sync::Arc::new(golive::config::Config::parse(&common::guild::config_text(false), "g.toml").unwrap());
     let engine = golive::engine::Engine::new(g.ctx.store.clone(), config, std::sync::Arc::new(g.ctx.clock.clone()));
-    let inbound = golive::discord::inbound::DiscordInbound { engine, key: None };
+    let inbound = golive::discord::inbound::DiscordInbound { engine, key: None, api: None };
     let api = golive::discord::DiscordApi::new(&g.fake.url, "gateway-token", APP).unwrap();
     let start = common::guild::command_data(&["start"], &[("release", json!("v7.0.0"))], None);
     let typed: serenity::all::Interaction = serde_json::from_value(g.interaction("dana", 2, start)).unwrap();
@@ -482,6 +482,87 @@ async fn an_interaction_delivered_twice_has_one_effect() {
     let first = g.signed(&note.to_string()).await;
     let again = g.signed(&note.to_string()).await;
     assert_eq!(first.json(), again.json(), "the repeat gets the first answer");
+    let notes = g.ctx.store.events(1).await.unwrap();
+    assert_eq!(notes.iter().filter(|e| matches!(e.kind, EventKind::NoteAdded { .. })).count(), 1);
+}
+
+#[tokio::test]
+async fn free_text_is_never_read_as_a_setting_and_typed_mentions_ping_nobody() {
+    let g = Guild::new().await;
+    ok(&g, "dana", &["start"], &[("release", json!("v6.1.0"))]).await;
+    // A message that starts with a number is a message, not a level.
+    let (alice, _) = discord_user("alice");
+    ok(&g, "olga", &["escalate"], &[("message", json!(format!("3 pods down, <@{alice}> look")))]).await;
+    let events = g.ctx.store.events(1).await.unwrap();
+    assert!(
+        events.iter().any(|e| matches!(&e.kind, EventKind::EscalationOpened { level: 1, message, .. }
+        if message.starts_with("3 pods down"))),
+        "{events:?}"
+    );
+    let page = g.arrives("the page", |c| c.content().contains("3 pods down")).await;
+    // Only the people paged at level 1 (olga on this server) may be pinged; alice, named in
+    // the typed message, is not.
+    assert_eq!(page.body["allowed_mentions"]["users"], json!([discord_user("olga").0]), "{}", page.body);
+    ok(&g, "olga", &["escalate"], &[("message", json!("resolve"))]).await;
+    // A reason that looks like a setting is kept as typed.
+    ok(&g, "olga", &["rollback"], &[("reason", json!("level=planned was the plan, but 5xx"))]).await;
+    let events = g.ctx.store.events(1).await.unwrap();
+    assert!(
+        events.iter().any(|e| matches!(&e.kind, EventKind::RollbackStarted { reason, level: None }
+        if reason == "level=planned was the plan, but 5xx")),
+        "{events:?}"
+    );
+    // Anyone's note with mentions in it pings nobody.
+    let typed = format!("<@{alice}> <@&{}> @everyone wake up", common::guild::PRODUCT_ROLE);
+    ok(&g, "stranger", &["note"], &[("text", json!(typed))]).await;
+    let note = g.arrives("the note", |c| c.content().contains("wake up")).await;
+    assert_eq!(note.body["allowed_mentions"], json!({ "parse": [], "users": [], "roles": [] }));
+}
+
+#[tokio::test]
+async fn a_status_post_stays_within_discords_embed_limit_however_long_the_texts() {
+    let g = Guild::new().await;
+    ok(&g, "dana", &["start"], &[("release", json!("v6.2.0"))]).await;
+    for n in 0..6 {
+        ok(&g, "olga", &["note"], &[("text", json!(format!("{n} {}", "long note ".repeat(90))))]).await;
+    }
+    ok(&g, "olga", &["escalate"], &[("message", json!("x".repeat(990)))]).await;
+    ok(&g, "olga", &["rollback"], &[("reason", json!("y".repeat(990)))]).await;
+    ok(&g, "dana", &["status"], &[]).await;
+    let status = g.arrives("the status post", |c| c.body["embeds"].as_array().is_some_and(|e| !e.is_empty())).await;
+    let embed = &status.body["embeds"][0];
+    let len = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    let total = len(&embed["title"])
+        + len(&embed["description"])
+        + len(&embed["footer"]["text"])
+        + embed["fields"].as_array().unwrap().iter().map(|f| len(&f["name"]) + len(&f["value"])).sum::<usize>();
+    assert!(total <= 6000, "{total} characters");
+    assert!(embed["fields"].as_array().unwrap().iter().all(|f| len(&f["value"]) <= 1024));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_cannot_come_within_discords_deadline_is_deferred_then_filled_in() {
+    let g = Guild::new().await;
+    ok(&g, "dana", &["start"], &[("release", json!("v6.3.0"))]).await;
+    // Another writer holds the database (another process, a long transaction): the note
+    // waits for it, longer than Discord waits for an answer.
+    let held = g.ctx.store.begin().await.unwrap();
+    let note = g.interaction("olga", 2, common::guild::command_data(&["note"], &[("text", json!("slow"))], None));
+    let token = note["token"].as_str().unwrap().to_string();
+    let asked = std::time::Instant::now();
+    let answer = g.signed(&note.to_string()).await;
+    assert!(asked.elapsed() < std::time::Duration::from_secs(3), "answered within Discord's 3 s");
+    assert_eq!(answer.json(), json!({ "type": 5, "data": { "flags": 64 } }), "a deferred, private answer");
+    drop(held);
+    for _ in 0..300 {
+        if g.fake.calls().iter().any(|c| c.path.ends_with("/messages/@original")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let edit = g.fake.calls().into_iter().find(|c| c.path.ends_with("/messages/@original")).expect("the answer came");
+    assert_eq!(edit.path, format!("/api/v10/webhooks/{APP}/{token}/messages/@original"));
+    assert!(edit.body["content"].as_str().unwrap().starts_with('✓'), "{}", edit.body);
     let notes = g.ctx.store.events(1).await.unwrap();
     assert_eq!(notes.iter().filter(|e| matches!(e.kind, EventKind::NoteAdded { .. })).count(), 1);
 }

@@ -57,7 +57,10 @@ fn proxy_for(api_url: &str) -> Result<Option<String>, DiscordSetupError> {
 
 impl DiscordApi {
     pub fn new(api_url: &str, token: &str, application_id: &str) -> Result<DiscordApi, DiscordSetupError> {
-        let app: u64 = application_id.trim().parse().ok().filter(|id| *id != 0).unwrap_or(0);
+        let app: u64 = match application_id.trim() {
+            "" | "0" => 0,
+            id => id.parse().ok().filter(|id| *id != 0).ok_or_else(|| DiscordSetupError::BadApplication(id.into()))?,
+        };
         let mut builder = HttpBuilder::new(token);
         if app != 0 {
             builder = builder.application_id(ApplicationId::new(app));
@@ -88,6 +91,11 @@ impl DiscordApi {
             hint: None,
         })?;
         self.http.create_interaction_response(InteractionId::new(id), token, answer, Vec::new()).await.map_err(classify)
+    }
+
+    /// Replaces a deferred answer ("golive is thinking…") with the real one.
+    pub async fn edit_original(&self, token: &str, data: &Value) -> Result<(), SendError> {
+        self.http.edit_original_interaction_response(token, data, Vec::new()).await.map(|_| ()).map_err(classify)
     }
 
     /// Replaces golive's commands with `commands`: in one guild (available at once), or

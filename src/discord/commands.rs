@@ -62,7 +62,7 @@ pub fn definition(name: &str, escalation_levels: usize) -> Value {
             "traffic",
             "Record a traffic step",
             vec![
-                json!({ "type": INTEGER, "name": "percent", "description": "Share of traffic on the new release", "required": true, "min_value": 0, "max_value": 100 }),
+                json!({ "type": INTEGER, "name": "percent", "description": "Share of traffic on the new release", "required": true, "min_value": 1, "max_value": 100 }),
             ],
         ),
         sub(

@@ -39,7 +39,7 @@ pub async fn handle(inbound: &DiscordInbound, api: &DiscordApi, event: &serenity
     if interaction.kind == kind::PING {
         return;
     }
-    let answer = inbound.answer(&interaction).await;
+    let answer = inbound.answer_in_time(interaction.clone()).await;
     if let Err(e) = api.respond(&interaction.id, &interaction.token, &answer).await {
         warn!(error = %e, "could not answer a Discord interaction");
     }

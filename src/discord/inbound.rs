@@ -7,6 +7,7 @@
 //! through the outbox, as on every platform.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -15,9 +16,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use tracing::{info, warn};
 
+use super::api::DiscordApi;
 use super::interaction::{kind, Interaction, Sender};
 use super::verify::{PublicKey, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use crate::command::COMMANDS;
+use crate::command::{Request, COMMANDS};
 use crate::domain::{Actor, Channel, Command, Platform, RollbackLevel};
 use crate::engine::{Engine, Origin, Outcome};
 use crate::render::discord::{self as render, Button};
@@ -29,6 +31,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 mod callback {
     pub const PONG: u8 = 1;
     pub const MESSAGE: u8 = 4;
+    pub const DEFERRED: u8 = 5;
     pub const AUTOCOMPLETE: u8 = 8;
     pub const MODAL: u8 = 9;
 }
@@ -40,7 +43,13 @@ pub struct DiscordInbound {
     pub engine: Engine,
     /// `None` when only the gateway is used: then the HTTP route is not served.
     pub key: Option<Arc<PublicKey>>,
+    /// For answers that take longer than Discord waits: the real answer replaces a
+    /// deferred one. Without it, a slow answer is simply late.
+    pub api: Option<Arc<DiscordApi>>,
 }
+
+/// Discord waits 3 s for an answer; after this long golive says it is working on it.
+const DEFER_AFTER: Duration = Duration::from_secs(2);
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -75,10 +84,43 @@ pub async fn interactions(State(discord): State<DiscordInbound>, headers: Header
                 .into_response();
         }
     };
-    axum::Json(discord.answer(&interaction).await).into_response()
+    axum::Json(discord.answer_in_time(interaction).await).into_response()
 }
 
 impl DiscordInbound {
+    /// The answer if it is ready within Discord's deadline; otherwise a deferred answer now
+    /// (the person sees golive thinking) and the real one as an edit of it when it is ready.
+    /// A command waiting for the database (another process writing, say) still commits.
+    pub async fn answer_in_time(&self, interaction: Interaction) -> Value {
+        let this = self.clone();
+        let token = interaction.token.clone();
+        let mut work = tokio::spawn(async move { this.answer(&interaction).await });
+        match tokio::time::timeout(DEFER_AFTER, &mut work).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "answering a Discord interaction failed");
+                ephemeral("golive failed while answering this; nothing was changed unless the channel says so")
+            }
+            Err(_) => {
+                let Some(api) = self.api.clone() else {
+                    return work.await.unwrap_or_else(|_| ephemeral("golive failed while answering this"));
+                };
+                tokio::spawn(async move {
+                    let Ok(answer) = work.await else { return };
+                    let data = if answer["type"] == callback::MESSAGE {
+                        answer["data"].clone()
+                    } else {
+                        json!({ "content": "golive took too long to open that; press the button again" })
+                    };
+                    if let Err(e) = api.edit_original(&token, &data).await {
+                        warn!(error = %e, "could not replace a deferred Discord answer");
+                    }
+                });
+                json!({ "type": callback::DEFERRED, "data": { "flags": EPHEMERAL } })
+            }
+        }
+    }
+
     /// The response body for one interaction (Discord's interaction callback).
     pub async fn answer(&self, i: &Interaction) -> Value {
         match i.kind {
@@ -127,11 +169,22 @@ impl DiscordInbound {
             Ok(o) => o,
             Err(answer) => return answer,
         };
+        let origin = Origin { key: Self::key(i), ..Origin::default() };
+        if let Some(direct) = invocation.direct() {
+            let command = match direct {
+                Ok(command) => command,
+                Err(e) => return ephemeral(e.to_string()),
+            };
+            let what = command.describe();
+            return Self::told(
+                self.engine.request_from(&channel, &actor, Request::Change(command), &origin).await,
+                &what,
+            );
+        }
         let line = match invocation.grammar_line() {
             Ok(line) => line,
             Err(e) => return ephemeral(e.to_string()),
         };
-        let origin = Origin { key: Self::key(i), ..Origin::default() };
         let outcome = self.engine.handle_from(&channel, &actor, &line, &origin).await;
         Self::told(outcome, &line)
     }
@@ -140,7 +193,8 @@ impl DiscordInbound {
     /// when the channel was told.
     fn told(outcome: Result<Outcome, crate::engine::EngineError>, what: &str) -> Value {
         match outcome {
-            Ok(Outcome { reply: Some(reply), .. }) => ephemeral(reply),
+            Ok(Outcome { reply: Some(reply), .. }) if !reply.trim().is_empty() => ephemeral(reply),
+            Ok(Outcome { refused: true, .. }) => ephemeral(format!("golive could not do `{what}` now")),
             Ok(_) => ephemeral(format!("✓ `{what}` — the channel has it")),
             Err(e) => {
                 tracing::error!(error = %e, "could not handle a Discord interaction");

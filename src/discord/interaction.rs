@@ -8,6 +8,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::domain::{Command, RollbackLevel};
+
 /// Discord's interaction types.
 pub mod kind {
     pub const PING: u8 = 1;
@@ -216,6 +218,46 @@ impl Invocation {
                 Err(NotAGrammarLine(format!("`{name}` must be one word, without spaces: `{v}` is not")))
             }
             other => Ok(other),
+        }
+    }
+
+    /// The command, built straight from the typed options where free text follows an
+    /// optional setting: read back as a line, "3 pods down" would become level 3, and
+    /// "level=planned …" in a reason would set the level. `None`: read the grammar line.
+    pub fn direct(&self) -> Option<Result<Command, NotAGrammarLine>> {
+        let path: Vec<&str> = self.path.iter().map(String::as_str).collect();
+        match path.as_slice() {
+            ["escalate"] => {
+                let message = self.get("message").unwrap_or_default().to_string();
+                let level = match self.get("level") {
+                    None => None,
+                    Some(l) => match l.parse::<u8>() {
+                        Ok(l) => Some(l),
+                        Err(_) => return Some(Err(NotAGrammarLine(format!("`{l}` is not a level number")))),
+                    },
+                };
+                Some(Ok(if level.is_none() && message.eq_ignore_ascii_case("resolve") {
+                    Command::EscalateResolve
+                } else {
+                    Command::Escalate { level, message }
+                }))
+            }
+            ["rollback"] => {
+                let reason = self.get("reason").unwrap_or_default().to_string();
+                let level = match self.get("level") {
+                    None => None,
+                    Some(l) => match RollbackLevel::parse(l) {
+                        Some(l) => Some(l),
+                        None => {
+                            return Some(Err(NotAGrammarLine(format!(
+                                "`{l}` is not a rollback level; levels: immediate, quick, planned"
+                            ))))
+                        }
+                    },
+                };
+                Some(Ok(Command::Rollback { reason, level }))
+            }
+            _ => None,
         }
     }
 

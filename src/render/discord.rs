@@ -13,6 +13,8 @@ use crate::domain::RollbackLevel;
 const CONTENT_MAX: usize = 2000;
 const FIELD_MAX: usize = 1024;
 const DESCRIPTION_MAX: usize = 4096;
+/// Discord refuses an embed whose texts add up to more than 6,000 characters.
+const EMBED_MAX: usize = 6000;
 
 /// Embed colours: running, needs attention, rolling back.
 const BLUE: u32 = 0x3B82F6;
@@ -193,6 +195,8 @@ pub fn status_message(v: &StatusView) -> Value {
         field("Notes".into(), notes.join("\n"));
     }
     fields.truncate(25);
+    let fixed = title.chars().count() + description.chars().count().min(DESCRIPTION_MAX) + 100;
+    fit(&mut fields, EMBED_MAX.saturating_sub(fixed));
     let color = if v.rollback.is_some() {
         RED
     } else if v.escalation.is_some() || v.late_by.is_some() || v.phase.as_ref().is_some_and(|p| p.overdue()) {
@@ -214,6 +218,25 @@ pub fn status_message(v: &StatusView) -> Value {
         }],
         "components": status_buttons(v),
     })
+}
+
+/// Shortens the longest field values until all the fields' texts fit in `budget`
+/// characters, so a long reason or many notes cannot get the whole status post refused.
+fn fit(fields: &mut [Value], budget: usize) {
+    let len = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    loop {
+        let total: usize = fields.iter().map(|f| len(&f["name"]) + len(&f["value"])).sum();
+        if total <= budget {
+            return;
+        }
+        let Some(longest) = fields.iter_mut().max_by_key(|f| len(&f["value"])) else { return };
+        let value = longest["value"].as_str().unwrap_or_default().to_string();
+        let keep = value.chars().count().saturating_sub(total - budget).max(40);
+        if keep >= value.chars().count() {
+            return;
+        }
+        longest["value"] = Value::String(cut(value, keep));
+    }
 }
 
 /// An escalation page: the Ack button that stops the climb (the announcement is the content).
@@ -270,4 +293,22 @@ pub fn no_go_modal(deployment_id: i64, release: &str) -> Value {
         "title": cut(format!("No-go for {}", clean(release)), 45),
         "components": [text_input(REASON, "Why not go?", 2, "what is missing or wrong", 2000)],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_shortened_to_fit_the_embed_budget() {
+        let mut fields: Vec<Value> =
+            (0..8).map(|i| json!({ "name": format!("field {i}"), "value": "v".repeat(FIELD_MAX) })).collect();
+        fit(&mut fields, 5000);
+        let total: usize = fields
+            .iter()
+            .map(|f| f["name"].as_str().unwrap().chars().count() + f["value"].as_str().unwrap().chars().count())
+            .sum();
+        assert!(total <= 5000, "{total}");
+        assert!(fields.iter().all(|f| f["value"].as_str().unwrap().chars().count() >= 40));
+    }
 }

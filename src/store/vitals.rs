@@ -15,6 +15,8 @@ pub struct Vitals {
     pub oldest_pending_secs: f64,
     pub active_deployments: i64,
     pub open_escalations: i64,
+    /// How long the earliest timer has been due and not fired; 0 when none is due.
+    pub overdue_timer_secs: f64,
 }
 
 impl Store {
@@ -47,6 +49,12 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
+        let earliest: Option<(String,)> =
+            sqlx::query_as("SELECT MIN(due_at) FROM timers HAVING COUNT(*) > 0").fetch_optional(&self.pool).await?;
+        if let Some((due,)) = earliest {
+            let due = parse_time(0, &due)?;
+            vitals.overdue_timer_secs = (now - due).to_std().map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        }
         Ok(vitals)
     }
 }

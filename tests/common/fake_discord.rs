@@ -94,6 +94,7 @@ impl FakeDiscord {
             .route("/api/v10/applications/{app}/commands", put(commands))
             .route("/api/v10/applications/{app}/guilds/{guild}/commands", put(commands))
             .route("/api/v10/interactions/{id}/{token}/callback", post(callback))
+            .route("/api/v10/webhooks/{app}/{token}/messages/@original", patch(original))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake discord");
         let url = format!("http://{}/api/v10/", listener.local_addr().expect("address"));
@@ -216,6 +217,27 @@ async fn commands(
         })
         .collect();
     axum::Json(Value::Array(registered)).into_response()
+}
+
+/// The edit that replaces a deferred answer.
+async fn original(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (body, fresh) = match record(&inner, Method::PATCH, uri.path().to_string(), &headers, &body) {
+        Ok(r) => r,
+        Err(failed) => return failed,
+    };
+    axum::Json(json!({
+        "id": fresh.unwrap_or(1).to_string(), "channel_id": "1", "type": 0, "content": body["content"].clone(),
+        "author": { "id": "100000000000000077", "username": "golive", "discriminator": "0", "avatar": null, "bot": true, "global_name": null },
+        "timestamp": "2026-06-02T09:07:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
+        "components": [], "pinned": false, "flags": 64,
+    }))
+    .into_response()
 }
 
 async fn callback(
