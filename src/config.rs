@@ -134,6 +134,9 @@ pub struct DeliveryConfig {
     pub give_up_after: Duration,
     /// Posts in flight at once, across channels.
     pub concurrency: usize,
+    /// A send with no answer after this long is abandoned and retried: a hung connection
+    /// must not stall a channel for good.
+    pub send_timeout: Duration,
 }
 
 impl Default for DeliveryConfig {
@@ -142,6 +145,7 @@ impl Default for DeliveryConfig {
             channel_interval: Duration::from_secs(1),
             give_up_after: Duration::from_secs(24 * 3600),
             concurrency: 16,
+            send_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -831,6 +835,7 @@ struct RawDelivery {
     channel_interval: Option<Spanned<String>>,
     give_up_after: Option<Spanned<String>>,
     concurrency: Option<Spanned<u32>>,
+    send_timeout: Option<Spanned<String>>,
 }
 
 impl RawDelivery {
@@ -841,6 +846,9 @@ impl RawDelivery {
         }
         if let Some(v) = &self.give_up_after {
             d.give_up_after = duration(at, v, "delivery.give_up_after")?;
+        }
+        if let Some(v) = &self.send_timeout {
+            d.send_timeout = duration(at, v, "delivery.send_timeout")?;
         }
         if let Some(v) = &self.concurrency {
             if !(1..=256).contains(v.get_ref()) {

@@ -24,9 +24,6 @@ use crate::engine::{Engine, EngineError};
 use crate::metrics::PostResult;
 use crate::store::OutboxItem;
 
-/// One send that took this long is abandoned and retried: a hung connection must not stall
-/// a channel for good.
-const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// The worker looks at the outbox at least this often even when nothing wakes it.
 const IDLE_POLL: Duration = Duration::from_secs(60);
 
@@ -112,6 +109,7 @@ impl Delivery {
             );
         }
         // Each send is its own task, at most `concurrency` at once across channels.
+        let send_timeout = self.settings.send_timeout;
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         let mut sends = JoinSet::new();
         for (api, item) in ready {
@@ -120,7 +118,7 @@ impl Delivery {
                 let _permit = permits.acquire_owned().await;
                 let send = api.send(&item).instrument(post_span(&item));
                 // A hook may take as long as its own timeout; a post gets 30 s.
-                let limit = crate::hooks::send_timeout(&item).unwrap_or(SEND_TIMEOUT);
+                let limit = crate::hooks::send_timeout(&item).unwrap_or(send_timeout);
                 let result = match tokio::time::timeout(limit, send).await {
                     Ok(result) => result,
                     Err(_) => Err(SendError::Retry { reason: format!("no answer within {limit:?}"), after: None }),

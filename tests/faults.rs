@@ -27,6 +27,8 @@ struct Relay {
     addr: std::net::SocketAddr,
     target: String,
     up: Arc<AtomicBool>,
+    /// Accept connections but never answer, as a hung peer does.
+    hang: Arc<AtomicBool>,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
@@ -37,6 +39,7 @@ impl Relay {
             addr: listener.local_addr().unwrap(),
             target: target.to_string(),
             up: Arc::new(AtomicBool::new(true)),
+            hang: Arc::new(AtomicBool::new(false)),
             tasks: Arc::default(),
         };
         relay.serve(listener);
@@ -44,11 +47,16 @@ impl Relay {
     }
 
     fn serve(&self, listener: TcpListener) {
-        let (target, tasks) = (self.target.clone(), self.tasks.clone());
+        let (target, tasks, hang) = (self.target.clone(), self.tasks.clone(), self.hang.clone());
         let accept = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 let target = target.clone();
+                let hang = hang.load(Ordering::SeqCst);
                 let pipe = tokio::spawn(async move {
+                    if hang {
+                        let _held = inbound;
+                        return std::future::pending::<()>().await;
+                    }
                     if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }
@@ -67,7 +75,16 @@ impl Relay {
     }
 
     async fn up(&self) {
-        let listener = TcpListener::bind(self.addr).await.expect("the relay's port is free again");
+        // The aborted accept loop lets go of the port a moment later.
+        let mut listener = None;
+        for _ in 0..100 {
+            if let Ok(l) = TcpListener::bind(self.addr).await {
+                listener = Some(l);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let listener = listener.expect("the relay's port is free again");
         self.up.store(true, Ordering::SeqCst);
         self.serve(listener);
     }
@@ -92,7 +109,11 @@ async fn slash(addr: &str, now: i64, user: &str, text: &str, trigger: &str) -> c
 
 /// golive serve on 127.0.0.1 with Slack's API at `api_url`, over `store`.
 async fn serve(ctx: &common::Ctx, store: Store, api_url: &str) -> String {
-    let text = EXAMPLE.replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1);
+    serve_with(ctx, store, api_url, "").await
+}
+
+async fn serve_with(ctx: &common::Ctx, store: Store, api_url: &str, extra: &str) -> String {
+    let text = EXAMPLE.replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1) + extra;
     let config = Arc::new(Config::parse(&text, "faults.toml").unwrap());
     let api = Arc::new(SlackApi::new(api_url, "xoxb-faults").unwrap());
     let adapters = Adapters {
@@ -242,4 +263,44 @@ async fn two_processes_starting_in_one_channel_at_once_open_one_deployment() {
         assert_eq!(ctx.store.events(row.id).await.unwrap().len(), 1, "each deployment has its one start event");
     }
     assert!(ctx.store.verify().await.unwrap().is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_api_that_hangs_is_given_up_on_per_attempt_and_nothing_is_lost() {
+    let ctx = common::Ctx::new().await;
+    let fake = FakeSlack::start().await;
+    let fake_addr = fake.url.trim_start_matches("http://").trim_end_matches("/api/").to_string();
+    let relay = Relay::start(&fake_addr).await;
+    relay.hang.store(true, Ordering::SeqCst);
+    let api = format!("http://{}/api/", relay.addr);
+    let addr = serve_with(&ctx, ctx.store.clone(), &api, "\n[delivery]\nsend_timeout = \"300ms\"\n").await;
+    let now = || golive::clock::Clock::now(&ctx.clock).timestamp();
+    let started = std::time::Instant::now();
+    let answer = slash(&addr, now(), "U0DANA", "start v3.1.0", "hang.1").await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, ""), "answered though Slack hangs");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // Each attempt is abandoned after 300 ms and retried; the post waits in the outbox.
+    for _ in 0..100 {
+        let rows = ctx.store.outbox().await.unwrap();
+        if rows.iter().any(|r| r.attempts >= 2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        ctx.clock.advance(Duration::from_secs(2));
+    }
+    let rows = ctx.store.outbox().await.unwrap();
+    assert!(rows.iter().all(|r| r.state == "pending") && rows.iter().any(|r| r.attempts >= 2), "{rows:?}");
+    assert!(fake.calls().is_empty());
+    // The peer answers again: the post goes out, once.
+    relay.hang.store(false, Ordering::SeqCst);
+    for _ in 0..1000 {
+        if !fake.delivered().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        ctx.clock.advance(Duration::from_secs(5));
+    }
+    let delivered = fake.delivered();
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert!(delivered[0].text().contains("v3.1.0"));
 }
