@@ -14,7 +14,7 @@ use thiserror::Error;
 use toml::Spanned;
 
 use crate::domain::freeze::{self, Freeze, Window};
-use crate::domain::plan::{Hook, HookAction, HOOK_TRIGGERS};
+use crate::domain::plan::{Check, Hook, HookAction, Probe, HOOK_TRIGGERS};
 use crate::domain::{
     EscalationLevel, Item, Member, Override, Phase, Plan, Role, Roles, Rotation, Rules, Severity, Trigger, Triggers,
 };
@@ -391,6 +391,8 @@ struct RawPlan {
     phases: Vec<Spanned<RawPhase>>,
     #[serde(default)]
     hooks: Vec<RawHook>,
+    #[serde(default)]
+    auto_rollback: bool,
 }
 
 #[derive(Deserialize)]
@@ -414,6 +416,62 @@ struct RawItem {
     role: Spanned<String>,
     #[serde(default = "yes")]
     required: bool,
+    check: Option<Spanned<RawCheck>>,
+    #[serde(default)]
+    guard: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    http: Option<String>,
+    status: Option<u16>,
+    contains: Option<String>,
+    prometheus: Option<String>,
+    query: Option<String>,
+    below: Option<f64>,
+    above: Option<f64>,
+    every: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+}
+
+impl RawCheck {
+    fn validate(&self, at: &Locator<'_>, span: std::ops::Range<usize>, key: &str) -> Result<Check, ConfigError> {
+        let url_ok = |u: &str| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        let probe = match (&self.http, &self.prometheus) {
+            (Some(url), None) => {
+                if !url_ok(url) {
+                    return at.err(span, format!("{key}.http"), format!("`{url}` is not an http(s) URL"));
+                }
+                if self.query.is_some() || self.below.is_some() || self.above.is_some() {
+                    return at.err(span, key, "`query`, `below` and `above` belong to a `prometheus` check");
+                }
+                Probe::Http { url: url.clone(), status: self.status.unwrap_or(200), contains: self.contains.clone() }
+            }
+            (None, Some(url)) => {
+                if !url_ok(url) {
+                    return at.err(span, format!("{key}.prometheus"), format!("`{url}` is not an http(s) URL"));
+                }
+                let Some(query) = self.query.clone().filter(|q| !q.trim().is_empty()) else {
+                    return at.err(span, format!("{key}.query"), "a prometheus check needs the `query` to run");
+                };
+                if self.below.is_none() && self.above.is_none() {
+                    return at.err(span, key, "say what passes: `below = 0.001` (or `above = …`)");
+                }
+                Probe::Prometheus { url: url.clone(), query, below: self.below, above: self.above }
+            }
+            _ => return at.err(span, key, "a check is either `http = URL` or `prometheus = URL` with a `query`"),
+        };
+        let every = match &self.every {
+            Some(v) => duration(at, v, &format!("{key}.every"))?,
+            None => Duration::from_secs(60),
+        };
+        let timeout = match &self.timeout {
+            Some(v) => duration(at, v, &format!("{key}.timeout"))?,
+            None => Duration::from_secs(10),
+        };
+        Ok(Check { probe, every, timeout })
+    }
 }
 
 fn yes() -> bool {
@@ -948,7 +1006,16 @@ impl RawPlan {
                         "the item needs a text saying what to check",
                     );
                 }
+                let check = match &item.check {
+                    Some(c) => Some(c.get_ref().validate(at, c.span(), &format!("{ikey}.check"))?),
+                    None => None,
+                };
+                if item.guard && check.is_none() {
+                    return at.err(raw_item.span(), format!("{ikey}.guard"), "a guard needs a `check` to watch");
+                }
                 items.push(Item {
+                    check,
+                    guard: item.guard,
                     id: item_id,
                     text: item.text.clone(),
                     role: item.role.get_ref().clone(),
@@ -1018,6 +1085,7 @@ impl RawPlan {
             go_gate,
             status_cron,
             hooks,
+            auto_rollback: self.auto_rollback,
         })
     }
 }

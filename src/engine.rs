@@ -122,6 +122,8 @@ pub struct Engine {
 pub struct Signals {
     pub enqueued: Arc<Notify>,
     pub timers_changed: Arc<Notify>,
+    /// A phase may have started or traffic moved: checks to run may have changed.
+    pub checks_changed: Arc<Notify>,
 }
 
 impl Engine {
@@ -160,6 +162,7 @@ impl Engine {
     fn committed(&self) {
         self.signals.enqueued.notify_one();
         self.signals.timers_changed.notify_one();
+        self.signals.checks_changed.notify_one();
     }
 
     /// The status schedule a deployment runs on: that of the plan it started with (stored in
@@ -764,6 +767,21 @@ impl Engine {
     }
 
     /// Records on the deployment's timeline that the platform refused its posts for good.
+    /// Records what a round of automatic check results calls for (ticks, failures, a
+    /// guard's escalation or rollback), as golive, if anything.
+    pub async fn record_checks(&self, id: i64, results: &[crate::domain::checks::Measured]) -> Result<(), EngineError> {
+        let mut tx = self.store.begin().await?;
+        let loaded = tx.load(id).await?;
+        let kinds = crate::domain::checks::decide(&loaded.state, results, self.config.escalation.len());
+        if kinds.is_empty() {
+            return Ok(());
+        }
+        self.record(&mut tx, Some(loaded), &Actor::golive(), self.clock.now(), kinds, None).await?;
+        tx.commit().await?;
+        self.committed();
+        Ok(())
+    }
+
     /// Puts a hook's result on the deployment's timeline (and announces it); a failed
     /// rollback hook escalates at once.
     pub async fn record_hook_result(&self, id: i64, report: serde_json::Value) -> Result<(), EngineError> {

@@ -249,7 +249,7 @@ fn environment(run: &Run) -> Vec<(String, String)> {
         ("GOLIVE_LEAD".into(), text(&d["lead"])),
         ("GOLIVE_PHASE".into(), text(&d["phase"])),
         ("GOLIVE_TRAFFIC".into(), text(&d["traffic"])),
-        ("GOLIVE_ROLLBACK_LEVEL".into(), text(&run.body["event"]["detail"]["rollback_started"]["level"])),
+        ("GOLIVE_ROLLBACK_LEVEL".into(), text(&run.body["event"]["detail"]["level"])),
         ("GOLIVE_EVENT_JSON".into(), run.body.to_string()),
     ]
 }

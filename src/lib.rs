@@ -7,6 +7,7 @@
 //! state into what people read; `console`, `slack` and `server` are the adapters; `clock` is
 //! the time everything waits on.
 
+pub mod checks;
 pub mod clock;
 pub mod command;
 pub mod config;

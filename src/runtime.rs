@@ -28,7 +28,7 @@ use crate::slack::inbound::SlackInbound;
 use crate::slack::verify::{SigningSecret, SECRET_VAR};
 use crate::slack::SlackApi;
 use crate::store::Store;
-use crate::{scheduler, server};
+use crate::{checks, scheduler, server};
 
 /// Background work gets this long, beyond the outbox's grace, to finish its current step
 /// after the HTTP side stops.
@@ -147,6 +147,14 @@ pub async fn serve(
             Err(e) => warn!(error = %e, "cannot set up HTTPS for hooks; webhooks will wait in the outbox"),
         }
     }
+    let checks_running = workers.start("checks");
+    let probes = tokio::spawn({
+        let (engine, stopped) = (engine.clone(), stopped.clone());
+        async move {
+            let _running = checks_running;
+            checks::run(engine, stopped).await
+        }
+    });
     let platforms: Vec<&str> = apis.iter().map(|a| a.platform().as_str()).collect();
     info!(platforms = ?platforms, "delivering posts");
     let delivery = Delivery::new(engine.clone(), clock, apis);
@@ -197,7 +205,12 @@ pub async fn serve(
     info!("no longer accepting requests; stopping the scheduler and flushing the outbox");
     let _ = stop.send(true);
     let patience = grace + DRAIN;
-    let tasks = [("scheduler", Some(timers)), ("delivery", Some(courier)), ("Discord gateway", gateway)];
+    let tasks = [
+        ("scheduler", Some(timers)),
+        ("checks", Some(probes)),
+        ("delivery", Some(courier)),
+        ("Discord gateway", gateway),
+    ];
     for (name, task) in tasks.into_iter().filter_map(|(n, t)| Some((n, t?))) {
         match tokio::time::timeout(patience, task).await {
             Ok(Ok(())) => info!("{name} stopped"),

@@ -311,6 +311,7 @@ fn canary_plan() -> Plan {
         go_gate: None,
         status_cron: None,
         hooks: Vec::new(),
+        auto_rollback: false,
     }
 }
 

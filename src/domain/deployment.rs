@@ -24,6 +24,8 @@ pub struct Deployment {
     pub decision: Option<Decision>,
     pub traffic: Option<u8>,
     pub escalation: Option<Escalation>,
+    /// Automatic checks failing now, by item: what was measured.
+    pub failing_checks: BTreeMap<String, String>,
     /// Causes golive has escalated on: each only once, even after it was resolved.
     pub escalated_causes: std::collections::BTreeSet<String>,
     pub notes: Vec<Note>,
@@ -173,6 +175,7 @@ impl Deployment {
             traffic: None,
             escalation: None,
             escalated_causes: Default::default(),
+            failing_checks: BTreeMap::new(),
             notes: Vec::new(),
             rollback: None,
             rollback_level: None,
@@ -199,6 +202,13 @@ impl Deployment {
                 let i = self.plan.phase_index(phase).ok_or_else(|| bad(format!("no phase `{phase}`")))?;
                 self.phases[i].completed_at = Some(event.at);
                 self.current = None;
+                self.failing_checks.clear();
+            }
+            EventKind::CheckFailed { item, detail, .. } => {
+                self.failing_checks.insert(item.clone(), detail.clone());
+            }
+            EventKind::CheckPassed { item, .. } => {
+                self.failing_checks.remove(item);
             }
             EventKind::ItemChecked { phase, item } => {
                 self.phase_mut(phase).map_err(bad)?.checked.insert(item.clone(), stamp());

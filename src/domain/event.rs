@@ -216,6 +216,18 @@ pub enum EventKind {
         level: u8,
         message: String,
     },
+    /// An automatic check of an item started failing: what was measured.
+    CheckFailed {
+        phase: String,
+        item: String,
+        detail: String,
+    },
+    /// A failing check passes again.
+    CheckPassed {
+        phase: String,
+        item: String,
+        detail: String,
+    },
     /// A hook ran (or could not be run): how it went, for the record.
     HookRan {
         hook: String,
@@ -285,6 +297,8 @@ impl EventKind {
             EventKind::EscalationResolved => "escalation_resolved",
             EventKind::FreezeOverridden { .. } => "freeze_overridden",
             EventKind::HookRan { .. } => "hook_ran",
+            EventKind::CheckFailed { .. } => "check_failed",
+            EventKind::CheckPassed { .. } => "check_passed",
             EventKind::PhaseOverdue { .. } => "phase_overdue",
             EventKind::StatusPosted { .. } => "status_posted",
             EventKind::DeploymentCompleted => "deployment_completed",

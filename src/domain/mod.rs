@@ -4,6 +4,7 @@
 //! events (or a refusal) come out, and the state of a deployment is only ever the fold of its
 //! events, so the history and the state can never disagree.
 
+pub mod checks;
 pub mod decide;
 pub mod deployment;
 pub mod event;

@@ -11,7 +11,7 @@ use super::event::{Actor, Platform};
 
 /// A deployment plan. A copy of it is stored in the `deployment_started` event, so a
 /// deployment keeps running against the plan it started with even if the config changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub id: String,
     pub name: String,
@@ -24,6 +24,9 @@ pub struct Plan {
     /// What golive runs by itself when the deployment reaches certain events.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<Hook>,
+    /// A guard failing while traffic is shifted rolls back at once (level immediate).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_rollback: bool,
 }
 
 /// A hook: a webhook to POST or a program to run when one of the `on` events is recorded.
@@ -71,7 +74,7 @@ impl Hook {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Phase {
     pub id: String,
     pub name: String,
@@ -83,12 +86,39 @@ pub struct Phase {
     pub traffic: Vec<u8>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     pub id: String,
     pub text: String,
     pub role: String,
     pub required: bool,
+    /// golive checks this item itself while its phase runs: a pass ticks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<Check>,
+    /// While traffic is shifted, a failing check here escalates (or rolls back, if the plan
+    /// says so) instead of only keeping the item open.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub guard: bool,
+}
+
+/// An automatic check and how often it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub probe: Probe,
+    #[serde(with = "secs")]
+    pub every: Duration,
+    #[serde(with = "secs")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Probe {
+    /// GET a URL; pass on this status (and, if given, with this text in the body).
+    Http { url: String, status: u16, contains: Option<String> },
+    /// An instant query against a Prometheus-compatible API; pass while the value is below
+    /// (or above) the threshold.
+    Prometheus { url: String, query: String, below: Option<f64>, above: Option<f64> },
 }
 
 impl Plan {

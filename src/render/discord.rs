@@ -189,6 +189,11 @@ pub fn status_message(v: &StatusView) -> Value {
     if let Some(e) = &v.escalation {
         field("🚨 Escalation".into(), escape(e));
     }
+    if !v.failing_checks.is_empty() {
+        let failing: Vec<String> =
+            v.failing_checks.iter().map(|(item, m)| format!("`{}` — {}", escape(item), escape(m))).collect();
+        field("⚠ Checks failing".into(), failing.join("\n"));
+    }
     if !v.notes.is_empty() {
         let notes: Vec<String> =
             v.notes.iter().map(|(by, text)| format!("📝 {}: {}", escape(by), escape(text))).collect();

@@ -33,6 +33,8 @@ pub struct StatusView {
     pub traffic: Option<u8>,
     pub decision: Option<String>,
     pub escalation: Option<String>,
+    /// Automatic checks failing now: item and what was measured.
+    pub failing_checks: Vec<(String, String)>,
     pub rollback: Option<String>,
     pub notes: Vec<(String, String)>,
     pub now: DateTime<Utc>,
@@ -164,6 +166,7 @@ impl StatusView {
             traffic: d.traffic,
             decision,
             escalation,
+            failing_checks: d.failing_checks.iter().map(|(i, m)| (i.clone(), m.clone())).collect(),
             rollback: d.rollback.as_ref().map(|r| match d.rollback_level {
                 Some(level) => format!("({level}, {}) {} by {}", level.window(), r.text, r.by),
                 None => format!("{} by {}", r.text, r.by),

@@ -253,6 +253,9 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
     if let Some(e) = &v.escalation {
         facts.push(format!("🚨 *Escalation* {}", escape(e)));
     }
+    for (item, measured) in &v.failing_checks {
+        facts.push(format!("⚠ *Check failing* `{}` — {}", escape(item), escape(measured)));
+    }
     if !facts.is_empty() {
         blocks.push(section(facts.join("\n")));
     }

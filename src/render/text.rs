@@ -79,6 +79,9 @@ pub fn status(v: &StatusView) -> String {
     if let Some(e) = &v.escalation {
         out.push(format!("Escalation {}", clean(e)));
     }
+    for (item, measured) in &v.failing_checks {
+        out.push(format!("CHECK FAILING: {item} — {}", clean(measured)));
+    }
     for (by, text) in &v.notes {
         out.push(format!("Note from {by}: {}", clean(text)));
     }
@@ -300,6 +303,8 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             "The escalation is resolved: what caused it is gone.".to_string()
         }
         EventKind::EscalationResolved => format!("{who} resolved the escalation."),
+        EventKind::CheckFailed { item, detail, .. } => format!("⚠ Check of `{item}` failing: {}", clean(detail)),
+        EventKind::CheckPassed { item, detail, .. } => format!("Check of `{item}` passing again: {}", clean(detail)),
         EventKind::HookRan { hook, trigger, ok: true, detail, duration_ms, .. } => {
             format!("Hook `{hook}` on {trigger}: ok ({detail}, {})", millis(*duration_ms))
         }

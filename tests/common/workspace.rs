@@ -224,6 +224,7 @@ pub fn slack_user(console_name: &str) -> &'static str {
         "fei" => "U0FRONTEND",
         "maya" => "U0MANAGER",
         "sol" => "U0STAKEHOLDER",
+        "dana" => "U0DANA",
         other => panic!("`{other}` has no Slack user in the example config"),
     }
 }
