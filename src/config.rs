@@ -14,7 +14,7 @@ use thiserror::Error;
 use toml::Spanned;
 
 use crate::domain::freeze::{self, Freeze, Window};
-use crate::domain::plan::{Check, Hook, HookAction, Probe, HOOK_TRIGGERS};
+use crate::domain::plan::{Check, Hook, HookAction, Probe, RollbackPlan, HOOK_TRIGGERS};
 use crate::domain::{
     EscalationLevel, Item, Member, Override, Phase, Plan, Role, Roles, Rotation, Rules, Severity, Trigger, Triggers,
 };
@@ -393,6 +393,79 @@ struct RawPlan {
     hooks: Vec<RawHook>,
     #[serde(default)]
     auto_rollback: bool,
+    rollback: Option<RawRollback>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRollback {
+    quick: Option<Vec<Spanned<String>>>,
+    planned: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    items: Vec<Spanned<RawItem>>,
+}
+
+/// The roles that may start quick and planned rollbacks when the plan does not say:
+/// operations, where a role of that id exists.
+fn default_rollback_roles(roles: &Roles) -> Vec<String> {
+    roles.get("ops").map(|_| vec!["ops".to_string()]).unwrap_or_default()
+}
+
+impl RawRollback {
+    fn validate(&self, at: &Locator<'_>, key: &str, roles: &Roles) -> Result<RollbackPlan, ConfigError> {
+        let role_list = |list: &Option<Vec<Spanned<String>>>, name: &str| -> Result<Vec<String>, ConfigError> {
+            match list {
+                None => Ok(default_rollback_roles(roles)),
+                Some(list) => list
+                    .iter()
+                    .map(|r| match roles.get(r.get_ref()) {
+                        Some(_) => Ok(r.get_ref().clone()),
+                        None => at.err(
+                            r.span(),
+                            format!("{key}.{name}"),
+                            format!("unknown role `{}`; roles: {}", r.get_ref(), roles.ids().join(", ")),
+                        ),
+                    })
+                    .collect(),
+            }
+        };
+        let mut items: Vec<Item> = Vec::new();
+        for (i, raw) in self.items.iter().enumerate() {
+            let item = raw.get_ref();
+            let ikey = format!("{key}.items[{i}]");
+            let id = id(at, &item.id, &format!("{ikey}.id"))?;
+            if items.iter().any(|e| e.id == id) {
+                return at.err(item.id.span(), format!("{ikey}.id"), format!("item id `{id}` is used twice"));
+            }
+            if roles.get(item.role.get_ref()).is_none() {
+                return at.err(
+                    item.role.span(),
+                    format!("{ikey}.role"),
+                    format!("unknown role `{}`; roles: {}", item.role.get_ref(), roles.ids().join(", ")),
+                );
+            }
+            if item.text.trim().is_empty() || item.check.is_some() || item.guard {
+                return at.err(
+                    raw.span(),
+                    ikey,
+                    "a rollback item needs a text, and is ticked by people (no check or guard)",
+                );
+            }
+            items.push(Item {
+                id,
+                text: item.text.clone(),
+                role: item.role.get_ref().clone(),
+                required: item.required,
+                check: None,
+                guard: false,
+            });
+        }
+        Ok(RollbackPlan {
+            quick: role_list(&self.quick, "quick")?,
+            planned: role_list(&self.planned, "planned")?,
+            items,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -1086,6 +1159,14 @@ impl RawPlan {
             status_cron,
             hooks,
             auto_rollback: self.auto_rollback,
+            rollback: match &self.rollback {
+                Some(r) => r.validate(at, &format!("{base}.rollback"), roles)?,
+                None => RollbackPlan {
+                    quick: default_rollback_roles(roles),
+                    planned: default_rollback_roles(roles),
+                    items: Vec::new(),
+                },
+            },
         })
     }
 }

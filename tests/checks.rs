@@ -97,7 +97,8 @@ async fn to_production(w: &Workspace) {
 }
 
 async fn until(w: &Workspace, what: &str, step: Duration, done: impl Fn(&[EventKind]) -> bool) -> Vec<EventKind> {
-    for _ in 0..300 {
+    // Up to ten seconds of real time: the checks and hooks are real HTTP calls and processes.
+    for _ in 0..1000 {
         let kinds: Vec<EventKind> = w.ctx.store.events(1).await.unwrap().into_iter().map(|e| e.kind).collect();
         if done(&kinds) {
             return kinds;

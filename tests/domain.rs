@@ -35,7 +35,8 @@ fn about_the_caller(refusal: &Refusal) -> bool {
         | Refusal::NotItemOwner { .. }
         | Refusal::NotOnTeam { .. }
         | Refusal::NotPhaseRole { .. }
-        | Refusal::NotPaged { .. } => true,
+        | Refusal::NotPaged { .. }
+        | Refusal::NotRollbackRole { .. } => true,
         Refusal::NoDeployment
         | Refusal::AlreadyActive { .. }
         | Refusal::Frozen { .. }
@@ -67,6 +68,8 @@ fn about_the_caller(refusal: &Refusal) -> bool {
         | Refusal::AlreadyAcked { .. }
         | Refusal::RollingBack
         | Refusal::AlreadyRollingBack
+        | Refusal::UnknownRollbackItem { .. }
+        | Refusal::RollbackNotFinished { .. }
         | Refusal::NotFinished { .. }
         | Refusal::Empty { .. } => false,
     }
@@ -312,6 +315,7 @@ fn canary_plan() -> Plan {
         status_cron: None,
         hooks: Vec::new(),
         auto_rollback: false,
+        rollback: Default::default(),
     }
 }
 

@@ -200,6 +200,12 @@ pub enum Refusal {
     RollingBack,
     #[error("rollback is already under way")]
     AlreadyRollingBack,
+    #[error("a {level} rollback is for the lead and {roles}; anyone on the team can start an immediate one")]
+    NotRollbackRole { level: String, roles: String },
+    #[error("unknown rollback checklist item `{given}`; the rollback checklist has: {allowed}")]
+    UnknownRollbackItem { given: String, allowed: String },
+    #[error("the rollback cannot be completed yet: open on the rollback checklist: {remaining}")]
+    RollbackNotFinished { remaining: String },
     #[error("the deployment cannot be completed yet: phases not done: {remaining}")]
     NotFinished { remaining: String },
     #[error("{what} must not be empty")]
@@ -213,6 +219,7 @@ impl Refusal {
         matches!(
             self,
             Refusal::NotLead { .. }
+                | Refusal::NotRollbackRole { .. }
                 | Refusal::NotInRole { .. }
                 | Refusal::NotItemOwner { .. }
                 | Refusal::NotOnTeam { .. }
@@ -301,6 +308,11 @@ impl Decider<'_> {
             }
             Command::PhaseStart { phase } => self.moving_forward().and_then(|_| self.phase_start(phase)),
             Command::PhaseDone => self.moving_forward().and_then(|_| self.phase_done()),
+            Command::Check { item } | Command::Uncheck { item }
+                if self.d.status == Status::RollingBack && !self.d.plan.rollback.items.is_empty() =>
+            {
+                self.rollback_check(item, matches!(command, Command::Check { .. }))
+            }
             Command::Check { item } => self.moving_forward().and_then(|_| self.check(item, true)),
             Command::Uncheck { item } => self.moving_forward().and_then(|_| self.check(item, false)),
             Command::SignOff { role, note } => self.moving_forward().and_then(|_| self.sign_off(role, note.as_deref())),
@@ -542,6 +554,18 @@ impl Decider<'_> {
         if self.d.status == Status::RollingBack {
             return Err(Refusal::AlreadyRollingBack);
         }
+        let roles = match level {
+            Some(RollbackLevel::Quick) => Some(&self.d.plan.rollback.quick),
+            Some(RollbackLevel::Planned) => Some(&self.d.plan.rollback.planned),
+            _ => None,
+        };
+        if let (Some(roles), Some(level)) = (roles, level) {
+            if !self.is_lead() && !roles.iter().any(|r| self.rules.roles.holds(self.actor, r)) {
+                let roles =
+                    if roles.is_empty() { "nobody else".to_string() } else { join(roles.iter().map(String::as_str)) };
+                return Err(Refusal::NotRollbackRole { level: level.as_str().to_string(), roles });
+            }
+        }
         let reason = reason.trim().to_string();
         let mut events = vec![EventKind::RollbackStarted { reason: reason.clone(), level }];
         // A rollback always gets a human on it: page level 1 unless someone is already paged.
@@ -601,8 +625,41 @@ impl Decider<'_> {
         Ok(vec![EventKind::EscalationResolved])
     }
 
+    fn rollback_check(&self, item: &str, tick: bool) -> Result<Vec<EventKind>, Refusal> {
+        let items = &self.d.plan.rollback.items;
+        let found = items.iter().find(|i| i.id == item).ok_or_else(|| Refusal::UnknownRollbackItem {
+            given: item.to_string(),
+            allowed: join(items.iter().map(|i| i.id.as_str())),
+        })?;
+        if !self.is_lead() && !self.rules.roles.holds(self.actor, &found.role) {
+            return Err(Refusal::NotItemOwner { item: item.to_string(), role: found.role.clone() });
+        }
+        match (tick, self.d.rollback_checked.get(item)) {
+            (true, Some(stamp)) => {
+                Err(Refusal::AlreadyChecked { item: item.to_string(), by: stamp.by.display().to_string() })
+            }
+            (true, None) => Ok(vec![EventKind::RollbackItemChecked { item: item.to_string() }]),
+            (false, None) => Err(Refusal::NotChecked { item: item.to_string() }),
+            (false, Some(_)) => Ok(vec![EventKind::RollbackItemUnchecked { item: item.to_string() }]),
+        }
+    }
+
     fn complete(&self) -> Result<Vec<EventKind>, Refusal> {
         self.require_lead("complete the deployment")?;
+        if self.d.status == Status::RollingBack {
+            let open: Vec<&str> = self
+                .d
+                .plan
+                .rollback
+                .items
+                .iter()
+                .filter(|i| i.required && !self.d.rollback_checked.contains_key(&i.id))
+                .map(|i| i.id.as_str())
+                .collect();
+            if !open.is_empty() {
+                return Err(Refusal::RollbackNotFinished { remaining: join(open) });
+            }
+        }
         if self.d.status == Status::Active {
             let remaining: Vec<&str> = self
                 .d

@@ -24,6 +24,8 @@ pub struct Deployment {
     pub decision: Option<Decision>,
     pub traffic: Option<u8>,
     pub escalation: Option<Escalation>,
+    /// The rollback checklist's ticked items.
+    pub rollback_checked: BTreeMap<String, Stamp>,
     /// Automatic checks failing now, by item: what was measured.
     pub failing_checks: BTreeMap<String, String>,
     /// Causes golive has escalated on: each only once, even after it was resolved.
@@ -176,6 +178,7 @@ impl Deployment {
             escalation: None,
             escalated_causes: Default::default(),
             failing_checks: BTreeMap::new(),
+            rollback_checked: BTreeMap::new(),
             notes: Vec::new(),
             rollback: None,
             rollback_level: None,
@@ -203,6 +206,12 @@ impl Deployment {
                 self.phases[i].completed_at = Some(event.at);
                 self.current = None;
                 self.failing_checks.clear();
+            }
+            EventKind::RollbackItemChecked { item } => {
+                self.rollback_checked.insert(item.clone(), stamp());
+            }
+            EventKind::RollbackItemUnchecked { item } => {
+                self.rollback_checked.remove(item);
             }
             EventKind::CheckFailed { item, detail, .. } => {
                 self.failing_checks.insert(item.clone(), detail.clone());

@@ -216,6 +216,13 @@ pub enum EventKind {
         level: u8,
         message: String,
     },
+    /// An item of the rollback checklist was ticked / unticked.
+    RollbackItemChecked {
+        item: String,
+    },
+    RollbackItemUnchecked {
+        item: String,
+    },
     /// An automatic check of an item started failing: what was measured.
     CheckFailed {
         phase: String,
@@ -298,6 +305,8 @@ impl EventKind {
             EventKind::FreezeOverridden { .. } => "freeze_overridden",
             EventKind::HookRan { .. } => "hook_ran",
             EventKind::CheckFailed { .. } => "check_failed",
+            EventKind::RollbackItemChecked { .. } => "rollback_item_checked",
+            EventKind::RollbackItemUnchecked { .. } => "rollback_item_unchecked",
             EventKind::CheckPassed { .. } => "check_passed",
             EventKind::PhaseOverdue { .. } => "phase_overdue",
             EventKind::StatusPosted { .. } => "status_posted",

@@ -27,6 +27,29 @@ pub struct Plan {
     /// A guard failing while traffic is shifted rolls back at once (level immediate).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub auto_rollback: bool,
+    /// Who may start each level of rollback, and what must be done before a rolled-back
+    /// deployment is complete.
+    #[serde(default, skip_serializing_if = "RollbackPlan::is_empty")]
+    pub rollback: RollbackPlan,
+}
+
+/// The rollback levels' permissions and the rollback checklist. An immediate rollback may
+/// be started by anyone on the deployment team (and by golive's guards); quick and planned
+/// ones by the lead and the roles listed here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RollbackPlan {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quick: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planned: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<Item>,
+}
+
+impl RollbackPlan {
+    pub fn is_empty(&self) -> bool {
+        self.quick.is_empty() && self.planned.is_empty() && self.items.is_empty()
+    }
 }
 
 /// A hook: a webhook to POST or a program to run when one of the `on` events is recorded.

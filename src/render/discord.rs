@@ -189,6 +189,13 @@ pub fn status_message(v: &StatusView) -> Value {
     if let Some(e) = &v.escalation {
         field("🚨 Escalation".into(), escape(e));
     }
+    if let Some(super::RollbackChecklist { done, total, open }) = &v.rollback_checklist {
+        let mut list = format!("{done}/{total} done");
+        for (id, text, role) in open {
+            list.push_str(&format!("\n☐ `{}` {} — *{}*", escape(id), escape(text), escape(role)));
+        }
+        field("Rollback checklist".into(), list);
+    }
     if !v.failing_checks.is_empty() {
         let failing: Vec<String> =
             v.failing_checks.iter().map(|(item, m)| format!("`{}` — {}", escape(item), escape(m))).collect();

@@ -35,6 +35,9 @@ pub struct StatusView {
     pub escalation: Option<String>,
     /// Automatic checks failing now: item and what was measured.
     pub failing_checks: Vec<(String, String)>,
+    /// While rolling back, the rollback checklist: items done, and the open ones (id, text,
+    /// role). Empty when the plan has none or nothing is rolling back.
+    pub rollback_checklist: Option<RollbackChecklist>,
     pub rollback: Option<String>,
     pub notes: Vec<(String, String)>,
     pub now: DateTime<Utc>,
@@ -43,6 +46,15 @@ pub struct StatusView {
     pub late_by: Option<Duration>,
     /// What someone could do about it right now: the buttons on platforms that have them.
     pub actions: Actions,
+}
+
+/// The rollback checklist as the status shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollbackChecklist {
+    pub done: usize,
+    pub total: usize,
+    /// The items still open: id, text, owning role.
+    pub open: Vec<(String, String, String)>,
 }
 
 /// The actions a status post offers.
@@ -167,6 +179,16 @@ impl StatusView {
             decision,
             escalation,
             failing_checks: d.failing_checks.iter().map(|(i, m)| (i.clone(), m.clone())).collect(),
+            rollback_checklist: (d.status == Status::RollingBack && !d.plan.rollback.items.is_empty()).then(|| {
+                let items = &d.plan.rollback.items;
+                let done = items.iter().filter(|i| d.rollback_checked.contains_key(&i.id)).count();
+                let open = items
+                    .iter()
+                    .filter(|i| !d.rollback_checked.contains_key(&i.id))
+                    .map(|i| (i.id.clone(), i.text.clone(), i.role.clone()))
+                    .collect();
+                RollbackChecklist { done, total: items.len(), open }
+            }),
             rollback: d.rollback.as_ref().map(|r| match d.rollback_level {
                 Some(level) => format!("({level}, {}) {} by {}", level.window(), r.text, r.by),
                 None => format!("{} by {}", r.text, r.by),

@@ -32,6 +32,8 @@ pub fn details(kind: &EventKind) -> String {
         EventKind::EscalationRaised { level, message } => format!("raised escalation to level {level}: {message}"),
         EventKind::EscalationAcknowledged { level } => format!("acknowledged level {level} escalation"),
         EventKind::EscalationResolved => "resolved the escalation".into(),
+        EventKind::RollbackItemChecked { item } => format!("rollback checklist: {item} done"),
+        EventKind::RollbackItemUnchecked { item } => format!("rollback checklist: {item} not done after all"),
         EventKind::CheckFailed { item, detail, .. } => format!("check of {item} failing: {detail}"),
         EventKind::CheckPassed { item, detail, .. } => format!("check of {item} passing again: {detail}"),
         EventKind::HookRan { hook, trigger, ok, detail, .. } => {

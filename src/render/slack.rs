@@ -256,6 +256,13 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
     for (item, measured) in &v.failing_checks {
         facts.push(format!("⚠ *Check failing* `{}` — {}", escape(item), escape(measured)));
     }
+    if let Some(super::RollbackChecklist { done, total, open }) = &v.rollback_checklist {
+        let mut list = format!("*Rollback checklist* {done}/{total} done");
+        for (id, text, role) in open {
+            list.push_str(&format!("\n☐ `{}` {} — _{}_", escape(id), escape(text), escape(role)));
+        }
+        facts.push(list);
+    }
     if !facts.is_empty() {
         blocks.push(section(facts.join("\n")));
     }

@@ -82,6 +82,12 @@ pub fn status(v: &StatusView) -> String {
     for (item, measured) in &v.failing_checks {
         out.push(format!("CHECK FAILING: {item} — {}", clean(measured)));
     }
+    if let Some(super::RollbackChecklist { done, total, open }) = &v.rollback_checklist {
+        out.push(format!("Rollback checklist {done}/{total} done"));
+        for (id, text, role) in open {
+            out.push(format!("  [ ] {id} — {} ({role})", clean(text)));
+        }
+    }
     for (by, text) in &v.notes {
         out.push(format!("Note from {by}: {}", clean(text)));
     }
@@ -303,6 +309,8 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             "The escalation is resolved: what caused it is gone.".to_string()
         }
         EventKind::EscalationResolved => format!("{who} resolved the escalation."),
+        EventKind::RollbackItemChecked { item } => format!("{who} ticked `{item}` on the rollback checklist."),
+        EventKind::RollbackItemUnchecked { item } => format!("{who} unticked `{item}` on the rollback checklist."),
         EventKind::CheckFailed { item, detail, .. } => format!("⚠ Check of `{item}` failing: {}", clean(detail)),
         EventKind::CheckPassed { item, detail, .. } => format!("Check of `{item}` passing again: {}", clean(detail)),
         EventKind::HookRan { hook, trigger, ok: true, detail, duration_ms, .. } => {
