@@ -18,7 +18,19 @@ impl Answer {
 }
 
 pub async fn post(addr: &str, path: &str, content_type: &str, headers: &[(&str, String)], body: &[u8]) -> Answer {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect to golive");
+    try_post(addr, path, content_type, headers, body).await.expect("POST to golive")
+}
+
+/// `post`, with a failure to connect or a broken connection returned rather than a panic, for
+/// load generators that count them.
+pub async fn try_post(
+    addr: &str,
+    path: &str,
+    content_type: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> std::io::Result<Answer> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
     let mut request = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
@@ -27,11 +39,24 @@ pub async fn post(addr: &str, path: &str, content_type: &str, headers: &[(&str, 
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
+    stream.write_all(request.as_bytes()).await?;
+    stream.write_all(body).await?;
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let response = String::from_utf8_lossy(&response).into_owned();
+    stream.read_to_end(&mut response).await?;
+    Ok(parse(&response))
+}
+
+/// `GET path`, for readiness probes.
+pub async fn try_get(addr: &str, path: &str) -> std::io::Result<Answer> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    Ok(parse(&response))
+}
+
+fn parse(response: &[u8]) -> Answer {
+    let response = String::from_utf8_lossy(response).into_owned();
     let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     let body =
