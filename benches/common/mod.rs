@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod load;
+
 /// User plus system CPU seconds of this process so far.
 pub fn cpu_seconds() -> f64 {
     // utime and stime, in clock ticks (100 per second on Linux).

@@ -1,0 +1,816 @@
+//! Slash-command load on the real `golive serve` process, side by side with the Slack app a team
+//! would otherwise write (Slack Bolt for Python, `scripts/bolt_baseline/`), the raw SQLite
+//! commit rate of the same disk as the floor, and golive's footprint: binary size, cold start
+//! to ready, resident memory idle and under load.
+//!
+//!     cargo bench --bench load -- [--requests N] [--in-flight 8,32] [--rate 500]
+//!                                 [--channels C] [--starts 5] [--bolt default,pbr|none]
+//!                                 [--floor-seconds 5]
+//!
+//! Both servers get the same validly signed slash commands over loopback, each on a new
+//! connection as Slack sends them: a fixed 20-command script per channel (5 `status`, 5
+//! `note`, 8 `check`/`uncheck`, 2 `signoff` by holders of the role) on deployments opened
+//! first with `start` and `phase start pre-deployment`, in C channels (default N / 20, so each
+//! deployment sees the script once). Every command of the script is valid in that order, so
+//! a command counts as accepted only when answered 200 with an empty body (golive answers a
+//! refusal with an ephemeral JSON message). Shapes, each with fresh channels:
+//! - saturation: a closed loop with 8 and 32 requests in flight; one channel has at most one
+//!   command in flight, so its script stays in order;
+//! - a fixed rate (open loop): request i is due at start + i / rate, and its latency runs from
+//!   that instant, not from when it was sent, so a stalled server cannot hide its backlog
+//!   (coordinated omission). A channel's next command waits for the answer to its previous one.
+//!
+//! The Bolt app is installed by the bench into a venv next to the build
+//! (`target/bolt-venv`); without Python or PyPI it is skipped with a note.
+
+mod common;
+#[path = "../tests/common/fake_slack.rs"]
+mod fake_slack;
+#[path = "../tests/common/http.rs"]
+mod http;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::load::{
+    commit, cpu_seconds_of, free_port, loadavg, machine, memory, ms, signed, slash_command, thousands, Latency,
+};
+use golive::config::EXAMPLE;
+use golive::slack::verify::SigningSecret;
+use golive::store::Store;
+use tokio::sync::{mpsc, Mutex};
+
+const SECRET: &str = "bench-signing-secret";
+const TOKEN: &str = "xoxb-bench";
+const FORM: &str = "application/x-www-form-urlencoded";
+/// Slack shows the user an error when a slash command is not answered within 3 s.
+const SLACK_DEADLINE_MS: f64 = 3000.0;
+// From config.example.toml: who holds which role. The lead is whoever starts the deployment.
+const LEAD: &str = "U0TECHLEAD";
+const BACKEND: &str = "U0BACKEND";
+const OPS: &str = "U0OPS";
+const SECURITY: &str = "U0SECURITY";
+const ANYONE: &str = "U0PRODUCT";
+/// The script's length; a deployment's sign-offs can be given once, so only its first pass
+/// has them.
+const CYCLE: usize = 20;
+
+/// Step `step` of a channel's script: who types what. Every tick is undone later in the
+/// cycle, so the script can repeat, and each step is valid after the ones before it.
+fn script(step: usize) -> (&'static str, String) {
+    let first_pass = step < CYCLE;
+    let (user, text) = match step % CYCLE {
+        0 | 4 | 9 | 13 | 17 => (ANYONE, "status"),
+        2 | 6 | 10 | 14 | 18 => (OPS, ""),
+        1 | 12 => (BACKEND, "check tests"),
+        5 | 19 => (BACKEND, "uncheck tests"),
+        3 => (OPS, "check db-backup"),
+        11 => (OPS, "uncheck db-backup"),
+        8 => (SECURITY, "check security-scan"),
+        16 => (SECURITY, "uncheck security-scan"),
+        7 if first_pass => (LEAD, "signoff tech-lead"),
+        15 if first_pass => (SECURITY, "signoff security"),
+        7 => (OPS, ""),
+        _ => (ANYONE, "status"),
+    };
+    match text {
+        "" => (user, format!("note step {step}: error rate flat, p99 under 300 ms, no new alerts")),
+        text => (user, text.to_string()),
+    }
+}
+
+/// What one server is: golive, or the Bolt app in one of its modes.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Golive,
+    /// Bolt as `App()` has it by default: the listener on a worker thread.
+    Bolt,
+    /// Bolt with `process_before_response=True`: the listener in the request thread.
+    BoltInline,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Golive => "golive",
+            Kind::Bolt => "Bolt (default)",
+            Kind::BoltInline => "Bolt (process_before_response)",
+        }
+    }
+}
+
+/// A server running in a child process, its log going to a file (a pipe nobody reads would
+/// fill up and stall it).
+struct Server {
+    kind: Kind,
+    addr: String,
+    child: Child,
+    /// golive's database, to see when its outbox has drained.
+    store: Option<Store>,
+    log: PathBuf,
+}
+
+impl Server {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
+        if self.child.wait().is_err() {
+            let _ = self.child.kill();
+        }
+    }
+
+    /// Waits until golive has posted everything it queued, so one run does not pay for the
+    /// posts of the one before.
+    async fn drained(&self) {
+        let Some(store) = &self.store else { return };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(180) {
+            let pending: Result<(i64,), _> =
+                sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetch_one(store.pool()).await;
+            if matches!(pending, Ok((0,))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        println!("note: golive's outbox still had pending posts after 180 s");
+    }
+}
+
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "config.example.toml no longer has `{from}`; update benches/load.rs");
+    text.replacen(from, to, 1)
+}
+
+/// `golive serve` on a fresh database in `dir`, and the time from spawning it until
+/// `/readyz` answered 200.
+async fn start_golive(dir: &Path, fake_slack: &str) -> (Server, Duration) {
+    std::fs::create_dir_all(dir).expect("create the server's directory");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let db = dir.join("golive.db");
+    let mut config = replace_once(EXAMPLE, "listen = \"127.0.0.1:3000\"", &format!("listen = \"{addr}\""));
+    config = replace_once(&config, "url = \"sqlite://golive.db\"", &format!("url = \"sqlite://{}\"", db.display()));
+    config = replace_once(&config, "[slack]\nenabled = false", "[slack]\nenabled = true");
+    config = replace_once(&config, "api_url = \"https://slack.com/api/\"", &format!("api_url = \"{fake_slack}\""));
+    // A half-hour status slot falling inside a run would add a status post per deployment.
+    config = replace_once(&config, "cron = \"0 */30 * * * *\"", "cron = \"0 0 0 1 1 *\"");
+    let config_path = dir.join("golive.toml");
+    std::fs::write(&config_path, config).expect("write golive.toml");
+    let log = dir.join("serve.log");
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_golive"))
+        .arg("serve")
+        .arg("--config")
+        .arg(&config_path)
+        .current_dir(dir)
+        .env_remove("GOLIVE_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("GOLIVE_SLACK_BOT_TOKEN", TOKEN)
+        .env("GOLIVE_SLACK_SIGNING_SECRET", SECRET)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("create serve.log"))
+        .spawn()
+        .expect("start golive serve");
+    let mut server = Server { kind: Kind::Golive, addr, child, store: None, log };
+    let Some(ready) = wait_for_answer(&server.addr, "/readyz", Some(200), Duration::from_secs(30)).await else {
+        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+        server.stop();
+        panic!("golive serve was not ready within 30 s; its log:\n{log}");
+    };
+    let ready = ready.min(started.elapsed());
+    server.store =
+        Some(Store::open_existing(&format!("sqlite://{}", db.display())).await.expect("open golive's database"));
+    (server, ready)
+}
+
+/// Polls `GET path` until it is answered (with `status`, when given): the time it took.
+async fn wait_for_answer(addr: &str, path: &str, status: Option<u16>, limit: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if let Some(answer) = http::try_get(addr, path).await {
+            if status.map_or(answer.status != 0, |s| answer.status == s) {
+                return Some(started.elapsed());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    None
+}
+
+/// The Python of a venv with `scripts/bolt_baseline/requirements.txt` installed, next to the
+/// build; created on first use. None, after saying why, when that is not possible here.
+fn bolt_python() -> Option<PathBuf> {
+    let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bolt_baseline");
+    let requirements = std::fs::read_to_string(baseline.join("requirements.txt")).ok()?;
+    // The golive binary is target/release/golive: the venv goes beside target/release.
+    let target = Path::new(env!("CARGO_BIN_EXE_golive")).parent()?.parent()?.to_path_buf();
+    let venv = target.join("bolt-venv");
+    let python = venv.join("bin/python");
+    let stamp = venv.join("installed-requirements.txt");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(requirements.as_str()) {
+        return Some(python);
+    }
+    println!("installing the Bolt baseline into {} …", venv.display());
+    let ran = |cmd: &mut Command| {
+        cmd.stdout(Stdio::null()).status().map_err(|e| e.to_string()).and_then(|s| {
+            if s.success() {
+                Ok(())
+            } else {
+                Err(format!("exited with {s}"))
+            }
+        })
+    };
+    let installed = ran(Command::new("python3").args(["-m", "venv"]).arg(&venv)).and_then(|()| {
+        ran(Command::new(&python).args(["-m", "pip", "install", "-q", "-r"]).arg(baseline.join("requirements.txt")))
+    });
+    match installed {
+        Ok(()) => {
+            let _ = std::fs::write(&stamp, requirements);
+            Some(python)
+        }
+        Err(e) => {
+            println!("note: the Bolt baseline is skipped: could not create the venv or install {} ({e}); it needs python3 with venv and access to PyPI", baseline.join("requirements.txt").display());
+            None
+        }
+    }
+}
+
+/// The Bolt app on a fresh SQLite file in `dir`, and the time until it answered HTTP.
+async fn start_bolt(python: &Path, dir: &Path, kind: Kind, fake_slack: &str) -> Option<(Server, Duration)> {
+    std::fs::create_dir_all(dir).expect("create the server's directory");
+    let port = free_port();
+    let log = dir.join("bolt.log");
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bolt_baseline/app.py");
+    let started = Instant::now();
+    let child = Command::new(python)
+        .arg(app)
+        .current_dir(dir)
+        .env("SLACK_SIGNING_SECRET", SECRET)
+        .env("SLACK_BOT_TOKEN", TOKEN)
+        .env("SLACK_API_URL", fake_slack)
+        .env("BOLT_DB", dir.join("bolt.db"))
+        .env("PORT", port.to_string())
+        .env("BOLT_PROCESS_BEFORE_RESPONSE", if kind == Kind::BoltInline { "1" } else { "0" })
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("create bolt.log"))
+        .spawn()
+        .map_err(|e| println!("note: the Bolt baseline is skipped: cannot start {}: {e}", python.display()))
+        .ok()?;
+    let mut server = Server { kind, addr: format!("127.0.0.1:{port}"), child, store: None, log };
+    // Bolt has no readiness route; any HTTP answer (a 404 to GET /) means it is serving.
+    match wait_for_answer(&server.addr, "/", None, Duration::from_secs(30)).await {
+        Some(ready) => Some((server, ready.min(started.elapsed()))),
+        None => {
+            let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+            server.child.kill().ok();
+            println!("note: the Bolt baseline is skipped: it did not answer within 30 s; its log:\n{log}");
+            None
+        }
+    }
+}
+
+/// Sends signed slash commands to one server.
+struct Client {
+    addr: String,
+    secret: SigningSecret,
+    /// Shared by every client of the run, so no trigger id repeats.
+    triggers: Arc<AtomicU64>,
+}
+
+impl Client {
+    /// Ok when the command was accepted: 200 with an empty body.
+    async fn send(&self, channel: &str, user: &str, text: &str) -> Result<(), String> {
+        let body = slash_command(channel, user, text, self.triggers.fetch_add(1, Ordering::Relaxed));
+        let headers = signed(&self.secret, &body);
+        match http::try_post(&self.addr, "/slack/commands", FORM, &headers, body.as_bytes()).await {
+            Some(answer) if answer.status == 200 && answer.body.is_empty() => Ok(()),
+            Some(answer) => Err(format!("`/deploy {text}` in {channel}: {} {}", answer.status, answer.body)),
+            None => Err(format!("`/deploy {text}` in {channel}: no answer")),
+        }
+    }
+
+    /// A deployment in each channel, in its first phase, 8 channels at a time.
+    async fn open(self: &Arc<Self>, channels: &Arc<Vec<String>>) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for worker in 0..8 {
+            let (client, channels) = (self.clone(), channels.clone());
+            tasks.spawn(async move {
+                for (n, channel) in channels.iter().enumerate().skip(worker).step_by(8) {
+                    for text in [format!("start v1.{n}.0"), "phase start pre-deployment".to_string()] {
+                        if let Err(e) = client.send(channel, LEAD, &text).await {
+                            panic!("opening the deployments failed: {e}");
+                        }
+                    }
+                }
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.expect("opening the deployments");
+        }
+    }
+}
+
+/// What one shape of load measured on one server.
+struct Run {
+    kind: Kind,
+    shape: Shape,
+    latencies: Vec<f64>,
+    accepted: usize,
+    first_error: Option<String>,
+    /// From the first send (or the first scheduled instant) to the last answer.
+    elapsed: f64,
+    /// The server process's CPU seconds during the run.
+    cpu: f64,
+    /// The server's largest VmRSS seen during the run, in KiB.
+    rss_kib: u64,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    InFlight(usize),
+    Rate(usize),
+}
+
+impl Shape {
+    fn label(self) -> String {
+        match self {
+            Shape::InFlight(n) => format!("{n} in flight"),
+            Shape::Rate(r) => format!("fixed {r}/s"),
+        }
+    }
+}
+
+/// Samples a process's VmRSS every 50 ms while a run lasts.
+struct Watch {
+    pid: u32,
+    cpu: f64,
+    running: Arc<AtomicBool>,
+    sampler: tokio::task::JoinHandle<u64>,
+}
+
+impl Watch {
+    fn start(pid: u32) -> Watch {
+        let running = Arc::new(AtomicBool::new(true));
+        let flag = running.clone();
+        let sampler = tokio::spawn(async move {
+            let mut most = 0;
+            while flag.load(Ordering::Relaxed) {
+                most = most.max(memory(pid).map_or(0, |m| m.rss_kib));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            most.max(memory(pid).map_or(0, |m| m.rss_kib))
+        });
+        Watch { pid, cpu: cpu_seconds_of(pid), running, sampler }
+    }
+
+    /// CPU seconds since the start, and the largest VmRSS seen.
+    async fn stop(self) -> (f64, u64) {
+        self.running.store(false, Ordering::Relaxed);
+        let most = self.sampler.await.unwrap_or(0);
+        (cpu_seconds_of(self.pid) - self.cpu, most)
+    }
+}
+
+/// The kinds of command in the script, for latency by kind.
+const VERBS: [&str; 4] = ["status", "note", "check", "signoff"];
+
+fn verb(text: &str) -> u8 {
+    let first = text.split_whitespace().next().unwrap_or("");
+    let first = if first == "uncheck" { "check" } else { first };
+    VERBS.iter().position(|v| *v == first).unwrap_or(0) as u8
+}
+
+/// Worker results: (kind of command, latency in ms) of each request, accepted count, the
+/// first error.
+type Outcome = (Vec<(u8, f64)>, usize, Option<String>);
+
+fn merge(into: &mut Outcome, from: Outcome) {
+    into.0.extend(from.0);
+    into.1 += from.1;
+    into.2 = into.2.take().or(from.2);
+}
+
+/// `requests` commands, `in_flight` at a time, over `channels`, each channel's script in
+/// order and one command per channel in flight.
+async fn saturate(client: &Arc<Client>, channels: &Arc<Vec<String>>, in_flight: usize, requests: usize) -> Outcome {
+    let (lend, free) = mpsc::unbounded_channel::<(usize, usize)>();
+    for n in 0..channels.len() {
+        lend.send((n, 0)).expect("the queue is open");
+    }
+    let free = Arc::new(Mutex::new(free));
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..in_flight {
+        let (client, channels, free, lend, next) =
+            (client.clone(), channels.clone(), free.clone(), lend.clone(), next.clone());
+        workers.spawn(async move {
+            let mut out: Outcome = (Vec::new(), 0, None);
+            while next.fetch_add(1, Ordering::Relaxed) < requests {
+                let (n, step) = free.lock().await.recv().await.expect("channels are lent back");
+                let (user, text) = script(step);
+                let sent = Instant::now();
+                let answer = client.send(&channels[n], user, &text).await;
+                out.0.push((verb(&text), sent.elapsed().as_secs_f64() * 1000.0));
+                match answer {
+                    Ok(()) => out.1 += 1,
+                    Err(e) => out.2 = out.2.take().or(Some(e)),
+                }
+                lend.send((n, step + 1)).expect("the queue outlives the workers");
+            }
+            out
+        });
+    }
+    let mut all: Outcome = (Vec::with_capacity(requests), 0, None);
+    while let Some(done) = workers.join_next().await {
+        merge(&mut all, done.expect("a load worker panicked"));
+    }
+    all
+}
+
+/// `requests` commands at `rate` per second, request i due at `start + i / rate` in channel
+/// i mod C; latency from the instant it was due.
+async fn fixed_rate(client: &Arc<Client>, channels: &Arc<Vec<String>>, rate: usize, requests: usize) -> Outcome {
+    let start = tokio::time::Instant::now() + Duration::from_millis(100);
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..channels.len() {
+        let (client, channels) = (client.clone(), channels.clone());
+        tasks.spawn(async move {
+            let mut out: Outcome = (Vec::new(), 0, None);
+            for (step, i) in (n..requests).step_by(channels.len()).enumerate() {
+                let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
+                tokio::time::sleep_until(due).await;
+                let (user, text) = script(step);
+                let answer = client.send(&channels[n], user, &text).await;
+                out.0.push((verb(&text), due.elapsed().as_secs_f64() * 1000.0));
+                match answer {
+                    Ok(()) => out.1 += 1,
+                    Err(e) => out.2 = out.2.take().or(Some(e)),
+                }
+            }
+            out
+        });
+    }
+    let mut all: Outcome = (Vec::with_capacity(requests), 0, None);
+    while let Some(done) = tasks.join_next().await {
+        merge(&mut all, done.expect("a load task panicked"));
+    }
+    all
+}
+
+/// Opens fresh deployments on `server`, then runs one shape of load on them.
+async fn run(server: &Server, triggers: &Arc<AtomicU64>, shape: Shape, set: usize, args: &Args) -> Run {
+    let client =
+        Arc::new(Client { addr: server.addr.clone(), secret: SigningSecret::new(SECRET), triggers: triggers.clone() });
+    let channels: Arc<Vec<String>> = Arc::new((0..args.channels).map(|n| format!("C{set:02}{n:06}")).collect());
+    let opening = Instant::now();
+    client.open(&channels).await;
+    server.drained().await;
+    println!(
+        "{}: opened {} deployments in {:.1}s; {} …",
+        server.kind.label(),
+        channels.len(),
+        opening.elapsed().as_secs_f64(),
+        shape.label()
+    );
+    let watch = Watch::start(server.pid());
+    let started = Instant::now();
+    let (samples, accepted, first_error) = match shape {
+        Shape::InFlight(n) => saturate(&client, &channels, n, args.requests).await,
+        Shape::Rate(r) => fixed_rate(&client, &channels, r, args.requests).await,
+    };
+    let mut elapsed = started.elapsed().as_secs_f64();
+    if matches!(shape, Shape::Rate(_)) {
+        // The schedule starts 100 ms after the tasks are spawned.
+        elapsed -= 0.1;
+    }
+    let (cpu, rss_kib) = watch.stop().await;
+    let latencies = samples.iter().map(|s| s.1).collect();
+    let run = Run { kind: server.kind, shape, latencies, accepted, first_error, elapsed, cpu, rss_kib };
+    let mut sorted = run.latencies.clone();
+    let l = Latency::of(&mut sorted);
+    println!(
+        "  {} requests, {} accepted, {:.0} req/s, p50 {} p99 {} p99.9 {} max {}",
+        run.latencies.len(),
+        run.accepted,
+        run.rate(),
+        ms(l.p50),
+        ms(l.p99),
+        ms(l.p999),
+        ms(l.max)
+    );
+    let by_verb: Vec<String> = VERBS
+        .iter()
+        .enumerate()
+        .map(|(n, v)| {
+            let mut of: Vec<f64> = samples.iter().filter(|s| s.0 as usize == n).map(|s| s.1).collect();
+            let l = Latency::of(&mut of);
+            format!("{v} p50 {} p99 {}", ms(l.p50), ms(l.p99))
+        })
+        .collect();
+    println!("  by command: {}", by_verb.join(", "));
+    if let Some(e) = &run.first_error {
+        println!("  first error: {e}");
+    }
+    server.drained().await;
+    run
+}
+
+/// The floor: single-row INSERT + COMMIT in a loop on one connection, in WAL mode with
+/// `synchronous = FULL` as golive's store opens its file, for `seconds`.
+async fn sqlite_floor(dir: &Path, seconds: f64) -> (f64, Latency) {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    use sqlx::{ConnectOptions, Connection};
+    let options = SqliteConnectOptions::new()
+        .filename(dir.join("floor.db"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full);
+    let mut conn = options.connect().await.expect("open floor.db");
+    sqlx::query("CREATE TABLE commands (id INTEGER PRIMARY KEY, user TEXT, channel TEXT, text TEXT, at TEXT)")
+        .execute(&mut conn)
+        .await
+        .expect("create the floor's table");
+    let (started, mut commits) = (Instant::now(), Vec::new());
+    while started.elapsed().as_secs_f64() < seconds {
+        let t = Instant::now();
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.expect("begin");
+        sqlx::query("INSERT INTO commands (user, channel, text, at) VALUES (?, ?, ?, ?)")
+            .bind("U0OPS")
+            .bind("C0000001")
+            .bind("note error rate flat")
+            .bind(chrono::Utc::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await
+            .expect("insert");
+        tx.commit().await.expect("commit");
+        commits.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let rate = commits.len() as f64 / started.elapsed().as_secs_f64();
+    conn.close().await.ok();
+    (rate, Latency::of(&mut commits))
+}
+
+struct Args {
+    requests: usize,
+    in_flight: Vec<usize>,
+    rate: usize,
+    channels: usize,
+    starts: usize,
+    bolt: Vec<Kind>,
+    floor_seconds: f64,
+}
+
+impl Args {
+    fn parse() -> Args {
+        let mut args = Args {
+            requests: 10_000,
+            in_flight: vec![8, 32],
+            rate: 500,
+            channels: 0,
+            starts: 5,
+            bolt: vec![Kind::Bolt, Kind::BoltInline],
+            floor_seconds: 5.0,
+        };
+        let mut given = std::env::args().skip(1);
+        while let Some(flag) = given.next() {
+            let (flag, inline) = match flag.split_once('=') {
+                Some((f, v)) => (f.to_string(), Some(v.to_string())),
+                None => (flag, None),
+            };
+            if flag == "--bench" {
+                continue;
+            }
+            let value = inline.or_else(|| given.next()).unwrap_or_default();
+            let number = |v: &str| v.parse::<usize>().unwrap_or_else(|_| panic!("{flag}: `{v}` is not a number"));
+            match flag.as_str() {
+                "--requests" => args.requests = number(&value),
+                "--in-flight" => args.in_flight = value.split(',').filter(|v| !v.is_empty()).map(number).collect(),
+                "--rate" => args.rate = number(&value),
+                "--channels" => args.channels = number(&value),
+                "--starts" => args.starts = number(&value).max(1),
+                "--floor-seconds" => args.floor_seconds = value.parse().unwrap_or(5.0),
+                "--bolt" => {
+                    args.bolt = value
+                        .split(',')
+                        .filter_map(|v| match v {
+                            "default" => Some(Kind::Bolt),
+                            "pbr" | "process_before_response" => Some(Kind::BoltInline),
+                            "none" | "" => None,
+                            other => panic!("--bolt: `{other}` is not default, pbr or none"),
+                        })
+                        .collect()
+                }
+                other => panic!("unknown option {other}; see the top of benches/load.rs"),
+            }
+        }
+        if args.channels == 0 {
+            args.channels = args.requests.div_ceil(CYCLE).max(1);
+        }
+        args
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args = Args::parse();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let load_before = loadavg();
+    println!("machine: {}; commit {}; load average before: {load_before}", machine(), commit());
+
+    let (floor_rate, floor) = sqlite_floor(dir.path(), args.floor_seconds).await;
+    println!(
+        "raw SQLite (WAL, synchronous = FULL): {floor_rate:.0} commits/s, p50 {} p99 {}",
+        ms(floor.p50),
+        ms(floor.p99)
+    );
+
+    let fake = fake_slack::FakeSlack::start().await;
+    let binary = std::fs::metadata(env!("CARGO_BIN_EXE_golive")).map(|m| m.len()).unwrap_or(0);
+    let mut cold = Vec::new();
+    for n in 0..args.starts {
+        let (server, ready) = start_golive(&dir.path().join(format!("cold-{n}")), &fake.url).await;
+        cold.push(ready.as_secs_f64() * 1000.0);
+        server.stop();
+    }
+    println!(
+        "golive binary {:.1} MiB; cold start to ready, {} starts: {:?} ms",
+        binary as f64 / 1048576.0,
+        args.starts,
+        {
+            let mut c = cold.clone();
+            c.iter_mut().for_each(|v| *v = v.round());
+            c
+        }
+    );
+
+    let (golive, _) = start_golive(&dir.path().join("golive"), &fake.url).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let golive_idle = memory(golive.pid()).unwrap_or_default();
+    let mut servers = vec![golive];
+    let mut bolt_starts = Vec::new();
+    let mut bolt_idle = None;
+    if !args.bolt.is_empty() {
+        if let Some(python) = bolt_python() {
+            for kind in args.bolt.clone() {
+                let label = if kind == Kind::Bolt { "bolt" } else { "bolt-pbr" };
+                if let Some((server, ready)) = start_bolt(&python, &dir.path().join(label), kind, &fake.url).await {
+                    bolt_starts.push(ready.as_secs_f64() * 1000.0);
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    bolt_idle.get_or_insert(memory(server.pid()).unwrap_or_default());
+                    servers.push(server);
+                }
+            }
+        }
+    }
+
+    let mut shapes: Vec<Shape> = args.in_flight.iter().map(|&n| Shape::InFlight(n)).collect();
+    if args.rate > 0 {
+        shapes.push(Shape::Rate(args.rate));
+    }
+    let triggers = Arc::new(AtomicU64::new(0));
+    let mut runs = Vec::new();
+    // Each shape runs on every server before the next shape, so a change in what else the
+    // machine is doing falls on both sides of a ratio alike.
+    for (set, &shape) in shapes.iter().enumerate() {
+        for server in &servers {
+            runs.push(run(server, &triggers, shape, set, &args).await);
+        }
+    }
+    let golive_after = memory(servers[0].pid()).unwrap_or_default();
+    let bolt_after = servers.get(1).and_then(|s| memory(s.pid()));
+    let delivered = fake.calls().len();
+    let load_after = loadavg();
+    let mut logs = Vec::new();
+    for server in servers {
+        logs.push((server.kind, server.log.clone()));
+        server.stop();
+    }
+
+    println!();
+    println!("## Results (copy into BENCHMARKS.md)");
+    println!();
+    println!(
+        "Machine: {}. Commit {}. Load average before the run {load_before}, after {load_after}. \
+         {} requests per run over {} channels (a deployment each).",
+        machine(),
+        commit(),
+        thousands(args.requests as f64),
+        thousands(args.channels as f64)
+    );
+    println!();
+    println!("| server | load | requests | accepted | over 3 s | req/s | p50 | p99 | p99.9 | max | server CPU / req |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in &runs {
+        let mut sorted = r.latencies.clone();
+        let l = Latency::of(&mut sorted);
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} ms |",
+            r.kind.label(),
+            r.shape.label(),
+            thousands(r.latencies.len() as f64),
+            thousands(r.accepted as f64),
+            thousands(r.latencies.iter().filter(|&&v| v > SLACK_DEADLINE_MS).count() as f64),
+            thousands(r.rate()),
+            ms(l.p50),
+            ms(l.p99),
+            ms(l.p999),
+            ms(l.max),
+            r.cpu * 1000.0 / r.latencies.len().max(1) as f64
+        );
+    }
+    println!(
+        "| raw SQLite INSERT + COMMIT | 1 at a time | {} | | | {} | {} | {} | {} | {} | |",
+        thousands(floor_rate * args.floor_seconds),
+        thousands(floor_rate),
+        ms(floor.p50),
+        ms(floor.p99),
+        ms(floor.p999),
+        ms(floor.max)
+    );
+    let bolts: Vec<Kind> = args.bolt.iter().copied().filter(|k| runs.iter().any(|r| r.kind == *k)).collect();
+    if !bolts.is_empty() {
+        println!();
+        println!("| load | baseline | golive req/s | baseline req/s | golive ÷ baseline | golive p99 | baseline p99 |");
+        println!("|---|---|---|---|---|---|---|");
+        for &shape in &shapes {
+            let Some(g) = runs.iter().find(|r| r.kind == Kind::Golive && r.shape == shape) else { continue };
+            let gp99 = Latency::of(&mut g.latencies.clone()).p99;
+            for &kind in &bolts {
+                let Some(b) = runs.iter().find(|r| r.kind == kind && r.shape == shape) else { continue };
+                let bp99 = Latency::of(&mut b.latencies.clone()).p99;
+                println!(
+                    "| {} | {} | {} | {} | {:.2} | {} | {} |",
+                    shape.label(),
+                    kind.label(),
+                    thousands(g.rate()),
+                    thousands(b.rate()),
+                    g.rate() / b.rate(),
+                    ms(gp99),
+                    ms(bp99)
+                );
+            }
+        }
+    }
+    println!();
+    println!("| footprint | golive | Bolt (default) |");
+    println!("|---|---|---|");
+    let bolt_peak = runs.iter().filter(|r| r.kind != Kind::Golive).map(|r| r.rss_kib).max();
+    let golive_peak = runs.iter().filter(|r| r.kind == Kind::Golive).map(|r| r.rss_kib).max().unwrap_or(0);
+    println!("| binary | {:.1} MiB | Python 3 + slack_bolt venv |", binary as f64 / 1048576.0);
+    println!(
+        "| start to ready (median of {}) | {:.0} ms (fresh database, migrations applied; range {:.0}–{:.0}) | {} |",
+        args.starts,
+        median(cold.clone()),
+        cold.iter().copied().fold(f64::INFINITY, f64::min),
+        cold.iter().copied().fold(0.0, f64::max),
+        bolt_starts.first().map_or("–".into(), |v| format!("{v:.0} ms (to answering HTTP)"))
+    );
+    println!(
+        "| RSS idle after start | {} | {} |",
+        mib(golive_idle.rss_kib),
+        bolt_idle.map_or("–".into(), |m| mib(m.rss_kib))
+    );
+    println!("| RSS under load (largest sample) | {} | {} |", mib(golive_peak), bolt_peak.map_or("–".into(), mib));
+    println!(
+        "| RSS after the load / peak (VmHWM) | {} / {} | {} |",
+        mib(golive_after.rss_kib),
+        mib(golive_after.peak_kib),
+        bolt_after.map_or("–".into(), |m| format!("{} / {}", mib(m.rss_kib), mib(m.peak_kib)))
+    );
+    println!();
+    println!(
+        "The fake Slack received {} Web API calls from golive (and Bolt's one auth.test per process).",
+        thousands(delivered as f64)
+    );
+    for (kind, log) in logs {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let problems = text.lines().filter(|l| l.contains("ERROR") || l.contains("Traceback")).count();
+        if problems > 0 {
+            println!(
+                "{}: {problems} error lines in its log, e.g. {}",
+                kind.label(),
+                text.lines().find(|l| l.contains("ERROR") || l.contains("Traceback")).unwrap_or("")
+            );
+        }
+    }
+}
