@@ -287,10 +287,13 @@ impl Client {
     async fn send(&self, channel: &str, user: &str, text: &str) -> Result<(), String> {
         let body = slash_command(channel, user, text, self.triggers.fetch_add(1, Ordering::Relaxed));
         let headers = signed(&self.secret, &body);
-        match http::try_post(&self.addr, "/slack/commands", FORM, &headers, body.as_bytes()).await {
-            Some(answer) if answer.status == 200 && answer.body.is_empty() => Ok(()),
-            Some(answer) => Err(format!("`/deploy {text}` in {channel}: {} {}", answer.status, answer.body)),
-            None => Err(format!("`/deploy {text}` in {channel}: no answer")),
+        // Slack gives up after 3 s; 10 s without an answer is a failure, not a hang.
+        let sent = http::try_post(&self.addr, "/slack/commands", FORM, &headers, body.as_bytes());
+        match tokio::time::timeout(Duration::from_secs(10), sent).await {
+            Ok(Some(answer)) if answer.status == 200 && answer.body.is_empty() => Ok(()),
+            Ok(Some(answer)) => Err(format!("`/deploy {text}` in {channel}: {} {}", answer.status, answer.body)),
+            Ok(None) => Err(format!("`/deploy {text}` in {channel}: no answer")),
+            Err(_) => Err(format!("`/deploy {text}` in {channel}: no answer within 10 s")),
         }
     }
 

@@ -92,8 +92,8 @@ impl Delivery {
     }
 
     /// When a channel may get its next post.
-    fn ready_at(&self, item: &OutboxItem) -> Option<DateTime<Utc>> {
-        let last = self.last_sent.lock().ok()?.get(&(item.channel.platform, item.channel.id.clone())).copied()?;
+    fn ready_at(&self, platform: Platform, channel: &str) -> Option<DateTime<Utc>> {
+        let last = self.last_sent.lock().ok()?.get(&(platform, channel.to_string())).copied()?;
         Some(last + chrono::Duration::from_std(self.settings.channel_interval).unwrap_or_default())
     }
 
@@ -103,10 +103,11 @@ impl Delivery {
         let now = self.clock.now();
         let mut ready = Vec::new();
         for api in self.apis.iter() {
-            let items = self.engine.store().deliverable(api.platform(), now, 1000).await?;
-            ready.extend(
-                items.into_iter().filter(|i| self.ready_at(i).map_or(true, |t| t <= now)).map(|i| (api.clone(), i)),
-            );
+            let store = self.engine.store();
+            let heads = store.due_heads(api.platform(), now, 1000).await?;
+            let paced = |channel: &str| self.ready_at(api.platform(), channel).map_or(true, |t| t <= now);
+            let ids: Vec<i64> = heads.iter().filter(|(_, channel)| paced(channel)).map(|(id, _)| *id).collect();
+            ready.extend(store.pending_items(&ids).await?.into_iter().map(|i| (api.clone(), i)));
         }
         // Each send is its own task, at most `concurrency` at once across channels.
         let send_timeout = self.settings.send_timeout;
@@ -259,8 +260,8 @@ impl Delivery {
             if let Some(t) = store.next_attempt(api.platform()).await? {
                 let t = if t <= now {
                     // Due already but paced: the soonest any of those channels is ready.
-                    let heads = store.deliverable(api.platform(), now, 1000).await?;
-                    heads.iter().filter_map(|i| self.ready_at(i)).min().unwrap_or(t).max(t)
+                    let heads = store.due_heads(api.platform(), now, 1000).await?;
+                    heads.iter().filter_map(|(_, channel)| self.ready_at(api.platform(), channel)).min().unwrap_or(t).max(t)
                 } else {
                     t
                 };

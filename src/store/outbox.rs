@@ -298,6 +298,45 @@ impl Store {
         rows.into_iter().map(item).collect()
     }
 
+    /// The oldest pending message of each channel on `platform` that may be attempted at
+    /// `now`: ids and channels only. The worker decides on these which to send (pacing) and
+    /// reads the payloads of those alone: with hundreds of channels waiting, reading every
+    /// head's payload on every pass was most of a busy server's work (BENCHMARKS.md).
+    pub async fn due_heads(
+        &self,
+        platform: Platform,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, channel FROM outbox
+             WHERE id IN (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY platform, channel)
+               AND platform = ? AND next_attempt_at <= ?
+             ORDER BY next_attempt_at, id LIMIT ?",
+        )
+        .bind(platform.as_str())
+        .bind(format_time(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Pending messages by id, whole, in id order.
+    pub async fn pending_items(&self, ids: &[i64]) -> Result<Vec<OutboxItem>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let rows = sqlx::query_as::<_, PendingRow>(&format!(
+            "SELECT o.*, t.remote_id AS target_remote_id FROM outbox o
+             LEFT JOIN outbox t ON t.id = o.target_id
+             WHERE o.id IN ({list}) AND o.state = 'pending' ORDER BY o.id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(item).collect()
+    }
+
     /// When the next pending message on `platform` may be attempted.
     pub async fn next_attempt(&self, platform: Platform) -> Result<Option<DateTime<Utc>>, StoreError> {
         let next: Option<(String,)> =
