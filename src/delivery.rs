@@ -261,7 +261,12 @@ impl Delivery {
                 let t = if t <= now {
                     // Due already but paced: the soonest any of those channels is ready.
                     let heads = store.due_heads(api.platform(), now, 1000).await?;
-                    heads.iter().filter_map(|(_, channel)| self.ready_at(api.platform(), channel)).min().unwrap_or(t).max(t)
+                    heads
+                        .iter()
+                        .filter_map(|(_, channel)| self.ready_at(api.platform(), channel))
+                        .min()
+                        .unwrap_or(t)
+                        .max(t)
                 } else {
                     t
                 };

@@ -26,5 +26,6 @@ pub mod runtime;
 pub mod schedule;
 pub mod scheduler;
 pub mod server;
+pub mod signature;
 pub mod slack;
 pub mod store;

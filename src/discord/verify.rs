@@ -12,21 +12,7 @@ pub const SIGNATURE_HEADER: &str = "x-signature-ed25519";
 pub const TIMESTAMP_HEADER: &str = "x-signature-timestamp";
 /// The environment variable that holds the application's public key.
 pub const KEY_VAR: &str = "GOLIVE_DISCORD_PUBLIC_KEY";
-/// Requests further than this from now are refused.
-pub const WINDOW_SECS: i64 = 5 * 60;
-
-/// Why a request was refused. For the log; the caller only gets 401.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum Unverified {
-    #[error("missing {0} header")]
-    Missing(&'static str),
-    #[error("{TIMESTAMP_HEADER} `{0}` is not a Unix time")]
-    BadTimestamp(String),
-    #[error("request timestamp is {0}s away from now (more than {WINDOW_SECS}s): a replay or a skewed clock")]
-    Stale(i64),
-    #[error("signature does not match")]
-    Mismatch,
-}
+pub use crate::signature::{Unverified, WINDOW_SECS};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{KEY_VAR} must be the application's public key from the Discord developer portal: 64 hex digits")]
@@ -49,14 +35,8 @@ impl PublicKey {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<(), Unverified> {
-        let signature = signature.ok_or(Unverified::Missing(SIGNATURE_HEADER))?;
-        let timestamp = timestamp.ok_or(Unverified::Missing(TIMESTAMP_HEADER))?;
-        let sent: i64 =
-            timestamp.trim().parse().map_err(|_| Unverified::BadTimestamp(timestamp.chars().take(20).collect()))?;
-        let skew = now.timestamp().saturating_sub(sent);
-        if skew.abs() > WINDOW_SECS {
-            return Err(Unverified::Stale(skew));
-        }
+        let (signature, timestamp) =
+            crate::signature::fresh(signature, timestamp, (SIGNATURE_HEADER, TIMESTAMP_HEADER), now)?;
         self.0.verify(signature, timestamp, body).map_err(|()| Unverified::Mismatch)
     }
 }

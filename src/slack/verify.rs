@@ -7,27 +7,12 @@
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use thiserror::Error;
 
 pub const SIGNATURE_HEADER: &str = "x-slack-signature";
 pub const TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
 /// The environment variable that holds the signing secret.
 pub const SECRET_VAR: &str = "GOLIVE_SLACK_SIGNING_SECRET";
-/// Requests further than this from now are refused.
-pub const WINDOW_SECS: i64 = 5 * 60;
-
-/// Why a request was refused. The messages go to the log, never the secret or the body.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum Unverified {
-    #[error("missing {0} header")]
-    Missing(&'static str),
-    #[error("{TIMESTAMP_HEADER} `{0}` is not a Unix time")]
-    BadTimestamp(String),
-    #[error("request timestamp is {0}s away from now (more than {WINDOW_SECS}s): a replay or a skewed clock")]
-    Stale(i64),
-    #[error("signature does not match")]
-    Mismatch,
-}
+pub use crate::signature::{Unverified, WINDOW_SECS};
 
 #[derive(Clone)]
 pub struct SigningSecret(String);
@@ -59,14 +44,8 @@ impl SigningSecret {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<(), Unverified> {
-        let signature = signature.ok_or(Unverified::Missing(SIGNATURE_HEADER))?;
-        let timestamp = timestamp.ok_or(Unverified::Missing(TIMESTAMP_HEADER))?;
-        let sent: i64 =
-            timestamp.trim().parse().map_err(|_| Unverified::BadTimestamp(timestamp.chars().take(20).collect()))?;
-        let skew = now.timestamp().saturating_sub(sent);
-        if skew.abs() > WINDOW_SECS {
-            return Err(Unverified::Stale(skew));
-        }
+        let (signature, timestamp) =
+            crate::signature::fresh(signature, timestamp, (SIGNATURE_HEADER, TIMESTAMP_HEADER), now)?;
         let expected = signature.strip_prefix("v0=").and_then(|h| hex::decode(h).ok()).ok_or(Unverified::Mismatch)?;
         // Constant-time comparison, so timing does not leak how much of a guess was right.
         self.mac(timestamp, body).verify_slice(&expected).map_err(|_| Unverified::Mismatch)
