@@ -22,6 +22,8 @@ use crate::engine::Engine;
 
 /// Looked at this often even when no commit wakes the worker.
 const IDLE_POLL: chrono::Duration = chrono::Duration::seconds(30);
+/// A scan reads every running deployment; a burst of commits wakes it at most this often.
+const LEAST_GAP: chrono::Duration = chrono::Duration::seconds(1);
 
 type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
@@ -114,8 +116,22 @@ pub async fn run(engine: Engine, mut stop: watch::Receiver<bool>) {
     // When each (deployment, item) was last measured. In memory: after a restart every
     // check runs at once, which is what a check that may have been missed should do.
     let mut last: HashMap<(i64, String), DateTime<Utc>> = HashMap::new();
+    // Commits wake the worker only when some plan has checks: otherwise every command would
+    // pay for a scan of every running deployment. (A deployment started on a plan that had
+    // checks before a config change is still looked at every 30 s.)
+    let plans_check =
+        engine.config().plans.values().any(|p| p.phases.iter().any(|ph| ph.items.iter().any(|i| i.check.is_some())));
+    let mut scanned: Option<DateTime<Utc>> = None;
     loop {
+        if let Some(at) = scanned {
+            // A burst of commits makes one scan, not one each.
+            tokio::select! {
+                _ = clock.sleep_until(at + LEAST_GAP) => {}
+                _ = stop.changed() => break,
+            }
+        }
         let now = clock.now();
+        scanned = Some(now);
         let mut wake = now + IDLE_POLL;
         match engine.store().open_deployments().await {
             Ok(open) => {
@@ -153,7 +169,7 @@ pub async fn run(engine: Engine, mut stop: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = clock.sleep_until(wake) => {}
-            _ = changed.notified() => {}
+            _ = changed.notified(), if plans_check => {}
             _ = stop.changed() => break,
         }
     }
