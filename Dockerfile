@@ -19,7 +19,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 RUN mkdir -p src benches/common \
     && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs benches/scheduler.rs benches/slack_commands.rs benches/load.rs benches/history.rs \
+    && touch src/lib.rs benches/scheduler.rs benches/load.rs benches/history.rs \
     && cargo fetch --locked
 COPY . .
 RUN cargo build --release --locked --bin golive \
