@@ -73,7 +73,7 @@ pub fn body(deployment_id: i64, d: &Deployment, trigger: &str, kind: &EventKind,
             "platform": d.platform.as_str(),
             "channel": d.channel,
             "lead": d.lead.key(),
-            "status": format!("{:?}", d.status).to_lowercase(),
+            "status": d.status.as_str(),
             "phase": phase,
             "traffic": d.traffic,
         },
@@ -279,6 +279,9 @@ impl ChatApi for HookRunner {
 /// How long a send of a hook may take before the delivery worker gives up on it: the
 /// hook's own timeout and a little more, so the hook's own limit is the one that shows.
 pub fn send_timeout(item: &OutboxItem) -> Option<Duration> {
+    if item.channel.platform != Platform::Hook {
+        return None;
+    }
     let run: Run = serde_json::from_value(item.payload.event.clone()?).ok()?;
     Some(run.hook.timeout + Duration::from_secs(5))
 }
