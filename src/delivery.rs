@@ -36,7 +36,7 @@ pub struct Sent {
     /// the new message is the one later updates change.
     pub reposted: bool,
     /// What a hook run came to (`hooks::Report`), to go on the deployment's timeline.
-    pub report: Option<serde_json::Value>,
+    pub report: Option<crate::hooks::Report>,
 }
 
 #[derive(Debug, Clone, Error, PartialEq)]
@@ -225,7 +225,7 @@ impl Delivery {
                         output: String::new(),
                         duration_ms: 0,
                     };
-                    self.engine.record_hook_result(id, serde_json::to_value(report).unwrap_or_default()).await?;
+                    self.engine.record_hook_result(id, report).await?;
                 }
             }
             return Ok(());
@@ -278,9 +278,9 @@ impl Delivery {
 
     /// Posts still waiting for this worker's platforms.
     async fn pending(&self) -> Result<i64, EngineError> {
-        let vitals = self.engine.store().vitals(self.clock.now()).await?;
+        let pending = self.engine.store().pending_by_platform().await?;
         let mine = |p: &Platform| self.apis.iter().any(|a| a.platform() == *p);
-        Ok(vitals.pending.iter().filter(|(p, _)| mine(p)).map(|(_, n)| n).sum())
+        Ok(pending.iter().filter(|(p, _, _)| mine(p)).map(|(_, n, _)| n).sum())
     }
 
     /// On the way out: keeps delivering until nothing is pending or `grace` has passed.

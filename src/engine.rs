@@ -784,11 +784,7 @@ impl Engine {
 
     /// Puts a hook's result on the deployment's timeline (and announces it); a failed
     /// rollback hook escalates at once.
-    pub async fn record_hook_result(&self, id: i64, report: serde_json::Value) -> Result<(), EngineError> {
-        let Ok(report) = serde_json::from_value::<hooks::Report>(report) else {
-            warn!(deployment = id, "a hook's report is unreadable; not recorded");
-            return Ok(());
-        };
+    pub async fn record_hook_result(&self, id: i64, report: hooks::Report) -> Result<(), EngineError> {
         let mut tx = self.store.begin().await?;
         let loaded = tx.load(id).await?;
         let mut kinds = Vec::new();

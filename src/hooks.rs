@@ -272,7 +272,7 @@ impl ChatApi for HookRunner {
             HookAction::Webhook { url, secret_env } => self.webhook(&run, url, secret_env).await?,
             HookAction::Command { argv } => self.command(&run, argv).await,
         };
-        Ok(Sent { report: serde_json::to_value(report).ok(), ..Sent::default() })
+        Ok(Sent { report: Some(report), ..Sent::default() })
     }
 }
 

@@ -20,21 +20,27 @@ pub struct Vitals {
 }
 
 impl Store {
-    pub async fn vitals(&self, now: DateTime<Utc>) -> Result<Vitals, StoreError> {
+    /// Pending posts per platform, with when the oldest of them was queued.
+    pub async fn pending_by_platform(&self) -> Result<Vec<(Platform, i64, DateTime<Utc>)>, StoreError> {
         let rows: Vec<(String, i64, String)> = sqlx::query_as(
             "SELECT platform, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' GROUP BY platform",
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut vitals = Vitals::default();
-        let mut oldest: Option<DateTime<Utc>> = None;
+        let mut pending = Vec::with_capacity(rows.len());
         for (platform, count, created) in rows {
-            let created = parse_time(0, &created)?;
-            oldest = Some(oldest.map_or(created, |o| o.min(created)));
             if let Some(platform) = Platform::parse(&platform) {
-                vitals.pending.push((platform, count));
+                pending.push((platform, count, parse_time(0, &created)?));
             }
         }
+        Ok(pending)
+    }
+
+    pub async fn vitals(&self, now: DateTime<Utc>) -> Result<Vitals, StoreError> {
+        let pending = self.pending_by_platform().await?;
+        let mut vitals = Vitals::default();
+        let oldest = pending.iter().map(|(_, _, created)| *created).min();
+        vitals.pending = pending.into_iter().map(|(platform, count, _)| (platform, count)).collect();
         vitals.oldest_pending_secs = oldest.map_or(0.0, |o| (now - o).to_std().map(|d| d.as_secs_f64()).unwrap_or(0.0));
         (vitals.active_deployments,) =
             sqlx::query_as("SELECT COUNT(*) FROM deployments WHERE ended_at IS NULL").fetch_one(&self.pool).await?;
