@@ -226,22 +226,13 @@ impl Guild {
     /// Waits until Discord has accepted a post or edit that `matches`, moving golive's clock
     /// so paced posts go out.
     pub async fn arrives(&self, what: &str, matches: impl Fn(&Call) -> bool) -> Call {
-        for _ in 0..400 {
-            if let Some(call) = self.fake.messages().into_iter().find(|c| matches(c)) {
-                return call;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            self.ctx.clock.advance(Duration::from_millis(250));
-        }
-        panic!("Discord never got {what}; it got {:#?}", self.fake.messages());
+        let find = || self.fake.messages().into_iter().find(|c| matches(c));
+        self.ctx.until(&format!("{what} on Discord"), find, || format!("{:#?}", self.fake.messages())).await
     }
 
     /// Lets the delivery worker run with golive's clock moved on.
     pub async fn settle(&self) {
-        for _ in 0..20 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            self.ctx.clock.advance(Duration::from_millis(500));
-        }
+        self.ctx.settle().await
     }
 
     /// `/deploy TEXT` typed in Slack by `user` in #deploys.

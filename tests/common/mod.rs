@@ -100,6 +100,28 @@ impl Ctx {
         self.ok("dana", "phase done").await;
     }
 
+    /// Polls `find` until it finds something, moving golive's clock a quarter second a time
+    /// so paced posts go out; `seen` says what there was instead, for the failure.
+    pub async fn until<T>(&self, what: &str, find: impl Fn() -> Option<T>, seen: impl Fn() -> String) -> T {
+        for _ in 0..400 {
+            if let Some(found) = find() {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            self.clock.advance(Duration::from_millis(250));
+        }
+        panic!("never got {what}; got {}", seen());
+    }
+
+    /// Lets the background workers run with golive's clock moved on 10 s, for checks that
+    /// something did *not* happen.
+    pub async fn settle(&self) {
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            self.clock.advance(Duration::from_millis(500));
+        }
+    }
+
     pub async fn event_kinds(&self, id: i64) -> Vec<String> {
         self.store.events(id).await.expect("events").iter().map(|e| e.kind.name().to_string()).collect()
     }

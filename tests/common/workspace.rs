@@ -189,23 +189,14 @@ impl Workspace {
     /// Waits until the fake Slack has accepted a call that `matches`, moving golive's clock
     /// so paced posts go out.
     pub async fn arrives(&self, what: &str, matches: impl Fn(&Call) -> bool) -> Call {
-        for _ in 0..400 {
-            if let Some(call) = self.fake.delivered().into_iter().find(|c| matches(c)) {
-                return call;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            self.ctx.clock.advance(Duration::from_millis(250));
-        }
-        panic!("Slack never got {what}; it got {:#?}", self.fake.delivered());
+        let find = || self.fake.delivered().into_iter().find(|c| matches(c));
+        self.ctx.until(&format!("{what} on Slack"), find, || format!("{:#?}", self.fake.delivered())).await
     }
 
     /// Lets the delivery worker run with golive's clock moved on, for checks that something
     /// did *not* arrive.
     pub async fn settle(&self) {
-        for _ in 0..20 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            self.ctx.clock.advance(Duration::from_millis(500));
-        }
+        self.ctx.settle().await
     }
 
     pub async fn deployments(&self) -> usize {
