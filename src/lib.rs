@@ -18,6 +18,7 @@ pub mod domain;
 pub mod engine;
 pub mod hooks;
 pub mod https;
+pub mod listen;
 pub mod liveness;
 pub mod metrics;
 pub mod paging;

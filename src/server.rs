@@ -76,7 +76,8 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready once the database answers, every migration is applied, and the background workers
+/// Ready once the database answers, every migration is applied, it can be written (the same
+/// file golive opened, sound at start, a probe write commits), and the background workers
 /// (the outbox's delivery worker, the scheduler) still run.
 async fn readyz(State(ops): State<Ops>) -> (StatusCode, String) {
     let stopped = ops.workers.stopped();
@@ -85,7 +86,13 @@ async fn readyz(State(ops): State<Ops>) -> (StatusCode, String) {
         return (StatusCode::SERVICE_UNAVAILABLE, format!("not running: {}\n", stopped.join(", ")));
     }
     match ops.engine.store().is_migrated().await {
-        Ok(true) => (StatusCode::OK, "ready\n".into()),
+        Ok(true) => match ops.engine.store().writable(ops.engine.now()).await {
+            Ok(()) => (StatusCode::OK, "ready\n".into()),
+            Err(e) => {
+                warn!(error = %e, "not ready: the database cannot be written");
+                (StatusCode::SERVICE_UNAVAILABLE, format!("database not writable: {e}\n"))
+            }
+        },
         Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "database migrations are not applied\n".into()),
         Err(e) => {
             warn!(error = %e, "readiness check failed");
@@ -107,12 +114,14 @@ async fn metrics_page(State(ops): State<Ops>) -> Response {
     }
 }
 
+/// Serves with the connection limits of `crate::listen` (header, idle and request timeouts,
+/// a cap on connections), not `axum::serve`, which has none of them.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    crate::listen::serve(listener, router, crate::listen::ConnLimits::for_this_process(), shutdown).await
 }
 
 /// Resolves on SIGINT or SIGTERM.
