@@ -517,6 +517,9 @@ async fn free_text_is_never_read_as_a_setting_and_typed_mentions_ping_nobody() {
     ok(&g, "stranger", &["note"], &[("text", json!(typed))]).await;
     let note = g.arrives("the note", |c| c.content().contains("wake up")).await;
     assert_eq!(note.body["allowed_mentions"], json!({ "parse": [], "users": [], "roles": [] }));
+    // And the typed mentions are not written as mentions at all.
+    assert!(!note.content().contains(&format!("<@{alice}>")), "{}", note.content());
+    assert!(!page.content().contains(&format!("<@{alice}>")), "{}", page.content());
 }
 
 #[tokio::test]

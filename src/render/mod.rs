@@ -3,6 +3,7 @@
 //! console; `report` renders a whole deployment for `golive show`.
 
 pub mod discord;
+pub mod limits;
 pub mod paging;
 pub mod report;
 pub mod slack;
@@ -217,4 +218,12 @@ pub fn human(d: Duration) -> String {
 /// Control characters from user text must not reach a terminal or a report as such.
 pub fn clean(text: &str) -> String {
     text.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '\u{FFFD}' } else { c }).collect()
+}
+
+/// Text people typed, as a chat post shows it: `clean`, with every mention in it (`<@U1>`,
+/// `<!channel>`, `<!subteam^S1>`, `<#C1>`, Discord's `<@&1>`) broken by an invisible word
+/// joiner after its `<`. It reads the same but pings nobody on any platform, whoever it names:
+/// only the mentions golive composes itself (pages, reminders) ping.
+pub fn typed(text: &str) -> String {
+    clean(text).replace("<@", "<\u{2060}@").replace("<!", "<\u{2060}!").replace("<#", "<\u{2060}#")
 }

@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 use slack_morphism::prelude::*;
 
-use super::{clean, human, text, StatusView};
+use super::{clean, human, text, typed, StatusView};
 use crate::domain::RollbackLevel;
 
 /// `action_id`s of golive's buttons. A sign-off button's id ends with the role (`.ROLE`), as
@@ -185,7 +185,7 @@ impl Dialog {
 
 /// Slack treats `&`, `<` and `>` as markup; user text must not open links or mentions.
 pub fn escape(s: &str) -> String {
-    clean(s).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    typed(s).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 fn section(markdown: String) -> SlackBlock {

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{clean, human, StatusView};
+use super::{human, typed, StatusView};
 use crate::domain::progress::progress;
 use crate::domain::{Deployment, EscalationLevel, Event, EventKind, Member, OnCallReason, Outcome, Platform, Status};
 
@@ -18,8 +18,8 @@ pub fn status(v: &StatusView) -> String {
         .unwrap_or_default();
     out.push(format!(
         "STATUS {} — {} · lead {} · {}% done · {}{late}",
-        clean(&v.release),
-        clean(&v.plan),
+        typed(&v.release),
+        typed(&v.plan),
         v.lead,
         v.progress,
         status_word(v.status)
@@ -68,28 +68,28 @@ pub fn status(v: &StatusView) -> String {
         facts.push(format!("traffic {t}%"));
     }
     if let Some(d) = &v.decision {
-        facts.push(clean(d));
+        facts.push(typed(d));
     }
     if !facts.is_empty() {
         out.push(facts.join(" · "));
     }
     if let Some(r) = &v.rollback {
-        out.push(format!("ROLLING BACK: {}", clean(r)));
+        out.push(format!("ROLLING BACK: {}", typed(r)));
     }
     if let Some(e) = &v.escalation {
-        out.push(format!("Escalation {}", clean(e)));
+        out.push(format!("Escalation {}", typed(e)));
     }
     for (item, measured) in &v.failing_checks {
-        out.push(format!("CHECK FAILING: {item} — {}", clean(measured)));
+        out.push(format!("CHECK FAILING: {item} — {}", typed(measured)));
     }
     if let Some(super::RollbackChecklist { done, total, open }) = &v.rollback_checklist {
         out.push(format!("Rollback checklist {done}/{total} done"));
         for (id, text, role) in open {
-            out.push(format!("  [ ] {id} — {} ({role})", clean(text)));
+            out.push(format!("  [ ] {id} — {} ({role})", typed(text)));
         }
     }
     for (by, text) in &v.notes {
-        out.push(format!("Note from {by}: {}", clean(text)));
+        out.push(format!("Note from {by}: {}", typed(text)));
     }
     let next = v.next_update.map(|t| format!(" · next update {} UTC", time(t))).unwrap_or_default();
     out.push(format!("Running {} of {} planned{next}", human(v.elapsed), human(v.planned)));
@@ -170,7 +170,7 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             let first = plan.phases.first().map(|p| p.id.as_str()).unwrap_or("");
             format!(
                 "{who} started deploying {} with the plan \"{}\": {n} phases ({}), {} planned. {who} is the lead. Begin with `/deploy phase start {first}`.",
-                clean(release),
+                typed(release),
                 plan.name,
                 plan.phases.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(" → "),
                 human(plan.planned_total())
@@ -260,7 +260,7 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         EventKind::SignedOff { phase, role, note } => {
             let i = d.plan.phase_index(phase)?;
             let missing = d.missing_signoffs(i);
-            let note = note.as_deref().map(|n| format!(" — \"{}\"", clean(n))).unwrap_or_default();
+            let note = note.as_deref().map(|n| format!(" — \"{}\"", typed(n))).unwrap_or_default();
             let left = if missing.is_empty() {
                 "all sign-offs in".to_string()
             } else {
@@ -272,12 +272,12 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             let gate = d.plan.go_gate.as_deref().unwrap_or("the release");
             format!("GO: {who} gives the go for {gate}.")
         }
-        EventKind::NoGoDecided { reason } => format!("NO-GO from {who}: {}", clean(reason)),
+        EventKind::NoGoDecided { reason } => format!("NO-GO from {who}: {}", typed(reason)),
         EventKind::TrafficShifted { percent } => format!("Traffic on the new version: {percent}% (set by {who})"),
-        EventKind::NoteAdded { text } => format!("Note from {who}: {}", clean(text)),
+        EventKind::NoteAdded { text } => format!("Note from {who}: {}", typed(text)),
         EventKind::RollbackStarted { reason, level } => {
             let level = level.map(|l| format!(" ({l}, {})", l.window())).unwrap_or_default();
-            format!("ROLLBACK{level} started by {who}: {}", clean(reason))
+            format!("ROLLBACK{level} started by {who}: {}", typed(reason))
         }
         EventKind::EscalationOpened { level, message, .. } | EventKind::EscalationRaised { level, message } => {
             let l = levels.get(usize::from(*level).saturating_sub(1));
@@ -294,7 +294,7 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             };
             format!(
                 "ESCALATION level {level} ({name}) {from}: {} — {pings} please `/deploy ack`{within}.",
-                clean(message)
+                typed(message)
             )
         }
         EventKind::EscalationAcknowledged { level } => {
@@ -311,18 +311,18 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         EventKind::EscalationResolved => format!("{who} resolved the escalation."),
         EventKind::RollbackItemChecked { item } => format!("{who} ticked `{item}` on the rollback checklist."),
         EventKind::RollbackItemUnchecked { item } => format!("{who} unticked `{item}` on the rollback checklist."),
-        EventKind::CheckFailed { item, detail, .. } => format!("⚠ Check of `{item}` failing: {}", clean(detail)),
-        EventKind::CheckPassed { item, detail, .. } => format!("Check of `{item}` passing again: {}", clean(detail)),
+        EventKind::CheckFailed { item, detail, .. } => format!("⚠ Check of `{item}` failing: {}", typed(detail)),
+        EventKind::CheckPassed { item, detail, .. } => format!("Check of `{item}` passing again: {}", typed(detail)),
         EventKind::HookRan { hook, trigger, ok: true, detail, duration_ms, .. } => {
             format!("Hook `{hook}` on {trigger}: ok ({detail}, {})", millis(*duration_ms))
         }
         EventKind::HookRan { hook, trigger, ok: false, detail, output, duration_ms } => {
             let tail =
-                if output.trim().is_empty() { String::new() } else { format!("\n```\n{}\n```", clean(output.trim())) };
+                if output.trim().is_empty() { String::new() } else { format!("\n```\n{}\n```", typed(output.trim())) };
             format!("⚠ Hook `{hook}` on {trigger} FAILED: {detail} after {}{tail}", millis(*duration_ms))
         }
         EventKind::FreezeOverridden { freeze, reason } => {
-            format!("⚠ {who} started this deployment during the deploy freeze {freeze}. Why: {}", clean(reason))
+            format!("⚠ {who} started this deployment during the deploy freeze {freeze}. Why: {}", typed(reason))
         }
         EventKind::PhaseOverdue { phase, planned_secs } => {
             let i = d.plan.phase_index(phase)?;
@@ -350,12 +350,12 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
                 if d.status == Status::Ended(Outcome::RolledBack) { "rolled back and closed" } else { "completed" };
             format!(
                 "{} {outcome} by {who}: took {took} of {} planned, progress {}%.",
-                clean(&d.release),
+                typed(&d.release),
                 human(d.plan.planned_total()),
                 progress(d).percent()
             )
         }
-        EventKind::DeploymentAborted { reason } => format!("{} ABORTED by {who}: {}", clean(&d.release), clean(reason)),
+        EventKind::DeploymentAborted { reason } => format!("{} ABORTED by {who}: {}", typed(&d.release), typed(reason)),
         EventKind::CommandRefused { .. } => return None,
         // Posting it would fail the same way.
         EventKind::DeliveryFailed { .. } => return None,
