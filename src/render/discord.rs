@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use super::{clean, human, text, StatusView};
+use super::{clean, human, text, typed, StatusView};
 use crate::domain::RollbackLevel;
 
 /// Discord's limits: message content, embed description and field values.
@@ -76,7 +76,7 @@ impl Button {
 /// post. Mentions in it are harmless: only the ids in `allowed_mentions` ping.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in clean(s).chars() {
+    for c in typed(s).chars() {
         if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']' | '(' | ')') {
             out.push('\\');
         }
@@ -94,9 +94,9 @@ fn cut(s: String, max: usize) -> String {
     cut
 }
 
-/// A message's content, within Discord's limit.
+/// A message's content, within Discord's limit: cut visibly, keeping golive's mentions.
 pub fn content(s: &str) -> String {
-    cut(s.to_string(), CONTENT_MAX)
+    super::limits::clip(s, CONTENT_MAX)
 }
 
 fn button(label: &str, custom_id: String, style: u8) -> Value {

@@ -118,9 +118,12 @@ impl ChatApi for SlackApi {
     }
 
     async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
-        let mut content = SlackMessageContent::new().with_text(item.payload.text.clone());
-        if let Some(blocks) = &item.payload.blocks {
-            match serde_json::from_value::<Vec<SlackBlock>>(blocks.clone()) {
+        let (mut text, mut blocks) = (item.payload.text.clone(), item.payload.blocks.clone());
+        crate::render::limits::fit_slack(&mut text, blocks.as_mut());
+        let plain = SlackMessageContent::new().with_text(text);
+        let mut content = plain.clone();
+        if let Some(blocks) = blocks {
+            match serde_json::from_value::<Vec<SlackBlock>>(blocks) {
                 Ok(blocks) => content = content.with_blocks(blocks),
                 // Rendered by this program, so this is a bug; the text still says it all.
                 Err(e) => {
@@ -128,6 +131,20 @@ impl ChatApi for SlackApi {
                 }
             }
         }
+        match self.send_content(item, content).await {
+            // Slack refused the layout; the same message as plain text still says it all.
+            Err(SendError::Permanent { reason, .. }) if reason.contains("`invalid_blocks`") && item.payload.blocks.is_some() => {
+                tracing::warn!(outbox = item.id, %reason, "Slack refused the blocks; sending the plain-text version");
+                self.send_content(item, plain).await
+            }
+            sent => sent,
+        }
+    }
+}
+
+impl SlackApi {
+    /// Sends one outbox message's content as its action says.
+    async fn send_content(&self, item: &OutboxItem, content: SlackMessageContent) -> Result<Sent, SendError> {
         let channel: SlackChannelId = item.channel.id.clone().into();
         let session = self.client.open_session(&self.token);
         let failed = |e| classify(e, &item.channel.id);

@@ -52,7 +52,14 @@ struct Inner {
     script: VecDeque<Reply>,
     ts: u64,
     groups: std::collections::HashMap<String, Vec<String>>,
+    /// While set and true, calls wait before they are answered.
+    gate: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Calls waiting at the gate.
+    waiting: usize,
 }
+
+/// Calls wait until this is dropped.
+pub struct Held(tokio::sync::watch::Sender<bool>);
 
 #[derive(Clone)]
 pub struct FakeSlack {
@@ -77,6 +84,18 @@ impl FakeSlack {
     /// The next calls get these answers, in order; after them, success.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         self.inner.lock().unwrap().script.extend(replies);
+    }
+
+    /// Holds every call unanswered until the returned guard is dropped.
+    pub fn hold(&self) -> Held {
+        let (open, gate) = tokio::sync::watch::channel(true);
+        self.inner.lock().unwrap().gate = Some(gate);
+        Held(open)
+    }
+
+    /// How many calls wait at the gate now.
+    pub fn waiting(&self) -> usize {
+        self.inner.lock().unwrap().waiting
     }
 
     /// Forgets the scripted answers not used yet: from now on, success.
@@ -121,8 +140,18 @@ async fn call(
         Value::Object(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
     });
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let gate = {
+        let mut inner = inner.lock().unwrap();
+        inner.waiting += 1;
+        inner.gate.clone()
+    };
+    if let Some(mut gate) = gate {
+        // Released when the guard is dropped (the sender goes away) or set to false.
+        let _ = gate.wait_for(|held| !*held).await;
+    }
     let mut inner = inner.lock().unwrap();
-    let reply = inner.script.pop_front();
+    inner.waiting -= 1;
+    let reply = inner.script.pop_front().or_else(|| over_limits(&method, &body).map(Reply::SlackError));
     let mut given_ts = None;
     let (code, ok, response) = match reply {
         Some(Reply::Status { code, retry_after }) => {
@@ -157,6 +186,43 @@ async fn call(
     };
     inner.calls.push(Call { method, authorization, body, answered: code, ok, at: chrono::Utc::now(), ts: given_ts });
     response
+}
+
+/// Slack's documented message limits, which it enforces by refusing the message: a text
+/// object over 3,000 characters, a header over 150, more than 50 blocks (`invalid_blocks`),
+/// message text over 40,000 (`msg_too_long`).
+fn over_limits(method: &str, body: &Value) -> Option<&'static str> {
+    if !matches!(method, "chat.postMessage" | "chat.update" | "chat.postEphemeral" | "response_url") {
+        return None;
+    }
+    let len = |v: &Value| v.as_str().map_or(0, |s| s.encode_utf16().count());
+    if len(&body["text"]) > 40_000 {
+        return Some("msg_too_long");
+    }
+    let blocks = match &body["blocks"] {
+        Value::Array(blocks) => blocks.clone(),
+        // Form-encoded calls carry the blocks as a JSON string.
+        Value::String(s) => serde_json::from_str(s).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    if blocks.len() > 50 {
+        return Some("invalid_blocks");
+    }
+    for block in &blocks {
+        let too_long = match block["type"].as_str() {
+            Some("header") => len(&block["text"]["text"]) > 150,
+            Some("section") => {
+                len(&block["text"]["text"]) > 3000
+                    || block["fields"].as_array().is_some_and(|f| f.len() > 10 || f.iter().any(|f| len(&f["text"]) > 2000))
+            }
+            Some("context") => block["elements"].as_array().is_some_and(|e| e.iter().any(|e| len(&e["text"]) > 3000)),
+            _ => false,
+        };
+        if too_long {
+            return Some("invalid_blocks");
+        }
+    }
+    None
 }
 
 /// GET methods: `usergroups.users.list`.
