@@ -78,11 +78,13 @@ pub struct SlackConfig {
     pub api_url: String,
     /// The slash command the Slack app registers.
     pub command: String,
+    /// The workspace golive serves: signed requests from any other are refused.
+    pub team_id: Option<String>,
 }
 
 impl Default for SlackConfig {
     fn default() -> Self {
-        SlackConfig { enabled: false, api_url: "https://slack.com/api/".into(), command: "/deploy".into() }
+        SlackConfig { enabled: false, api_url: "https://slack.com/api/".into(), command: "/deploy".into(), team_id: None }
     }
 }
 
@@ -226,6 +228,42 @@ impl Locator<'_> {
             key: key.to_string(),
             message: message.to_string(),
         })
+    }
+}
+
+impl Locator<'_> {
+    /// Where `key` is set in the `[table]` table, for errors about keys read without spans;
+    /// the table's header, or the file's start, when it is not written out.
+    fn key_span(&self, table: &str, key: &str) -> std::ops::Range<usize> {
+        let header = format!("[{table}]");
+        let mut offset = 0;
+        let mut in_table = false;
+        let mut found = 0..0;
+        for line in self.text.split_inclusive('\n') {
+            let trimmed = line.trim();
+            if trimmed.starts_with('[') {
+                in_table = trimmed.starts_with(&header);
+                if in_table {
+                    found = offset..offset;
+                }
+            } else if in_table && trimmed.split('=').next().is_some_and(|k| k.trim() == key) {
+                return offset..offset + line.len();
+            }
+            offset += line.len();
+        }
+        found
+    }
+
+    /// Refuses a platform API URL that is not an absolute http(s) URL with a host.
+    fn api_url(&self, table: &str, url: &str) -> Result<(), ConfigError> {
+        match url::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
+            _ => self.err(
+                self.key_span(table, "api_url"),
+                format!("{table}.api_url"),
+                format!("`{url}` is not an http(s) URL (e.g. https://slack.com/api/)"),
+            ),
+        }
     }
 }
 
@@ -921,6 +959,9 @@ impl RawConfig {
             .enumerate()
             .map(|(i, f)| f.validate(at, i, status.timezone, &plans))
             .collect::<Result<Vec<_>, _>>()?;
+
+        at.api_url("slack", &self.slack.api_url)?;
+        at.api_url("discord", &self.discord.api_url)?;
 
         Ok(Config {
             source: at.file.to_string(),

@@ -777,3 +777,13 @@ fn mutated_configs_never_panic() {
         }
     }
 }
+
+#[test]
+fn platform_api_urls_must_be_http_urls_and_are_named_by_file_line_and_key() {
+    let text = format!("{BASE}\n[slack]\nenabled = true\napi_url = \"::::\" # <-\n");
+    fails_at_marker(&text, "slack.api_url", "`::::` is not an http(s) URL");
+    let text = format!("{BASE}\n[discord]\napi_url = \"ftp://discord.example/api\" # <-\n");
+    fails_at_marker(&text, "discord.api_url", "not an http(s) URL");
+    let text = format!("{BASE}\n[slack]\napi_url = \"http://127.0.0.1:9/api/\"\n");
+    Config::parse(&text, FILE).expect("a local fake's URL is fine");
+}

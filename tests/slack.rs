@@ -232,6 +232,79 @@ async fn text_people_type_cannot_ping_the_channel_or_dress_up_links_in_golives_p
     let note = posts[1].text();
     assert!(note.contains("&lt;!channel&gt; all good &lt;https://evil.example|the dashboard&gt; &amp; done"), "{note}");
     assert!(!note.contains("<!channel>") && !note.contains("<https://"), "{note}");
-    // Only the mentions golive writes itself survive: configured members, not arbitrary groups.
-    assert!(note.contains("&lt;!subteam^S0ALL&gt; <@U0TECHLEAD>"), "{note}");
+    // Typed mentions ping nobody, whoever they name: a configured member neither.
+    assert!(note.contains("&lt;\u{2060}!subteam^S0ALL&gt; &lt;\u{2060}@U0TECHLEAD&gt;"), "{note}");
+    assert!(!note.contains("<@U0TECHLEAD>") && !note.contains("<!subteam"), "{note}");
+}
+
+#[tokio::test]
+async fn an_escalation_pings_only_the_level_it_pages_whoever_its_message_names() {
+    let w = Workspace::new().await;
+    w.slash("U0DANA", "start v3.0.1").await;
+    w.slash("U0OPS", "escalate 1 db is slow, <@U0MANAGER> <!here> look").await;
+    let page = w.arrives("the page", |c| c.text().contains("db is slow")).await;
+    let blocks = page.body["blocks"].to_string();
+    for shown in [page.text(), blocks.as_str()] {
+        assert!(shown.contains("<@U0TECHLEAD>"), "level 1 is paged: {shown}");
+        assert!(!shown.contains("<@U0MANAGER>") && !shown.contains("<!here>"), "{shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_command_without_a_trigger_id_has_one_effect() {
+    let w = Workspace::new().await;
+    w.slash("U0DANA", "start v3.0.0").await;
+    let body = w.form("U0DANA", "note replayed", "x");
+    let body = body.replace("&trigger_id=x", "");
+    assert!(!body.contains("trigger_id"), "{body}");
+    for _ in 0..3 {
+        let sent = w.signed("/slack/commands", "application/x-www-form-urlencoded", &body, &[]).await;
+        assert_eq!(sent.status, 200, "{}", sent.body);
+    }
+    let id = w.ctx.store.deployments(None, 1).await.unwrap()[0].id;
+    let notes =
+        w.ctx.store.events(id).await.unwrap().iter().filter(|e| matches!(e.kind, EventKind::NoteAdded { .. })).count();
+    assert_eq!(notes, 1, "the replays were answered from the record of the first");
+}
+
+#[tokio::test]
+async fn requests_from_another_workspace_get_401_and_change_nothing() {
+    let w = Workspace::with_config(|c| c.replacen("command = \"/deploy\"", "command = \"/deploy\"\nteam_id = \"T0TEAM\"", 1))
+        .await;
+    let form = "application/x-www-form-urlencoded";
+    let foreign = w.form("U0DANA", "start v9.9.9", "5000.1.x").replace("team_id=T0TEAM", "team_id=T0OTHER");
+    assert_eq!(w.signed("/slack/commands", form, &foreign, &[]).await.status, 401);
+    let nameless = w.form("U0DANA", "start v9.9.9", "5000.2.x").replace("team_id=T0TEAM&", "");
+    assert_eq!(w.signed("/slack/commands", form, &nameless, &[]).await.status, 401);
+    assert_eq!(w.deployments().await, 0);
+
+    assert_eq!(w.slash("U0DANA", "start v3.0.0").await.status, 200);
+    assert_eq!(w.deployments().await, 1);
+    w.slash("U0OPS", "escalate 1 db is slow").await;
+    // A button press and a mention from another workspace are refused too.
+    let mut press = serde_json::json!({
+        "type": "block_actions",
+        "user": { "id": "U0TECHLEAD", "username": "alice", "team_id": "T0OTHER" },
+        "team": { "id": "T0OTHER", "domain": "elsewhere" },
+        "trigger_id": "3000.9.press",
+        "channel": { "id": "C0DEPLOY" },
+        "response_url": w.fake.response_url("press-x"),
+        "actions": [{ "action_id": "golive.ack", "block_id": "actions", "value": "1", "type": "button" }],
+    });
+    assert_eq!(w.interaction(&press).await.status, 401);
+    let event = serde_json::json!({
+        "type": "event_callback", "team_id": "T0OTHER", "event_id": "Ev9",
+        "event": { "type": "app_mention", "user": "U0OPS", "text": "<@U0GOLIVE> status", "channel": "C0DEPLOY", "ts": "1.2" }
+    });
+    let events = w.signed("/slack/events", "application/json", &event.to_string(), &[]).await;
+    assert_eq!(events.status, 401);
+    let acks = |events: Vec<golive::domain::Event>| {
+        events.iter().filter(|e| matches!(e.kind, EventKind::EscalationAcknowledged { .. })).count()
+    };
+    assert_eq!(acks(w.ctx.store.events(1).await.unwrap()), 0, "the escalation is still open");
+    // The same press from this workspace acknowledges it.
+    press["team"]["id"] = "T0TEAM".into();
+    press["user"]["team_id"] = "T0TEAM".into();
+    assert_eq!(w.interaction(&press).await.status, 200);
+    assert_eq!(acks(w.ctx.store.events(1).await.unwrap()), 1, "acknowledged from the right workspace");
 }

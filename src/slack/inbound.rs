@@ -69,6 +69,19 @@ impl SlackInbound {
         std::str::from_utf8(body).map(|_| ()).map_err(|_| bad_request("the request body is not UTF-8"))
     }
 
+    /// 401 when `[slack] team_id` is set and the request names another workspace, or none: a
+    /// request signed by another install of the same app changes nothing here.
+    #[allow(clippy::result_large_err)]
+    pub(super) fn same_workspace(&self, route: &str, team: Option<&str>) -> Result<(), Response> {
+        match self.engine.config().slack.team_id.as_deref() {
+            Some(ours) if team != Some(ours) => {
+                warn!(route, team = ?team, "refused a request from another Slack workspace");
+                Err((StatusCode::UNAUTHORIZED, "this golive serves another Slack workspace\n").into_response())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The Slack user as the domain sees them: with the configured user groups they are in.
     pub(super) async fn actor(&self, user: &str, name: Option<&str>) -> Actor {
         let mut actor = Actor::new(Platform::Slack, user);
@@ -104,6 +117,8 @@ struct SlashCommand {
     channel_id: String,
     #[serde(default)]
     trigger_id: Option<String>,
+    #[serde(default)]
+    team_id: Option<String>,
 }
 
 /// What the caller sees: a refusal or a reply, ephemeral; nothing when the channel saw it.
@@ -125,13 +140,22 @@ pub async fn commands(State(slack): State<SlackInbound>, headers: HeaderMap, bod
             return bad_request("malformed slash command form");
         }
     };
+    if let Err(refused) = slack.same_workspace("/slack/commands", form.team_id.as_deref()) {
+        return refused;
+    }
     let expected = &slack.engine.config().slack.command;
     if !form.command.eq_ignore_ascii_case(expected) {
         return ephemeral(format!("golive answers `{expected}`, not `{}`", form.command));
     }
     let channel = slack_channel(&form.channel_id);
     let actor = slack.actor(&form.user_id, form.user_name.as_deref()).await;
-    let key = form.trigger_id.as_ref().map(|t| format!("slack:command:{t}"));
+    // Without a trigger id, the signature names the request: a replay within the timestamp
+    // window carries the same one and is answered from the record of the first.
+    let key = match (&form.trigger_id, header(&headers, SIGNATURE_HEADER)) {
+        (Some(t), _) => Some(format!("slack:command:{t}")),
+        (None, Some(signature)) => Some(format!("slack:signed:{signature}")),
+        (None, None) => None,
+    };
     let origin = Origin { key, ..Origin::default() };
     match slack.engine.handle_from(&channel, &actor, &form.text, &origin).await {
         Ok(outcome) => answer(&outcome),
@@ -158,7 +182,10 @@ pub async fn events(State(slack): State<SlackInbound>, headers: HeaderMap, body:
             Some(challenge) => axum::Json(json!({ "challenge": challenge })).into_response(),
             None => bad_request("url_verification without a challenge"),
         },
-        Some("event_callback") => event_callback(&slack, &envelope).await,
+        Some("event_callback") => match slack.same_workspace("/slack/events", envelope["team_id"].as_str()) {
+            Ok(()) => event_callback(&slack, &envelope).await,
+            Err(refused) => refused,
+        },
         other => {
             info!(kind = ?other, "ignored a Slack event envelope");
             StatusCode::OK.into_response()

@@ -39,6 +39,10 @@ pub async fn interactions(State(slack): State<SlackInbound>, headers: HeaderMap,
             return bad_request("malformed interaction: expected a form with payload=JSON");
         }
     };
+    let team = payload["team"]["id"].as_str().or_else(|| payload["user"]["team_id"].as_str());
+    if let Err(refused) = slack.same_workspace("/slack/interactions", team) {
+        return refused;
+    }
     match payload["type"].as_str() {
         Some("block_actions") => block_actions(&slack, &payload).await,
         Some("view_submission") => view_submission(&slack, &payload).await,
