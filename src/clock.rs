@@ -26,6 +26,24 @@ pub fn sleep_for(clock: &dyn Clock, d: Duration) -> Sleep {
     clock.sleep_until(deadline)
 }
 
+/// The time to record an event at: the clock's `now`, or the previous event's time when the
+/// clock has gone back behind it (an NTP step, a VM restored), so the record never runs
+/// backwards. Logged when it happens.
+pub fn not_before(now: DateTime<Utc>, previous: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    match previous {
+        Some(previous) if previous > now => {
+            tracing::warn!(
+                clock = %now,
+                recorded = %previous,
+                behind_ms = (previous - now).num_milliseconds(),
+                "the clock is behind the previous event; recording at the previous event's time"
+            );
+            previous
+        }
+        _ => now,
+    }
+}
+
 /// The wall clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;

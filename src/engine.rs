@@ -408,6 +408,8 @@ impl Engine {
         kinds: Vec<EventKind>,
         late: Option<Duration>,
     ) -> Result<Recorded, StoreError> {
+        // Issue 17: event times never go backwards in the record, whatever the clock did.
+        let at = crate::clock::not_before(at, current.as_ref().map(|l| l.state.updated_at));
         let (id, mut seq, mut state) = match current {
             Some(loaded) => (Some(loaded.id), loaded.state.seq, Some(loaded.state)),
             None => (None, 0, None),

@@ -17,7 +17,7 @@ use golive::discord::{self, DiscordApi};
 use golive::domain::{Channel, Deployment, Platform};
 use golive::engine::Engine;
 use golive::render::{self, report};
-use golive::store::Store;
+use golive::store::{AuditKey, Store, AUDIT_KEY_VAR};
 use golive::{runtime, server};
 
 const DEFAULT_CONFIG: &str = "golive.toml";
@@ -339,13 +339,26 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let verdict = store.verify().await?;
             store.close().await;
             match verdict {
-                Ok(report) => writeln!(
-                    out,
-                    "ok: {} events over {} deployments, hash chain intact (head {})",
-                    report.events,
-                    report.deployments,
-                    &report.head[..12]
-                )?,
+                // With the key at hand, a chain without a keyed record proves nothing: it was
+                // written before the key was set, or someone stripped the record and rewrote it.
+                Ok(report) if report.keyed_from.is_none() && report.events > 0 && AuditKey::from_env().is_some() => {
+                    writeln!(
+                        out,
+                        "NOT VERIFIED: {}; {AUDIT_KEY_VAR} is set, so a chain without its keyed record was written before the key was set or rewritten since",
+                        report.keying()
+                    )?;
+                    return Ok(1);
+                }
+                Ok(report) => {
+                    writeln!(
+                        out,
+                        "ok: {} events over {} deployments, hash chain intact (head {}), deployments table matches its events",
+                        report.events,
+                        report.deployments,
+                        &report.head[..12]
+                    )?;
+                    writeln!(out, "{}", report.keying())?;
+                }
                 Err(failure) => {
                     writeln!(out, "TAMPERED: {failure}")?;
                     return Ok(1);
