@@ -83,12 +83,16 @@ pub struct Delivery {
     /// When each channel last got a post, for pacing. Only in memory: after a restart the
     /// first post to a channel may come sooner, which Slack's burst allowance absorbs.
     last_sent: Arc<Mutex<LastSent>>,
+    /// Messages the platform took that could not be recorded as sent (the database refused
+    /// the write): the next pass records them again instead of sending them again, so such a
+    /// post repeats at most once, after a restart.
+    unrecorded: Arc<Mutex<HashMap<i64, Sent>>>,
 }
 
 impl Delivery {
     pub fn new(engine: Engine, clock: SharedClock, apis: Vec<Arc<dyn ChatApi>>) -> Delivery {
         let settings = engine.config().delivery.clone();
-        Delivery { engine, clock, apis: Arc::new(apis), settings, last_sent: Arc::default() }
+        Delivery { engine, clock, apis: Arc::new(apis), settings, last_sent: Arc::default(), unrecorded: Arc::default() }
     }
 
     /// When a channel may get its next post.
@@ -115,7 +119,12 @@ impl Delivery {
         let mut sends = JoinSet::new();
         for (api, item) in ready {
             let permits = permits.clone();
+            // Issue 17: sent already, only its record is missing.
+            let sent = self.unrecorded.lock().ok().and_then(|u| u.get(&item.id).cloned());
             sends.spawn(async move {
+                if let Some(sent) = sent {
+                    return (item, Ok(sent));
+                }
                 let _permit = permits.acquire_owned().await;
                 let send = api.send(&item).instrument(post_span(&item));
                 // A hook may take as long as its own timeout; a post gets 30 s.
@@ -161,7 +170,14 @@ impl Delivery {
         };
         match result {
             Ok(sent) => {
-                store.mark_sent(item.id, now, sent.remote_id.as_deref(), sent.reposted).await?;
+                let recorded = store.mark_sent(item.id, now, sent.remote_id.as_deref(), sent.reposted).await;
+                if let Ok(mut unrecorded) = self.unrecorded.lock() {
+                    match &recorded {
+                        Ok(_) => unrecorded.remove(&item.id),
+                        Err(_) => unrecorded.insert(item.id, sent.clone()),
+                    };
+                }
+                recorded?;
                 if let (Some(report), Some(id)) = (sent.report, item.deployment_id) {
                     self.engine.record_hook_result(id, report).await?;
                 }

@@ -126,6 +126,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = config.server.shutdown_grace;
+    // A damaged file keeps `/readyz` at 503; golive still starts, so the operator can look.
+    if let Err(e) = store.quick_check().await {
+        tracing::error!(error = %e, "the database is damaged; run `golive audit verify` and restore it from a backup");
+    }
     let engine = Engine::new(store, config, clock.clone());
     let workers = Liveness::default();
     let (stop, stopped) = watch::channel(false);

@@ -5,6 +5,7 @@
 
 mod audit;
 mod chain;
+mod health;
 mod outbox;
 mod vitals;
 
@@ -14,11 +15,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
 use thiserror::Error;
 
 pub use audit::{AuditFailure, AuditReport};
-pub use chain::{StoredEvent, GENESIS};
+pub use chain::{AuditKey, StoredEvent, GENESIS, KEY_VAR as AUDIT_KEY_VAR};
 pub use outbox::{Action, NewMessage, OutboxItem, OutboxRow, Payload};
 pub use vitals::Vitals;
 
@@ -50,6 +51,14 @@ pub enum StoreError {
     NoSuchDeployment(i64),
     #[error("another deployment was opened in this channel at the same moment; try again")]
     ChannelTaken,
+    #[error("{0}")]
+    Chain(String),
+    #[error("the database file {0} was deleted under the running server; restore it, or restart golive")]
+    Deleted(String),
+    #[error("the database file {0} was replaced under the running server; restart golive to use the new one")]
+    Replaced(String),
+    #[error("the database failed its integrity check (PRAGMA quick_check) at start: {0}")]
+    Damaged(String),
 }
 
 /// A deployment as listed by `golive history`.
@@ -86,6 +95,10 @@ pub struct Store {
     /// other processes on the same file still meet the handler; queueing those too cost
     /// throughput in the benchmark and did not shorten the tail further.
     writers: Arc<tokio::sync::Mutex<()>>,
+    /// `GOLIVE_AUDIT_KEY`, read when the database is opened: every writer keys the chain.
+    audit_key: Option<AuditKey>,
+    /// Which file was opened and whether it was found damaged (`health`).
+    health: Arc<health::Health>,
 }
 
 /// Times are stored as RFC 3339 UTC with milliseconds: sortable as text, hashed as text.
@@ -136,8 +149,24 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
-        Ok(Store { pool, writers: Arc::default() })
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            // A transaction whose COMMIT failed (a full disk) can leave its connection stuck
+            // "in a transaction" that SQLite already rolled back; such a connection is closed
+            // and replaced instead of failing every later `BEGIN`.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    if conn.is_in_transaction() {
+                        // A rollback may still be queued on the connection: let it run first.
+                        conn.ping().await?;
+                    }
+                    Ok(!conn.is_in_transaction())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let health = health::Health::opened(health::file_of(&url).as_deref());
+        Ok(Store { pool, writers: Arc::default(), audit_key: AuditKey::from_env(), health })
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -161,7 +190,10 @@ impl Store {
     /// Starts a write transaction that holds SQLite's write lock from the first statement.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         let turn = self.writers.clone().lock_owned().await;
-        Ok(Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: turn })
+        // Issue 17: never write into a file that was deleted or replaced under us.
+        self.health.same_file()?;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Tx { tx, _turn: turn, audit_key: self.audit_key.clone() })
     }
 
     pub async fn close(&self) {
@@ -231,7 +263,13 @@ impl Store {
     }
 
     pub async fn verify(&self) -> Result<Result<AuditReport, AuditFailure>, StoreError> {
-        audit::verify(&self.pool).await
+        audit::verify(&self.pool, self.audit_key.as_ref()).await
+    }
+
+    /// Uses `key` for the chain instead of `GOLIVE_AUDIT_KEY` (tests, tools).
+    pub fn with_audit_key(mut self, key: Option<AuditKey>) -> Store {
+        self.audit_key = key;
+        self
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -261,6 +299,7 @@ pub struct Tx {
     tx: Transaction<'static, Sqlite>,
     /// Released when the transaction ends (commit, or drop, which rolls back).
     _turn: tokio::sync::OwnedMutexGuard<()>,
+    audit_key: Option<AuditKey>,
 }
 
 impl Tx {
@@ -333,9 +372,11 @@ impl Tx {
             }
         };
 
-        let head: Option<(i64, String)> =
-            sqlx::query_as("SELECT event_id, hash FROM chain_head WHERE id = 1").fetch_optional(&mut *self.tx).await?;
-        let (mut last_id, mut prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
+        // Keyed chain (issue 17): which events are keyed, checked against the head's seal.
+        let head: Option<chain::Head> = sqlx::query_as(chain::HEAD).fetch_optional(&mut *self.tx).await?;
+        let key = self.audit_key.as_ref();
+        let keyed_from = chain::Head::keyed_from(head.as_ref(), key).map_err(StoreError::Chain)?;
+        let (mut last_id, mut prev_hash) = head.map_or((0, GENESIS.to_string()), |h| (h.event_id, h.hash));
         for event in events {
             let payload = serde_json::to_string(&event.kind)
                 .map_err(|e| StoreError::Corrupt { id: last_id + 1, why: e.to_string() })?;
@@ -353,7 +394,7 @@ impl Tx {
                 prev_hash: prev_hash.clone(),
                 hash: String::new(),
             };
-            row.hash = row.compute_hash();
+            row.hash = row.hash_with(keyed_from.and(key));
             sqlx::query(
                 "INSERT INTO events (id, deployment_id, seq, at, actor, actor_name, platform, channel, kind, payload, prev_hash, hash)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -375,11 +416,17 @@ impl Tx {
             last_id = row.id;
             prev_hash = row.hash;
         }
-        sqlx::query("INSERT INTO chain_head (id, event_id, hash) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET event_id = ?1, hash = ?2")
-            .bind(last_id)
-            .bind(&prev_hash)
-            .execute(&mut *self.tx)
-            .await?;
+        let seal = key.zip(keyed_from).map(|(key, from)| key.seal(last_id, &prev_hash, from));
+        sqlx::query(
+            "INSERT INTO chain_head (id, event_id, hash, keyed_from, seal) VALUES (1, ?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET event_id = ?1, hash = ?2, keyed_from = ?3, seal = ?4",
+        )
+        .bind(last_id)
+        .bind(&prev_hash)
+        .bind(keyed_from)
+        .bind(&seal)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(id)
     }
 
