@@ -85,6 +85,11 @@ async fn readyz(State(ops): State<Ops>) -> (StatusCode, String) {
         warn!(workers = ?stopped, "not ready: background workers stopped");
         return (StatusCode::SERVICE_UNAVAILABLE, format!("not running: {}\n", stopped.join(", ")));
     }
+    // Checked first: a pool connection to a file deleted meanwhile reads nothing useful.
+    if let Err(e) = ops.engine.store().same_file() {
+        warn!(error = %e, "not ready");
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("database not writable: {e}\n"));
+    }
     match ops.engine.store().is_migrated().await {
         Ok(true) => match ops.engine.store().writable(ops.engine.now()).await {
             Ok(()) => (StatusCode::OK, "ready\n".into()),

@@ -230,7 +230,7 @@ async fn text_people_type_cannot_ping_the_channel_or_dress_up_links_in_golives_p
     w.slash("U0OPS", typed).await;
     let posts = w.posts(2).await;
     let note = posts[1].text();
-    assert!(note.contains("&lt;!channel&gt; all good &lt;https://evil.example|the dashboard&gt; &amp; done"), "{note}");
+    assert!(note.contains("&lt;\u{2060}!channel&gt; all good &lt;https://evil.example|the dashboard&gt; &amp; done"), "{note}");
     assert!(!note.contains("<!channel>") && !note.contains("<https://"), "{note}");
     // Typed mentions ping nobody, whoever they name: a configured member neither.
     assert!(note.contains("&lt;\u{2060}!subteam^S0ALL&gt; &lt;\u{2060}@U0TECHLEAD&gt;"), "{note}");

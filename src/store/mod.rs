@@ -141,9 +141,16 @@ impl Store {
 
     async fn connect_with(url: &str, create: bool) -> Result<Store, StoreError> {
         let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
+        let file = health::file_of(&url);
+        // The file is created once, here (an empty file is an empty SQLite database); the
+        // pool's connections never create one, so a database deleted under the running server
+        // is not silently replaced by an empty one when the pool opens a new connection.
+        if let Some(path) = file.as_deref().filter(|p| create && !p.exists()) {
+            std::fs::File::create(path).map_err(sqlx::Error::Io)?;
+        }
         let options = SqliteConnectOptions::from_str(&url)
             .map_err(|_| StoreError::Url(url.clone()))?
-            .create_if_missing(create)
+            .create_if_missing(create && file.is_none())
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: a command acknowledged to a user survives a power cut too.
             .synchronous(SqliteSynchronous::Full)
@@ -165,7 +172,7 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let health = health::Health::opened(health::file_of(&url).as_deref());
+        let health = health::Health::opened(file.as_deref());
         Ok(Store { pool, writers: Arc::default(), audit_key: AuditKey::from_env(), health })
     }
 
@@ -264,6 +271,11 @@ impl Store {
 
     pub async fn verify(&self) -> Result<Result<AuditReport, AuditFailure>, StoreError> {
         audit::verify(&self.pool, self.audit_key.as_ref()).await
+    }
+
+    /// Refuses when the database file was deleted or replaced under the running process.
+    pub fn same_file(&self) -> Result<(), StoreError> {
+        self.health.same_file()
     }
 
     /// Uses `key` for the chain instead of `GOLIVE_AUDIT_KEY` (tests, tools).
