@@ -84,7 +84,12 @@ pub struct SlackConfig {
 
 impl Default for SlackConfig {
     fn default() -> Self {
-        SlackConfig { enabled: false, api_url: "https://slack.com/api/".into(), command: "/deploy".into(), team_id: None }
+        SlackConfig {
+            enabled: false,
+            api_url: "https://slack.com/api/".into(),
+            command: "/deploy".into(),
+            team_id: None,
+        }
     }
 }
 

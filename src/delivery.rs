@@ -92,7 +92,14 @@ pub struct Delivery {
 impl Delivery {
     pub fn new(engine: Engine, clock: SharedClock, apis: Vec<Arc<dyn ChatApi>>) -> Delivery {
         let settings = engine.config().delivery.clone();
-        Delivery { engine, clock, apis: Arc::new(apis), settings, last_sent: Arc::default(), unrecorded: Arc::default() }
+        Delivery {
+            engine,
+            clock,
+            apis: Arc::new(apis),
+            settings,
+            last_sent: Arc::default(),
+            unrecorded: Arc::default(),
+        }
     }
 
     /// When a channel may get its next post.

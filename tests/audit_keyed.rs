@@ -101,7 +101,8 @@ async fn deleting_every_event_and_the_head_is_caught() {
 /// hash and the head with plain SHA-256 (optionally removing the keyed record too).
 async fn recompute_plainly(url: &str, strip_seal: bool) {
     let store = Store::open_existing(url).await.unwrap();
-    let mut rows = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events ORDER BY id").fetch_all(store.pool()).await.unwrap();
+    let mut rows =
+        sqlx::query_as::<_, StoredEvent>("SELECT * FROM events ORDER BY id").fetch_all(store.pool()).await.unwrap();
     let mut prev = GENESIS.to_string();
     for row in &mut rows {
         row.actor_name = Some("mallory".into());
@@ -166,7 +167,8 @@ async fn times_never_run_backwards_in_the_record_and_verify_flags_it_when_they_d
     // chain can be) is flagged.
     sql(&url, &["UPDATE events SET at = '2020-01-01T00:00:00.000Z' WHERE id = 3"]).await;
     let store = Store::open_existing(&url).await.unwrap();
-    let mut rows = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events ORDER BY id").fetch_all(store.pool()).await.unwrap();
+    let mut rows =
+        sqlx::query_as::<_, StoredEvent>("SELECT * FROM events ORDER BY id").fetch_all(store.pool()).await.unwrap();
     let mut prev = GENESIS.to_string();
     for row in &mut rows {
         row.prev_hash = prev.clone();

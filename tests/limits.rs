@@ -11,10 +11,7 @@ use golive::render::limits::{MORE, SLACK_HEADER, SLACK_SECTION};
 
 fn texts(call: &Call) -> Vec<String> {
     let blocks = call.body["blocks"].as_array().cloned().unwrap_or_default();
-    blocks
-        .iter()
-        .flat_map(|b| [b["text"]["text"].as_str().map(str::to_string)].into_iter().flatten())
-        .collect()
+    blocks.iter().flat_map(|b| [b["text"]["text"].as_str().map(str::to_string)].into_iter().flatten()).collect()
 }
 
 fn units(s: &str) -> usize {

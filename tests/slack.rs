@@ -230,7 +230,10 @@ async fn text_people_type_cannot_ping_the_channel_or_dress_up_links_in_golives_p
     w.slash("U0OPS", typed).await;
     let posts = w.posts(2).await;
     let note = posts[1].text();
-    assert!(note.contains("&lt;\u{2060}!channel&gt; all good &lt;https://evil.example|the dashboard&gt; &amp; done"), "{note}");
+    assert!(
+        note.contains("&lt;\u{2060}!channel&gt; all good &lt;https://evil.example|the dashboard&gt; &amp; done"),
+        "{note}"
+    );
     assert!(!note.contains("<!channel>") && !note.contains("<https://"), "{note}");
     // Typed mentions ping nobody, whoever they name: a configured member neither.
     assert!(note.contains("&lt;\u{2060}!subteam^S0ALL&gt; &lt;\u{2060}@U0TECHLEAD&gt;"), "{note}");
@@ -269,8 +272,10 @@ async fn a_replayed_command_without_a_trigger_id_has_one_effect() {
 
 #[tokio::test]
 async fn requests_from_another_workspace_get_401_and_change_nothing() {
-    let w = Workspace::with_config(|c| c.replacen("command = \"/deploy\"", "command = \"/deploy\"\nteam_id = \"T0TEAM\"", 1))
-        .await;
+    let w = Workspace::with_config(|c| {
+        c.replacen("command = \"/deploy\"", "command = \"/deploy\"\nteam_id = \"T0TEAM\"", 1)
+    })
+    .await;
     let form = "application/x-www-form-urlencoded";
     let foreign = w.form("U0DANA", "start v9.9.9", "5000.1.x").replace("team_id=T0TEAM", "team_id=T0OTHER");
     assert_eq!(w.signed("/slack/commands", form, &foreign, &[]).await.status, 401);

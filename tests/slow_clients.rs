@@ -34,7 +34,9 @@ async fn a_thousand_slow_connections_do_not_lock_out_signed_commands() {
     // Answered while all of them are open. The bound is only a timeout, far above what an
     // answer takes and below the 10 s golive gives a request head.
     let patience = Duration::from_secs(5);
+    let asked = std::time::Instant::now();
     let started = golive.slash("U0DANA", "start v1.0.0", "slow.1", patience).await;
+    eprintln!("note: a signed command was answered in {:?} with {} connections held", asked.elapsed(), held.len());
     let started = started.expect("a signed command is answered while a thousand slow clients wait");
     assert_eq!(started.status, 200, "{}", started.body);
     let health = tokio::time::timeout(patience, common::http::try_get(&golive.addr, "/healthz")).await;

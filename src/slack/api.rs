@@ -133,7 +133,9 @@ impl ChatApi for SlackApi {
         }
         match self.send_content(item, content).await {
             // Slack refused the layout; the same message as plain text still says it all.
-            Err(SendError::Permanent { reason, .. }) if reason.contains("`invalid_blocks`") && item.payload.blocks.is_some() => {
+            Err(SendError::Permanent { reason, .. })
+                if reason.contains("`invalid_blocks`") && item.payload.blocks.is_some() =>
+            {
                 tracing::warn!(outbox = item.id, %reason, "Slack refused the blocks; sending the plain-text version");
                 self.send_content(item, plain).await
             }

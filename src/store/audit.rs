@@ -161,7 +161,8 @@ pub(super) async fn verify(
 async fn projection(pool: &SqlitePool) -> Result<Result<(), AuditFailure>, StoreError> {
     let rows = sqlx::query_as::<_, DeploymentRow>("SELECT * FROM deployments ORDER BY id").fetch_all(pool).await?;
     for row in rows {
-        let fail = |problem: String| Ok(Err(AuditFailure { event_id: 0, deployment_id: Some(row.id), seq: None, problem }));
+        let fail =
+            |problem: String| Ok(Err(AuditFailure { event_id: 0, deployment_id: Some(row.id), seq: None, problem }));
         let stored = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events WHERE deployment_id = ? ORDER BY seq")
             .bind(row.id)
             .fetch_all(pool)

@@ -37,7 +37,8 @@ impl AuditKey {
     /// The seal of a log whose newest event is `event_id` with `hash`, keyed from `keyed_from`.
     pub fn seal(&self, event_id: i64, hash: &str, keyed_from: i64) -> String {
         let mut bytes = Vec::with_capacity(128);
-        for field in [b"golive chain seal v1".as_slice(), &event_id.to_be_bytes(), hash.as_bytes(), &keyed_from.to_be_bytes()]
+        for field in
+            [b"golive chain seal v1".as_slice(), &event_id.to_be_bytes(), hash.as_bytes(), &keyed_from.to_be_bytes()]
         {
             bytes.extend_from_slice(&(field.len() as u64).to_be_bytes());
             bytes.extend_from_slice(field);

@@ -213,7 +213,9 @@ fn over_limits(method: &str, body: &Value) -> Option<&'static str> {
             Some("header") => len(&block["text"]["text"]) > 150,
             Some("section") => {
                 len(&block["text"]["text"]) > 3000
-                    || block["fields"].as_array().is_some_and(|f| f.len() > 10 || f.iter().any(|f| len(&f["text"]) > 2000))
+                    || block["fields"]
+                        .as_array()
+                        .is_some_and(|f| f.len() > 10 || f.iter().any(|f| len(&f["text"]) > 2000))
             }
             Some("context") => block["elements"].as_array().is_some_and(|e| e.iter().any(|e| len(&e["text"]) > 3000)),
             _ => false,

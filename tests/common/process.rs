@@ -79,7 +79,8 @@ impl Served {
         let ts = chrono::Utc::now().timestamp().to_string();
         let signature = SigningSecret::new(SECRET).sign(&ts, body.as_bytes());
         let headers = [("X-Slack-Request-Timestamp", ts), ("X-Slack-Signature", signature)];
-        let send = try_post(&self.addr, "/slack/commands", "application/x-www-form-urlencoded", &headers, body.as_bytes());
+        let send =
+            try_post(&self.addr, "/slack/commands", "application/x-www-form-urlencoded", &headers, body.as_bytes());
         tokio::time::timeout(patience, send).await.ok().flatten()
     }
 
