@@ -16,7 +16,6 @@ use std::time::Duration;
 use common::fake_slack::{FakeSlack, Reply};
 use golive::config::EXAMPLE;
 use golive::domain::EventKind;
-use golive::slack::verify::SigningSecret;
 use golive::store::Store;
 
 const SECRET: &str = "crash-test-secret";
@@ -55,17 +54,8 @@ async fn ready(addr: &str) {
 
 /// Sends `/deploy TEXT`; true when golive answered it as accepted (200, nothing to say).
 async fn slash(addr: &str, user: &str, text: &str, trigger: &str) -> bool {
-    let body = serde_urlencoded::to_string([
-        ("channel_id", "C0CRASH"),
-        ("user_id", user),
-        ("command", "/deploy"),
-        ("text", text),
-        ("trigger_id", trigger),
-    ])
-    .unwrap();
-    let ts = chrono::Utc::now().timestamp().to_string();
-    let signature = SigningSecret::new(SECRET).sign(&ts, body.as_bytes());
-    let headers = [("X-Slack-Request-Timestamp", ts), ("X-Slack-Signature", signature)];
+    let now = chrono::Utc::now().timestamp();
+    let (headers, body) = common::http::slash_command(SECRET, now, "C0CRASH", user, text, trigger);
     let send =
         common::http::try_post(addr, "/slack/commands", "application/x-www-form-urlencoded", &headers, body.as_bytes());
     matches!(tokio::time::timeout(Duration::from_secs(5), send).await, Ok(Some(a)) if a.status == 200 && a.body.is_empty())

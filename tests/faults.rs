@@ -93,17 +93,7 @@ impl Relay {
 const SECRET: &str = "faults-test-secret";
 
 async fn slash(addr: &str, now: i64, user: &str, text: &str, trigger: &str) -> common::http::Answer {
-    let body = serde_urlencoded::to_string([
-        ("channel_id", "C0DEPLOY"),
-        ("user_id", user),
-        ("command", "/deploy"),
-        ("text", text),
-        ("trigger_id", trigger),
-    ])
-    .unwrap();
-    let ts = now.to_string();
-    let signature = SigningSecret::new(SECRET).sign(&ts, body.as_bytes());
-    let headers = [("X-Slack-Request-Timestamp", ts), ("X-Slack-Signature", signature)];
+    let (headers, body) = common::http::slash_command(SECRET, now, "C0DEPLOY", user, text, trigger);
     post(addr, "/slack/commands", "application/x-www-form-urlencoded", &headers, body.as_bytes()).await
 }
 

@@ -80,3 +80,27 @@ fn dechunk(mut s: &str) -> String {
     }
     out
 }
+
+/// A `/deploy TEXT` slash command from `user` in `channel`, as Slack sends it at Unix time
+/// `now` signed with `secret`: the signing headers and the form body.
+pub fn slash_command(
+    secret: &str,
+    now: i64,
+    channel: &str,
+    user: &str,
+    text: &str,
+    trigger: &str,
+) -> ([(&'static str, String); 2], String) {
+    let body = serde_urlencoded::to_string([
+        ("team_id", "T0TEAM"),
+        ("channel_id", channel),
+        ("user_id", user),
+        ("command", "/deploy"),
+        ("text", text),
+        ("trigger_id", trigger),
+    ])
+    .expect("a form encodes");
+    let ts = now.to_string();
+    let signature = golive::slack::verify::SigningSecret::new(secret).sign(&ts, body.as_bytes());
+    ([("X-Slack-Request-Timestamp", ts), ("X-Slack-Signature", signature)], body)
+}

@@ -9,7 +9,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use golive::config::EXAMPLE;
-use golive::slack::verify::SigningSecret;
 
 use super::fake_slack::FakeSlack;
 use super::http::{try_get, try_post, Answer};
@@ -67,18 +66,8 @@ impl Served {
     /// `/deploy TEXT` from `user` in #deploys, signed now; `None` when nothing answered within
     /// `patience`.
     pub async fn slash(&self, user: &str, text: &str, trigger: &str, patience: Duration) -> Option<Answer> {
-        let body = serde_urlencoded::to_string([
-            ("team_id", "T0TEAM"),
-            ("channel_id", "C0DEPLOY"),
-            ("user_id", user),
-            ("command", "/deploy"),
-            ("text", text),
-            ("trigger_id", trigger),
-        ])
-        .unwrap();
-        let ts = chrono::Utc::now().timestamp().to_string();
-        let signature = SigningSecret::new(SECRET).sign(&ts, body.as_bytes());
-        let headers = [("X-Slack-Request-Timestamp", ts), ("X-Slack-Signature", signature)];
+        let now = chrono::Utc::now().timestamp();
+        let (headers, body) = super::http::slash_command(SECRET, now, "C0DEPLOY", user, text, trigger);
         let send =
             try_post(&self.addr, "/slack/commands", "application/x-www-form-urlencoded", &headers, body.as_bytes());
         tokio::time::timeout(patience, send).await.ok().flatten()
