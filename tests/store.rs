@@ -54,7 +54,8 @@ async fn a_note_with_injection_looking_text_is_stored_verbatim() {
     ctx.ok("dana", "start v2.4.0").await;
     let note = "'); DROP TABLE events; -- <!channel> ünïcødé 🚀 \"quoted\" \\ back";
     let posts = ctx.ok("bruno", &format!("note {note}")).await;
-    assert_eq!(posts, vec![format!("Note from bruno: {note}")]);
+    // Shown as typed, except that the mention in it is broken so it pings nobody.
+    assert_eq!(posts, vec![format!("Note from bruno: {}", golive::render::typed(note))]);
     let state = ctx.store.load(1).await.unwrap().state;
     assert_eq!(state.notes[0].text, note);
     assert!(ctx.store.verify().await.unwrap().is_ok());
