@@ -201,6 +201,7 @@ impl Config {
             escalation: &self.escalation,
             freezes: &self.freezes,
             now,
+            timezone: self.status.timezone,
         }
     }
 
@@ -437,6 +438,8 @@ struct RawPlan {
     #[serde(default)]
     auto_rollback: bool,
     rollback: Option<RawRollback>,
+    lead_roles: Option<Vec<Spanned<String>>>,
+    go_roles: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -494,6 +497,9 @@ impl RawRollback {
                     "a rollback item needs a text, and is ticked by people (no check or guard)",
                 );
             }
+            if item.step.is_some() || item.section.is_some() || !item.after.is_empty() {
+                return at.err(raw.span(), ikey, "a rollback item has no `step`, `section` or `after`");
+            }
             items.push(Item {
                 id,
                 text: item.text.clone(),
@@ -501,6 +507,9 @@ impl RawRollback {
                 required: item.required,
                 check: None,
                 guard: false,
+                step: None,
+                section: None,
+                after: Vec::new(),
             });
         }
         Ok(RollbackPlan {
@@ -522,6 +531,8 @@ struct RawPhase {
     #[serde(default)]
     items: Vec<Spanned<RawItem>>,
     traffic: Option<Spanned<Vec<u8>>>,
+    hold: Option<Spanned<String>>,
+    at: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -535,6 +546,10 @@ struct RawItem {
     check: Option<Spanned<RawCheck>>,
     #[serde(default)]
     guard: bool,
+    step: Option<Spanned<u8>>,
+    section: Option<Spanned<String>>,
+    #[serde(default)]
+    after: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -872,14 +887,105 @@ fn members(
     Ok(out)
 }
 
-/// Ids are typed in chat, so they must be one word.
+/// Ids are typed in chat, so they must be one word (`+` as in `t+24-review`).
 fn id(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
     let v = value.get_ref();
-    let ok = !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.');
+    let ok = !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'));
     if ok {
         Ok(v.clone())
     } else {
-        at.err(value.span(), key, format!("`{v}` is not a usable id: use letters, digits, `-`, `_` or `.`, no spaces"))
+        at.err(
+            value.span(),
+            key,
+            format!("`{v}` is not a usable id: use letters, digits, `-`, `_`, `.` or `+`, no spaces"),
+        )
+    }
+}
+
+/// A planned start relative to the go-live time: `T-24h`, `T+30m`, `T-0h`, `T-0`.
+fn t_offset(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<i64, ConfigError> {
+    let v = value.get_ref().trim();
+    let bad = || {
+        at.err(
+            value.span(),
+            key,
+            format!("`{v}` is not a time relative to go-live; write e.g. \"T-24h\", \"T-0h\", \"T+1h 30m\""),
+        )
+    };
+    let Some(rest) = v.strip_prefix('T').or_else(|| v.strip_prefix('t')) else {
+        return bad();
+    };
+    let (sign, rest) = match rest.chars().next() {
+        Some('-') => (-1, &rest[1..]),
+        Some('+') => (1, &rest[1..]),
+        _ => return bad(),
+    };
+    let rest = rest.trim();
+    if rest == "0" {
+        return Ok(0);
+    }
+    match humantime::parse_duration(rest) {
+        Ok(d) if d <= LONGEST => Ok(sign * d.as_secs() as i64),
+        _ => bad(),
+    }
+}
+
+/// An item's place in its phase: the traffic step it watches, its section, and the items
+/// (listed before it) that must be done first.
+struct ItemOrder {
+    step: Option<u8>,
+    section: Option<String>,
+    after: Vec<String>,
+}
+
+impl ItemOrder {
+    fn validate(
+        item: &RawItem,
+        at: &Locator<'_>,
+        key: &str,
+        before: &[Item],
+        traffic: Option<&Spanned<Vec<u8>>>,
+    ) -> Result<ItemOrder, ConfigError> {
+        let step = match &item.step {
+            Some(step) if traffic.is_some_and(|t| t.get_ref().contains(step.get_ref())) => Some(*step.get_ref()),
+            Some(step) => {
+                let steps = traffic.map(|t| format!("{:?}", t.get_ref())).unwrap_or_else(|| "none".into());
+                return at.err(
+                    step.span(),
+                    format!("{key}.step"),
+                    format!("{}% is not a traffic step of this phase; its steps: {steps}", step.get_ref()),
+                );
+            }
+            None => None,
+        };
+        let section = match &item.section {
+            Some(s) if s.get_ref().trim().is_empty() || s.get_ref().contains(char::is_control) => {
+                return at.err(s.span(), format!("{key}.section"), "a section needs a name");
+            }
+            Some(s) => Some(s.get_ref().trim().to_string()),
+            None => None,
+        };
+        let mut after: Vec<String> = Vec::new();
+        for (n, a) in item.after.iter().enumerate() {
+            let akey = format!("{key}.after[{n}]");
+            if !before.iter().any(|i| &i.id == a.get_ref()) {
+                let listed = before.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", ");
+                let listed = if listed.is_empty() { "none".to_string() } else { listed };
+                return at.err(
+                    a.span(),
+                    akey,
+                    format!(
+                        "`{}` is not an item listed before this one in the phase; those are: {listed}",
+                        a.get_ref()
+                    ),
+                );
+            }
+            if after.contains(a.get_ref()) {
+                return at.err(a.span(), akey, format!("`{}` is listed twice", a.get_ref()));
+            }
+            after.push(a.get_ref().clone());
+        }
+        Ok(ItemOrder { step, section, after })
     }
 }
 
@@ -1132,7 +1238,11 @@ impl RawPlan {
                 if item.guard && check.is_none() {
                     return at.err(raw_item.span(), format!("{ikey}.guard"), "a guard needs a `check` to watch");
                 }
+                let order = ItemOrder::validate(item, at, &ikey, &items, raw.traffic.as_ref())?;
                 items.push(Item {
+                    step: order.step,
+                    section: order.section,
+                    after: order.after,
                     check,
                     guard: item.guard,
                     id: item_id,
@@ -1150,6 +1260,21 @@ impl RawPlan {
                     "traffic steps are percentages from 1 to 100, rising, e.g. [50, 70, 85, 100]",
                 );
             }
+            let hold = match &raw.hold {
+                Some(h) if traffic.is_empty() => {
+                    return at.err(
+                        h.span(),
+                        format!("{pkey}.hold"),
+                        "a hold watches traffic steps; this phase has no `traffic`",
+                    )
+                }
+                Some(h) => Some(duration(at, h, &format!("{pkey}.hold"))?),
+                None => None,
+            };
+            let planned_at = match &raw.at {
+                Some(a) => Some(t_offset(at, a, &format!("{pkey}.at"))?),
+                None => None,
+            };
             phases.push(Phase {
                 id: phase_id.clone(),
                 name: raw.name.clone().unwrap_or_else(|| phase_id.clone()),
@@ -1157,6 +1282,8 @@ impl RawPlan {
                 signoffs,
                 items,
                 traffic,
+                hold,
+                at: planned_at,
             });
         }
         let go_gate = match &self.go_gate {
@@ -1197,7 +1324,25 @@ impl RawPlan {
             }
             hooks.push(hook);
         }
+        let role_list = |list: &Option<Vec<Spanned<String>>>, name: &str| -> Result<Vec<String>, ConfigError> {
+            let mut out: Vec<String> = Vec::new();
+            for (n, r) in list.iter().flatten().enumerate() {
+                let key = format!("{base}.{name}[{n}]");
+                if roles.get(r.get_ref()).is_none() {
+                    return at.err(r.span(), key, format!("unknown role `{}`; roles: {}", r.get_ref(), role_ids()));
+                }
+                if out.contains(r.get_ref()) {
+                    return at.err(r.span(), key, format!("`{}` is listed twice", r.get_ref()));
+                }
+                out.push(r.get_ref().clone());
+            }
+            Ok(out)
+        };
+        let lead_roles = role_list(&self.lead_roles, "lead_roles")?;
+        let go_roles = role_list(&self.go_roles, "go_roles")?;
         Ok(Plan {
+            lead_roles,
+            go_roles,
             id: plan_id.clone(),
             name: self.name.clone().unwrap_or(plan_id),
             phases,

@@ -91,7 +91,8 @@ async fn reach(ctx: &Ctx, state: State) {
 
 /// Each command, the state it is tried in, and who may do it.
 const MATRIX: &[(&str, State, &[&str])] = &[
-    ("start v9.0.0", State::Nothing, EVERYONE),
+    // Only the plan's lead roles (release-manager) may start, and so lead.
+    ("start v9.0.0", State::Nothing, LEAD),
     ("phase start pre-deployment", State::Started, LEAD),
     ("check tests", State::PreRunning, &["dana", "bruno"]),
     ("uncheck tests", State::TestsTicked, &["dana", "bruno"]),

@@ -87,22 +87,28 @@ fn help_with_and_without_a_topic() {
 
 #[test]
 fn start_with_and_without_a_plan() {
-    assert_eq!(change("start v2.4.0"), Command::Start { release: s("v2.4.0"), plan: None, freeze_override: None });
+    assert_eq!(
+        change("start v2.4.0"),
+        Command::Start { release: s("v2.4.0"), plan: None, freeze_override: None, at: None }
+    );
     assert_eq!(
         change("start v2.4.0 plan=hotfix"),
-        Command::Start { release: s("v2.4.0"), plan: Some(s("hotfix")), freeze_override: None }
+        Command::Start { release: s("v2.4.0"), plan: Some(s("hotfix")), freeze_override: None, at: None }
     );
     assert_eq!(
         change("start  release-2024.11.22   plan=std "),
-        Command::Start { release: s("release-2024.11.22"), plan: Some(s("std")), freeze_override: None }
+        Command::Start { release: s("release-2024.11.22"), plan: Some(s("std")), freeze_override: None, at: None }
     );
     // Everything after `plan=` is the plan name, even odd characters.
     assert_eq!(
         change("start v1 plan=a=b"),
-        Command::Start { release: s("v1"), plan: Some(s("a=b")), freeze_override: None }
+        Command::Start { release: s("v1"), plan: Some(s("a=b")), freeze_override: None, at: None }
     );
     // The release keeps its case.
-    assert_eq!(change("start RC-1"), Command::Start { release: s("RC-1"), plan: None, freeze_override: None });
+    assert_eq!(
+        change("start RC-1"),
+        Command::Start { release: s("RC-1"), plan: None, freeze_override: None, at: None }
+    );
 }
 
 #[test]
@@ -158,10 +164,10 @@ fn traffic_takes_a_percentage_with_or_without_the_sign() {
     for (text, percent) in
         [("traffic 50", 50), ("traffic 70%", 70), ("traffic 85", 85), ("traffic 100", 100), ("traffic 100%", 100)]
     {
-        assert_eq!(change(text), Command::Traffic { percent }, "{text}");
+        assert_eq!(change(text), Command::Traffic { percent, force: None }, "{text}");
     }
-    assert_eq!(change("traffic 1"), Command::Traffic { percent: 1 });
-    assert_eq!(change("traffic 007"), Command::Traffic { percent: 7 });
+    assert_eq!(change("traffic 1"), Command::Traffic { percent: 1, force: None });
+    assert_eq!(change("traffic 007"), Command::Traffic { percent: 7, force: None });
 }
 
 #[test]
@@ -225,7 +231,7 @@ fn the_command_word_is_case_insensitive() {
         ("Status", Request::Status),
         ("ONCALL", Request::Oncall),
         ("HiStOrY", Request::History),
-        ("START v1", Request::Change(Command::Start { release: s("v1"), plan: None, freeze_override: None })),
+        ("START v1", Request::Change(Command::Start { release: s("v1"), plan: None, freeze_override: None, at: None })),
         ("Phase Start staging", Request::Change(Command::PhaseStart { phase: s("staging") })),
         ("PHASE DONE", Request::Change(Command::PhaseDone)),
         ("Check tests", Request::Change(Command::Check { item: s("tests") })),
@@ -236,7 +242,7 @@ fn the_command_word_is_case_insensitive() {
         ("Go", Request::Change(Command::Go)),
         ("NOGO Bad Idea", Request::Change(Command::NoGo { reason: s("Bad Idea") })),
         ("No-Go x", Request::Change(Command::NoGo { reason: s("x") })),
-        ("TRAFFIC 70%", Request::Change(Command::Traffic { percent: 70 })),
+        ("TRAFFIC 70%", Request::Change(Command::Traffic { percent: 70, force: None })),
         ("RollBack Errors UP", Request::Change(Command::Rollback { reason: s("Errors UP"), level: None })),
         ("ESCALATE 2 DB", Request::Change(Command::Escalate { level: Some(2), message: s("DB") })),
         ("Escalate Resolve", Request::Change(Command::EscalateResolve)),
@@ -272,7 +278,7 @@ fn any_whitespace_separates_tokens() {
     assert_eq!(change("\t phase \n start \r\n staging \t"), Command::PhaseStart { phase: s("staging") });
     assert_eq!(
         change("start\tv1\nplan=hotfix"),
-        Command::Start { release: s("v1"), plan: Some(s("hotfix")), freeze_override: None }
+        Command::Start { release: s("v1"), plan: Some(s("hotfix")), freeze_override: None, at: None }
     );
     // Unicode spaces count as whitespace too (a pasted no-break space, an ideographic space).
     assert_eq!(change("\u{a0}go\u{a0}"), Command::Go);
@@ -297,7 +303,12 @@ fn parse_line_accepts_the_slash_command_or_none() {
     );
     assert_eq!(
         parse_line("/deploy start v1 plan=hotfix", "/deploy"),
-        Ok(Request::Change(Command::Start { release: s("v1"), plan: Some(s("hotfix")), freeze_override: None }))
+        Ok(Request::Change(Command::Start {
+            release: s("v1"),
+            plan: Some(s("hotfix")),
+            freeze_override: None,
+            at: None
+        }))
     );
     // The slash command alone is an empty command.
     assert_eq!(parse_line("/deploy", "/deploy"), Err(ParseError::Empty));
@@ -790,7 +801,7 @@ fn check_result(text: &str, result: &Result<Request, ParseError>) {
             assert_eq!(t.trim(), t, "untrimmed free text from {text:?}");
             assert!(text.contains(t.as_str()), "free text {t:?} is not a part of {text:?}");
         }
-        Ok(Request::Change(Command::Traffic { percent })) => {
+        Ok(Request::Change(Command::Traffic { percent, force: None })) => {
             assert!((1..=100).contains(percent), "traffic {percent} from {text:?}")
         }
         Ok(_) => {}

@@ -20,7 +20,7 @@ use golive::domain::{
 
 const LEAD: &str = "dana";
 const PHASES: &str = "pre-deployment, staging, production, post-deployment";
-const ROLES: &str = "backend, frontend, ops, product, security, tech-lead";
+const ROLES: &str = "backend, frontend, ops, product, release-manager, security, tech-lead";
 
 fn console(name: &str) -> Actor {
     Actor::new(Platform::Console, name)
@@ -36,7 +36,11 @@ fn about_the_caller(refusal: &Refusal) -> bool {
         | Refusal::NotOnTeam { .. }
         | Refusal::NotPhaseRole { .. }
         | Refusal::NotPaged { .. }
-        | Refusal::NotRollbackRole { .. } => true,
+        | Refusal::NotRollbackRole { .. }
+        | Refusal::NotLeadRole { .. }
+        | Refusal::NotLeadOrLeadRole { .. }
+        | Refusal::NotDecider { .. } => true,
+        Refusal::InBatch { why, .. } => about_the_caller(why),
         Refusal::NoDeployment
         | Refusal::AlreadyActive { .. }
         | Refusal::Frozen { .. }
@@ -71,7 +75,18 @@ fn about_the_caller(refusal: &Refusal) -> bool {
         | Refusal::UnknownRollbackItem { .. }
         | Refusal::RollbackNotFinished { .. }
         | Refusal::NotFinished { .. }
-        | Refusal::Empty { .. } => false,
+        | Refusal::Empty { .. }
+        | Refusal::CannotLead { .. }
+        | Refusal::AlreadyLead { .. }
+        | Refusal::BadGoLive { .. }
+        | Refusal::NoPhaseRunningBeforeGo { .. }
+        | Refusal::UnknownSection { .. }
+        | Refusal::SectionDone { .. }
+        | Refusal::AfterOpen { .. }
+        | Refusal::SkippedStep { .. }
+        | Refusal::HoldRunning { .. }
+        | Refusal::StepItemsOpen { .. }
+        | Refusal::NothingToForce { .. } => false,
     }
 }
 
@@ -258,10 +273,10 @@ fn steps_of(phase: &str) -> Steps {
 }
 
 fn start(release: &str) -> Command {
-    Command::Start { release: release.into(), plan: None, freeze_override: None }
+    Command::Start { release: release.into(), plan: None, freeze_override: None, at: None }
 }
 fn start_plan(release: &str, plan: &str) -> Command {
-    Command::Start { release: release.into(), plan: Some(plan.into()), freeze_override: None }
+    Command::Start { release: release.into(), plan: Some(plan.into()), freeze_override: None, at: None }
 }
 fn phase_start(phase: &str) -> Command {
     Command::PhaseStart { phase: phase.into() }
@@ -282,7 +297,7 @@ fn nogo(reason: &str) -> Command {
     Command::NoGo { reason: reason.into() }
 }
 fn traffic(percent: u8) -> Command {
-    Command::Traffic { percent }
+    Command::Traffic { percent, force: None }
 }
 fn note(text: &str) -> Command {
     Command::Note { text: text.into() }
@@ -310,12 +325,16 @@ fn canary_plan() -> Plan {
             signoffs: Vec::new(),
             items: Vec::new(),
             traffic: vec![10, 50, 100],
+            hold: None,
+            at: None,
         }],
         go_gate: None,
         status_cron: None,
         hooks: Vec::new(),
         auto_rollback: false,
         rollback: Default::default(),
+        lead_roles: Vec::new(),
+        go_roles: Vec::new(),
     }
 }
 
@@ -339,6 +358,7 @@ fn start_opens_a_deployment_on_the_default_plan_led_by_whoever_started_it() {
             platform: Platform::Console,
             channel: "releases".into(),
             plan: plan.clone(),
+            go_live: None,
         }]
     );
     let d = s.d();
@@ -382,12 +402,12 @@ fn start_refuses_an_unknown_plan_listing_the_plans() {
     let mut s = Desk::new();
     assert_eq!(
         s.refuse(LEAD, start_plan("v2.4.0", "hotfix")),
-        Refusal::UnknownPlan { given: "hotfix".into(), allowed: "standard".into() }
+        Refusal::UnknownPlan { given: "hotfix".into(), hint: String::new(), allowed: "standard".into() }
     );
     let mut s = Desk::with(with_canary());
     assert_eq!(
         s.refuse(LEAD, start_plan("v2.4.0", "Standard")),
-        Refusal::UnknownPlan { given: "Standard".into(), allowed: "canary, standard".into() }
+        Refusal::UnknownPlan { given: "Standard".into(), hint: String::new(), allowed: "canary, standard".into() }
     );
     assert!(s.state.is_none());
 }
@@ -441,7 +461,7 @@ fn phase_start_refuses_an_unknown_phase_listing_the_phases_in_order() {
     for (who, phase) in [(LEAD, "prod"), ("eve", "prod"), (LEAD, "Production"), (LEAD, "")] {
         assert_eq!(
             s.refuse(who, phase_start(phase)),
-            Refusal::UnknownPhase { given: phase.into(), allowed: PHASES.into() }
+            Refusal::UnknownPhase { given: phase.into(), hint: String::new(), allowed: PHASES.into() }
         );
     }
 }
@@ -692,13 +712,23 @@ fn check_refuses_an_unknown_item_listing_the_phase_items() {
         for command in [check(item), uncheck(item)] {
             assert_eq!(
                 s.refuse("olga", command),
-                Refusal::UnknownItem { given: item.into(), phase: "pre-deployment".into(), allowed: allowed.into() }
+                Refusal::UnknownItem {
+                    given: item.into(),
+                    hint: String::new(),
+                    phase: "pre-deployment".into(),
+                    allowed: allowed.into()
+                }
             );
         }
     }
     assert_eq!(
-        Refusal::UnknownItem { given: "db-bakup".into(), phase: "pre-deployment".into(), allowed: allowed.into() }
-            .to_string(),
+        Refusal::UnknownItem {
+            given: "db-bakup".into(),
+            hint: String::new(),
+            phase: "pre-deployment".into(),
+            allowed: allowed.into()
+        }
+        .to_string(),
         format!("unknown item `db-bakup` in phase `pre-deployment`; its items: {allowed}")
     );
 }
@@ -823,12 +853,15 @@ fn signoff_refuses_an_unknown_role_listing_the_roles() {
     let mut s = Desk::started();
     // Even before any phase runs, and for anyone.
     for who in ["sam", "eve"] {
-        assert_eq!(s.refuse(who, signoff("qa")), Refusal::UnknownRole { given: "qa".into(), allowed: ROLES.into() });
+        assert_eq!(
+            s.refuse(who, signoff("qa")),
+            Refusal::UnknownRole { given: "qa".into(), hint: String::new(), allowed: ROLES.into() }
+        );
     }
     s.run(LEAD, phase_start("pre-deployment"));
     assert_eq!(
         s.refuse("sam", signoff("Security")),
-        Refusal::UnknownRole { given: "Security".into(), allowed: ROLES.into() }
+        Refusal::UnknownRole { given: "Security".into(), hint: String::new(), allowed: ROLES.into() }
     );
 }
 
@@ -917,7 +950,7 @@ fn go_is_too_early_until_every_phase_before_the_gate_is_done() {
     s.ticks(STAGING_TICKS);
     s.signoffs(STAGING_SIGNOFFS);
     s.run(LEAD, Command::PhaseDone);
-    assert_eq!(s.run(LEAD, Command::Go), vec![EventKind::GoDecided]);
+    assert_eq!(s.run(LEAD, Command::Go), vec![EventKind::GoDecided { role: None }]);
     let decision = s.d().decision.as_ref().unwrap();
     assert_eq!((decision.go, &decision.reason, &decision.by, decision.at), (true, &None, &console(LEAD), s.now));
 }
@@ -953,17 +986,20 @@ fn a_nogo_can_be_followed_by_a_go_and_a_go_by_a_nogo() {
     s.finish("staging");
     assert_eq!(
         s.run(LEAD, nogo("  error budget burned  ")),
-        vec![EventKind::NoGoDecided { reason: "error budget burned".into() }]
+        vec![EventKind::NoGoDecided { reason: "error budget burned".into(), role: None }]
     );
     let decision = s.d().decision.clone().unwrap();
     assert_eq!(
         (decision.go, decision.reason.as_deref(), decision.by),
         (false, Some("error budget burned"), console(LEAD))
     );
-    assert_eq!(s.run(LEAD, Command::Go), vec![EventKind::GoDecided]);
+    assert_eq!(s.run(LEAD, Command::Go), vec![EventKind::GoDecided { role: None }]);
     assert_eq!(s.d().decision.as_ref().map(|d| (d.go, d.reason.clone())), Some((true, None)));
     // Changing one's mind again before the gated phase starts.
-    assert_eq!(s.run(LEAD, nogo("pager storm")), vec![EventKind::NoGoDecided { reason: "pager storm".into() }]);
+    assert_eq!(
+        s.run(LEAD, nogo("pager storm")),
+        vec![EventKind::NoGoDecided { reason: "pager storm".into(), role: None }]
+    );
     assert!(matches!(s.refuse(LEAD, phase_start("production")), Refusal::NeedsGo { .. }));
     s.run(LEAD, Command::Go);
     s.run(LEAD, phase_start("production"));
@@ -1003,12 +1039,12 @@ fn traffic_moves_up_through_the_steps_of_the_phase() {
     let mut s = Desk::started();
     s.in_production();
     assert_eq!(s.d().traffic, None);
-    assert_eq!(s.run("olga", traffic(50)), vec![EventKind::TrafficShifted { percent: 50 }]);
+    assert_eq!(s.run("olga", traffic(50)), vec![EventKind::TrafficShifted { percent: 50, forced: None }]);
     assert_eq!(s.d().traffic, Some(50));
     // Any higher step, not only the next one.
-    assert_eq!(s.run("bruno", traffic(85)), vec![EventKind::TrafficShifted { percent: 85 }]);
+    assert_eq!(s.run("bruno", traffic(85)), vec![EventKind::TrafficShifted { percent: 85, forced: None }]);
     assert_eq!(s.d().traffic, Some(85));
-    assert_eq!(s.run(LEAD, traffic(100)), vec![EventKind::TrafficShifted { percent: 100 }]);
+    assert_eq!(s.run(LEAD, traffic(100)), vec![EventKind::TrafficShifted { percent: 100, forced: None }]);
     assert_eq!(s.d().traffic, Some(100));
 }
 
@@ -1071,7 +1107,7 @@ fn traffic_after_a_nogo_needs_a_go_again() {
         "phase `canary` needs the lead's go first (`/deploy go`) again: the last decision was no-go"
     );
     s.run(LEAD, Command::Go);
-    assert_eq!(s.run(LEAD, traffic(50)), vec![EventKind::TrafficShifted { percent: 50 }]);
+    assert_eq!(s.run(LEAD, traffic(50)), vec![EventKind::TrafficShifted { percent: 50, forced: None }]);
 }
 
 #[test]
@@ -1103,7 +1139,7 @@ fn traffic_by_holders_of_the_phase_roles_and_the_lead() {
     s.in_production();
     // ops (items and sign-off), backend (items) and product (the optional notice item).
     for (who, step) in [("olga", 50), ("bruno", 70), ("priya", 85), (LEAD, 100)] {
-        assert_eq!(s.run(who, traffic(step)), vec![EventKind::TrafficShifted { percent: step }]);
+        assert_eq!(s.run(who, traffic(step)), vec![EventKind::TrafficShifted { percent: step, forced: None }]);
         assert_eq!(s.history.last().unwrap().actor, console(who));
     }
     // In a plan without roles only the lead shifts traffic.
@@ -1812,6 +1848,7 @@ fn started_event() -> Event {
             platform: Platform::Console,
             channel: "releases".into(),
             plan: config.default_plan().clone(),
+            go_live: None,
         },
     )
 }
@@ -1877,9 +1914,9 @@ fn the_stored_kind_name_is_the_serialized_tag_and_events_round_trip() {
         EventKind::ItemChecked { phase: "p".into(), item: "i".into() },
         EventKind::ItemUnchecked { phase: "p".into(), item: "i".into() },
         EventKind::SignedOff { phase: "p".into(), role: "r".into(), note: Some("n".into()) },
-        EventKind::GoDecided,
-        EventKind::NoGoDecided { reason: "r".into() },
-        EventKind::TrafficShifted { percent: 50 },
+        EventKind::GoDecided { role: None },
+        EventKind::NoGoDecided { reason: "r".into(), role: None },
+        EventKind::TrafficShifted { percent: 50, forced: None },
         EventKind::NoteAdded { text: "t".into() },
         EventKind::RollbackStarted { reason: "r".into(), level: None },
         EventKind::EscalationOpened { level: 1, message: "m".into(), cause: None },
@@ -1922,18 +1959,18 @@ fn is_permission_is_true_exactly_for_refusals_about_the_caller() {
         (Refusal::NotPaged { level: 1, action: "a" }, true),
         (Refusal::NoDeployment, false),
         (Refusal::AlreadyActive { release: s(), lead: s() }, false),
-        (Refusal::UnknownPlan { given: s(), allowed: s() }, false),
-        (Refusal::UnknownPhase { given: s(), allowed: s() }, false),
+        (Refusal::UnknownPlan { given: s(), hint: s(), allowed: s() }, false),
+        (Refusal::UnknownPhase { given: s(), hint: s(), allowed: s() }, false),
         (Refusal::PhaseRunning { running: s() }, false),
         (Refusal::PhaseAlreadyDone { phase: s() }, false),
         (Refusal::OutOfOrder { given: s(), next: s() }, false),
         (Refusal::NoPhaseRunning { next: s() }, false),
         (Refusal::AllPhasesDone, false),
         (Refusal::PhaseNotFinished { phase: s(), missing: s() }, false),
-        (Refusal::UnknownItem { given: s(), phase: s(), allowed: s() }, false),
+        (Refusal::UnknownItem { given: s(), hint: s(), phase: s(), allowed: s() }, false),
         (Refusal::AlreadyChecked { item: s(), by: s() }, false),
         (Refusal::NotChecked { item: s() }, false),
-        (Refusal::UnknownRole { given: s(), allowed: s() }, false),
+        (Refusal::UnknownRole { given: s(), hint: s(), allowed: s() }, false),
         (Refusal::SignOffNotNeeded { role: s(), phase: s(), allowed: s() }, false),
         (Refusal::AlreadySignedOff { role: s(), phase: s(), by: s() }, false),
         (Refusal::TooEarlyForDecision { gate: s(), open: s() }, false),
@@ -1952,8 +1989,24 @@ fn is_permission_is_true_exactly_for_refusals_about_the_caller() {
         (Refusal::AlreadyRollingBack, false),
         (Refusal::NotFinished { remaining: s() }, false),
         (Refusal::Empty { what: "x" }, false),
+        (Refusal::NotLeadRole { plan: s(), roles: s() }, true),
+        (Refusal::NotLeadOrLeadRole { lead: s(), roles: s() }, true),
+        (Refusal::NotDecider { action: "a", lead: s(), roles: s() }, true),
+        (Refusal::InBatch { item: s(), why: Box::new(Refusal::NotItemOwner { item: s(), role: s() }) }, true),
+        (Refusal::InBatch { item: s(), why: Box::new(Refusal::AlreadyChecked { item: s(), by: s() }) }, false),
+        (Refusal::CannotLead { who: s(), plan: s(), roles: s() }, false),
+        (Refusal::AlreadyLead { who: s() }, false),
+        (Refusal::BadGoLive { given: s(), timezone: s() }, false),
+        (Refusal::NoPhaseRunningBeforeGo { next: s() }, false),
+        (Refusal::UnknownSection { given: s(), hint: s(), phase: s(), allowed: s() }, false),
+        (Refusal::SectionDone { section: s() }, false),
+        (Refusal::AfterOpen { item: s(), open: s(), them: "it" }, false),
+        (Refusal::SkippedStep { given: 1, next: 1 }, false),
+        (Refusal::HoldRunning { current: 1, given: 1, left: s(), hold: s() }, false),
+        (Refusal::StepItemsOpen { current: 1, given: 1, open: s() }, false),
+        (Refusal::NothingToForce { current: 1, given: 1 }, false),
     ];
-    assert_eq!(table.len(), 38, "one row per variant");
+    assert_eq!(table.len(), 54, "one row per variant");
     for (refusal, expected) in &table {
         assert_eq!(refusal.is_permission(), *expected, "{refusal:?}");
         assert_eq!(about_the_caller(refusal), *expected, "{refusal:?}");

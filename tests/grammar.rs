@@ -21,10 +21,10 @@ fn error(text: &str) -> String {
 #[test]
 fn every_command_parses_to_what_it_says() {
     let cases: Vec<(&str, Command)> = vec![
-        ("start v2.4.0", Command::Start { release: "v2.4.0".into(), plan: None, freeze_override: None }),
+        ("start v2.4.0", Command::Start { release: "v2.4.0".into(), plan: None, freeze_override: None, at: None }),
         (
             "start v2.4.0 plan=hotfix",
-            Command::Start { release: "v2.4.0".into(), plan: Some("hotfix".into()), freeze_override: None },
+            Command::Start { release: "v2.4.0".into(), plan: Some("hotfix".into()), freeze_override: None, at: None },
         ),
         ("phase start staging", Command::PhaseStart { phase: "staging".into() }),
         ("phase done", Command::PhaseDone),
@@ -37,8 +37,8 @@ fn every_command_parses_to_what_it_says() {
         ),
         ("go", Command::Go),
         ("nogo vendor down", Command::NoGo { reason: "vendor down".into() }),
-        ("traffic 70", Command::Traffic { percent: 70 }),
-        ("traffic 85%", Command::Traffic { percent: 85 }),
+        ("traffic 70", Command::Traffic { percent: 70, force: None }),
+        ("traffic 85%", Command::Traffic { percent: 85, force: None }),
         ("rollback 5xx spike", Command::Rollback { reason: "5xx spike".into(), level: None }),
         ("escalate db is slow", Command::Escalate { level: None, message: "db is slow".into() }),
         ("escalate 2 db is slow", Command::Escalate { level: Some(2), message: "db is slow".into() }),

@@ -124,7 +124,7 @@ impl Story {
 }
 
 fn start(release: &str) -> Command {
-    Command::Start { release: release.into(), plan: None, freeze_override: None }
+    Command::Start { release: release.into(), plan: None, freeze_override: None, at: None }
 }
 fn phase_start(phase: &str) -> Command {
     Command::PhaseStart { phase: phase.into() }
@@ -139,7 +139,7 @@ fn signoff(role: &str) -> Command {
     Command::SignOff { role: role.into(), note: None }
 }
 fn traffic(percent: u8) -> Command {
-    Command::Traffic { percent }
+    Command::Traffic { percent, force: None }
 }
 fn escalate(level: Option<u8>, message: &str) -> Command {
     Command::Escalate { level, message: message.into() }
@@ -151,7 +151,7 @@ fn escalate(level: Option<u8>, message: &str) -> Command {
 fn whoever_starts_a_deployment_leads_it_on_the_default_plan() {
     let mut s = Story::new();
     let kinds = s.run("dana", start("v2.4.0"));
-    let [EventKind::DeploymentStarted { release, platform, channel, plan }] = kinds.as_slice() else {
+    let [EventKind::DeploymentStarted { release, platform, channel, plan, .. }] = kinds.as_slice() else {
         panic!("{kinds:?}")
     };
     assert_eq!(
@@ -168,12 +168,18 @@ fn whoever_starts_a_deployment_leads_it_on_the_default_plan() {
 fn start_refusals() {
     let mut s = Story::new();
     assert_eq!(
-        s.refuse("dana", Command::Start { release: "v1".into(), plan: Some("hotfix".into()), freeze_override: None }),
-        Refusal::UnknownPlan { given: "hotfix".into(), allowed: "standard".into() }
+        s.refuse(
+            "dana",
+            Command::Start { release: "v1".into(), plan: Some("hotfix".into()), freeze_override: None, at: None }
+        ),
+        Refusal::UnknownPlan { given: "hotfix".into(), hint: String::new(), allowed: "standard".into() }
     );
     assert_eq!(s.refuse("dana", start("  ")), Refusal::Empty { what: "the release name" });
     assert_eq!(s.refuse("dana", Command::PhaseDone), Refusal::NoDeployment);
-    s.run("dana", Command::Start { release: "v1".into(), plan: Some("standard".into()), freeze_override: None });
+    s.run(
+        "dana",
+        Command::Start { release: "v1".into(), plan: Some("standard".into()), freeze_override: None, at: None },
+    );
     assert_eq!(s.refuse("alice", start("v2")), Refusal::AlreadyActive { release: "v1".into(), lead: "dana".into() });
 }
 
@@ -186,6 +192,7 @@ fn phases_run_in_plan_order_and_only_the_lead_moves_them() {
         s.refuse("dana", phase_start("prod")),
         Refusal::UnknownPhase {
             given: "prod".into(),
+            hint: String::new(),
             allowed: "pre-deployment, staging, production, post-deployment".into()
         }
     );
@@ -256,6 +263,7 @@ fn items_are_ticked_by_their_role_or_the_lead() {
         s.refuse("olga", check("db")),
         Refusal::UnknownItem {
             given: "db".into(),
+            hint: String::new(),
             phase: "pre-deployment".into(),
             allowed: "tests, security-scan, migrations-tested, db-backup, secrets, certificates, rollback-plan".into()
         }
@@ -294,6 +302,7 @@ fn only_members_of_a_role_sign_off_as_it_and_only_where_the_phase_needs_it() {
         s.refuse("sam", signoff("sec")),
         Refusal::UnknownRole {
             given: "sec".into(),
+            hint: String::new(),
             allowed: "backend, frontend, ops, product, security, tech-lead".into()
         }
     );
@@ -359,7 +368,7 @@ fn the_go_decision_gates_production_and_belongs_to_the_lead() {
     );
     assert_eq!(
         s.run("dana", Command::NoGo { reason: "payments vendor down".into() }),
-        vec![EventKind::NoGoDecided { reason: "payments vendor down".into() }]
+        vec![EventKind::NoGoDecided { reason: "payments vendor down".into(), role: None }]
     );
     assert_eq!(
         s.refuse("dana", phase_start("production")),
@@ -368,7 +377,7 @@ fn the_go_decision_gates_production_and_belongs_to_the_lead() {
             why: "; the last decision was no-go: payments vendor down".into()
         }
     );
-    assert_eq!(s.run("dana", Command::Go), vec![EventKind::GoDecided]);
+    assert_eq!(s.run("dana", Command::Go), vec![EventKind::GoDecided { role: None }]);
     assert!(s.d().decision.as_ref().unwrap().go);
     assert_eq!(s.refuse("dana", Command::Go), Refusal::AlreadyGo { by: "dana".into() });
     s.run("dana", phase_start("production"));
@@ -409,7 +418,7 @@ fn traffic_moves_up_through_the_phase_steps() {
         }
     );
     assert!(refusal.is_permission());
-    assert_eq!(s.run("bruno", traffic(85)), vec![EventKind::TrafficShifted { percent: 85 }]);
+    assert_eq!(s.run("bruno", traffic(85)), vec![EventKind::TrafficShifted { percent: 85, forced: None }]);
     s.run("dana", traffic(100));
     s.run("olga", signoff("ops"));
     s.run("dana", Command::PhaseDone);
