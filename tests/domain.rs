@@ -15,7 +15,8 @@ use golive::config::Config;
 use golive::domain::deployment::FoldError;
 use golive::domain::progress::{progress, Progress};
 use golive::domain::{
-    decide, Actor, Channel, Command, Deployment, Event, EventKind, Outcome, Phase, Plan, Platform, Refusal, Status,
+    decide, Actor, Channel, Command, Deployment, Event, EventKind, Outcome, Phase, Plan, Platform, Refusal,
+    RollbackLevel, Status,
 };
 
 const LEAD: &str = "dana";
@@ -223,9 +224,17 @@ impl Desk {
         self.ticks(ticks);
         self.signoffs(signoffs);
         if phase == "production" {
-            self.run("olga", traffic(100));
+            self.all_traffic();
         }
         self.run(LEAD, Command::PhaseDone);
+    }
+
+    /// Every traffic step of production, in order (the hold counts on the events' clock, which
+    /// the wall clock deciding here is well past).
+    fn all_traffic(&mut self) {
+        for step in [50, 70, 85, 100] {
+            self.run("olga", traffic(step));
+        }
     }
 
     /// Pre-deployment and staging done, the go given, production running.
@@ -406,10 +415,17 @@ fn start_refuses_an_unknown_plan_listing_the_plans() {
     );
     let mut s = Desk::with(with_canary());
     assert_eq!(
-        s.refuse(LEAD, start_plan("v2.4.0", "Standard")),
-        Refusal::UnknownPlan { given: "Standard".into(), hint: String::new(), allowed: "canary, standard".into() }
+        s.refuse(LEAD, start_plan("v2.4.0", "standrd")),
+        Refusal::UnknownPlan {
+            given: "standrd".into(),
+            hint: " (did you mean `standard`?)".into(),
+            allowed: "canary, standard".into()
+        }
     );
     assert!(s.state.is_none());
+    // Plan names match without regard to case.
+    s.run(LEAD, start_plan("v2.4.0", "Standard"));
+    assert_eq!(s.d().plan.id, "standard");
 }
 
 #[test]
@@ -458,12 +474,25 @@ fn phase_start_starts_the_next_phase() {
 #[test]
 fn phase_start_refuses_an_unknown_phase_listing_the_phases_in_order() {
     let mut s = Desk::started();
-    for (who, phase) in [(LEAD, "prod"), ("eve", "prod"), (LEAD, "Production"), (LEAD, "")] {
+    for (who, phase) in [(LEAD, "prod"), ("eve", "prod"), (LEAD, "")] {
         assert_eq!(
             s.refuse(who, phase_start(phase)),
             Refusal::UnknownPhase { given: phase.into(), hint: String::new(), allowed: PHASES.into() }
         );
     }
+    // Ids match without regard to case; a near miss gets a suggestion.
+    assert_eq!(
+        s.refuse(LEAD, phase_start("Production")),
+        Refusal::OutOfOrder { given: "production".into(), next: "pre-deployment".into() }
+    );
+    assert_eq!(
+        s.refuse(LEAD, phase_start("stagng")),
+        Refusal::UnknownPhase {
+            given: "stagng".into(),
+            hint: " (did you mean `staging`?)".into(),
+            allowed: PHASES.into()
+        }
+    );
 }
 
 #[test]
@@ -708,13 +737,13 @@ fn check_refuses_an_unknown_item_listing_the_phase_items() {
     s.run(LEAD, phase_start("pre-deployment"));
     let allowed = "tests, security-scan, migrations-tested, db-backup, secrets, certificates, rollback-plan";
     // Typos, and items of other phases, are unknown in the running phase.
-    for item in ["db-bakup", "staging-deploy", ""] {
+    for (item, hint) in [("db-bakup", " (did you mean `db-backup`?)"), ("staging-deploy", ""), ("", "")] {
         for command in [check(item), uncheck(item)] {
             assert_eq!(
                 s.refuse("olga", command),
                 Refusal::UnknownItem {
                     given: item.into(),
-                    hint: String::new(),
+                    hint: hint.into(),
                     phase: "pre-deployment".into(),
                     allowed: allowed.into()
                 }
@@ -859,9 +888,10 @@ fn signoff_refuses_an_unknown_role_listing_the_roles() {
         );
     }
     s.run(LEAD, phase_start("pre-deployment"));
+    // Role ids match without regard to case, and are recorded as the config writes them.
     assert_eq!(
-        s.refuse("sam", signoff("Security")),
-        Refusal::UnknownRole { given: "Security".into(), hint: String::new(), allowed: ROLES.into() }
+        s.run("sam", signoff("Security")),
+        vec![EventKind::SignedOff { phase: "pre-deployment".into(), role: "security".into(), note: None }]
     );
 }
 
@@ -964,7 +994,7 @@ fn go_and_nogo_are_too_late_once_the_gated_phase_started() {
     assert_eq!(s.refuse(LEAD, nogo("second thoughts")), late);
     s.ticks(PRODUCTION_TICKS);
     s.signoffs(PRODUCTION_SIGNOFFS);
-    s.run("olga", traffic(100));
+    s.all_traffic();
     s.run(LEAD, Command::PhaseDone);
     assert_eq!(s.refuse(LEAD, Command::Go), late);
     assert_eq!(s.refuse(LEAD, nogo("second thoughts")), late);
@@ -1022,14 +1052,20 @@ fn only_the_lead_decides_go_or_nogo() {
     s.finish("pre-deployment");
     s.finish("staging");
     for who in ["alice", "olga", "eve"] {
-        assert_eq!(s.refuse(who, Command::Go), Refusal::NotLead { action: "give the go", lead: "dana".into() });
-        assert_eq!(s.refuse(who, nogo("no")), Refusal::NotLead { action: "call no-go", lead: "dana".into() });
+        // Besides the lead, the plan's go_roles (release-manager) decide.
+        let not = |action| Refusal::NotDecider {
+            action,
+            lead: "dana".into(),
+            roles: " or members of `release-manager`".into(),
+        };
+        assert_eq!(s.refuse(who, Command::Go), not("give the go"));
+        assert_eq!(s.refuse(who, nogo("no")), not("call no-go"));
         // Who may decide is checked before what was said.
-        assert_eq!(s.refuse(who, nogo("")), Refusal::NotLead { action: "call no-go", lead: "dana".into() });
+        assert_eq!(s.refuse(who, nogo("")), not("call no-go"));
     }
     // ... and before the timing.
     let mut s = Desk::started();
-    assert_eq!(s.refuse("alice", Command::Go), Refusal::NotLead { action: "give the go", lead: "dana".into() });
+    assert!(matches!(s.refuse("alice", Command::Go), Refusal::NotDecider { action: "give the go", .. }));
 }
 
 // --- traffic -------------------------------------------------------------------------------
@@ -1041,7 +1077,10 @@ fn traffic_moves_up_through_the_steps_of_the_phase() {
     assert_eq!(s.d().traffic, None);
     assert_eq!(s.run("olga", traffic(50)), vec![EventKind::TrafficShifted { percent: 50, forced: None }]);
     assert_eq!(s.d().traffic, Some(50));
-    // Any higher step, not only the next one.
+    // In plan order only; latency is tied to the 50% step.
+    assert_eq!(s.refuse("bruno", traffic(85)), Refusal::SkippedStep { given: 85, next: 70 });
+    s.run("bruno", check("latency"));
+    assert_eq!(s.run("bruno", traffic(70)), vec![EventKind::TrafficShifted { percent: 70, forced: None }]);
     assert_eq!(s.run("bruno", traffic(85)), vec![EventKind::TrafficShifted { percent: 85, forced: None }]);
     assert_eq!(s.d().traffic, Some(85));
     assert_eq!(s.run(LEAD, traffic(100)), vec![EventKind::TrafficShifted { percent: 100, forced: None }]);
@@ -1079,6 +1118,8 @@ fn traffic_refuses_a_step_the_phase_does_not_have() {
 fn traffic_never_goes_back_down() {
     let mut s = Desk::started();
     s.in_production();
+    s.run("olga", traffic(50));
+    s.run("bruno", check("latency"));
     s.run("olga", traffic(70));
     for step in [50, 70] {
         assert_eq!(
@@ -1086,6 +1127,7 @@ fn traffic_never_goes_back_down() {
             Refusal::TrafficNotIncreasing { current: 70, allowed: "85%, 100%".into() }
         );
     }
+    s.run("olga", traffic(85));
     s.run("olga", traffic(100));
     let refusal = s.refuse("olga", traffic(100));
     assert_eq!(refusal, Refusal::TrafficNotIncreasing { current: 100, allowed: "none".into() });
@@ -1138,6 +1180,7 @@ fn traffic_by_holders_of_the_phase_roles_and_the_lead() {
     let mut s = Desk::started();
     s.in_production();
     // ops (items and sign-off), backend (items) and product (the optional notice item).
+    s.run("bruno", check("latency"));
     for (who, step) in [("olga", 50), ("bruno", 70), ("priya", 85), (LEAD, 100)] {
         assert_eq!(s.run(who, traffic(step)), vec![EventKind::TrafficShifted { percent: step, forced: None }]);
         assert_eq!(s.history.last().unwrap().actor, console(who));
@@ -1215,7 +1258,7 @@ fn rollback_pages_escalation_level_one() {
     assert_eq!(
         s.run("bruno", rollback("  migrations failed ")),
         vec![
-            EventKind::RollbackStarted { reason: "migrations failed".into(), level: None },
+            EventKind::RollbackStarted { reason: "migrations failed".into(), level: Some(RollbackLevel::Immediate) },
             EventKind::EscalationOpened {
                 level: 1,
                 message: "rollback: migrations failed".into(),
@@ -1246,7 +1289,7 @@ fn rollback_does_not_open_a_second_escalation() {
     let before = s.d().escalation.clone();
     assert_eq!(
         s.run("olga", rollback("db slow")),
-        vec![EventKind::RollbackStarted { reason: "db slow".into(), level: None }]
+        vec![EventKind::RollbackStarted { reason: "db slow".into(), level: Some(RollbackLevel::Immediate) }]
     );
     assert_eq!(s.d().escalation, before);
     assert_eq!(s.d().status, Status::RollingBack);
@@ -1264,7 +1307,10 @@ fn rollback_without_escalation_levels_pages_nobody() {
     config.escalation.clear();
     let mut s = Desk::with(config);
     s.run(LEAD, start("v1"));
-    assert_eq!(s.run(LEAD, rollback("bad")), vec![EventKind::RollbackStarted { reason: "bad".into(), level: None }]);
+    assert_eq!(
+        s.run(LEAD, rollback("bad")),
+        vec![EventKind::RollbackStarted { reason: "bad".into(), level: Some(RollbackLevel::Immediate) }]
+    );
     assert_eq!(s.d().escalation, None);
 }
 
@@ -1655,9 +1701,9 @@ fn after_the_deployment_ended_only_a_new_start_is_accepted() {
         }
         assert_eq!(s.d(), &ended);
         // A new deployment in the same channel, with a history of its own, led by its starter.
-        s.run("alice", start("v2.4.1"));
+        s.run("rhea", start("v2.4.1"));
         assert_eq!(s.history.len(), 1);
-        assert_eq!((s.d().release.as_str(), s.d().lead.id.as_str(), s.d().seq), ("v2.4.1", "alice", 1));
+        assert_eq!((s.d().release.as_str(), s.d().lead.id.as_str(), s.d().seq), ("v2.4.1", "rhea", 1));
         assert_eq!(s.d().status, Status::Active);
     }
 }
@@ -1768,7 +1814,7 @@ fn optional_items_never_change_progress() {
         s.ticks(ticks);
         s.signoffs(signoffs);
         if phase == "production" {
-            s.run("olga", traffic(100));
+            s.all_traffic();
         }
         // Every phase completes with its optional items unticked.
         s.run(LEAD, Command::PhaseDone);
@@ -2045,15 +2091,15 @@ fn commands_describe_themselves_in_the_chat_grammar() {
 fn the_deployment_records_its_channel_and_the_lead_is_a_platform_identity() {
     let mut s = Desk::new();
     s.channel = Channel { platform: Platform::Slack, id: "C0DEPLOY".into() };
-    s.run_as(&Actor::new(Platform::Slack, "U0LEAD"), start("v1"));
+    s.run_as(&Actor::new(Platform::Slack, "U0DANA"), start("v1"));
     assert_eq!((s.d().platform, s.d().channel.as_str()), (Platform::Slack, "C0DEPLOY"));
-    assert_eq!(s.d().lead, Actor::new(Platform::Slack, "U0LEAD"));
+    assert_eq!(s.d().lead, Actor::new(Platform::Slack, "U0DANA"));
     // The console user with the same id is someone else.
     assert_eq!(
-        s.refuse("U0LEAD", phase_start("pre-deployment")),
-        Refusal::NotLead { action: "start a phase", lead: "U0LEAD".into() }
+        s.refuse("U0DANA", phase_start("pre-deployment")),
+        Refusal::NotLead { action: "start a phase", lead: "U0DANA".into() }
     );
-    s.run_as(&Actor::new(Platform::Slack, "U0LEAD"), phase_start("pre-deployment"));
+    s.run_as(&Actor::new(Platform::Slack, "U0DANA"), phase_start("pre-deployment"));
 }
 
 // The fixtures above rely on this: the example config's plans, roles and escalation path.

@@ -12,7 +12,7 @@ use golive::config::Config;
 use golive::domain::deployment::FoldError;
 use golive::domain::progress::progress;
 use golive::domain::{
-    decide, Actor, Channel, Command, Deployment, Event, EventKind, Outcome, Platform, Refusal, Status,
+    decide, Actor, Channel, Command, Deployment, Event, EventKind, Outcome, Platform, Refusal, RollbackLevel, Status,
 };
 
 struct Story {
@@ -303,7 +303,7 @@ fn only_members_of_a_role_sign_off_as_it_and_only_where_the_phase_needs_it() {
         Refusal::UnknownRole {
             given: "sec".into(),
             hint: String::new(),
-            allowed: "backend, frontend, ops, product, security, tech-lead".into()
+            allowed: "backend, frontend, ops, product, release-manager, security, tech-lead".into()
         }
     );
     assert_eq!(s.refuse("sam", signoff("security")), Refusal::NoPhaseRunning { next: "pre-deployment".into() });
@@ -350,7 +350,14 @@ fn only_members_of_a_role_sign_off_as_it_and_only_where_the_phase_needs_it() {
 #[test]
 fn the_go_decision_gates_production_and_belongs_to_the_lead() {
     let mut s = Story::started();
-    assert_eq!(s.refuse("alice", Command::Go), Refusal::NotLead { action: "give the go", lead: "dana".into() });
+    assert_eq!(
+        s.refuse("alice", Command::Go),
+        Refusal::NotDecider {
+            action: "give the go",
+            lead: "dana".into(),
+            roles: " or members of `release-manager`".into()
+        }
+    );
     assert_eq!(
         s.refuse("dana", Command::Go),
         Refusal::TooEarlyForDecision { gate: "production".into(), open: "pre-deployment, staging".into() }
@@ -364,7 +371,11 @@ fn the_go_decision_gates_production_and_belongs_to_the_lead() {
     assert_eq!(s.refuse("dana", Command::NoGo { reason: " ".into() }), Refusal::Empty { what: "the no-go reason" });
     assert_eq!(
         s.refuse("alice", Command::NoGo { reason: "x".into() }),
-        Refusal::NotLead { action: "call no-go", lead: "dana".into() }
+        Refusal::NotDecider {
+            action: "call no-go",
+            lead: "dana".into(),
+            roles: " or members of `release-manager`".into()
+        }
     );
     assert_eq!(
         s.run("dana", Command::NoGo { reason: "payments vendor down".into() }),
@@ -418,6 +429,9 @@ fn traffic_moves_up_through_the_phase_steps() {
         }
     );
     assert!(refusal.is_permission());
+    // Steps go in plan order.
+    assert_eq!(s.refuse("bruno", traffic(85)), Refusal::SkippedStep { given: 85, next: 70 });
+    s.run("bruno", traffic(70));
     assert_eq!(s.run("bruno", traffic(85)), vec![EventKind::TrafficShifted { percent: 85, forced: None }]);
     s.run("dana", traffic(100));
     s.run("olga", signoff("ops"));
@@ -490,7 +504,7 @@ fn rollback_pages_level_one_and_closes_everything_but_the_way_out() {
     assert_eq!(
         s.run("olga", Command::Rollback { reason: "5xx spike".into(), level: None }),
         vec![
-            EventKind::RollbackStarted { reason: "5xx spike".into(), level: None },
+            EventKind::RollbackStarted { reason: "5xx spike".into(), level: Some(RollbackLevel::Immediate) },
             EventKind::EscalationOpened {
                 level: 1,
                 message: "rollback: 5xx spike".into(),
@@ -526,7 +540,7 @@ fn a_rollback_with_an_escalation_already_open_does_not_open_a_second() {
     s.run("olga", escalate(None, "slow"));
     assert_eq!(
         s.run("dana", Command::Rollback { reason: "slow".into(), level: None }),
-        vec![EventKind::RollbackStarted { reason: "slow".into(), level: None }]
+        vec![EventKind::RollbackStarted { reason: "slow".into(), level: Some(RollbackLevel::Immediate) }]
     );
 }
 
@@ -558,8 +572,8 @@ fn abort_ends_the_deployment_with_a_reason_from_the_lead() {
     assert_eq!(s.d().status, Status::Ended(Outcome::Aborted));
     // The channel is free again.
     assert_eq!(s.refuse("alice", Command::Ack), Refusal::NoDeployment);
-    s.run("alice", start("v2.4.1"));
-    assert_eq!(s.d().lead, who("alice"));
+    s.run("rhea", start("v2.4.1"));
+    assert_eq!(s.d().lead, who("rhea"));
 }
 
 #[test]
@@ -623,6 +637,6 @@ fn without_escalation_levels_escalate_is_refused_and_rollback_pages_nobody() {
     assert_eq!(s.refuse("olga", escalate(None, "help")), Refusal::NoEscalationLevels);
     assert_eq!(
         s.run("olga", Command::Rollback { reason: "bad".into(), level: None }),
-        vec![EventKind::RollbackStarted { reason: "bad".into(), level: None }]
+        vec![EventKind::RollbackStarted { reason: "bad".into(), level: Some(RollbackLevel::Immediate) }]
     );
 }
