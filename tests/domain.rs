@@ -366,7 +366,7 @@ fn start_opens_a_deployment_on_the_default_plan_led_by_whoever_started_it() {
             release: "v2.4.0".into(),
             platform: Platform::Console,
             channel: "releases".into(),
-            plan: plan.clone(),
+            plan: Box::new(plan.clone()),
             go_live: None,
         }]
     );
@@ -1893,7 +1893,7 @@ fn started_event() -> Event {
             release: "v1".into(),
             platform: Platform::Console,
             channel: "releases".into(),
-            plan: config.default_plan().clone(),
+            plan: Box::new(config.default_plan().clone()),
             go_live: None,
         },
     )

@@ -12,40 +12,13 @@ use common::workspace::Workspace;
 use common::{minutes, Ctx, PRE_DEPLOYMENT_SIGNOFFS, PRE_DEPLOYMENT_TICKS, STAGING_SIGNOFFS, STAGING_TICKS};
 use golive::command::{parse_line, Request};
 use golive::domain::{Command, EventKind, RollbackLevel};
-use golive::engine::{Message, Post};
-use golive::render::text;
 
 async fn kinds(ctx: &Ctx) -> Vec<EventKind> {
     ctx.store.events(1).await.unwrap().into_iter().map(|e| e.kind).collect()
 }
 
-fn post_texts(ctx: &Ctx, posts: &[Post]) -> Vec<String> {
-    posts
-        .iter()
-        .map(|p| match &p.message {
-            Message::Event { event, state, .. } => {
-                text::announce(event, state, &ctx.engine.config().escalation).unwrap_or_default()
-            }
-            Message::Status(view) => text::status(view),
-        })
-        .collect()
-}
-
-/// Pre-deployment and staging done: the go gate is next.
-async fn at_the_go_gate(ctx: &Ctx) {
-    ctx.through_pre_deployment().await;
-    ctx.ok("dana", "phase start staging").await;
-    for (who, item) in STAGING_TICKS {
-        ctx.ok(who, &format!("check {item}")).await;
-    }
-    for (who, role) in STAGING_SIGNOFFS {
-        ctx.ok(who, &format!("signoff {role}")).await;
-    }
-    ctx.ok("dana", "phase done").await;
-}
-
 async fn in_production(ctx: &Ctx) {
-    at_the_go_gate(ctx).await;
+    ctx.through_staging().await;
     ctx.ok("dana", "go").await;
     ctx.ok("dana", "phase start production").await;
 }
@@ -73,12 +46,7 @@ async fn only_lead_roles_start_the_lead_is_handed_over_and_go_roles_decide_in_th
     let refused = ctx.refused("dana", "phase start staging").await;
     assert_eq!(refused, "only the deployment lead (rhea) may start a phase");
     ctx.ok("rhea", "phase start staging").await;
-    for (who, item) in STAGING_TICKS {
-        ctx.ok(who, &format!("check {item}")).await;
-    }
-    for (who, role) in STAGING_SIGNOFFS {
-        ctx.ok(who, &format!("signoff {role}")).await;
-    }
+    ctx.tick_and_sign(STAGING_TICKS, STAGING_SIGNOFFS).await;
     ctx.ok("rhea", "phase done").await;
 
     // alice is tech-lead, not in go_roles.
@@ -218,7 +186,7 @@ async fn a_go_live_time_plans_the_phases_and_a_missed_milestone_is_announced_onc
     // Staging is planned for T-5h, 12:00: at 12:00 it has not started.
     ctx.advance(Duration::from_secs(2 * 3600 + 53 * 60));
     let posts = ctx.engine.fire_due().await.unwrap();
-    let texts = post_texts(&ctx, &posts);
+    let texts = ctx.post_texts(&posts);
     let missed: Vec<&String> = texts.iter().filter(|t| t.contains("Milestone missed")).collect();
     assert_eq!(missed.len(), 1, "{texts:?}");
     assert_eq!(
@@ -228,14 +196,14 @@ async fn a_go_live_time_plans_the_phases_and_a_missed_milestone_is_announced_onc
     );
     // Once only.
     ctx.advance(minutes(45));
-    let later = post_texts(&ctx, &ctx.engine.fire_due().await.unwrap());
+    let later = ctx.post_texts(&ctx.engine.fire_due().await.unwrap());
     assert!(!later.iter().any(|t| t.contains("Milestone missed: phase staging")), "{later:?}");
     let status = ctx.ok("dana", "status").await.join("\n");
     assert!(status.contains("next: phase staging at T-5h (12:00 UTC) — LATE"), "{status}");
 
     // The plan ends at T+5h, 22:00: past it, the whole deployment is OVERDUE, once.
     ctx.advance(Duration::from_secs(10 * 3600));
-    let texts = post_texts(&ctx, &ctx.engine.fire_due().await.unwrap());
+    let texts = ctx.post_texts(&ctx.engine.fire_due().await.unwrap());
     assert!(
         texts.iter().any(|t| t == "v2.4.0 is OVERDUE: it has run past its whole plan (12h 53m). Lead: dana."),
         "{texts:?}"
@@ -323,7 +291,7 @@ async fn words_match_without_case_near_misses_get_a_suggestion_and_invisible_cha
 #[tokio::test]
 async fn before_the_go_phase_done_points_at_the_go_not_at_a_phase_it_would_refuse() {
     let ctx = Ctx::new().await;
-    at_the_go_gate(&ctx).await;
+    ctx.through_staging().await;
     assert_eq!(
         ctx.refused("dana", "phase done").await,
         "no phase is running; the next one, `production`, needs the lead's go first (`/deploy go`), then \

@@ -205,7 +205,7 @@ fn start(
         release: release.trim().to_string(),
         platform: channel.platform,
         channel: channel.id.clone(),
-        plan: plan.clone(),
+        plan: Box::new(plan.clone()),
         go_live: None,
     }];
     let applies = |plans: &Vec<String>| plans.is_empty() || plans.contains(&plan.id);

@@ -185,7 +185,7 @@ impl Deployment {
             platform: *platform,
             channel: channel.clone(),
             phases: vec![PhaseState::default(); plan.phases.len()],
-            plan: plan.clone(),
+            plan: plan.as_ref().clone(),
             lead: event.actor.clone(),
             started_at: event.at,
             status: Status::Active,

@@ -167,7 +167,8 @@ pub enum EventKind {
         release: String,
         platform: Platform,
         channel: String,
-        plan: Plan,
+        /// Boxed: the plan is by far the largest payload, and every other event stays small.
+        plan: Box<Plan>,
         /// The go-live time (T-0) that phases' planned `at` count from, where one was given.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         go_live: Option<DateTime<Utc>>,
