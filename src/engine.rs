@@ -698,7 +698,15 @@ impl Engine {
         let climb = oncall::climb(d, levels, now);
         let trigger = oncall::triggered(d, &self.config.triggers, levels, now);
         let clock = d.missed_milestones(now, &self.config.roles).into_iter().chain(d.deployment_overdue(now));
-        (slot, d.overdue(now).into_iter().chain(climb).chain(trigger).chain(clock).collect())
+        (
+            slot,
+            d.overdue_naming_owners(now, &self.config.roles)
+                .into_iter()
+                .chain(climb)
+                .chain(trigger)
+                .chain(clock)
+                .collect(),
+        )
     }
 
     /// Fires every timer that is due now, recording what it did, and returns the posts (also

@@ -1850,7 +1850,7 @@ fn a_running_phase_becomes_overdue_once() {
     assert_eq!(s.d().overdue_due(), Some(due));
     assert_eq!(s.d().overdue(due - Duration::seconds(1)), None);
     let overdue = s.d().overdue(due).expect("overdue at the planned end");
-    assert_eq!(overdue, EventKind::PhaseOverdue { phase: "pre-deployment".into(), planned_secs: 7200 });
+    assert_eq!(overdue, EventKind::PhaseOverdue { phase: "pre-deployment".into(), planned_secs: 7200, owners: vec![] });
     s.now = due;
     s.record(overdue);
     assert_eq!(s.d().phases[0].overdue_at, Some(due));
@@ -1969,7 +1969,7 @@ fn the_stored_kind_name_is_the_serialized_tag_and_events_round_trip() {
         EventKind::EscalationRaised { level: 2, message: "m".into() },
         EventKind::EscalationAcknowledged { level: 2 },
         EventKind::EscalationResolved,
-        EventKind::PhaseOverdue { phase: "p".into(), planned_secs: 60 },
+        EventKind::PhaseOverdue { phase: "p".into(), planned_secs: 60, owners: vec![] },
         EventKind::StatusPosted { slot: at, late_secs: 3 },
         EventKind::DeploymentCompleted,
         EventKind::DeploymentAborted { reason: "r".into() },

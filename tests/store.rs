@@ -241,7 +241,8 @@ async fn a_phase_running_past_its_plan_is_recorded_once_and_announced() {
         announced,
         vec![
             "Phase pre-deployment is OVERDUE: it has run past its planned 2h. Waiting on open required items: tests, \
-             security-scan, migrations-tested, secrets, rollback-plan; missing sign-offs: tech-lead, security. Lead: dana."
+             security-scan, migrations-tested, secrets, rollback-plan; missing sign-offs: tech-lead, security. Owners: @bruno @sam @olga @alice. \
+             Lead: dana."
         ]
     );
     let events = ctx.store.events(1).await.unwrap();

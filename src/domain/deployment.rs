@@ -376,7 +376,11 @@ impl Deployment {
         let due = self.overdue_due()?;
         let i = self.current?;
         let phase = &self.plan.phases[i];
-        (now >= due).then(|| EventKind::PhaseOverdue { phase: phase.id.clone(), planned_secs: phase.planned.as_secs() })
+        (now >= due).then(|| EventKind::PhaseOverdue {
+            phase: phase.id.clone(),
+            planned_secs: phase.planned.as_secs(),
+            owners: Vec::new(),
+        })
     }
 
     /// Required items of phase `i` that are not ticked.

@@ -277,6 +277,9 @@ pub enum EventKind {
     PhaseOverdue {
         phase: String,
         planned_secs: u64,
+        /// The members of the roles its open work waits on, to mention.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        owners: Vec<super::plan::Member>,
     },
     /// A phase's planned start (go-live time plus its `at`) passed without it starting
     /// (recorded once per phase).

@@ -60,16 +60,25 @@ impl Deployment {
         self.missed(now)
             .map(|(i, planned)| {
                 let phase = &self.plan.phases[i];
-                let mut owners: Vec<Member> = Vec::new();
-                let owning = phase.items.iter().map(|it| &it.role).chain(&phase.signoffs);
-                for member in owning.filter_map(|r| roles.get(r)).flat_map(|r| &r.members) {
-                    if !owners.contains(member) {
-                        owners.push(member.clone());
-                    }
-                }
-                EventKind::MilestoneMissed { phase: phase.id.clone(), planned, owners }
+                let owning =
+                    phase.items.iter().map(|it| it.role.as_str()).chain(phase.signoffs.iter().map(String::as_str));
+                EventKind::MilestoneMissed { phase: phase.id.clone(), planned, owners: members_of(owning, roles) }
             })
             .collect()
+    }
+
+    /// The `phase_overdue` event to record at `now`, naming the people its open required
+    /// items and missing sign-offs wait on.
+    pub fn overdue_naming_owners(&self, now: DateTime<Utc>, roles: &Roles) -> Option<EventKind> {
+        let EventKind::PhaseOverdue { phase, planned_secs, .. } = self.overdue(now)? else {
+            return None;
+        };
+        let i = self.plan.phase_index(&phase)?;
+        let items = &self.plan.phases[i].items;
+        let open = self.open_required_items(i);
+        let owning = items.iter().filter(|it| open.contains(&it.id.as_str())).map(|it| it.role.as_str());
+        let owners = members_of(owning.chain(self.missing_signoffs(i)), roles);
+        Some(EventKind::PhaseOverdue { phase, planned_secs, owners })
     }
 
     /// When the whole plan should be over: from the go-live time where the last phase is
@@ -119,6 +128,17 @@ impl Deployment {
             .map(|item| item.id.as_str())
             .collect()
     }
+}
+
+/// The members of `roles`, each once, in the order the roles come.
+fn members_of<'a>(role_ids: impl Iterator<Item = &'a str>, roles: &Roles) -> Vec<Member> {
+    let mut out: Vec<Member> = Vec::new();
+    for member in role_ids.filter_map(|r| roles.get(r)).flat_map(|r| &r.members) {
+        if !out.contains(member) {
+            out.push(member.clone());
+        }
+    }
+    out
 }
 
 /// "T-3h 12m", "T+45m", "T-0": an instant relative to the go-live time.

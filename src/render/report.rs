@@ -55,7 +55,7 @@ pub fn details(kind: &EventKind) -> String {
         EventKind::FreezeOverridden { freeze, reason } => {
             format!("started during the deploy freeze {freeze}: {reason}")
         }
-        EventKind::PhaseOverdue { phase, planned_secs } => {
+        EventKind::PhaseOverdue { phase, planned_secs, .. } => {
             format!("phase {phase} overdue (planned {})", human(std::time::Duration::from_secs(*planned_secs)))
         }
         EventKind::StatusPosted { slot, late_secs } if *late_secs >= 60 => {

@@ -308,8 +308,7 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             format!("{who} handed the lead to {lead}: go / no-go, phases, complete and abort are theirs now.")
         }
         EventKind::MilestoneMissed { phase, planned, owners } => {
-            let here: Vec<String> = owners.iter().filter(|m| m.platform == d.platform).map(mention).collect();
-            let owners = if here.is_empty() { String::new() } else { format!(" Owners: {}.", here.join(" ")) };
+            let owners = owners_here(owners, d.platform);
             let offset = d
                 .plan
                 .phase_index(phase)
@@ -378,7 +377,7 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         EventKind::FreezeOverridden { freeze, reason } => {
             format!("⚠ {who} started this deployment during the deploy freeze {freeze}. Why: {}", typed(reason))
         }
-        EventKind::PhaseOverdue { phase, planned_secs } => {
+        EventKind::PhaseOverdue { phase, planned_secs, owners } => {
             let i = d.plan.phase_index(phase)?;
             let open = d.open_required_items(i);
             let missing = d.missing_signoffs(i);
@@ -392,8 +391,9 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             let waiting =
                 if waiting.is_empty() { String::new() } else { format!(" Waiting on {}.", waiting.join("; ")) };
             format!(
-                "Phase {phase} is OVERDUE: it has run past its planned {}.{waiting} Lead: {}.",
+                "Phase {phase} is OVERDUE: it has run past its planned {}.{waiting}{} Lead: {}.",
                 human(std::time::Duration::from_secs(*planned_secs)),
+                owners_here(owners, d.platform),
                 d.lead
             )
         }
@@ -415,6 +415,16 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         EventKind::DeliveryFailed { .. } => return None,
     };
     Some(text)
+}
+
+/// " Owners: @olga @bruno." for the members on this platform, or nothing.
+fn owners_here(owners: &[Member], platform: Platform) -> String {
+    let here: Vec<String> = owners.iter().filter(|m| m.platform == platform).map(mention).collect();
+    if here.is_empty() {
+        String::new()
+    } else {
+        format!(" Owners: {}.", here.join(" "))
+    }
 }
 
 /// The go-live line of a start announcement: T-0 and the first milestone.
