@@ -48,8 +48,10 @@ const TOKEN: &str = "xoxb-bench";
 const FORM: &str = "application/x-www-form-urlencoded";
 /// Slack shows the user an error when a slash command is not answered within 3 s.
 const SLACK_DEADLINE_MS: f64 = 3000.0;
-// From config.example.toml: who holds which role. The lead is whoever starts the deployment.
-const LEAD: &str = "U0TECHLEAD";
+// From config.example.toml: who holds which role. The lead is whoever starts the deployment,
+// a release manager (the plan's `lead_roles`).
+const LEAD: &str = "U0DANA";
+const TECH_LEAD: &str = "U0TECHLEAD";
 const BACKEND: &str = "U0BACKEND";
 const OPS: &str = "U0OPS";
 const SECURITY: &str = "U0SECURITY";
@@ -71,7 +73,7 @@ fn script(step: usize) -> (&'static str, String) {
         11 => (OPS, "uncheck db-backup"),
         8 => (SECURITY, "check security-scan"),
         16 => (SECURITY, "uncheck security-scan"),
-        7 if first_pass => (LEAD, "signoff tech-lead"),
+        7 if first_pass => (TECH_LEAD, "signoff tech-lead"),
         15 if first_pass => (SECURITY, "signoff security"),
         7 => (OPS, ""),
         _ => (ANYONE, "status"),

@@ -57,8 +57,8 @@ async fn main() {
     let engine = Engine::new(store.clone(), config.clone(), clock.clone());
     for n in 0..deployments {
         let channel = Channel { platform: Platform::Slack, id: format!("C{n:06}") };
-        let start = Command::Start { release: format!("v{n}"), plan: None, freeze_override: None };
-        engine.execute(&channel, &Actor::new(Platform::Slack, "U0LEAD"), &start).await.unwrap();
+        let start = Command::Start { release: format!("v{n}"), plan: None, freeze_override: None, at: None };
+        engine.execute(&channel, &Actor::new(Platform::Slack, "U0DANA"), &start).await.unwrap();
     }
     println!("opened {deployments} deployments in {:.1}s", opening.elapsed().as_secs_f64());
 

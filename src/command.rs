@@ -4,6 +4,7 @@
 
 use thiserror::Error;
 
+use crate::domain::words::{nearest, shown};
 use crate::domain::{Command, RollbackLevel};
 
 /// Longest text accepted after `/deploy`. Slack caps a message at 4,000 characters too.
@@ -53,29 +54,38 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("help", "/deploy help [COMMAND]", "Show usage, for all commands or one."),
     (
         "start",
-        "/deploy start RELEASE [plan=NAME] [override WHY]",
-        "Open a deployment of RELEASE in this channel; you become its lead. Inside a deploy freeze, say why with `override`.",
+        "/deploy start RELEASE [plan=NAME] [at=TIME] [override WHY]",
+        "Open a deployment of RELEASE in this channel; you become its lead (members of the plan's lead roles). `at=2026-12-01T07:00` sets the go-live time (T-0) the plan's milestones count from. Inside a deploy freeze, say why with `override`.",
     ),
+    ("lead", "/deploy lead USER", "Hand the lead over to USER, a member of the plan's lead roles (the lead, or a lead role)."),
     ("status", "/deploy status", "Post the current status to the channel."),
     (
         "phase",
         "/deploy phase start PHASE | /deploy phase done",
         "Start the next phase; complete the running one (lead).",
     ),
-    ("check", "/deploy check ITEM", "Tick a checklist item of the running phase (its role, or the lead)."),
+    (
+        "check",
+        "/deploy check ITEM [ITEM…] | /deploy check section=NAME",
+        "Tick checklist items of the running phase (their role, or the lead): several at once, or a whole section; all or nothing.",
+    ),
     ("uncheck", "/deploy uncheck ITEM", "Untick a checklist item of the running phase."),
     ("signoff", "/deploy signoff ROLE [NOTE]", "Sign off the running phase as ROLE (members of ROLE only)."),
     ("go", "/deploy go", "The lead's go decision for the gated phase."),
     ("nogo", "/deploy nogo REASON", "The lead's no-go decision, with the reason."),
-    ("traffic", "/deploy traffic PERCENT", "Record a traffic step of the running phase (e.g. 50, 70, 85, 100)."),
+    (
+        "traffic",
+        "/deploy traffic PERCENT [force REASON]",
+        "Record the next traffic step of the running phase (e.g. 50, 70, 85, 100), once the current step's hold and items allow; the lead may `force` it.",
+    ),
     (
         "rollback",
         "/deploy rollback [level=immediate|quick|planned] REASON",
-        "Start rolling back: recorded, announced, and on-call is paged.",
+        "Start rolling back (immediate unless a level is given): recorded, announced, and on-call is paged.",
     ),
     (
         "escalate",
-        "/deploy escalate [LEVEL] MESSAGE | /deploy escalate resolve",
+        "/deploy escalate [level=N | N] MESSAGE | /deploy escalate resolve",
         "Page an escalation level (default 1), or close the open escalation.",
     ),
     ("ack", "/deploy ack", "Acknowledge the open escalation."),
@@ -131,7 +141,9 @@ pub fn parse_line(line: &str, command_name: &str) -> Result<Request, ParseError>
     let rest = [format!("/{name}"), name.to_string()]
         .iter()
         .find_map(|prefix| {
-            trimmed.strip_prefix(prefix.as_str()).filter(|r| r.is_empty() || r.starts_with(char::is_whitespace))
+            let head = trimmed.get(..prefix.len()).filter(|h| h.eq_ignore_ascii_case(prefix))?;
+            let rest = &trimmed[head.len()..];
+            (rest.is_empty() || rest.starts_with(char::is_whitespace)).then_some(rest)
         })
         .unwrap_or(trimmed);
     parse(rest.trim_start())
@@ -155,14 +167,23 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
         "history" => nothing_after("history", rest).map(|_| Request::History),
         "start" => {
             let (release, mut rest) = word(rest)
-                .filter(|(release, _)| !release.starts_with("plan=") && !release.eq_ignore_ascii_case("override"))
+                .filter(|(release, _)| {
+                    key_value(release, "plan").is_none()
+                        && key_value(release, "at").is_none()
+                        && !release.eq_ignore_ascii_case("override")
+                })
                 .ok_or(missing("start", "a release name"))?;
-            let mut plan = None;
-            if let Some((token, after)) = word(rest).filter(|(t, _)| t.starts_with("plan=")) {
-                plan = Some(token["plan=".len()..].to_string()).filter(|p| !p.is_empty());
-                if plan.is_none() {
+            let (mut plan, mut at) = (None, None);
+            while let Some((token, after)) = word(rest) {
+                let slot = match (key_value(token, "plan"), key_value(token, "at")) {
+                    (Some(v), _) if plan.is_none() => (&mut plan, v),
+                    (_, Some(v)) if at.is_none() => (&mut at, v),
+                    _ => break,
+                };
+                if slot.1.is_empty() {
                     return Err(unexpected("start", token));
                 }
+                *slot.0 = Some(slot.1.to_string());
                 rest = after;
             }
             // `override WHY…` starts inside a deploy freeze; the reason is the rest of the line.
@@ -177,7 +198,7 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
                 }
                 Some((token, _)) => return Err(unexpected("start", token)),
             };
-            change(Command::Start { release: release.to_string(), plan, freeze_override })
+            change(Command::Start { release: release.to_string(), plan, freeze_override, at })
         }
         "phase" => match word(rest) {
             Some((sub, after)) if sub.eq_ignore_ascii_case("start") => {
@@ -192,12 +213,36 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
             Some((other, _)) => Err(unexpected("phase", other)),
             None => Err(missing("phase", "`start PHASE` or `done`")),
         },
-        "check" | "uncheck" => {
-            let command = if name == "check" { "check" } else { "uncheck" };
-            let (item, after) = word(rest).ok_or(missing(command, "the item id"))?;
-            nothing_after(command, after)?;
-            let item = item.to_string();
-            change(if command == "check" { Command::Check { item } } else { Command::Uncheck { item } })
+        "uncheck" => {
+            let (item, after) = word(rest).ok_or(missing("uncheck", "the item id"))?;
+            nothing_after("uncheck", after)?;
+            change(Command::Uncheck { item: item.to_string() })
+        }
+        "check" => {
+            let (first, after) = word(rest).ok_or(missing("check", "the item id"))?;
+            if let Some(section) = key_value(first, "section") {
+                // A section's name may have spaces: it is the rest of the line.
+                let section = format!("{section} {after}").trim().to_string();
+                if section.is_empty() {
+                    return Err(missing("check", "the section's name after `section=`"));
+                }
+                return change(Command::CheckSection { section });
+            }
+            let mut items = vec![first.to_string()];
+            let mut rest = after;
+            while let Some((item, after)) = word(rest) {
+                items.push(item.to_string());
+                rest = after;
+            }
+            change(match <[String; 1]>::try_from(items) {
+                Ok([item]) => Command::Check { item },
+                Err(items) => Command::CheckMany { items },
+            })
+        }
+        "lead" => {
+            let (user, after) = word(rest).ok_or(missing("lead", "the person to hand the lead to"))?;
+            nothing_after("lead", after)?;
+            change(Command::Lead { user: user.to_string() })
         }
         "signoff" | "sign-off" => {
             let (role, note) = word(rest).ok_or(missing("signoff", "the role you sign off as"))?;
@@ -208,22 +253,31 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
         "nogo" | "no-go" => change(Command::NoGo { reason: text_of("nogo", rest, "the reason")? }),
         "traffic" => {
             let (token, after) = word(rest).ok_or(missing("traffic", "the percentage"))?;
-            nothing_after("traffic", after)?;
+            let force = match word(after) {
+                None => None,
+                Some((f, why)) if f.eq_ignore_ascii_case("force") => {
+                    Some(text_of("traffic", why, "the reason after `force`")?)
+                }
+                Some((other, _)) => return Err(unexpected("traffic", other)),
+            };
             let percent = token
                 .trim_end_matches('%')
                 .parse::<u8>()
                 .ok()
                 .filter(|p| (1..=100).contains(p))
                 .ok_or_else(|| bad_value("traffic", token, "a percentage from 1 to 100"))?;
-            change(Command::Traffic { percent })
+            change(Command::Traffic { percent, force })
         }
         "rollback" => {
             let (level, reason) = match word(rest) {
-                Some((token, after)) if token.to_ascii_lowercase().starts_with("level=") => {
-                    let level = RollbackLevel::parse(&token["level=".len()..])
+                Some((token, after)) if key_value(token, "level").is_some() => {
+                    let level = key_value(token, "level")
+                        .and_then(RollbackLevel::parse)
                         .ok_or_else(|| bad_value("rollback", token, "level=immediate, level=quick or level=planned"))?;
                     (Some(level), after)
                 }
+                // `rollback quick 5xx at 70%`: the level's own name first is the level.
+                Some((token, after)) if RollbackLevel::parse(token).is_some() => (RollbackLevel::parse(token), after),
                 _ => (None, rest),
             };
             change(Command::Rollback { reason: text_of("rollback", reason, "the reason")?, level })
@@ -233,8 +287,11 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
                 nothing_after("escalate", after)?;
                 change(Command::EscalateResolve)
             }
-            Some((token, after)) if token.chars().all(|c| c.is_ascii_digit()) => {
-                let level = token.parse::<u8>().map_err(|_| bad_value("escalate", token, "a level number"))?;
+            Some((token, after))
+                if key_value(token, "level").is_some() || token.chars().all(|c| c.is_ascii_digit()) =>
+            {
+                let number = key_value(token, "level").unwrap_or(token);
+                let level = number.parse::<u8>().map_err(|_| bad_value("escalate", token, "a level number"))?;
                 change(Command::Escalate { level: Some(level), message: text_of("escalate", after, "a message")? })
             }
             _ => change(Command::Escalate { level: None, message: text_of("escalate", rest, "a message")? }),
@@ -243,8 +300,14 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
         "note" => change(Command::Note { text: text_of("note", rest, "the text")? }),
         "complete" => nothing_after("complete", rest).and_then(|_| change(Command::Complete)),
         "abort" => change(Command::Abort { reason: text_of("abort", rest, "the reason")? }),
-        _ => Err(ParseError::UnknownCommand { given: head.to_string(), hint: hint(&name) }),
+        _ => Err(ParseError::UnknownCommand { given: shown(head), hint: hint(&name) }),
     }
+}
+
+/// The value of `key=value`, the key in any case.
+fn key_value<'a>(token: &'a str, key: &str) -> Option<&'a str> {
+    let (k, v) = token.split_once('=')?;
+    k.eq_ignore_ascii_case(key).then_some(v)
 }
 
 fn canonical(command: &str) -> &'static str {
@@ -258,12 +321,12 @@ fn missing(command: &str, what: &'static str) -> ParseError {
 
 fn unexpected(command: &str, token: &str) -> ParseError {
     let command = canonical(command);
-    ParseError::Unexpected { token: token.to_string(), command, usage: usage(command) }
+    ParseError::Unexpected { token: shown(token), command, usage: usage(command) }
 }
 
 fn bad_value(command: &str, given: &str, what: &'static str) -> ParseError {
     let command = canonical(command);
-    ParseError::BadValue { given: given.to_string(), what, usage: usage(command) }
+    ParseError::BadValue { given: shown(given), what, usage: usage(command) }
 }
 
 fn nothing_after(command: &str, rest: &str) -> Result<(), ParseError> {
@@ -282,38 +345,7 @@ fn text_of(command: &str, rest: &str, what: &'static str) -> Result<String, Pars
     }
 }
 
-/// "did you mean" for a near miss: one edit for short words, two for longer ones, so a
-/// stray `x` is not steered towards `go`. A swapped pair of letters counts as one edit.
+/// "did you mean" for a near miss among the commands.
 fn hint(given: &str) -> String {
-    let allowed = if given.chars().count() <= 4 { 1 } else { 2 };
-    COMMANDS
-        .iter()
-        .filter(|(n, _, _)| given.chars().count().abs_diff(n.len()) <= allowed)
-        .map(|(n, _, _)| (*n, distance(given, n)))
-        .filter(|(_, d)| *d <= allowed)
-        .min_by_key(|(_, d)| *d)
-        .map(|(n, _)| format!(" (did you mean `{n}`?)"))
-        .unwrap_or_default()
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    // Optimal string alignment distance: Levenshtein plus adjacent transpositions.
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    d[0] = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
+    nearest(given, COMMANDS.iter().map(|(n, _, _)| *n)).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default()
 }

@@ -2,7 +2,7 @@
 //! roles, plans and the escalation path. Every problem is reported with the file, the line and
 //! the key, so `golive check-config` can point at it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
@@ -13,10 +13,13 @@ use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 
+mod plan;
+
+use plan::RawPlan;
+
 use crate::domain::freeze::{self, Freeze, Window};
-use crate::domain::plan::{Check, Hook, HookAction, Probe, RollbackPlan, HOOK_TRIGGERS};
 use crate::domain::{
-    EscalationLevel, Item, Member, Override, Phase, Plan, Role, Roles, Rotation, Rules, Severity, Trigger, Triggers,
+    EscalationLevel, Member, Override, Plan, Role, Roles, Rotation, Rules, Severity, Trigger, Triggers,
 };
 
 /// The example config, built into the binary: `golive demo` runs its plan.
@@ -201,6 +204,7 @@ impl Config {
             escalation: &self.escalation,
             freezes: &self.freezes,
             now,
+            timezone: self.status.timezone,
         }
     }
 
@@ -422,176 +426,6 @@ struct RawStatus {
 struct RawRole {
     name: Option<String>,
     members: Option<Spanned<Vec<Spanned<String>>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPlan {
-    name: Option<String>,
-    go_gate: Option<Spanned<String>>,
-    status_cron: Option<Spanned<String>>,
-    #[serde(default)]
-    phases: Vec<Spanned<RawPhase>>,
-    #[serde(default)]
-    hooks: Vec<RawHook>,
-    #[serde(default)]
-    auto_rollback: bool,
-    rollback: Option<RawRollback>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRollback {
-    quick: Option<Vec<Spanned<String>>>,
-    planned: Option<Vec<Spanned<String>>>,
-    #[serde(default)]
-    items: Vec<Spanned<RawItem>>,
-}
-
-/// The roles that may start quick and planned rollbacks when the plan does not say:
-/// operations, where a role of that id exists.
-fn default_rollback_roles(roles: &Roles) -> Vec<String> {
-    roles.get("ops").map(|_| vec!["ops".to_string()]).unwrap_or_default()
-}
-
-impl RawRollback {
-    fn validate(&self, at: &Locator<'_>, key: &str, roles: &Roles) -> Result<RollbackPlan, ConfigError> {
-        let role_list = |list: &Option<Vec<Spanned<String>>>, name: &str| -> Result<Vec<String>, ConfigError> {
-            match list {
-                None => Ok(default_rollback_roles(roles)),
-                Some(list) => list
-                    .iter()
-                    .map(|r| match roles.get(r.get_ref()) {
-                        Some(_) => Ok(r.get_ref().clone()),
-                        None => at.err(
-                            r.span(),
-                            format!("{key}.{name}"),
-                            format!("unknown role `{}`; roles: {}", r.get_ref(), roles.ids().join(", ")),
-                        ),
-                    })
-                    .collect(),
-            }
-        };
-        let mut items: Vec<Item> = Vec::new();
-        for (i, raw) in self.items.iter().enumerate() {
-            let item = raw.get_ref();
-            let ikey = format!("{key}.items[{i}]");
-            let id = id(at, &item.id, &format!("{ikey}.id"))?;
-            if items.iter().any(|e| e.id == id) {
-                return at.err(item.id.span(), format!("{ikey}.id"), format!("item id `{id}` is used twice"));
-            }
-            if roles.get(item.role.get_ref()).is_none() {
-                return at.err(
-                    item.role.span(),
-                    format!("{ikey}.role"),
-                    format!("unknown role `{}`; roles: {}", item.role.get_ref(), roles.ids().join(", ")),
-                );
-            }
-            if item.text.trim().is_empty() || item.check.is_some() || item.guard {
-                return at.err(
-                    raw.span(),
-                    ikey,
-                    "a rollback item needs a text, and is ticked by people (no check or guard)",
-                );
-            }
-            items.push(Item {
-                id,
-                text: item.text.clone(),
-                role: item.role.get_ref().clone(),
-                required: item.required,
-                check: None,
-                guard: false,
-            });
-        }
-        Ok(RollbackPlan {
-            quick: role_list(&self.quick, "quick")?,
-            planned: role_list(&self.planned, "planned")?,
-            items,
-        })
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPhase {
-    id: Spanned<String>,
-    name: Option<String>,
-    planned: Spanned<String>,
-    #[serde(default)]
-    signoffs: Vec<Spanned<String>>,
-    #[serde(default)]
-    items: Vec<Spanned<RawItem>>,
-    traffic: Option<Spanned<Vec<u8>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawItem {
-    id: Spanned<String>,
-    text: String,
-    role: Spanned<String>,
-    #[serde(default = "yes")]
-    required: bool,
-    check: Option<Spanned<RawCheck>>,
-    #[serde(default)]
-    guard: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCheck {
-    http: Option<String>,
-    status: Option<u16>,
-    contains: Option<String>,
-    prometheus: Option<String>,
-    query: Option<String>,
-    below: Option<f64>,
-    above: Option<f64>,
-    every: Option<Spanned<String>>,
-    timeout: Option<Spanned<String>>,
-}
-
-impl RawCheck {
-    fn validate(&self, at: &Locator<'_>, span: std::ops::Range<usize>, key: &str) -> Result<Check, ConfigError> {
-        let url_ok = |u: &str| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-        let probe = match (&self.http, &self.prometheus) {
-            (Some(url), None) => {
-                if !url_ok(url) {
-                    return at.err(span, format!("{key}.http"), format!("`{url}` is not an http(s) URL"));
-                }
-                if self.query.is_some() || self.below.is_some() || self.above.is_some() {
-                    return at.err(span, key, "`query`, `below` and `above` belong to a `prometheus` check");
-                }
-                Probe::Http { url: url.clone(), status: self.status.unwrap_or(200), contains: self.contains.clone() }
-            }
-            (None, Some(url)) => {
-                if !url_ok(url) {
-                    return at.err(span, format!("{key}.prometheus"), format!("`{url}` is not an http(s) URL"));
-                }
-                let Some(query) = self.query.clone().filter(|q| !q.trim().is_empty()) else {
-                    return at.err(span, format!("{key}.query"), "a prometheus check needs the `query` to run");
-                };
-                if self.below.is_none() && self.above.is_none() {
-                    return at.err(span, key, "say what passes: `below = 0.001` (or `above = …`)");
-                }
-                Probe::Prometheus { url: url.clone(), query, below: self.below, above: self.above }
-            }
-            _ => return at.err(span, key, "a check is either `http = URL` or `prometheus = URL` with a `query`"),
-        };
-        let every = match &self.every {
-            Some(v) => duration(at, v, &format!("{key}.every"))?,
-            None => Duration::from_secs(60),
-        };
-        let timeout = match &self.timeout {
-            Some(v) => duration(at, v, &format!("{key}.timeout"))?,
-            None => Duration::from_secs(10),
-        };
-        Ok(Check { probe, every, timeout })
-    }
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Deserialize, Default)]
@@ -872,14 +706,18 @@ fn members(
     Ok(out)
 }
 
-/// Ids are typed in chat, so they must be one word.
+/// Ids are typed in chat, so they must be one word (`+` as in `t+24-review`).
 fn id(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
     let v = value.get_ref();
-    let ok = !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.');
+    let ok = !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'));
     if ok {
         Ok(v.clone())
     } else {
-        at.err(value.span(), key, format!("`{v}` is not a usable id: use letters, digits, `-`, `_` or `.`, no spaces"))
+        at.err(
+            value.span(),
+            key,
+            format!("`{v}` is not a usable id: use letters, digits, `-`, `_`, `.` or `+`, no spaces"),
+        )
     }
 }
 
@@ -1055,246 +893,5 @@ impl RawStatus {
         };
         let timezone = timezone(at, self.timezone.as_ref(), "status.timezone")?;
         Ok(StatusConfig { cron, schedule, timezone })
-    }
-}
-
-impl RawPlan {
-    fn validate(&self, at: &Locator<'_>, key: &Spanned<String>, roles: &Roles) -> Result<Plan, ConfigError> {
-        let plan_id = id(at, key, &format!("plans.{}", key.get_ref()))?;
-        let base = format!("plans.{plan_id}");
-        if self.phases.is_empty() {
-            return at.err(
-                key.span(),
-                format!("{base}.phases"),
-                "the plan has no phases; add [[plans.NAME.phases]] tables",
-            );
-        }
-        let role_ids = || roles.ids().join(", ");
-        let mut phases = Vec::new();
-        let mut phase_ids = BTreeSet::new();
-        for (p, raw_phase) in self.phases.iter().enumerate() {
-            let raw = raw_phase.get_ref();
-            let pkey = format!("{base}.phases[{p}]");
-            let phase_id = id(at, &raw.id, &format!("{pkey}.id"))?;
-            if !phase_ids.insert(phase_id.clone()) {
-                return at.err(
-                    raw.id.span(),
-                    format!("{pkey}.id"),
-                    format!("phase id `{phase_id}` is used twice in this plan"),
-                );
-            }
-            let planned = duration(at, &raw.planned, &format!("{pkey}.planned"))?;
-            let mut signoffs = Vec::new();
-            for (s, role) in raw.signoffs.iter().enumerate() {
-                let skey = format!("{pkey}.signoffs[{s}]");
-                if roles.get(role.get_ref()).is_none() {
-                    return at.err(
-                        role.span(),
-                        skey,
-                        format!("unknown role `{}`; roles: {}", role.get_ref(), role_ids()),
-                    );
-                }
-                if signoffs.contains(role.get_ref()) {
-                    return at.err(role.span(), skey, format!("`{}` is listed twice", role.get_ref()));
-                }
-                signoffs.push(role.get_ref().clone());
-            }
-            let mut items: Vec<Item> = Vec::new();
-            for (i, raw_item) in raw.items.iter().enumerate() {
-                let item = raw_item.get_ref();
-                let ikey = format!("{pkey}.items[{i}]");
-                let item_id = id(at, &item.id, &format!("{ikey}.id"))?;
-                if items.iter().any(|existing| existing.id == item_id) {
-                    return at.err(
-                        item.id.span(),
-                        format!("{ikey}.id"),
-                        format!("item id `{item_id}` is used twice in phase `{phase_id}`"),
-                    );
-                }
-                if roles.get(item.role.get_ref()).is_none() {
-                    return at.err(
-                        item.role.span(),
-                        format!("{ikey}.role"),
-                        format!("unknown role `{}`; roles: {}", item.role.get_ref(), role_ids()),
-                    );
-                }
-                if item.text.trim().is_empty() {
-                    return at.err(
-                        raw_item.span(),
-                        format!("{ikey}.text"),
-                        "the item needs a text saying what to check",
-                    );
-                }
-                let check = match &item.check {
-                    Some(c) => Some(c.get_ref().validate(at, c.span(), &format!("{ikey}.check"))?),
-                    None => None,
-                };
-                if item.guard && check.is_none() {
-                    return at.err(raw_item.span(), format!("{ikey}.guard"), "a guard needs a `check` to watch");
-                }
-                items.push(Item {
-                    check,
-                    guard: item.guard,
-                    id: item_id,
-                    text: item.text.clone(),
-                    role: item.role.get_ref().clone(),
-                    required: item.required,
-                });
-            }
-            let traffic = raw.traffic.as_ref().map(|t| t.get_ref().clone()).unwrap_or_default();
-            if traffic.iter().any(|&t| t == 0 || t > 100) || traffic.windows(2).any(|w| w[0] >= w[1]) {
-                let span = raw.traffic.as_ref().map(Spanned::span).unwrap_or(0..0);
-                return at.err(
-                    span,
-                    format!("{pkey}.traffic"),
-                    "traffic steps are percentages from 1 to 100, rising, e.g. [50, 70, 85, 100]",
-                );
-            }
-            phases.push(Phase {
-                id: phase_id.clone(),
-                name: raw.name.clone().unwrap_or_else(|| phase_id.clone()),
-                planned,
-                signoffs,
-                items,
-                traffic,
-            });
-        }
-        let go_gate = match &self.go_gate {
-            Some(gate) if phase_ids.contains(gate.get_ref()) => Some(gate.get_ref().clone()),
-            Some(gate) => {
-                let allowed = phases.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ");
-                return at.err(
-                    gate.span(),
-                    format!("{base}.go_gate"),
-                    format!("no phase `{}`; phases: {allowed}", gate.get_ref()),
-                );
-            }
-            // The first phase that shifts traffic is where the go decision matters.
-            None => phases.iter().find(|p| !p.traffic.is_empty()).map(|p| p.id.clone()),
-        };
-        if let Some(cron) = &self.status_cron {
-            if let Err(e) = cron::Schedule::from_str(cron.get_ref()) {
-                return at.err(
-                    cron.span(),
-                    format!("{base}.status_cron"),
-                    format!(
-                        "`{}` is not a cron schedule ({e}); write six fields, seconds first, e.g. \"0 */15 * * * *\"",
-                        cron.get_ref()
-                    ),
-                );
-            }
-        }
-        let status_cron = self.status_cron.as_ref().map(|c| c.get_ref().clone());
-        let mut hooks: Vec<Hook> = Vec::new();
-        for (h, raw) in self.hooks.iter().enumerate() {
-            let hook = raw.validate(at, &format!("{base}.hooks[{h}]"))?;
-            if hooks.iter().any(|existing| existing.name == hook.name) {
-                return at.err(
-                    raw.name.span(),
-                    format!("{base}.hooks[{h}].name"),
-                    format!("hook `{}` is defined twice", hook.name),
-                );
-            }
-            hooks.push(hook);
-        }
-        Ok(Plan {
-            id: plan_id.clone(),
-            name: self.name.clone().unwrap_or(plan_id),
-            phases,
-            go_gate,
-            status_cron,
-            hooks,
-            auto_rollback: self.auto_rollback,
-            rollback: match &self.rollback {
-                Some(r) => r.validate(at, &format!("{base}.rollback"), roles)?,
-                None => RollbackPlan {
-                    quick: default_rollback_roles(roles),
-                    planned: default_rollback_roles(roles),
-                    items: Vec::new(),
-                },
-            },
-        })
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawHook {
-    name: Spanned<String>,
-    on: Spanned<Vec<Spanned<String>>>,
-    webhook: Option<Spanned<String>>,
-    secret_env: Option<Spanned<String>>,
-    command: Option<Spanned<Vec<String>>>,
-    timeout: Option<Spanned<String>>,
-}
-
-/// Hooks wait this long unless they say otherwise.
-const HOOK_TIMEOUT: Duration = Duration::from_secs(30);
-
-impl RawHook {
-    fn validate(&self, at: &Locator<'_>, key: &str) -> Result<Hook, ConfigError> {
-        let name = id(at, &self.name, &format!("{key}.name"))?;
-        if self.on.get_ref().is_empty() {
-            return at.err(
-                self.on.span(),
-                format!("{key}.on"),
-                format!("say when the hook runs: {}", HOOK_TRIGGERS.join(", ")),
-            );
-        }
-        for trigger in self.on.get_ref() {
-            if !HOOK_TRIGGERS.contains(&trigger.get_ref().as_str()) {
-                return at.err(
-                    trigger.span(),
-                    format!("{key}.on"),
-                    format!(
-                        "`{}` is not an event hooks run on; events: {}",
-                        trigger.get_ref(),
-                        HOOK_TRIGGERS.join(", ")
-                    ),
-                );
-            }
-        }
-        let action = match (&self.webhook, &self.command) {
-            (Some(url), None) => {
-                let ok = url::Url::parse(url.get_ref()).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-                if !ok {
-                    return at.err(
-                        url.span(),
-                        format!("{key}.webhook"),
-                        format!("`{}` is not an http(s) URL", url.get_ref()),
-                    );
-                }
-                let Some(secret_env) = &self.secret_env else {
-                    return at.err(
-                        url.span(),
-                        format!("{key}.secret_env"),
-                        "a webhook needs `secret_env`: the environment variable holding the secret its requests are signed with",
-                    );
-                };
-                HookAction::Webhook { url: url.get_ref().clone(), secret_env: secret_env.get_ref().clone() }
-            }
-            (None, Some(command)) => {
-                if !command.get_ref().first().is_some_and(|p| !p.trim().is_empty()) {
-                    return at.err(
-                        command.span(),
-                        format!("{key}.command"),
-                        "name the program to run, then its arguments",
-                    );
-                }
-                HookAction::Command { argv: command.get_ref().clone() }
-            }
-            _ => {
-                return at.err(
-                    self.name.span(),
-                    key,
-                    "a hook has either `webhook` (a URL) or `command` (a program and its arguments)",
-                )
-            }
-        };
-        let timeout = match &self.timeout {
-            Some(t) => duration(at, t, &format!("{key}.timeout"))?,
-            None => HOOK_TIMEOUT,
-        };
-        Ok(Hook { name, on: self.on.get_ref().iter().map(|t| t.get_ref().clone()).collect(), action, timeout })
     }
 }

@@ -659,7 +659,8 @@ impl Engine {
         let levels = &self.config.escalation;
         let climb = oncall::climb_due(d, levels);
         let trigger = oncall::trigger_due(d, &self.config.triggers, levels);
-        [self.next_status_for(d), d.overdue_due(), climb, trigger].into_iter().flatten().min()
+        let clock = [d.milestone_due(), d.deployment_overdue_due()];
+        [self.next_status_for(d), d.overdue_due(), climb, trigger].into_iter().chain(clock).flatten().min()
     }
 
     /// When the next timer of any open deployment falls due.
@@ -696,7 +697,16 @@ impl Engine {
         let levels = &self.config.escalation;
         let climb = oncall::climb(d, levels, now);
         let trigger = oncall::triggered(d, &self.config.triggers, levels, now);
-        (slot, d.overdue(now).into_iter().chain(climb).chain(trigger).collect())
+        let clock = d.missed_milestones(now, &self.config.roles).into_iter().chain(d.deployment_overdue(now));
+        (
+            slot,
+            d.overdue_naming_owners(now, &self.config.roles)
+                .into_iter()
+                .chain(climb)
+                .chain(trigger)
+                .chain(clock)
+                .collect(),
+        )
     }
 
     /// Fires every timer that is due now, recording what it did, and returns the posts (also

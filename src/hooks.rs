@@ -42,7 +42,7 @@ pub fn trigger(kind: &EventKind) -> Option<(&'static str, Option<String>)> {
         EventKind::DeploymentStarted { .. } => ("started", None),
         EventKind::PhaseStarted { .. } => ("phase_started", None),
         EventKind::PhaseCompleted { .. } => ("phase_done", None),
-        EventKind::GoDecided => ("go", None),
+        EventKind::GoDecided { .. } => ("go", None),
         EventKind::TrafficShifted { .. } => ("traffic", None),
         EventKind::RollbackStarted { level, .. } => ("rollback", level.map(|l| l.as_str().to_string())),
         EventKind::DeploymentCompleted => ("completed", None),

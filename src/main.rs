@@ -373,6 +373,41 @@ fn short_time(s: &str) -> String {
     s.get(..16).unwrap_or(s).replace('T', " ")
 }
 
+/// A phase's timing and checklist order for `check-config`: planned start, hold, the items
+/// tied to traffic steps, sections, and the items that come after others.
+fn phase_extras(p: &golive::domain::Phase) -> String {
+    let mut out = String::new();
+    if let Some(at) = p.at {
+        out.push_str(&format!(" · starts {}", golive::domain::timeline::offset(at)));
+    }
+    if let Some(hold) = p.hold {
+        out.push_str(&format!(" · hold {} per step", render::human(hold)));
+    }
+    let steps: Vec<String> =
+        p.items.iter().filter_map(|it| it.step.map(|st| format!("{} before leaving {st}%", it.id))).collect();
+    if !steps.is_empty() {
+        out.push_str(&format!(" · {}", steps.join(", ")));
+    }
+    let sections: Vec<String> = p
+        .sections()
+        .iter()
+        .map(|name| format!("{name} ({})", p.items.iter().filter(|it| it.section.as_deref() == Some(name)).count()))
+        .collect();
+    if !sections.is_empty() {
+        out.push_str(&format!(" · sections: {}", sections.join(", ")));
+    }
+    let ordered: Vec<String> = p
+        .items
+        .iter()
+        .filter(|it| !it.after.is_empty())
+        .map(|it| format!("{} after {}", it.id, it.after.join(" & ")))
+        .collect();
+    if !ordered.is_empty() {
+        out.push_str(&format!(" · order: {}", ordered.join(", ")));
+    }
+    out
+}
+
 /// `golive check-config`'s report.
 fn summary(config: &Config) -> String {
     let mut s = format!("{}: ok\n", config.source);
@@ -395,6 +430,12 @@ fn summary(config: &Config) -> String {
             plan.name,
             render::human(plan.planned_total())
         ));
+        let roles = |r: &[String], none: &str| if r.is_empty() { none.to_string() } else { r.join(", ") };
+        s.push_str(&format!(
+            "  lead: {} · go / no-go: the lead{}\n",
+            roles(&plan.lead_roles, "any role's members"),
+            if plan.go_roles.is_empty() { String::new() } else { format!(" and {}", plan.go_roles.join(", ")) }
+        ));
         for (i, p) in plan.phases.iter().enumerate() {
             let required = p.items.iter().filter(|it| it.required).count();
             let gate = if plan.go_gate.as_deref() == Some(p.id.as_str()) { " · needs go" } else { "" };
@@ -404,13 +445,14 @@ fn summary(config: &Config) -> String {
                 format!(" · traffic {}", p.traffic.iter().map(|t| format!("{t}%")).collect::<Vec<_>>().join("→"))
             };
             s.push_str(&format!(
-                "  {}. {} ({}, {}): {} items ({required} required) · sign-offs: {}{traffic}{gate}\n",
+                "  {}. {} ({}, {}): {} items ({required} required) · sign-offs: {}{traffic}{gate}{}\n",
                 i + 1,
                 p.id,
                 p.name,
                 render::human(p.planned),
                 p.items.len(),
-                if p.signoffs.is_empty() { "none".to_string() } else { p.signoffs.join(", ") }
+                if p.signoffs.is_empty() { "none".to_string() } else { p.signoffs.join(", ") },
+                phase_extras(p)
             ));
         }
     }

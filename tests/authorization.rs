@@ -91,7 +91,8 @@ async fn reach(ctx: &Ctx, state: State) {
 
 /// Each command, the state it is tried in, and who may do it.
 const MATRIX: &[(&str, State, &[&str])] = &[
-    ("start v9.0.0", State::Nothing, EVERYONE),
+    // Only the plan's lead roles (release-manager) may start, and so lead.
+    ("start v9.0.0", State::Nothing, LEAD),
     ("phase start pre-deployment", State::Started, LEAD),
     ("check tests", State::PreRunning, &["dana", "bruno"]),
     ("uncheck tests", State::TestsTicked, &["dana", "bruno"]),
@@ -143,7 +144,12 @@ async fn every_command_against_every_kind_of_person() {
                 ));
                 continue;
             }
-            if outcome.refused {
+            if outcome.refused && matches!(state, State::Nothing) {
+                // Nothing is open to record it on: the reply is all there is.
+                if after != before {
+                    wrong.push(format!("{person}: the refusal of `{command}` recorded something"));
+                }
+            } else if outcome.refused {
                 // Refused for who they are: recorded as one refusal by them, nothing else.
                 let recorded = refusals(&ctx).await;
                 if after != before + 1 || recorded.len() != refused_before + 1 {

@@ -128,7 +128,7 @@ fn the_example_loads_with_its_plan_gate_and_escalation_path() {
     let levels: Vec<(&str, u64)> = c.escalation.iter().map(|l| (l.name.as_str(), l.ack_timeout.as_secs())).collect();
     assert_eq!(levels, [("Team leads", 300), ("Technical managers", 600), ("Project stakeholders", 900)]);
 
-    assert_eq!(c.roles.ids(), ["backend", "frontend", "ops", "product", "security", "tech-lead"]);
+    assert_eq!(c.roles.ids(), ["backend", "frontend", "ops", "product", "release-manager", "security", "tech-lead"]);
     assert_eq!(c.status.cron, "0 */30 * * * *");
     assert_eq!(c.status.timezone, chrono_tz::Tz::UTC);
     assert!(!c.slack.enabled);

@@ -12,7 +12,7 @@ use common::{
     POST_DEPLOYMENT_SIGNOFFS, POST_DEPLOYMENT_TICKS, PRE_DEPLOYMENT_SIGNOFFS, PRE_DEPLOYMENT_TICKS, PRODUCTION_TICKS,
     STAGING_TICKS,
 };
-use golive::domain::{Channel, EventKind, Platform};
+use golive::domain::{Channel, EventKind, Platform, RollbackLevel};
 use serde_json::{json, Value};
 
 fn discord_channel() -> Channel {
@@ -157,8 +157,9 @@ async fn a_whole_deployment_driven_from_discord_commands_and_buttons() {
     for (who, item) in PRODUCTION_TICKS {
         ok(&g, who, &["check"], &[("item", json!(item))]).await;
     }
+    // Each step is watched for 30 minutes; the lead moves on at once, with the reason recorded.
     for percent in [70, 85, 100] {
-        ok(&g, "olga", &["traffic"], &[("percent", json!(percent))]).await;
+        ok(&g, "dana", &["traffic"], &[("percent", json!(percent)), ("force", json!("all green, moving on"))]).await;
     }
     ok(&g, "olga", &["signoff"], &[("role", json!("ops"))]).await;
     ok(&g, "dana", &["phase", "done"], &[]).await;
@@ -508,7 +509,9 @@ async fn free_text_is_never_read_as_a_setting_and_typed_mentions_ping_nobody() {
     ok(&g, "olga", &["rollback"], &[("reason", json!("level=planned was the plan, but 5xx"))]).await;
     let events = g.ctx.store.events(1).await.unwrap();
     assert!(
-        events.iter().any(|e| matches!(&e.kind, EventKind::RollbackStarted { reason, level: None }
+        events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::RollbackStarted { reason, level: Some(RollbackLevel::Immediate) }
         if reason == "level=planned was the plan, but 5xx")),
         "{events:?}"
     );

@@ -15,12 +15,13 @@ use golive::config::Config;
 use golive::domain::deployment::FoldError;
 use golive::domain::progress::{progress, Progress};
 use golive::domain::{
-    decide, Actor, Channel, Command, Deployment, Event, EventKind, Outcome, Phase, Plan, Platform, Refusal, Status,
+    decide, Actor, Channel, Command, Deployment, Event, EventKind, Outcome, Phase, Plan, Platform, Refusal,
+    RollbackLevel, Status,
 };
 
 const LEAD: &str = "dana";
 const PHASES: &str = "pre-deployment, staging, production, post-deployment";
-const ROLES: &str = "backend, frontend, ops, product, security, tech-lead";
+const ROLES: &str = "backend, frontend, ops, product, release-manager, security, tech-lead";
 
 fn console(name: &str) -> Actor {
     Actor::new(Platform::Console, name)
@@ -36,7 +37,11 @@ fn about_the_caller(refusal: &Refusal) -> bool {
         | Refusal::NotOnTeam { .. }
         | Refusal::NotPhaseRole { .. }
         | Refusal::NotPaged { .. }
-        | Refusal::NotRollbackRole { .. } => true,
+        | Refusal::NotRollbackRole { .. }
+        | Refusal::NotLeadRole { .. }
+        | Refusal::NotLeadOrLeadRole { .. }
+        | Refusal::NotDecider { .. } => true,
+        Refusal::InBatch { why, .. } => about_the_caller(why),
         Refusal::NoDeployment
         | Refusal::AlreadyActive { .. }
         | Refusal::Frozen { .. }
@@ -71,7 +76,18 @@ fn about_the_caller(refusal: &Refusal) -> bool {
         | Refusal::UnknownRollbackItem { .. }
         | Refusal::RollbackNotFinished { .. }
         | Refusal::NotFinished { .. }
-        | Refusal::Empty { .. } => false,
+        | Refusal::Empty { .. }
+        | Refusal::CannotLead { .. }
+        | Refusal::AlreadyLead { .. }
+        | Refusal::BadGoLive { .. }
+        | Refusal::NoPhaseRunningBeforeGo { .. }
+        | Refusal::UnknownSection { .. }
+        | Refusal::SectionDone { .. }
+        | Refusal::AfterOpen { .. }
+        | Refusal::SkippedStep { .. }
+        | Refusal::HoldRunning { .. }
+        | Refusal::StepItemsOpen { .. }
+        | Refusal::NothingToForce { .. } => false,
     }
 }
 
@@ -208,9 +224,17 @@ impl Desk {
         self.ticks(ticks);
         self.signoffs(signoffs);
         if phase == "production" {
-            self.run("olga", traffic(100));
+            self.all_traffic();
         }
         self.run(LEAD, Command::PhaseDone);
+    }
+
+    /// Every traffic step of production, in order (the hold counts on the events' clock, which
+    /// the wall clock deciding here is well past).
+    fn all_traffic(&mut self) {
+        for step in [50, 70, 85, 100] {
+            self.run("olga", traffic(step));
+        }
     }
 
     /// Pre-deployment and staging done, the go given, production running.
@@ -258,10 +282,10 @@ fn steps_of(phase: &str) -> Steps {
 }
 
 fn start(release: &str) -> Command {
-    Command::Start { release: release.into(), plan: None, freeze_override: None }
+    Command::Start { release: release.into(), plan: None, freeze_override: None, at: None }
 }
 fn start_plan(release: &str, plan: &str) -> Command {
-    Command::Start { release: release.into(), plan: Some(plan.into()), freeze_override: None }
+    Command::Start { release: release.into(), plan: Some(plan.into()), freeze_override: None, at: None }
 }
 fn phase_start(phase: &str) -> Command {
     Command::PhaseStart { phase: phase.into() }
@@ -282,7 +306,7 @@ fn nogo(reason: &str) -> Command {
     Command::NoGo { reason: reason.into() }
 }
 fn traffic(percent: u8) -> Command {
-    Command::Traffic { percent }
+    Command::Traffic { percent, force: None }
 }
 fn note(text: &str) -> Command {
     Command::Note { text: text.into() }
@@ -310,12 +334,16 @@ fn canary_plan() -> Plan {
             signoffs: Vec::new(),
             items: Vec::new(),
             traffic: vec![10, 50, 100],
+            hold: None,
+            at: None,
         }],
         go_gate: None,
         status_cron: None,
         hooks: Vec::new(),
         auto_rollback: false,
         rollback: Default::default(),
+        lead_roles: Vec::new(),
+        go_roles: Vec::new(),
     }
 }
 
@@ -338,7 +366,8 @@ fn start_opens_a_deployment_on_the_default_plan_led_by_whoever_started_it() {
             release: "v2.4.0".into(),
             platform: Platform::Console,
             channel: "releases".into(),
-            plan: plan.clone(),
+            plan: Box::new(plan.clone()),
+            go_live: None,
         }]
     );
     let d = s.d();
@@ -382,14 +411,21 @@ fn start_refuses_an_unknown_plan_listing_the_plans() {
     let mut s = Desk::new();
     assert_eq!(
         s.refuse(LEAD, start_plan("v2.4.0", "hotfix")),
-        Refusal::UnknownPlan { given: "hotfix".into(), allowed: "standard".into() }
+        Refusal::UnknownPlan { given: "hotfix".into(), hint: String::new(), allowed: "standard".into() }
     );
     let mut s = Desk::with(with_canary());
     assert_eq!(
-        s.refuse(LEAD, start_plan("v2.4.0", "Standard")),
-        Refusal::UnknownPlan { given: "Standard".into(), allowed: "canary, standard".into() }
+        s.refuse(LEAD, start_plan("v2.4.0", "standrd")),
+        Refusal::UnknownPlan {
+            given: "standrd".into(),
+            hint: " (did you mean `standard`?)".into(),
+            allowed: "canary, standard".into()
+        }
     );
     assert!(s.state.is_none());
+    // Plan names match without regard to case.
+    s.run(LEAD, start_plan("v2.4.0", "Standard"));
+    assert_eq!(s.d().plan.id, "standard");
 }
 
 #[test]
@@ -438,12 +474,25 @@ fn phase_start_starts_the_next_phase() {
 #[test]
 fn phase_start_refuses_an_unknown_phase_listing_the_phases_in_order() {
     let mut s = Desk::started();
-    for (who, phase) in [(LEAD, "prod"), ("eve", "prod"), (LEAD, "Production"), (LEAD, "")] {
+    for (who, phase) in [(LEAD, "prod"), ("eve", "prod"), (LEAD, "")] {
         assert_eq!(
             s.refuse(who, phase_start(phase)),
-            Refusal::UnknownPhase { given: phase.into(), allowed: PHASES.into() }
+            Refusal::UnknownPhase { given: phase.into(), hint: String::new(), allowed: PHASES.into() }
         );
     }
+    // Ids match without regard to case; a near miss gets a suggestion.
+    assert_eq!(
+        s.refuse(LEAD, phase_start("Production")),
+        Refusal::OutOfOrder { given: "production".into(), next: "pre-deployment".into() }
+    );
+    assert_eq!(
+        s.refuse(LEAD, phase_start("stagng")),
+        Refusal::UnknownPhase {
+            given: "stagng".into(),
+            hint: " (did you mean `staging`?)".into(),
+            allowed: PHASES.into()
+        }
+    );
 }
 
 #[test]
@@ -688,17 +737,27 @@ fn check_refuses_an_unknown_item_listing_the_phase_items() {
     s.run(LEAD, phase_start("pre-deployment"));
     let allowed = "tests, security-scan, migrations-tested, db-backup, secrets, certificates, rollback-plan";
     // Typos, and items of other phases, are unknown in the running phase.
-    for item in ["db-bakup", "staging-deploy", ""] {
+    for (item, hint) in [("db-bakup", " (did you mean `db-backup`?)"), ("staging-deploy", ""), ("", "")] {
         for command in [check(item), uncheck(item)] {
             assert_eq!(
                 s.refuse("olga", command),
-                Refusal::UnknownItem { given: item.into(), phase: "pre-deployment".into(), allowed: allowed.into() }
+                Refusal::UnknownItem {
+                    given: item.into(),
+                    hint: hint.into(),
+                    phase: "pre-deployment".into(),
+                    allowed: allowed.into()
+                }
             );
         }
     }
     assert_eq!(
-        Refusal::UnknownItem { given: "db-bakup".into(), phase: "pre-deployment".into(), allowed: allowed.into() }
-            .to_string(),
+        Refusal::UnknownItem {
+            given: "db-bakup".into(),
+            hint: String::new(),
+            phase: "pre-deployment".into(),
+            allowed: allowed.into()
+        }
+        .to_string(),
         format!("unknown item `db-bakup` in phase `pre-deployment`; its items: {allowed}")
     );
 }
@@ -823,12 +882,16 @@ fn signoff_refuses_an_unknown_role_listing_the_roles() {
     let mut s = Desk::started();
     // Even before any phase runs, and for anyone.
     for who in ["sam", "eve"] {
-        assert_eq!(s.refuse(who, signoff("qa")), Refusal::UnknownRole { given: "qa".into(), allowed: ROLES.into() });
+        assert_eq!(
+            s.refuse(who, signoff("qa")),
+            Refusal::UnknownRole { given: "qa".into(), hint: String::new(), allowed: ROLES.into() }
+        );
     }
     s.run(LEAD, phase_start("pre-deployment"));
+    // Role ids match without regard to case, and are recorded as the config writes them.
     assert_eq!(
-        s.refuse("sam", signoff("Security")),
-        Refusal::UnknownRole { given: "Security".into(), allowed: ROLES.into() }
+        s.run("sam", signoff("Security")),
+        vec![EventKind::SignedOff { phase: "pre-deployment".into(), role: "security".into(), note: None }]
     );
 }
 
@@ -917,7 +980,7 @@ fn go_is_too_early_until_every_phase_before_the_gate_is_done() {
     s.ticks(STAGING_TICKS);
     s.signoffs(STAGING_SIGNOFFS);
     s.run(LEAD, Command::PhaseDone);
-    assert_eq!(s.run(LEAD, Command::Go), vec![EventKind::GoDecided]);
+    assert_eq!(s.run(LEAD, Command::Go), vec![EventKind::GoDecided { role: None }]);
     let decision = s.d().decision.as_ref().unwrap();
     assert_eq!((decision.go, &decision.reason, &decision.by, decision.at), (true, &None, &console(LEAD), s.now));
 }
@@ -931,7 +994,7 @@ fn go_and_nogo_are_too_late_once_the_gated_phase_started() {
     assert_eq!(s.refuse(LEAD, nogo("second thoughts")), late);
     s.ticks(PRODUCTION_TICKS);
     s.signoffs(PRODUCTION_SIGNOFFS);
-    s.run("olga", traffic(100));
+    s.all_traffic();
     s.run(LEAD, Command::PhaseDone);
     assert_eq!(s.refuse(LEAD, Command::Go), late);
     assert_eq!(s.refuse(LEAD, nogo("second thoughts")), late);
@@ -953,17 +1016,20 @@ fn a_nogo_can_be_followed_by_a_go_and_a_go_by_a_nogo() {
     s.finish("staging");
     assert_eq!(
         s.run(LEAD, nogo("  error budget burned  ")),
-        vec![EventKind::NoGoDecided { reason: "error budget burned".into() }]
+        vec![EventKind::NoGoDecided { reason: "error budget burned".into(), role: None }]
     );
     let decision = s.d().decision.clone().unwrap();
     assert_eq!(
         (decision.go, decision.reason.as_deref(), decision.by),
         (false, Some("error budget burned"), console(LEAD))
     );
-    assert_eq!(s.run(LEAD, Command::Go), vec![EventKind::GoDecided]);
+    assert_eq!(s.run(LEAD, Command::Go), vec![EventKind::GoDecided { role: None }]);
     assert_eq!(s.d().decision.as_ref().map(|d| (d.go, d.reason.clone())), Some((true, None)));
     // Changing one's mind again before the gated phase starts.
-    assert_eq!(s.run(LEAD, nogo("pager storm")), vec![EventKind::NoGoDecided { reason: "pager storm".into() }]);
+    assert_eq!(
+        s.run(LEAD, nogo("pager storm")),
+        vec![EventKind::NoGoDecided { reason: "pager storm".into(), role: None }]
+    );
     assert!(matches!(s.refuse(LEAD, phase_start("production")), Refusal::NeedsGo { .. }));
     s.run(LEAD, Command::Go);
     s.run(LEAD, phase_start("production"));
@@ -986,14 +1052,20 @@ fn only_the_lead_decides_go_or_nogo() {
     s.finish("pre-deployment");
     s.finish("staging");
     for who in ["alice", "olga", "eve"] {
-        assert_eq!(s.refuse(who, Command::Go), Refusal::NotLead { action: "give the go", lead: "dana".into() });
-        assert_eq!(s.refuse(who, nogo("no")), Refusal::NotLead { action: "call no-go", lead: "dana".into() });
+        // Besides the lead, the plan's go_roles (release-manager) decide.
+        let not = |action| Refusal::NotDecider {
+            action,
+            lead: "dana".into(),
+            roles: " or members of `release-manager`".into(),
+        };
+        assert_eq!(s.refuse(who, Command::Go), not("give the go"));
+        assert_eq!(s.refuse(who, nogo("no")), not("call no-go"));
         // Who may decide is checked before what was said.
-        assert_eq!(s.refuse(who, nogo("")), Refusal::NotLead { action: "call no-go", lead: "dana".into() });
+        assert_eq!(s.refuse(who, nogo("")), not("call no-go"));
     }
     // ... and before the timing.
     let mut s = Desk::started();
-    assert_eq!(s.refuse("alice", Command::Go), Refusal::NotLead { action: "give the go", lead: "dana".into() });
+    assert!(matches!(s.refuse("alice", Command::Go), Refusal::NotDecider { action: "give the go", .. }));
 }
 
 // --- traffic -------------------------------------------------------------------------------
@@ -1003,12 +1075,15 @@ fn traffic_moves_up_through_the_steps_of_the_phase() {
     let mut s = Desk::started();
     s.in_production();
     assert_eq!(s.d().traffic, None);
-    assert_eq!(s.run("olga", traffic(50)), vec![EventKind::TrafficShifted { percent: 50 }]);
+    assert_eq!(s.run("olga", traffic(50)), vec![EventKind::TrafficShifted { percent: 50, forced: None }]);
     assert_eq!(s.d().traffic, Some(50));
-    // Any higher step, not only the next one.
-    assert_eq!(s.run("bruno", traffic(85)), vec![EventKind::TrafficShifted { percent: 85 }]);
+    // In plan order only; latency is tied to the 50% step.
+    assert_eq!(s.refuse("bruno", traffic(85)), Refusal::SkippedStep { given: 85, next: 70 });
+    s.run("bruno", check("latency"));
+    assert_eq!(s.run("bruno", traffic(70)), vec![EventKind::TrafficShifted { percent: 70, forced: None }]);
+    assert_eq!(s.run("bruno", traffic(85)), vec![EventKind::TrafficShifted { percent: 85, forced: None }]);
     assert_eq!(s.d().traffic, Some(85));
-    assert_eq!(s.run(LEAD, traffic(100)), vec![EventKind::TrafficShifted { percent: 100 }]);
+    assert_eq!(s.run(LEAD, traffic(100)), vec![EventKind::TrafficShifted { percent: 100, forced: None }]);
     assert_eq!(s.d().traffic, Some(100));
 }
 
@@ -1043,6 +1118,8 @@ fn traffic_refuses_a_step_the_phase_does_not_have() {
 fn traffic_never_goes_back_down() {
     let mut s = Desk::started();
     s.in_production();
+    s.run("olga", traffic(50));
+    s.run("bruno", check("latency"));
     s.run("olga", traffic(70));
     for step in [50, 70] {
         assert_eq!(
@@ -1050,6 +1127,7 @@ fn traffic_never_goes_back_down() {
             Refusal::TrafficNotIncreasing { current: 70, allowed: "85%, 100%".into() }
         );
     }
+    s.run("olga", traffic(85));
     s.run("olga", traffic(100));
     let refusal = s.refuse("olga", traffic(100));
     assert_eq!(refusal, Refusal::TrafficNotIncreasing { current: 100, allowed: "none".into() });
@@ -1071,7 +1149,7 @@ fn traffic_after_a_nogo_needs_a_go_again() {
         "phase `canary` needs the lead's go first (`/deploy go`) again: the last decision was no-go"
     );
     s.run(LEAD, Command::Go);
-    assert_eq!(s.run(LEAD, traffic(50)), vec![EventKind::TrafficShifted { percent: 50 }]);
+    assert_eq!(s.run(LEAD, traffic(50)), vec![EventKind::TrafficShifted { percent: 50, forced: None }]);
 }
 
 #[test]
@@ -1102,8 +1180,9 @@ fn traffic_by_holders_of_the_phase_roles_and_the_lead() {
     let mut s = Desk::started();
     s.in_production();
     // ops (items and sign-off), backend (items) and product (the optional notice item).
+    s.run("bruno", check("latency"));
     for (who, step) in [("olga", 50), ("bruno", 70), ("priya", 85), (LEAD, 100)] {
-        assert_eq!(s.run(who, traffic(step)), vec![EventKind::TrafficShifted { percent: step }]);
+        assert_eq!(s.run(who, traffic(step)), vec![EventKind::TrafficShifted { percent: step, forced: None }]);
         assert_eq!(s.history.last().unwrap().actor, console(who));
     }
     // In a plan without roles only the lead shifts traffic.
@@ -1179,7 +1258,7 @@ fn rollback_pages_escalation_level_one() {
     assert_eq!(
         s.run("bruno", rollback("  migrations failed ")),
         vec![
-            EventKind::RollbackStarted { reason: "migrations failed".into(), level: None },
+            EventKind::RollbackStarted { reason: "migrations failed".into(), level: Some(RollbackLevel::Immediate) },
             EventKind::EscalationOpened {
                 level: 1,
                 message: "rollback: migrations failed".into(),
@@ -1210,7 +1289,7 @@ fn rollback_does_not_open_a_second_escalation() {
     let before = s.d().escalation.clone();
     assert_eq!(
         s.run("olga", rollback("db slow")),
-        vec![EventKind::RollbackStarted { reason: "db slow".into(), level: None }]
+        vec![EventKind::RollbackStarted { reason: "db slow".into(), level: Some(RollbackLevel::Immediate) }]
     );
     assert_eq!(s.d().escalation, before);
     assert_eq!(s.d().status, Status::RollingBack);
@@ -1228,7 +1307,10 @@ fn rollback_without_escalation_levels_pages_nobody() {
     config.escalation.clear();
     let mut s = Desk::with(config);
     s.run(LEAD, start("v1"));
-    assert_eq!(s.run(LEAD, rollback("bad")), vec![EventKind::RollbackStarted { reason: "bad".into(), level: None }]);
+    assert_eq!(
+        s.run(LEAD, rollback("bad")),
+        vec![EventKind::RollbackStarted { reason: "bad".into(), level: Some(RollbackLevel::Immediate) }]
+    );
     assert_eq!(s.d().escalation, None);
 }
 
@@ -1619,9 +1701,9 @@ fn after_the_deployment_ended_only_a_new_start_is_accepted() {
         }
         assert_eq!(s.d(), &ended);
         // A new deployment in the same channel, with a history of its own, led by its starter.
-        s.run("alice", start("v2.4.1"));
+        s.run("rhea", start("v2.4.1"));
         assert_eq!(s.history.len(), 1);
-        assert_eq!((s.d().release.as_str(), s.d().lead.id.as_str(), s.d().seq), ("v2.4.1", "alice", 1));
+        assert_eq!((s.d().release.as_str(), s.d().lead.id.as_str(), s.d().seq), ("v2.4.1", "rhea", 1));
         assert_eq!(s.d().status, Status::Active);
     }
 }
@@ -1732,7 +1814,7 @@ fn optional_items_never_change_progress() {
         s.ticks(ticks);
         s.signoffs(signoffs);
         if phase == "production" {
-            s.run("olga", traffic(100));
+            s.all_traffic();
         }
         // Every phase completes with its optional items unticked.
         s.run(LEAD, Command::PhaseDone);
@@ -1768,7 +1850,7 @@ fn a_running_phase_becomes_overdue_once() {
     assert_eq!(s.d().overdue_due(), Some(due));
     assert_eq!(s.d().overdue(due - Duration::seconds(1)), None);
     let overdue = s.d().overdue(due).expect("overdue at the planned end");
-    assert_eq!(overdue, EventKind::PhaseOverdue { phase: "pre-deployment".into(), planned_secs: 7200 });
+    assert_eq!(overdue, EventKind::PhaseOverdue { phase: "pre-deployment".into(), planned_secs: 7200, owners: vec![] });
     s.now = due;
     s.record(overdue);
     assert_eq!(s.d().phases[0].overdue_at, Some(due));
@@ -1811,7 +1893,8 @@ fn started_event() -> Event {
             release: "v1".into(),
             platform: Platform::Console,
             channel: "releases".into(),
-            plan: config.default_plan().clone(),
+            plan: Box::new(config.default_plan().clone()),
+            go_live: None,
         },
     )
 }
@@ -1877,16 +1960,16 @@ fn the_stored_kind_name_is_the_serialized_tag_and_events_round_trip() {
         EventKind::ItemChecked { phase: "p".into(), item: "i".into() },
         EventKind::ItemUnchecked { phase: "p".into(), item: "i".into() },
         EventKind::SignedOff { phase: "p".into(), role: "r".into(), note: Some("n".into()) },
-        EventKind::GoDecided,
-        EventKind::NoGoDecided { reason: "r".into() },
-        EventKind::TrafficShifted { percent: 50 },
+        EventKind::GoDecided { role: None },
+        EventKind::NoGoDecided { reason: "r".into(), role: None },
+        EventKind::TrafficShifted { percent: 50, forced: None },
         EventKind::NoteAdded { text: "t".into() },
         EventKind::RollbackStarted { reason: "r".into(), level: None },
         EventKind::EscalationOpened { level: 1, message: "m".into(), cause: None },
         EventKind::EscalationRaised { level: 2, message: "m".into() },
         EventKind::EscalationAcknowledged { level: 2 },
         EventKind::EscalationResolved,
-        EventKind::PhaseOverdue { phase: "p".into(), planned_secs: 60 },
+        EventKind::PhaseOverdue { phase: "p".into(), planned_secs: 60, owners: vec![] },
         EventKind::StatusPosted { slot: at, late_secs: 3 },
         EventKind::DeploymentCompleted,
         EventKind::DeploymentAborted { reason: "r".into() },
@@ -1922,18 +2005,18 @@ fn is_permission_is_true_exactly_for_refusals_about_the_caller() {
         (Refusal::NotPaged { level: 1, action: "a" }, true),
         (Refusal::NoDeployment, false),
         (Refusal::AlreadyActive { release: s(), lead: s() }, false),
-        (Refusal::UnknownPlan { given: s(), allowed: s() }, false),
-        (Refusal::UnknownPhase { given: s(), allowed: s() }, false),
+        (Refusal::UnknownPlan { given: s(), hint: s(), allowed: s() }, false),
+        (Refusal::UnknownPhase { given: s(), hint: s(), allowed: s() }, false),
         (Refusal::PhaseRunning { running: s() }, false),
         (Refusal::PhaseAlreadyDone { phase: s() }, false),
         (Refusal::OutOfOrder { given: s(), next: s() }, false),
         (Refusal::NoPhaseRunning { next: s() }, false),
         (Refusal::AllPhasesDone, false),
         (Refusal::PhaseNotFinished { phase: s(), missing: s() }, false),
-        (Refusal::UnknownItem { given: s(), phase: s(), allowed: s() }, false),
+        (Refusal::UnknownItem { given: s(), hint: s(), phase: s(), allowed: s() }, false),
         (Refusal::AlreadyChecked { item: s(), by: s() }, false),
         (Refusal::NotChecked { item: s() }, false),
-        (Refusal::UnknownRole { given: s(), allowed: s() }, false),
+        (Refusal::UnknownRole { given: s(), hint: s(), allowed: s() }, false),
         (Refusal::SignOffNotNeeded { role: s(), phase: s(), allowed: s() }, false),
         (Refusal::AlreadySignedOff { role: s(), phase: s(), by: s() }, false),
         (Refusal::TooEarlyForDecision { gate: s(), open: s() }, false),
@@ -1952,8 +2035,24 @@ fn is_permission_is_true_exactly_for_refusals_about_the_caller() {
         (Refusal::AlreadyRollingBack, false),
         (Refusal::NotFinished { remaining: s() }, false),
         (Refusal::Empty { what: "x" }, false),
+        (Refusal::NotLeadRole { plan: s(), roles: s() }, true),
+        (Refusal::NotLeadOrLeadRole { lead: s(), roles: s() }, true),
+        (Refusal::NotDecider { action: "a", lead: s(), roles: s() }, true),
+        (Refusal::InBatch { item: s(), why: Box::new(Refusal::NotItemOwner { item: s(), role: s() }) }, true),
+        (Refusal::InBatch { item: s(), why: Box::new(Refusal::AlreadyChecked { item: s(), by: s() }) }, false),
+        (Refusal::CannotLead { who: s(), plan: s(), roles: s() }, false),
+        (Refusal::AlreadyLead { who: s() }, false),
+        (Refusal::BadGoLive { given: s(), timezone: s() }, false),
+        (Refusal::NoPhaseRunningBeforeGo { next: s() }, false),
+        (Refusal::UnknownSection { given: s(), hint: s(), phase: s(), allowed: s() }, false),
+        (Refusal::SectionDone { section: s() }, false),
+        (Refusal::AfterOpen { item: s(), open: s(), them: "it" }, false),
+        (Refusal::SkippedStep { given: 1, next: 1 }, false),
+        (Refusal::HoldRunning { current: 1, given: 1, left: s(), hold: s() }, false),
+        (Refusal::StepItemsOpen { current: 1, given: 1, open: s() }, false),
+        (Refusal::NothingToForce { current: 1, given: 1 }, false),
     ];
-    assert_eq!(table.len(), 38, "one row per variant");
+    assert_eq!(table.len(), 54, "one row per variant");
     for (refusal, expected) in &table {
         assert_eq!(refusal.is_permission(), *expected, "{refusal:?}");
         assert_eq!(about_the_caller(refusal), *expected, "{refusal:?}");
@@ -1992,15 +2091,15 @@ fn commands_describe_themselves_in_the_chat_grammar() {
 fn the_deployment_records_its_channel_and_the_lead_is_a_platform_identity() {
     let mut s = Desk::new();
     s.channel = Channel { platform: Platform::Slack, id: "C0DEPLOY".into() };
-    s.run_as(&Actor::new(Platform::Slack, "U0LEAD"), start("v1"));
+    s.run_as(&Actor::new(Platform::Slack, "U0DANA"), start("v1"));
     assert_eq!((s.d().platform, s.d().channel.as_str()), (Platform::Slack, "C0DEPLOY"));
-    assert_eq!(s.d().lead, Actor::new(Platform::Slack, "U0LEAD"));
+    assert_eq!(s.d().lead, Actor::new(Platform::Slack, "U0DANA"));
     // The console user with the same id is someone else.
     assert_eq!(
-        s.refuse("U0LEAD", phase_start("pre-deployment")),
-        Refusal::NotLead { action: "start a phase", lead: "U0LEAD".into() }
+        s.refuse("U0DANA", phase_start("pre-deployment")),
+        Refusal::NotLead { action: "start a phase", lead: "U0DANA".into() }
     );
-    s.run_as(&Actor::new(Platform::Slack, "U0LEAD"), phase_start("pre-deployment"));
+    s.run_as(&Actor::new(Platform::Slack, "U0DANA"), phase_start("pre-deployment"));
 }
 
 // The fixtures above rely on this: the example config's plans, roles and escalation path.

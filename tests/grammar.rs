@@ -21,10 +21,10 @@ fn error(text: &str) -> String {
 #[test]
 fn every_command_parses_to_what_it_says() {
     let cases: Vec<(&str, Command)> = vec![
-        ("start v2.4.0", Command::Start { release: "v2.4.0".into(), plan: None, freeze_override: None }),
+        ("start v2.4.0", Command::Start { release: "v2.4.0".into(), plan: None, freeze_override: None, at: None }),
         (
             "start v2.4.0 plan=hotfix",
-            Command::Start { release: "v2.4.0".into(), plan: Some("hotfix".into()), freeze_override: None },
+            Command::Start { release: "v2.4.0".into(), plan: Some("hotfix".into()), freeze_override: None, at: None },
         ),
         ("phase start staging", Command::PhaseStart { phase: "staging".into() }),
         ("phase done", Command::PhaseDone),
@@ -37,8 +37,8 @@ fn every_command_parses_to_what_it_says() {
         ),
         ("go", Command::Go),
         ("nogo vendor down", Command::NoGo { reason: "vendor down".into() }),
-        ("traffic 70", Command::Traffic { percent: 70 }),
-        ("traffic 85%", Command::Traffic { percent: 85 }),
+        ("traffic 70", Command::Traffic { percent: 70, force: None }),
+        ("traffic 85%", Command::Traffic { percent: 85, force: None }),
         ("rollback 5xx spike", Command::Rollback { reason: "5xx spike".into(), level: None }),
         ("escalate db is slow", Command::Escalate { level: None, message: "db is slow".into() }),
         ("escalate 2 db is slow", Command::Escalate { level: Some(2), message: "db is slow".into() }),
@@ -72,25 +72,25 @@ fn a_console_line_may_carry_the_slash_command() {
 
 #[test]
 fn errors_name_the_bad_token_and_what_is_allowed() {
-    assert!(error("").starts_with("say what to do: `/deploy help` lists the commands (help, start, status"));
+    assert!(error("").starts_with("say what to do: `/deploy help` lists the commands (help, start, lead, status"));
     assert!(error("   \t ").starts_with("say what to do"));
     let e = error("signof security");
     assert!(
-        e.starts_with("unknown command `signof` (did you mean `signoff`?); commands: help, start, status, phase"),
+        e.starts_with("unknown command `signof` (did you mean `signoff`?); commands: help, start, lead, status, phase"),
         "{e}"
     );
     assert!(error("shipit").starts_with("unknown command `shipit`; commands:"));
     assert_eq!(
         error("start"),
-        "`start` needs a release name; usage: `/deploy start RELEASE [plan=NAME] [override WHY]`"
+        "`start` needs a release name; usage: `/deploy start RELEASE [plan=NAME] [at=TIME] [override WHY]`"
     );
     assert_eq!(
         error("start v1 hotfix"),
-        "unexpected `hotfix` after `start`; usage: `/deploy start RELEASE [plan=NAME] [override WHY]`"
+        "unexpected `hotfix` after `start`; usage: `/deploy start RELEASE [plan=NAME] [at=TIME] [override WHY]`"
     );
     assert_eq!(
         error("start v1 plan="),
-        "unexpected `plan=` after `start`; usage: `/deploy start RELEASE [plan=NAME] [override WHY]`"
+        "unexpected `plan=` after `start`; usage: `/deploy start RELEASE [plan=NAME] [at=TIME] [override WHY]`"
     );
     assert_eq!(
         error("phase"),
@@ -104,20 +104,23 @@ fn errors_name_the_bad_token_and_what_is_allowed() {
         error("phase done now"),
         "unexpected `now` after `phase`; usage: `/deploy phase start PHASE | /deploy phase done`"
     );
-    assert_eq!(error("check"), "`check` needs the item id; usage: `/deploy check ITEM`");
-    assert_eq!(error("check a b"), "unexpected `b` after `check`; usage: `/deploy check ITEM`");
+    assert_eq!(
+        error("check"),
+        "`check` needs the item id; usage: `/deploy check ITEM [ITEM…] | /deploy check section=NAME`"
+    );
+    assert_eq!(error("uncheck a b"), "unexpected `b` after `uncheck`; usage: `/deploy uncheck ITEM`");
     assert_eq!(error("signoff"), "`signoff` needs the role you sign off as; usage: `/deploy signoff ROLE [NOTE]`");
     assert_eq!(error("go now"), "unexpected `now` after `go`; usage: `/deploy go`");
     assert_eq!(error("nogo"), "`nogo` needs the reason; usage: `/deploy nogo REASON`");
     for bad in ["0", "101", "abc", "-5", "50.5", "%"] {
         assert_eq!(
             error(&format!("traffic {bad}")),
-            format!("`{bad}` is not a percentage from 1 to 100; usage: `/deploy traffic PERCENT`")
+            format!("`{bad}` is not a percentage from 1 to 100; usage: `/deploy traffic PERCENT [force REASON]`")
         );
     }
     assert_eq!(
         error("escalate 2"),
-        "`escalate` needs a message; usage: `/deploy escalate [LEVEL] MESSAGE | /deploy escalate resolve`"
+        "`escalate` needs a message; usage: `/deploy escalate [level=N | N] MESSAGE | /deploy escalate resolve`"
     );
     assert!(error("escalate 999 x").starts_with("`999` is not a level number"));
     assert_eq!(

@@ -52,7 +52,7 @@ async fn a_slash_command_opens_a_deployment_and_the_channel_is_told() {
     let typo = w.slash("U0DANA", "stauts").await;
     let typo = typo.json()["text"].as_str().unwrap().to_string();
     assert!(
-        typo.starts_with("unknown command `stauts` (did you mean `status`?); commands: help, start, status"),
+        typo.starts_with("unknown command `stauts` (did you mean `status`?); commands: help, start, lead, status"),
         "{typo}"
     );
     // `/deploy status` posts the status to the channel.

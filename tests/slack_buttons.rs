@@ -131,8 +131,10 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
 
     ok(&w, "U0DANA", "phase start production").await;
     each(&w, "check", PRODUCTION_TICKS).await;
-    for step in [50, 70, 85, 100] {
-        ok(&w, "U0OPS", &format!("traffic {step}")).await;
+    ok(&w, "U0OPS", "traffic 50").await;
+    // Each step is watched for 30 minutes; the lead moves on earlier, the reason on record.
+    for step in [70, 85, 100] {
+        ok(&w, "U0DANA", &format!("traffic {step} force dashboards flat")).await;
     }
     let now =
         status_when(&w, &status, "production's ticks", showing(&["Phase 3/4", "Checklist* 6/7", "Traffic* 100%"]))
@@ -154,7 +156,7 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     status_when(&w, &status, "the end", |c| buttons(c).is_empty() && blocks_text(c).contains("100%")).await;
     let signed = kinds(&w).await.iter().filter(|k| matches!(k, EventKind::SignedOff { .. })).count();
     assert_eq!(signed, 2 + 2 + 1 + 4, "every sign-off came from a button");
-    assert!(kinds(&w).await.contains(&EventKind::GoDecided));
+    assert!(kinds(&w).await.contains(&EventKind::GoDecided { role: None }));
     assert!(w.ctx.store.verify().await.unwrap().is_ok());
 }
 
@@ -256,7 +258,9 @@ async fn the_no_go_dialog_records_the_leads_reason() {
     assert_eq!(opened[0].body["view"]["callback_id"], "golive.nogo");
     let done = w.submit("U0DANA", &opened[0], &[("reason", "error budget spent this week")]).await;
     assert_eq!(done.body, "");
-    assert!(kinds(&w).await.contains(&EventKind::NoGoDecided { reason: "error budget spent this week".into() }));
+    assert!(kinds(&w)
+        .await
+        .contains(&EventKind::NoGoDecided { reason: "error budget spent this week".into(), role: None }));
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use golive::config::Config;
 use golive::domain::deployment::FoldError;
 use golive::domain::progress::progress;
 use golive::domain::{
-    decide, Actor, Channel, Command, Deployment, Event, EventKind, Outcome, Platform, Refusal, Status,
+    decide, Actor, Channel, Command, Deployment, Event, EventKind, Outcome, Platform, Refusal, RollbackLevel, Status,
 };
 
 struct Story {
@@ -124,7 +124,7 @@ impl Story {
 }
 
 fn start(release: &str) -> Command {
-    Command::Start { release: release.into(), plan: None, freeze_override: None }
+    Command::Start { release: release.into(), plan: None, freeze_override: None, at: None }
 }
 fn phase_start(phase: &str) -> Command {
     Command::PhaseStart { phase: phase.into() }
@@ -139,7 +139,7 @@ fn signoff(role: &str) -> Command {
     Command::SignOff { role: role.into(), note: None }
 }
 fn traffic(percent: u8) -> Command {
-    Command::Traffic { percent }
+    Command::Traffic { percent, force: None }
 }
 fn escalate(level: Option<u8>, message: &str) -> Command {
     Command::Escalate { level, message: message.into() }
@@ -151,7 +151,7 @@ fn escalate(level: Option<u8>, message: &str) -> Command {
 fn whoever_starts_a_deployment_leads_it_on_the_default_plan() {
     let mut s = Story::new();
     let kinds = s.run("dana", start("v2.4.0"));
-    let [EventKind::DeploymentStarted { release, platform, channel, plan }] = kinds.as_slice() else {
+    let [EventKind::DeploymentStarted { release, platform, channel, plan, .. }] = kinds.as_slice() else {
         panic!("{kinds:?}")
     };
     assert_eq!(
@@ -168,12 +168,18 @@ fn whoever_starts_a_deployment_leads_it_on_the_default_plan() {
 fn start_refusals() {
     let mut s = Story::new();
     assert_eq!(
-        s.refuse("dana", Command::Start { release: "v1".into(), plan: Some("hotfix".into()), freeze_override: None }),
-        Refusal::UnknownPlan { given: "hotfix".into(), allowed: "standard".into() }
+        s.refuse(
+            "dana",
+            Command::Start { release: "v1".into(), plan: Some("hotfix".into()), freeze_override: None, at: None }
+        ),
+        Refusal::UnknownPlan { given: "hotfix".into(), hint: String::new(), allowed: "standard".into() }
     );
     assert_eq!(s.refuse("dana", start("  ")), Refusal::Empty { what: "the release name" });
     assert_eq!(s.refuse("dana", Command::PhaseDone), Refusal::NoDeployment);
-    s.run("dana", Command::Start { release: "v1".into(), plan: Some("standard".into()), freeze_override: None });
+    s.run(
+        "dana",
+        Command::Start { release: "v1".into(), plan: Some("standard".into()), freeze_override: None, at: None },
+    );
     assert_eq!(s.refuse("alice", start("v2")), Refusal::AlreadyActive { release: "v1".into(), lead: "dana".into() });
 }
 
@@ -186,6 +192,7 @@ fn phases_run_in_plan_order_and_only_the_lead_moves_them() {
         s.refuse("dana", phase_start("prod")),
         Refusal::UnknownPhase {
             given: "prod".into(),
+            hint: String::new(),
             allowed: "pre-deployment, staging, production, post-deployment".into()
         }
     );
@@ -256,6 +263,7 @@ fn items_are_ticked_by_their_role_or_the_lead() {
         s.refuse("olga", check("db")),
         Refusal::UnknownItem {
             given: "db".into(),
+            hint: String::new(),
             phase: "pre-deployment".into(),
             allowed: "tests, security-scan, migrations-tested, db-backup, secrets, certificates, rollback-plan".into()
         }
@@ -294,7 +302,8 @@ fn only_members_of_a_role_sign_off_as_it_and_only_where_the_phase_needs_it() {
         s.refuse("sam", signoff("sec")),
         Refusal::UnknownRole {
             given: "sec".into(),
-            allowed: "backend, frontend, ops, product, security, tech-lead".into()
+            hint: String::new(),
+            allowed: "backend, frontend, ops, product, release-manager, security, tech-lead".into()
         }
     );
     assert_eq!(s.refuse("sam", signoff("security")), Refusal::NoPhaseRunning { next: "pre-deployment".into() });
@@ -341,7 +350,14 @@ fn only_members_of_a_role_sign_off_as_it_and_only_where_the_phase_needs_it() {
 #[test]
 fn the_go_decision_gates_production_and_belongs_to_the_lead() {
     let mut s = Story::started();
-    assert_eq!(s.refuse("alice", Command::Go), Refusal::NotLead { action: "give the go", lead: "dana".into() });
+    assert_eq!(
+        s.refuse("alice", Command::Go),
+        Refusal::NotDecider {
+            action: "give the go",
+            lead: "dana".into(),
+            roles: " or members of `release-manager`".into()
+        }
+    );
     assert_eq!(
         s.refuse("dana", Command::Go),
         Refusal::TooEarlyForDecision { gate: "production".into(), open: "pre-deployment, staging".into() }
@@ -355,11 +371,15 @@ fn the_go_decision_gates_production_and_belongs_to_the_lead() {
     assert_eq!(s.refuse("dana", Command::NoGo { reason: " ".into() }), Refusal::Empty { what: "the no-go reason" });
     assert_eq!(
         s.refuse("alice", Command::NoGo { reason: "x".into() }),
-        Refusal::NotLead { action: "call no-go", lead: "dana".into() }
+        Refusal::NotDecider {
+            action: "call no-go",
+            lead: "dana".into(),
+            roles: " or members of `release-manager`".into()
+        }
     );
     assert_eq!(
         s.run("dana", Command::NoGo { reason: "payments vendor down".into() }),
-        vec![EventKind::NoGoDecided { reason: "payments vendor down".into() }]
+        vec![EventKind::NoGoDecided { reason: "payments vendor down".into(), role: None }]
     );
     assert_eq!(
         s.refuse("dana", phase_start("production")),
@@ -368,7 +388,7 @@ fn the_go_decision_gates_production_and_belongs_to_the_lead() {
             why: "; the last decision was no-go: payments vendor down".into()
         }
     );
-    assert_eq!(s.run("dana", Command::Go), vec![EventKind::GoDecided]);
+    assert_eq!(s.run("dana", Command::Go), vec![EventKind::GoDecided { role: None }]);
     assert!(s.d().decision.as_ref().unwrap().go);
     assert_eq!(s.refuse("dana", Command::Go), Refusal::AlreadyGo { by: "dana".into() });
     s.run("dana", phase_start("production"));
@@ -409,7 +429,10 @@ fn traffic_moves_up_through_the_phase_steps() {
         }
     );
     assert!(refusal.is_permission());
-    assert_eq!(s.run("bruno", traffic(85)), vec![EventKind::TrafficShifted { percent: 85 }]);
+    // Steps go in plan order.
+    assert_eq!(s.refuse("bruno", traffic(85)), Refusal::SkippedStep { given: 85, next: 70 });
+    s.run("bruno", traffic(70));
+    assert_eq!(s.run("bruno", traffic(85)), vec![EventKind::TrafficShifted { percent: 85, forced: None }]);
     s.run("dana", traffic(100));
     s.run("olga", signoff("ops"));
     s.run("dana", Command::PhaseDone);
@@ -481,7 +504,7 @@ fn rollback_pages_level_one_and_closes_everything_but_the_way_out() {
     assert_eq!(
         s.run("olga", Command::Rollback { reason: "5xx spike".into(), level: None }),
         vec![
-            EventKind::RollbackStarted { reason: "5xx spike".into(), level: None },
+            EventKind::RollbackStarted { reason: "5xx spike".into(), level: Some(RollbackLevel::Immediate) },
             EventKind::EscalationOpened {
                 level: 1,
                 message: "rollback: 5xx spike".into(),
@@ -517,7 +540,7 @@ fn a_rollback_with_an_escalation_already_open_does_not_open_a_second() {
     s.run("olga", escalate(None, "slow"));
     assert_eq!(
         s.run("dana", Command::Rollback { reason: "slow".into(), level: None }),
-        vec![EventKind::RollbackStarted { reason: "slow".into(), level: None }]
+        vec![EventKind::RollbackStarted { reason: "slow".into(), level: Some(RollbackLevel::Immediate) }]
     );
 }
 
@@ -549,8 +572,8 @@ fn abort_ends_the_deployment_with_a_reason_from_the_lead() {
     assert_eq!(s.d().status, Status::Ended(Outcome::Aborted));
     // The channel is free again.
     assert_eq!(s.refuse("alice", Command::Ack), Refusal::NoDeployment);
-    s.run("alice", start("v2.4.1"));
-    assert_eq!(s.d().lead, who("alice"));
+    s.run("rhea", start("v2.4.1"));
+    assert_eq!(s.d().lead, who("rhea"));
 }
 
 #[test]
@@ -614,6 +637,6 @@ fn without_escalation_levels_escalate_is_refused_and_rollback_pages_nobody() {
     assert_eq!(s.refuse("olga", escalate(None, "help")), Refusal::NoEscalationLevels);
     assert_eq!(
         s.run("olga", Command::Rollback { reason: "bad".into(), level: None }),
-        vec![EventKind::RollbackStarted { reason: "bad".into(), level: None }]
+        vec![EventKind::RollbackStarted { reason: "bad".into(), level: Some(RollbackLevel::Immediate) }]
     );
 }

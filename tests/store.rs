@@ -41,7 +41,9 @@ async fn unknown_items_and_commands_the_state_does_not_allow_record_nothing() {
     assert_eq!(reply, "no phase is running; start the next one with `/deploy phase start pre-deployment`");
     ctx.ok("dana", "phase start pre-deployment").await;
     let reply = ctx.refused("olga", "check db-bakup").await;
-    assert!(reply.starts_with("unknown item `db-bakup` in phase `pre-deployment`; its items: tests, security-scan"));
+    assert!(reply.starts_with(
+        "unknown item `db-bakup` (did you mean `db-backup`?) in phase `pre-deployment`; its items: tests, security-scan"
+    ));
     let reply = ctx.refused("olga", "frobnicate").await;
     assert!(reply.starts_with("unknown command `frobnicate`"), "{reply}");
 
@@ -80,10 +82,10 @@ async fn the_database_allows_one_open_deployment_per_channel() {
 
     // Another channel is fine, and so is the same channel once the first has ended.
     let other = Channel { platform: Platform::Console, id: "other".into() };
-    let started = ctx.engine.handle(&other, &Actor::new(Platform::Console, "alice"), "start v3").await.unwrap();
+    let started = ctx.engine.handle(&other, &Actor::new(Platform::Console, "rhea"), "start v3").await.unwrap();
     assert!(!started.refused);
     ctx.ok("dana", "abort wrong branch").await;
-    ctx.ok("alice", "start v2.5.0").await;
+    ctx.ok("rhea", "start v2.5.0").await;
 }
 
 #[tokio::test]
@@ -239,7 +241,8 @@ async fn a_phase_running_past_its_plan_is_recorded_once_and_announced() {
         announced,
         vec![
             "Phase pre-deployment is OVERDUE: it has run past its planned 2h. Waiting on open required items: tests, \
-             security-scan, migrations-tested, secrets, rollback-plan; missing sign-offs: tech-lead, security. Lead: dana."
+             security-scan, migrations-tested, secrets, rollback-plan; missing sign-offs: tech-lead, security. Owners: @bruno @sam @olga @alice. \
+             Lead: dana."
         ]
     );
     let events = ctx.store.events(1).await.unwrap();

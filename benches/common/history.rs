@@ -412,11 +412,10 @@ impl<'a> Simulator<'a> {
         self.channel.id = format!("C0DEPLOY{:02}", p.channel);
         self.now = start;
         self.gap_secs = p.gap_secs;
-        // Now and then someone else than the tech lead runs a release.
-        let role = if self.rng.chance(0.2) { "ops" } else { "tech-lead" };
-        self.lead = member(self.config, self.rng, role);
+        // One of the plan's release managers leads (only its `lead_roles` may start it).
+        self.lead = member(self.config, self.rng, "release-manager");
         let lead = self.lead.clone();
-        self.command(&lead, Command::Start { release: p.release.clone(), plan: None, freeze_override: None });
+        self.command(&lead, Command::Start { release: p.release.clone(), plan: None, freeze_override: None, at: None });
         let mut next_human = self.now + self.gap();
         loop {
             let state = self.state();
@@ -610,7 +609,16 @@ impl<'a> Simulator<'a> {
             .map(|item| Command::Check { item: item.id.clone() })
             .collect();
         if let Some(&step) = phase.traffic.iter().find(|t| Some(**t) > d.traffic) {
-            choices.push(Command::Traffic { percent: step });
+            // A step still held (its hold running, its items open) is forced by the lead.
+            let plain = Command::Traffic { percent: step, force: None };
+            let rules = config.rules_at(Utc::now());
+            match decide(&rules, &self.channel, Some(d), &lead, &plain) {
+                Ok(_) => choices.push(plain),
+                Err(_) => {
+                    let why = Some("watched long enough".to_string());
+                    return Some((lead, Command::Traffic { percent: step, force: why }));
+                }
+            }
         }
         if choices.is_empty() {
             choices = d

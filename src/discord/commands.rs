@@ -11,6 +11,7 @@ const SUB_COMMAND: u8 = 1;
 const SUB_COMMAND_GROUP: u8 = 2;
 const STRING: u8 = 3;
 const INTEGER: u8 = 4;
+const USER: u8 = 6;
 
 fn text(name: &str, description: &str, required: bool) -> Value {
     json!({ "type": STRING, "name": name, "description": description, "required": required, "max_length": 1000 })
@@ -42,14 +43,28 @@ pub fn definition(name: &str, escalation_levels: usize) -> Value {
             vec![
                 word("release", "The release, e.g. v2.4.0", true),
                 word("plan", "The plan to follow", false),
+                text("at", "Go-live time (T-0), e.g. 2026-12-01T07:00", false),
                 text("override", "Inside a deploy freeze: why this cannot wait", false),
             ],
+        ),
+        sub(
+            "lead",
+            "Hand the lead over to someone of the plan's lead roles",
+            vec![json!({ "type": USER, "name": "user", "description": "The new lead", "required": true })],
         ),
         json!({ "type": SUB_COMMAND_GROUP, "name": "phase", "description": "Start or complete a phase", "options": [
             sub("start", "Start a phase", vec![word("phase", "The phase", true)]),
             sub("done", "Complete the running phase", vec![]),
         ] }),
-        sub("check", "Tick a checklist item of the running phase", vec![word("item", "The item", true)]),
+        sub(
+            "check",
+            "Tick checklist items of the running phase: one, several, or a whole section",
+            vec![
+                word("item", "The item", false),
+                text("more", "More items to tick with it, separated by spaces", false),
+                word("section", "Tick every open item of this section instead", false),
+            ],
+        ),
         sub("uncheck", "Untick a checklist item", vec![word("item", "The item", true)]),
         sub(
             "signoff",
@@ -63,6 +78,7 @@ pub fn definition(name: &str, escalation_levels: usize) -> Value {
             "Record a traffic step",
             vec![
                 json!({ "type": INTEGER, "name": "percent", "description": "Share of traffic on the new release", "required": true, "min_value": 1, "max_value": 100 }),
+                text("force", "Lead only: why to move on before the step's hold or items allow it", false),
             ],
         ),
         sub(

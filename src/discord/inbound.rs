@@ -306,6 +306,12 @@ impl DiscordInbound {
                     .map(|it| (it.id.clone(), format!("{} — {}", it.id, it.text)))
                     .collect()
             }
+            Some("section") => {
+                let phases: Vec<_> = current.map_or_else(|| plan.phases.iter().collect(), |p| vec![p]);
+                let mut sections: Vec<&str> = phases.iter().flat_map(|p| p.sections()).collect();
+                sections.dedup();
+                sections.into_iter().map(|s| (s.to_string(), s.to_string())).collect()
+            }
             Some("role") => {
                 let mut roles: Vec<String> = current.map(|p| p.signoffs.clone()).unwrap_or_default();
                 roles.extend(config.roles.0.keys().filter(|r| !roles.contains(r)).cloned().collect::<Vec<_>>());

@@ -276,16 +276,28 @@ impl Invocation {
             ["start"] => {
                 push(self.word("release")?);
                 push(self.word("plan")?.map(|p| format!("plan={p}")).as_deref());
+                push(self.word("at")?.map(|t| format!("at={t}")).as_deref());
                 push(self.get("override").map(|why| format!("override {why}")).as_deref());
             }
             ["phase", "start"] => push(self.word("phase")?),
-            ["check"] | ["uncheck"] => push(self.word("item")?),
+            ["lead"] => push(self.word("user")?.map(|id| format!("<@{id}>")).as_deref()),
+            ["check"] => match self.get("section") {
+                Some(section) => push(Some(format!("section={section}").as_str())),
+                None => {
+                    push(self.word("item")?);
+                    push(self.get("more"));
+                }
+            },
+            ["uncheck"] => push(self.word("item")?),
             ["signoff"] => {
                 push(self.word("role")?);
                 push(self.get("note"));
             }
             ["nogo"] | ["abort"] => push(self.get("reason")),
-            ["traffic"] => push(self.word("percent")?),
+            ["traffic"] => {
+                push(self.word("percent")?);
+                push(self.get("force").map(|why| format!("force {why}")).as_deref());
+            }
             ["rollback"] => {
                 push(self.word("level")?.map(|l| format!("level={l}")).as_deref());
                 push(self.get("reason"));

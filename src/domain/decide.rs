@@ -4,13 +4,18 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use thiserror::Error;
 
 use super::deployment::{Deployment, Status};
 use super::event::{Actor, EventKind, Platform, RollbackLevel};
 use super::freeze::Freeze;
 use super::oncall::EscalationLevel;
 use super::plan::{Plan, Roles};
+pub use super::refusal::Refusal;
+use super::words::{did_you_mean, find, shown};
+
+mod authority;
+mod checklist;
+mod traffic;
 
 /// Everything a decision may consult besides the deployment itself.
 #[derive(Debug, Clone, Copy)]
@@ -21,8 +26,10 @@ pub struct Rules<'a> {
     pub escalation: &'a [EscalationLevel],
     /// Deploy freezes, with the plans each applies to (empty: all plans).
     pub freezes: &'a [(Freeze, Vec<String>)],
-    /// When the command is decided, for freezes.
+    /// When the command is decided, for freezes, holds and go-live times.
     pub now: DateTime<Utc>,
+    /// Where a go-live time written without an offset is read (`[status] timezone`).
+    pub timezone: chrono_tz::Tz,
 }
 
 /// The commands that change a deployment. Queries (status, help, history, on-call) are not
@@ -34,6 +41,20 @@ pub enum Command {
         release: String,
         plan: Option<String>,
         freeze_override: Option<String>,
+        /// The go-live time (T-0) as typed: `2026-12-01T07:00`, with or without an offset.
+        at: Option<String>,
+    },
+    /// Hand the lead over to the person named (`<@U123>`, `@alice`, `slack:U123`).
+    Lead {
+        user: String,
+    },
+    /// Tick several items at once, all or nothing.
+    CheckMany {
+        items: Vec<String>,
+    },
+    /// Tick every open item of a section of the running phase, all or nothing.
+    CheckSection {
+        section: String,
     },
     PhaseStart {
         phase: String,
@@ -53,8 +74,10 @@ pub enum Command {
     NoGo {
         reason: String,
     },
+    /// `force`: why the lead moves on before the step's hold or items allow it.
     Traffic {
         percent: u8,
+        force: Option<String>,
     },
     Rollback {
         reason: String,
@@ -80,6 +103,8 @@ impl Command {
     pub fn kind(&self) -> &'static str {
         match self {
             Command::Start { .. } => "start",
+            Command::Lead { .. } => "lead",
+            Command::CheckMany { .. } | Command::CheckSection { .. } => "check",
             Command::PhaseStart { .. } => "phase_start",
             Command::PhaseDone => "phase_done",
             Command::Check { .. } => "check",
@@ -105,12 +130,16 @@ impl Command {
             Command::Start { release, plan: Some(p), .. } => format!("start {release} plan={p}"),
             Command::PhaseStart { phase } => format!("phase start {phase}"),
             Command::PhaseDone => "phase done".into(),
+            Command::Lead { user } => format!("lead {user}"),
             Command::Check { item } => format!("check {item}"),
+            Command::CheckMany { items } => format!("check {}", items.join(" ")),
+            Command::CheckSection { section } => format!("check section={section}"),
             Command::Uncheck { item } => format!("uncheck {item}"),
             Command::SignOff { role, .. } => format!("signoff {role}"),
             Command::Go => "go".into(),
             Command::NoGo { .. } => "nogo".into(),
-            Command::Traffic { percent } => format!("traffic {percent}"),
+            Command::Traffic { percent, force: None } => format!("traffic {percent}"),
+            Command::Traffic { percent, force: Some(_) } => format!("traffic {percent} force"),
             Command::Rollback { .. } => "rollback".into(),
             Command::Escalate { level: Some(l), .. } => format!("escalate {l}"),
             Command::Escalate { level: None, .. } => "escalate".into(),
@@ -120,112 +149,6 @@ impl Command {
             Command::Complete => "complete".into(),
             Command::Abort { .. } => "abort".into(),
         }
-    }
-}
-
-/// Why a command was not carried out. Each message is written for the person who typed it.
-#[derive(Debug, Clone, Error, PartialEq, Eq)]
-pub enum Refusal {
-    #[error("there is no active deployment in this channel; start one with `/deploy start RELEASE`")]
-    NoDeployment,
-    #[error("{release} is already being deployed in this channel (lead: {lead}); complete or abort it first")]
-    AlreadyActive { release: String, lead: String },
-    #[error("deploys are frozen: {freeze}. If this cannot wait, start it with the reason on record: `/deploy start {release} override WHY`")]
-    Frozen { freeze: String, release: String },
-    #[error("unknown plan `{given}`; plans: {allowed}")]
-    UnknownPlan { given: String, allowed: String },
-    #[error("unknown phase `{given}`; phases of this plan, in order: {allowed}")]
-    UnknownPhase { given: String, allowed: String },
-    #[error("phase `{running}` is still running; finish it with `/deploy phase done` first")]
-    PhaseRunning { running: String },
-    #[error("phase `{phase}` is already done")]
-    PhaseAlreadyDone { phase: String },
-    #[error("phases run in plan order: the next phase is `{next}`, not `{given}`")]
-    OutOfOrder { given: String, next: String },
-    #[error("no phase is running; start the next one with `/deploy phase start {next}`")]
-    NoPhaseRunning { next: String },
-    #[error("every phase is done; `/deploy complete` ends the deployment")]
-    AllPhasesDone,
-    #[error("phase `{phase}` cannot be completed yet: {missing}")]
-    PhaseNotFinished { phase: String, missing: String },
-    #[error("unknown item `{given}` in phase `{phase}`; its items: {allowed}")]
-    UnknownItem { given: String, phase: String, allowed: String },
-    #[error("`{item}` was already checked by {by}")]
-    AlreadyChecked { item: String, by: String },
-    #[error("`{item}` is not checked")]
-    NotChecked { item: String },
-    #[error("unknown role `{given}`; roles: {allowed}")]
-    UnknownRole { given: String, allowed: String },
-    #[error("phase `{phase}` does not need a sign-off from `{role}`; it needs: {allowed}")]
-    SignOffNotNeeded { role: String, phase: String, allowed: String },
-    #[error("`{role}` has already signed off phase `{phase}` ({by})")]
-    AlreadySignedOff { role: String, phase: String, by: String },
-    #[error("only the deployment lead ({lead}) may {action}")]
-    NotLead { action: &'static str, lead: String },
-    #[error("only members of `{role}` ({name}) may sign off as `{role}`; you are not one")]
-    NotInRole { role: String, name: String },
-    #[error("only members of `{role}` (the owner of `{item}`) or the lead may tick it")]
-    NotItemOwner { item: String, role: String },
-    #[error("only the deployment team (the lead and members of this plan's roles) may {action}")]
-    NotOnTeam { action: &'static str },
-    #[error("only the lead or holders of phase `{phase}`'s roles ({roles}) may {action}")]
-    NotPhaseRole { phase: String, roles: String, action: &'static str },
-    #[error("only the people paged at escalation level {level} or below, or the lead, may {action}")]
-    NotPaged { level: u8, action: &'static str },
-    #[error("the go/no-go decision comes when every phase before `{gate}` is done; still open: {open}")]
-    TooEarlyForDecision { gate: String, open: String },
-    #[error("the go/no-go decision for `{gate}` was already made: phase `{gate}` has started")]
-    TooLateForDecision { gate: String },
-    #[error("go was already given by {by}")]
-    AlreadyGo { by: String },
-    #[error("phase `{phase}` needs the lead's go first (`/deploy go`){why}")]
-    NeedsGo { phase: String, why: String },
-    #[error("phase `{phase}` has no traffic steps; traffic moves during: {phases}")]
-    NoTrafficHere { phase: String, phases: String },
-    #[error("{given}% is not a traffic step of phase `{phase}`; steps: {allowed}")]
-    UnknownTrafficStep { given: u8, phase: String, allowed: String },
-    #[error("traffic is already at {current}%; the next steps are: {allowed}")]
-    TrafficNotIncreasing { current: u8, allowed: String },
-    #[error("no escalation levels are configured (`[[escalation.levels]]`)")]
-    NoEscalationLevels,
-    #[error("there is no escalation level {given}; levels: 1 to {max}")]
-    UnknownLevel { given: u8, max: usize },
-    #[error("an escalation is already open at level {level}; `/deploy ack` it, or escalate to a higher level")]
-    EscalationOpen { level: u8 },
-    #[error("there is no open escalation")]
-    NoEscalation,
-    #[error("the escalation was already acknowledged by {by}")]
-    AlreadyAcked { by: String },
-    #[error("the deployment is rolling back: phases, checklist, sign-offs, decisions and traffic are closed; notes, escalation, `complete` and `abort` still work")]
-    RollingBack,
-    #[error("rollback is already under way")]
-    AlreadyRollingBack,
-    #[error("a {level} rollback is for the lead and {roles}; anyone on the team can start an immediate one")]
-    NotRollbackRole { level: String, roles: String },
-    #[error("unknown rollback checklist item `{given}`; the rollback checklist has: {allowed}")]
-    UnknownRollbackItem { given: String, allowed: String },
-    #[error("the rollback cannot be completed yet: open on the rollback checklist: {remaining}")]
-    RollbackNotFinished { remaining: String },
-    #[error("the deployment cannot be completed yet: phases not done: {remaining}")]
-    NotFinished { remaining: String },
-    #[error("{what} must not be empty")]
-    Empty { what: &'static str },
-}
-
-impl Refusal {
-    /// Permission refusals are recorded on the deployment's timeline; the others change
-    /// nothing and leave no trace but the reply.
-    pub fn is_permission(&self) -> bool {
-        matches!(
-            self,
-            Refusal::NotLead { .. }
-                | Refusal::NotRollbackRole { .. }
-                | Refusal::NotInRole { .. }
-                | Refusal::NotItemOwner { .. }
-                | Refusal::NotOnTeam { .. }
-                | Refusal::NotPhaseRole { .. }
-                | Refusal::NotPaged { .. }
-        )
     }
 }
 
@@ -252,8 +175,9 @@ pub fn decide(
     command: &Command,
 ) -> Result<Vec<EventKind>, Refusal> {
     match (command, deployment) {
-        (Command::Start { release, plan, freeze_override }, None) => {
-            start(rules, channel, release, plan.as_deref(), freeze_override.as_deref())
+        (Command::Start { release, plan, freeze_override, at }, None) => {
+            let started = start(rules, channel, release, plan.as_deref(), freeze_override.as_deref())?;
+            authority::may_start(rules, actor, started, at.as_deref())
         }
         (_, None) => Err(Refusal::NoDeployment),
         (command, Some(d)) => Decider { rules, d, actor }.decide(command),
@@ -271,15 +195,18 @@ fn start(
         return Err(Refusal::Empty { what: "the release name" });
     }
     let name = plan.unwrap_or(rules.default_plan);
-    let plan = rules.plans.get(name).ok_or_else(|| Refusal::UnknownPlan {
-        given: name.to_string(),
-        allowed: join(rules.plans.keys().map(String::as_str)),
+    let names = || rules.plans.keys().map(String::as_str);
+    let plan = find(name, names()).and_then(|n| rules.plans.get(n)).ok_or_else(|| Refusal::UnknownPlan {
+        given: shown(name),
+        hint: did_you_mean(name, names()),
+        allowed: join(names()),
     })?;
     let mut events = vec![EventKind::DeploymentStarted {
         release: release.trim().to_string(),
         platform: channel.platform,
         channel: channel.id.clone(),
-        plan: plan.clone(),
+        plan: Box::new(plan.clone()),
+        go_live: None,
     }];
     let applies = |plans: &Vec<String>| plans.is_empty() || plans.contains(&plan.id);
     let frozen = rules.freezes.iter().filter(|(_, plans)| applies(plans)).map(|(f, _)| f).find(|f| f.covers(rules.now));
@@ -314,11 +241,16 @@ impl Decider<'_> {
                 self.rollback_check(item, matches!(command, Command::Check { .. }))
             }
             Command::Check { item } => self.moving_forward().and_then(|_| self.check(item, true)),
+            Command::CheckMany { items } => self.moving_forward().and_then(|_| self.check_many(items)),
+            Command::CheckSection { section } => self.moving_forward().and_then(|_| self.check_section(section)),
+            Command::Lead { user } => self.hand_over(user),
             Command::Uncheck { item } => self.moving_forward().and_then(|_| self.check(item, false)),
             Command::SignOff { role, note } => self.moving_forward().and_then(|_| self.sign_off(role, note.as_deref())),
             Command::Go => self.moving_forward().and_then(|_| self.decision(None)),
             Command::NoGo { reason } => self.moving_forward().and_then(|_| self.decision(Some(reason))),
-            Command::Traffic { percent } => self.moving_forward().and_then(|_| self.traffic(*percent)),
+            Command::Traffic { percent, force } => {
+                self.moving_forward().and_then(|_| self.traffic(*percent, force.as_deref()))
+            }
             Command::Note { text } => self.note(text),
             Command::Escalate { level, message } => self.escalate(*level, message),
             Command::EscalateResolve => self.resolve(),
@@ -365,17 +297,29 @@ impl Decider<'_> {
     fn running(&self) -> Result<usize, Refusal> {
         match (self.d.current, self.d.next_phase()) {
             (Some(i), _) => Ok(i),
-            (None, Some(next)) => Err(Refusal::NoPhaseRunning { next: self.d.plan.phases[next].id.clone() }),
+            (None, Some(next)) => {
+                let id = self.d.plan.phases[next].id.clone();
+                let gated =
+                    self.d.plan.go_gate_index() == Some(next) && !self.d.decision.as_ref().is_some_and(|d| d.go);
+                Err(if gated {
+                    Refusal::NoPhaseRunningBeforeGo { next: id }
+                } else {
+                    Refusal::NoPhaseRunning { next: id }
+                })
+            }
             (None, None) => Err(Refusal::AllPhasesDone),
         }
     }
 
     fn phase_start(&self, phase: &str) -> Result<Vec<EventKind>, Refusal> {
         let plan = &self.d.plan;
-        let i = plan.phase_index(phase).ok_or_else(|| Refusal::UnknownPhase {
-            given: phase.to_string(),
-            allowed: join(plan.phases.iter().map(|p| p.id.as_str())),
+        let ids = || plan.phases.iter().map(|p| p.id.as_str());
+        let i = find(phase, ids()).and_then(|p| plan.phase_index(p)).ok_or_else(|| Refusal::UnknownPhase {
+            given: shown(phase),
+            hint: did_you_mean(phase, ids()),
+            allowed: join(ids()),
         })?;
+        let phase = plan.phases[i].id.as_str();
         self.require_lead("start a phase")?;
         if let Some(running) = self.d.current {
             return Err(Refusal::PhaseRunning { running: plan.phases[running].id.clone() });
@@ -425,33 +369,16 @@ impl Decider<'_> {
         Ok(vec![EventKind::PhaseCompleted { phase: phase.id.clone() }])
     }
 
-    fn check(&self, item: &str, tick: bool) -> Result<Vec<EventKind>, Refusal> {
-        let i = self.running()?;
-        let phase = &self.d.plan.phases[i];
-        let found = phase.item(item).ok_or_else(|| Refusal::UnknownItem {
-            given: item.to_string(),
-            phase: phase.id.clone(),
-            allowed: join(phase.items.iter().map(|i| i.id.as_str())),
-        })?;
-        if !self.is_lead() && !self.rules.roles.holds(self.actor, &found.role) {
-            return Err(Refusal::NotItemOwner { item: item.to_string(), role: found.role.clone() });
-        }
-        let checked = self.d.phases[i].checked.get(item);
-        match (tick, checked) {
-            (true, Some(stamp)) => {
-                Err(Refusal::AlreadyChecked { item: item.to_string(), by: stamp.by.display().to_string() })
-            }
-            (true, None) => Ok(vec![EventKind::ItemChecked { phase: phase.id.clone(), item: item.to_string() }]),
-            (false, None) => Err(Refusal::NotChecked { item: item.to_string() }),
-            (false, Some(_)) => Ok(vec![EventKind::ItemUnchecked { phase: phase.id.clone(), item: item.to_string() }]),
-        }
-    }
-
     fn sign_off(&self, role: &str, note: Option<&str>) -> Result<Vec<EventKind>, Refusal> {
         let roles = self.rules.roles;
-        let Some(found) = roles.get(role) else {
-            return Err(Refusal::UnknownRole { given: role.to_string(), allowed: join(roles.ids()) });
+        let Some(found) = find(role, roles.ids()).and_then(|r| roles.get(r)) else {
+            return Err(Refusal::UnknownRole {
+                given: shown(role),
+                hint: did_you_mean(role, roles.ids()),
+                allowed: join(roles.ids()),
+            });
         };
+        let role = found.id.as_str();
         let i = self.running()?;
         let phase = &self.d.plan.phases[i];
         if !phase.signoffs.iter().any(|r| r == role) {
@@ -474,69 +401,6 @@ impl Decider<'_> {
         }
         let note = note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
         Ok(vec![EventKind::SignedOff { phase: phase.id.clone(), role: role.to_string(), note }])
-    }
-
-    fn decision(&self, no_go: Option<&str>) -> Result<Vec<EventKind>, Refusal> {
-        self.require_lead(if no_go.is_some() { "call no-go" } else { "give the go" })?;
-        if let Some(reason) = no_go {
-            if reason.trim().is_empty() {
-                return Err(Refusal::Empty { what: "the no-go reason" });
-            }
-        }
-        let plan = &self.d.plan;
-        if let Some(gate) = plan.go_gate_index() {
-            let gate_id = plan.phases[gate].id.clone();
-            if self.d.phases[gate].started_at.is_some() {
-                return Err(Refusal::TooLateForDecision { gate: gate_id });
-            }
-            let open: Vec<&str> =
-                (0..gate).filter(|&i| !self.d.phases[i].is_done()).map(|i| plan.phases[i].id.as_str()).collect();
-            if !open.is_empty() {
-                return Err(Refusal::TooEarlyForDecision { gate: gate_id, open: join(open) });
-            }
-        }
-        match (no_go, &self.d.decision) {
-            (None, Some(decision)) if decision.go => Err(Refusal::AlreadyGo { by: decision.by.display().to_string() }),
-            (None, _) => Ok(vec![EventKind::GoDecided]),
-            (Some(reason), _) => Ok(vec![EventKind::NoGoDecided { reason: reason.trim().to_string() }]),
-        }
-    }
-
-    fn traffic(&self, percent: u8) -> Result<Vec<EventKind>, Refusal> {
-        let plan = &self.d.plan;
-        let traffic_phases = || join(plan.phases.iter().filter(|p| !p.traffic.is_empty()).map(|p| p.id.as_str()));
-        let i = self.running()?;
-        let phase = &plan.phases[i];
-        if phase.traffic.is_empty() {
-            return Err(Refusal::NoTrafficHere { phase: phase.id.clone(), phases: traffic_phases() });
-        }
-        let mut phase_roles: Vec<&str> =
-            phase.items.iter().map(|i| i.role.as_str()).chain(phase.signoffs.iter().map(String::as_str)).collect();
-        phase_roles.sort_unstable();
-        phase_roles.dedup();
-        if !self.is_lead() && !phase_roles.iter().any(|r| self.rules.roles.holds(self.actor, r)) {
-            let roles = join(phase_roles);
-            return Err(Refusal::NotPhaseRole { phase: phase.id.clone(), roles, action: "shift traffic" });
-        }
-        if !phase.traffic.contains(&percent) {
-            return Err(Refusal::UnknownTrafficStep {
-                given: percent,
-                phase: phase.id.clone(),
-                allowed: percents(&phase.traffic),
-            });
-        }
-        let current = self.d.traffic.unwrap_or(0);
-        if percent <= current {
-            let higher: Vec<u8> = phase.traffic.iter().copied().filter(|&p| p > current).collect();
-            return Err(Refusal::TrafficNotIncreasing { current, allowed: percents(&higher) });
-        }
-        if self.d.decision.as_ref().is_some_and(|d| !d.go) {
-            return Err(Refusal::NeedsGo {
-                phase: phase.id.clone(),
-                why: " again: the last decision was no-go".to_string(),
-            });
-        }
-        Ok(vec![EventKind::TrafficShifted { percent }])
     }
 
     fn note(&self, text: &str) -> Result<Vec<EventKind>, Refusal> {
@@ -567,6 +431,8 @@ impl Decider<'_> {
             }
         }
         let reason = reason.trim().to_string();
+        // A rollback nobody graded is the urgent kind, and is recorded as such.
+        let level = Some(level.unwrap_or(RollbackLevel::Immediate));
         let mut events = vec![EventKind::RollbackStarted { reason: reason.clone(), level }];
         // A rollback always gets a human on it: page level 1 unless someone is already paged.
         if self.d.escalation.is_none() && !self.rules.escalation.is_empty() {
@@ -627,10 +493,14 @@ impl Decider<'_> {
 
     fn rollback_check(&self, item: &str, tick: bool) -> Result<Vec<EventKind>, Refusal> {
         let items = &self.d.plan.rollback.items;
-        let found = items.iter().find(|i| i.id == item).ok_or_else(|| Refusal::UnknownRollbackItem {
-            given: item.to_string(),
-            allowed: join(items.iter().map(|i| i.id.as_str())),
+        let ids = || items.iter().map(|i| i.id.as_str());
+        let found = find(item, ids()).and_then(|id| items.iter().find(|i| i.id == id)).ok_or_else(|| {
+            Refusal::UnknownRollbackItem {
+                given: format!("{}{}", shown(item), did_you_mean(item, ids())),
+                allowed: join(ids()),
+            }
         })?;
+        let item = found.id.as_str();
         if !self.is_lead() && !self.rules.roles.holds(self.actor, &found.role) {
             return Err(Refusal::NotItemOwner { item: item.to_string(), role: found.role.clone() });
         }

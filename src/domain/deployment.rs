@@ -23,6 +23,14 @@ pub struct Deployment {
     pub current: Option<usize>,
     pub decision: Option<Decision>,
     pub traffic: Option<u8>,
+    /// When traffic was last moved: a step's hold counts from here.
+    pub traffic_at: Option<DateTime<Utc>>,
+    /// The go-live time (T-0) the deployment was started with, if any.
+    pub go_live: Option<DateTime<Utc>>,
+    /// Phases whose planned start was announced as missed.
+    pub milestones_missed: std::collections::BTreeSet<String>,
+    /// When golive recorded that the whole deployment ran past its plan.
+    pub overdue_at: Option<DateTime<Utc>>,
     pub escalation: Option<Escalation>,
     /// The rollback checklist's ticked items.
     pub rollback_checked: BTreeMap<String, Stamp>,
@@ -108,7 +116,16 @@ pub struct Decision {
     pub go: bool,
     pub reason: Option<String>,
     pub by: Actor,
+    /// The `go_roles` role it was made as; `None`: as the lead.
+    pub role: Option<String>,
     pub at: DateTime<Utc>,
+}
+
+impl Decision {
+    /// In which capacity it was made: "lead" or the role's id.
+    pub fn capacity(&self) -> &str {
+        self.role.as_deref().unwrap_or("lead")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -160,7 +177,7 @@ impl Deployment {
     }
 
     fn started(event: &Event) -> Result<Deployment, FoldError> {
-        let EventKind::DeploymentStarted { release, platform, channel, plan } = &event.kind else {
+        let EventKind::DeploymentStarted { release, platform, channel, plan, go_live } = &event.kind else {
             return Err(FoldError::NotStarted(event.kind.name()));
         };
         Ok(Deployment {
@@ -168,13 +185,17 @@ impl Deployment {
             platform: *platform,
             channel: channel.clone(),
             phases: vec![PhaseState::default(); plan.phases.len()],
-            plan: plan.clone(),
+            plan: plan.as_ref().clone(),
             lead: event.actor.clone(),
             started_at: event.at,
             status: Status::Active,
             current: None,
             decision: None,
             traffic: None,
+            traffic_at: None,
+            go_live: *go_live,
+            milestones_missed: Default::default(),
+            overdue_at: None,
             escalation: None,
             escalated_causes: Default::default(),
             failing_checks: BTreeMap::new(),
@@ -229,14 +250,28 @@ impl Deployment {
                 let signoff = SignOff { by: event.actor.clone(), at: event.at, note: note.clone() };
                 self.phase_mut(phase).map_err(bad)?.signoffs.insert(role.clone(), signoff);
             }
-            EventKind::GoDecided => {
-                self.decision = Some(Decision { go: true, reason: None, by: event.actor.clone(), at: event.at })
-            }
-            EventKind::NoGoDecided { reason } => {
+            EventKind::LeadChanged { lead } => self.lead = lead.clone(),
+            EventKind::GoDecided { role } => {
                 self.decision =
-                    Some(Decision { go: false, reason: Some(reason.clone()), by: event.actor.clone(), at: event.at })
+                    Some(Decision { go: true, reason: None, by: event.actor.clone(), role: role.clone(), at: event.at })
             }
-            EventKind::TrafficShifted { percent } => self.traffic = Some(*percent),
+            EventKind::NoGoDecided { reason, role } => {
+                self.decision = Some(Decision {
+                    go: false,
+                    reason: Some(reason.clone()),
+                    by: event.actor.clone(),
+                    role: role.clone(),
+                    at: event.at,
+                })
+            }
+            EventKind::TrafficShifted { percent, .. } => {
+                self.traffic = Some(*percent);
+                self.traffic_at = Some(event.at);
+            }
+            EventKind::MilestoneMissed { phase, .. } => {
+                self.milestones_missed.insert(phase.clone());
+            }
+            EventKind::DeploymentOverdue { .. } => self.overdue_at = Some(event.at),
             EventKind::NoteAdded { text } => {
                 self.notes.push(Note { by: event.actor.clone(), at: event.at, text: text.clone() })
             }
@@ -341,7 +376,11 @@ impl Deployment {
         let due = self.overdue_due()?;
         let i = self.current?;
         let phase = &self.plan.phases[i];
-        (now >= due).then(|| EventKind::PhaseOverdue { phase: phase.id.clone(), planned_secs: phase.planned.as_secs() })
+        (now >= due).then(|| EventKind::PhaseOverdue {
+            phase: phase.id.clone(),
+            planned_secs: phase.planned.as_secs(),
+            owners: Vec::new(),
+        })
     }
 
     /// Required items of phase `i` that are not ticked.

@@ -167,7 +167,15 @@ pub enum EventKind {
         release: String,
         platform: Platform,
         channel: String,
-        plan: Plan,
+        /// Boxed: the plan is by far the largest payload, and every other event stays small.
+        plan: Box<Plan>,
+        /// The go-live time (T-0) that phases' planned `at` count from, where one was given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        go_live: Option<DateTime<Utc>>,
+    },
+    /// The lead was handed over to `lead` (by the event's actor).
+    LeadChanged {
+        lead: Actor,
     },
     PhaseStarted {
         phase: String,
@@ -188,12 +196,21 @@ pub enum EventKind {
         role: String,
         note: Option<String>,
     },
-    GoDecided,
+    /// `role`: the role of `go_roles` the decision was made as; absent when the lead made it.
+    GoDecided {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
+    },
     NoGoDecided {
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
     },
     TrafficShifted {
         percent: u8,
+        /// Set when the lead moved on before the step's hold or items allowed it: why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        forced: Option<String>,
     },
     NoteAdded {
         text: String,
@@ -260,6 +277,22 @@ pub enum EventKind {
     PhaseOverdue {
         phase: String,
         planned_secs: u64,
+        /// The members of the roles its open work waits on, to mention.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        owners: Vec<super::plan::Member>,
+    },
+    /// A phase's planned start (go-live time plus its `at`) passed without it starting
+    /// (recorded once per phase).
+    MilestoneMissed {
+        phase: String,
+        planned: DateTime<Utc>,
+        /// The members of the roles that own the phase's items and sign-offs, to mention.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        owners: Vec<super::plan::Member>,
+    },
+    /// The whole deployment ran past its plan (recorded once).
+    DeploymentOverdue {
+        planned_secs: u64,
     },
     StatusPosted {
         slot: DateTime<Utc>,
@@ -288,12 +321,13 @@ impl EventKind {
     pub fn name(&self) -> &'static str {
         match self {
             EventKind::DeploymentStarted { .. } => "deployment_started",
+            EventKind::LeadChanged { .. } => "lead_changed",
             EventKind::PhaseStarted { .. } => "phase_started",
             EventKind::PhaseCompleted { .. } => "phase_completed",
             EventKind::ItemChecked { .. } => "item_checked",
             EventKind::ItemUnchecked { .. } => "item_unchecked",
             EventKind::SignedOff { .. } => "signed_off",
-            EventKind::GoDecided => "go_decided",
+            EventKind::GoDecided { .. } => "go_decided",
             EventKind::NoGoDecided { .. } => "no_go_decided",
             EventKind::TrafficShifted { .. } => "traffic_shifted",
             EventKind::NoteAdded { .. } => "note_added",
@@ -309,6 +343,8 @@ impl EventKind {
             EventKind::RollbackItemUnchecked { .. } => "rollback_item_unchecked",
             EventKind::CheckPassed { .. } => "check_passed",
             EventKind::PhaseOverdue { .. } => "phase_overdue",
+            EventKind::MilestoneMissed { .. } => "milestone_missed",
+            EventKind::DeploymentOverdue { .. } => "deployment_overdue",
             EventKind::StatusPosted { .. } => "status_posted",
             EventKind::DeploymentCompleted => "deployment_completed",
             EventKind::DeploymentAborted { .. } => "deployment_aborted",

@@ -12,6 +12,9 @@ pub mod freeze;
 pub mod oncall;
 pub mod plan;
 pub mod progress;
+pub mod refusal;
+pub mod timeline;
+pub mod words;
 
 pub use decide::{decide, Channel, Command, Refusal, Rules};
 pub use deployment::{Deployment, Outcome, PhaseState, Status};

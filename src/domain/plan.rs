@@ -31,6 +31,13 @@ pub struct Plan {
     /// deployment is complete.
     #[serde(default, skip_serializing_if = "RollbackPlan::is_empty")]
     pub rollback: RollbackPlan,
+    /// Roles whose members may start a deployment of this plan, and so lead it, and take the
+    /// lead over. Empty: any member of any role.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lead_roles: Vec<String>,
+    /// Roles whose members, besides the lead, may give go / no-go. Empty: the lead only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub go_roles: Vec<String>,
 }
 
 /// The rollback levels' permissions and the rollback checklist. An immediate rollback may
@@ -107,6 +114,13 @@ pub struct Phase {
     pub items: Vec<Item>,
     /// Allowed traffic steps in percent, ascending. Empty: no traffic shifting in this phase.
     pub traffic: Vec<u8>,
+    /// How long each traffic step is watched before the next may be set.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_secs")]
+    pub hold: Option<Duration>,
+    /// Planned start, in seconds relative to the deployment's go-live time (T-0); negative
+    /// before it. Only meaningful when the deployment was started with a go-live time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,6 +136,15 @@ pub struct Item {
     /// says so) instead of only keeping the item open.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub guard: bool,
+    /// The traffic step this item watches: it must be done before traffic leaves that step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<u8>,
+    /// The checklist section it is listed under (status posts and reports group by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    /// Items of the same phase that must be done before this one may be ticked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
 }
 
 /// An automatic check and how often it runs.
@@ -161,6 +184,17 @@ impl Plan {
 impl Phase {
     pub fn item(&self, id: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.id == id)
+    }
+
+    /// The sections of this phase's checklist, in the order their first items appear.
+    pub fn sections(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for s in self.items.iter().filter_map(|i| i.section.as_deref()) {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
     }
 }
 
@@ -234,6 +268,24 @@ impl Roles {
 
     pub fn ids(&self) -> Vec<&str> {
         self.0.keys().map(String::as_str).collect()
+    }
+}
+
+/// Optional durations, as whole seconds too.
+mod opt_secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.as_secs()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_secs))
     }
 }
 

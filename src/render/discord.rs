@@ -183,6 +183,9 @@ pub fn status_message(v: &StatusView) -> Value {
     if let Some(d) = &v.decision {
         field("Decision".into(), escape(d));
     }
+    if !v.timing.is_empty() {
+        field("⏱ Time".into(), escape(&v.timing.join("\n")));
+    }
     if let Some(r) = &v.rollback {
         field("ROLLING BACK".into(), escape(r));
     }

@@ -47,6 +47,9 @@ pub struct StatusView {
     pub late_by: Option<Duration>,
     /// What someone could do about it right now: the buttons on platforms that have them.
     pub actions: Actions,
+    /// The deployment against the clock, one line each: the go-live countdown and what is due
+    /// next, the traffic step being watched, the whole plan overrun.
+    pub timing: Vec<String>,
 }
 
 /// The rollback checklist as the status shows it.
@@ -86,6 +89,8 @@ pub struct PhaseView {
     pub signed: Vec<(String, String, DateTime<Utc>)>,
     pub missing_signoffs: Vec<String>,
     pub traffic_steps: Vec<u8>,
+    /// The checklist's sections in plan order: name, items done, items in it.
+    pub sections: Vec<(String, usize, usize)>,
 }
 
 impl PhaseView {
@@ -130,6 +135,15 @@ impl StatusView {
                     .collect(),
                 missing_signoffs: d.missing_signoffs(i).into_iter().map(str::to_string).collect(),
                 traffic_steps: plan.traffic.clone(),
+                sections: plan
+                    .sections()
+                    .into_iter()
+                    .map(|name| {
+                        let items = plan.items.iter().filter(|it| it.section.as_deref() == Some(name));
+                        let done = items.clone().filter(|it| state.checked.contains_key(&it.id)).count();
+                        (name.to_string(), done, items.count())
+                    })
+                    .collect(),
             }
         });
         let escalation = d.escalation.as_ref().map(|e| {
@@ -199,21 +213,51 @@ impl StatusView {
             next_update,
             late_by: None,
             actions,
+            timing: timing(d, now),
         }
     }
 }
 
-/// "2h 5m", "45m", "30s": minutes are the resolution people plan in.
-pub fn human(d: Duration) -> String {
-    let secs = d.as_secs();
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, m) => format!("{m}m"),
-        (h, 0) => format!("{h}h"),
-        (h, m) => format!("{h}h {m}m"),
+/// The status's lines about time: "T-3h 12m · next: phase `x` at T-1h (07:00 UTC)",
+/// "watching 50% — 12 min to go", "OVERDUE: …".
+fn timing(d: &Deployment, now: DateTime<Utc>) -> Vec<String> {
+    use crate::domain::timeline::{offset, t_minus};
+    let mut out = Vec::new();
+    if !d.status.is_open() {
+        return out;
+    }
+    if let Some(go_live) = d.go_live {
+        let next = d
+            .next_milestone()
+            .map(|m| {
+                let late = if m.at <= now { " — LATE" } else { "" };
+                format!(" · next: phase {} at {} ({} UTC){late}", m.phase, offset(m.offset), m.at.format("%H:%M"))
+            })
+            .unwrap_or_default();
+        out.push(format!("{} (go-live {} UTC){next}", t_minus(go_live, now), go_live.format("%Y-%m-%d %H:%M")));
+    }
+    if let (Some(t), Some(left)) = (d.traffic, d.hold_left(now)) {
+        out.push(format!("watching {t}% — {} to go", minutes_left(left)));
+    } else if let (Some(t), false) = (d.traffic, d.open_step_items().is_empty()) {
+        out.push(format!("holding {t}% until done: {}", d.open_step_items().join(", ")));
+    }
+    if now >= d.planned_end() && d.status == Status::Active {
+        out.push(format!("OVERDUE: past the whole plan ({} planned)", human(d.plan.planned_total())));
+    }
+    out
+}
+
+/// "12 min", "1h 5m", rounded up so the last minute does not read "0 min".
+fn minutes_left(d: Duration) -> String {
+    let mins = d.as_secs().div_ceil(60);
+    if mins < 60 {
+        format!("{mins} min")
+    } else {
+        human(Duration::from_secs(mins * 60))
     }
 }
+
+pub use crate::domain::timeline::human;
 
 /// Control characters from user text must not reach a terminal or a report as such.
 pub fn clean(text: &str) -> String {

@@ -11,9 +11,13 @@ use crate::store::DeploymentRow;
 /// A one-line reading of an event for timelines.
 pub fn details(kind: &EventKind) -> String {
     match kind {
-        EventKind::DeploymentStarted { release, plan, platform, channel } => {
+        EventKind::DeploymentStarted { release, plan, platform, channel, go_live: None } => {
             format!("started {release} with plan {} in {platform}:{channel}", plan.id)
         }
+        EventKind::DeploymentStarted { release, plan, platform, channel, go_live: Some(t) } => {
+            format!("started {release} with plan {} in {platform}:{channel}, go-live (T-0) {}", plan.id, when(*t))
+        }
+        EventKind::LeadChanged { lead } => format!("handed the lead to {lead}"),
         EventKind::PhaseStarted { phase } => format!("started phase {phase}"),
         EventKind::PhaseCompleted { phase } => format!("completed phase {phase}"),
         EventKind::ItemChecked { phase, item } => format!("checked {item} ({phase})"),
@@ -22,9 +26,18 @@ pub fn details(kind: &EventKind) -> String {
             Some(n) => format!("signed off {phase} as {role}: {n}"),
             None => format!("signed off {phase} as {role}"),
         },
-        EventKind::GoDecided => "go".into(),
-        EventKind::NoGoDecided { reason } => format!("no-go: {reason}"),
-        EventKind::TrafficShifted { percent } => format!("traffic {percent}%"),
+        EventKind::GoDecided { role } => format!("go (as {})", role.as_deref().unwrap_or("lead")),
+        EventKind::NoGoDecided { reason, role } => {
+            format!("no-go (as {}): {reason}", role.as_deref().unwrap_or("lead"))
+        }
+        EventKind::TrafficShifted { percent, forced: None } => format!("traffic {percent}%"),
+        EventKind::TrafficShifted { percent, forced: Some(why) } => format!("traffic {percent}% FORCED: {why}"),
+        EventKind::MilestoneMissed { phase, planned, .. } => {
+            format!("milestone missed: phase {phase} planned to start {}", when(*planned))
+        }
+        EventKind::DeploymentOverdue { planned_secs } => {
+            format!("deployment overdue (planned {})", human(std::time::Duration::from_secs(*planned_secs)))
+        }
         EventKind::NoteAdded { text } => format!("note: {text}"),
         EventKind::RollbackStarted { reason, level: None } => format!("rollback: {reason}"),
         EventKind::RollbackStarted { reason, level: Some(level) } => format!("rollback ({level}): {reason}"),
@@ -42,7 +55,7 @@ pub fn details(kind: &EventKind) -> String {
         EventKind::FreezeOverridden { freeze, reason } => {
             format!("started during the deploy freeze {freeze}: {reason}")
         }
-        EventKind::PhaseOverdue { phase, planned_secs } => {
+        EventKind::PhaseOverdue { phase, planned_secs, .. } => {
             format!("phase {phase} overdue (planned {})", human(std::time::Duration::from_secs(*planned_secs)))
         }
         EventKind::StatusPosted { slot, late_secs } if *late_secs >= 60 => {
@@ -122,14 +135,37 @@ pub fn markdown(row: &DeploymentRow, d: &Deployment, events: &[Event]) -> String
             _ => format!("not started, {} planned", human(phase.planned)),
         };
         let _ = writeln!(md, "### {}. {} — {} ({took})\n", i + 1, phase.id, cell(&phase.name));
-        let _ = writeln!(md, "| Item | What | Owner | Required | Checked by | When |\n|---|---|---|---|---|---|");
-        for item in &phase.items {
+        let sectioned = !phase.sections().is_empty();
+        let header = if sectioned { "| Section " } else { "" };
+        let rule = if sectioned { "|---" } else { "" };
+        let _ = writeln!(
+            md,
+            "{header}| Item | What | Owner | Required | Checked by | When |\n{rule}|---|---|---|---|---|---|"
+        );
+        // Grouped by section, in the order the sections first appear; unsectioned items last.
+        let mut items: Vec<&crate::domain::Item> = Vec::new();
+        for section in phase.sections() {
+            items.extend(phase.items.iter().filter(|it| it.section.as_deref() == Some(section)));
+        }
+        items.extend(phase.items.iter().filter(|it| it.section.is_none()));
+        for item in items {
             let (by, at) = match state.checked.get(&item.id) {
                 Some(s) => (cell(s.by.display()), when(s.at)),
                 None => ("—".into(), "—".into()),
             };
             let required = if item.required { "yes" } else { "no" };
-            let _ = writeln!(md, "| {} | {} | {} | {required} | {by} | {at} |", item.id, cell(&item.text), item.role);
+            let section = if sectioned {
+                format!("| {} ", cell(item.section.as_deref().unwrap_or("—")))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                md,
+                "{section}| {} | {} | {} | {required} | {by} | {at} |",
+                item.id,
+                cell(&item.text),
+                item.role
+            );
         }
         let _ = writeln!(md);
     }

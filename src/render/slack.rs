@@ -247,6 +247,7 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
     if let Some(d) = &v.decision {
         facts.push(escape(d));
     }
+    facts.extend(v.timing.iter().map(|t| format!("⏱ {}", escape(t))));
     if let Some(r) = &v.rollback {
         facts.push(format!("*ROLLING BACK:* {}", escape(r)));
     }

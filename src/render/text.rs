@@ -43,6 +43,11 @@ pub fn status(v: &StatusView) -> String {
                 format!("open required: {}", list.join(", "))
             };
             out.push(format!("Checklist: {}/{} done · {open}", p.items_done, p.items_total));
+            if !p.sections.is_empty() {
+                let sections: Vec<String> =
+                    p.sections.iter().map(|(name, done, total)| format!("{} {done}/{total}", typed(name))).collect();
+                out.push(format!("Sections: {}", sections.join(" · ")));
+            }
             if !p.signed.is_empty() || !p.missing_signoffs.is_empty() {
                 let signed: Vec<String> =
                     p.signed.iter().map(|(role, by, at)| format!("{role} ✓ {by} {}", time(*at))).collect();
@@ -73,6 +78,7 @@ pub fn status(v: &StatusView) -> String {
     if !facts.is_empty() {
         out.push(facts.join(" · "));
     }
+    out.extend(v.timing.iter().cloned());
     if let Some(r) = &v.rollback {
         out.push(format!("ROLLING BACK: {}", typed(r)));
     }
@@ -174,24 +180,29 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
                 plan.name,
                 plan.phases.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(" → "),
                 human(plan.planned_total())
-            )
+            ) + &go_live(d, event.at)
         }
         EventKind::PhaseStarted { phase } => {
             let i = d.plan.phase_index(phase)? + 1;
             let p = &d.plan.phases[i - 1];
-            let items: Vec<String> = p
-                .items
-                .iter()
-                .map(|it| {
-                    format!(
-                        "  [ ] {} — {} ({}{})",
-                        it.id,
-                        it.text,
-                        it.role,
-                        if it.required { "" } else { ", optional" }
-                    )
-                })
-                .collect();
+            let mut items: Vec<String> = Vec::new();
+            let mut section = None;
+            for it in &p.items {
+                if it.section.is_some() && it.section != section {
+                    items.push(format!("  {}:", it.section.as_deref().unwrap_or_default()));
+                    section = it.section.clone();
+                }
+                let step = it.step.map(|s| format!(", before leaving {s}%")).unwrap_or_default();
+                let after =
+                    if it.after.is_empty() { String::new() } else { format!(", after {}", it.after.join(", ")) };
+                items.push(format!(
+                    "  [ ] {} — {} ({}{}{step}{after})",
+                    it.id,
+                    it.text,
+                    it.role,
+                    if it.required { "" } else { ", optional" }
+                ));
+            }
             let signoffs = if p.signoffs.is_empty() {
                 String::new()
             } else {
@@ -200,8 +211,9 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             let traffic = if p.traffic.is_empty() {
                 String::new()
             } else {
+                let hold = p.hold.map(|h| format!(", each watched for {}", human(h))).unwrap_or_default();
                 format!(
-                    "\nTraffic steps: {}",
+                    "\nTraffic steps: {}{hold}",
                     p.traffic.iter().map(|t| format!("{t}%")).collect::<Vec<_>>().join(" → ")
                 )
             };
@@ -268,12 +280,53 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             };
             format!("{who} signed off {phase} as {role}{note} ({left})")
         }
-        EventKind::GoDecided => {
+        EventKind::GoDecided { role } => {
             let gate = d.plan.go_gate.as_deref().unwrap_or("the release");
-            format!("GO: {who} gives the go for {gate}.")
+            format!("GO: {who} (as {}) gives the go for {gate}.", role.as_deref().unwrap_or("lead"))
         }
-        EventKind::NoGoDecided { reason } => format!("NO-GO from {who}: {}", typed(reason)),
-        EventKind::TrafficShifted { percent } => format!("Traffic on the new version: {percent}% (set by {who})"),
+        EventKind::NoGoDecided { reason, role } => {
+            format!("NO-GO from {who} (as {}): {}", role.as_deref().unwrap_or("lead"), typed(reason))
+        }
+        EventKind::TrafficShifted { percent, forced } => {
+            let how = match forced {
+                Some(why) => format!("FORCED by {who} before the step allowed it: {}", typed(why)),
+                None => format!("set by {who}"),
+            };
+            let hold = d.current.and_then(|i| d.plan.phases[i].hold);
+            let watch = match hold {
+                Some(h) if d.plan.phases[d.current.unwrap_or(0)].traffic.last() != Some(percent) => {
+                    format!(" Watching it for {} before the next step.", human(h))
+                }
+                _ => String::new(),
+            };
+            format!("Traffic on the new version: {percent}% ({how}).{watch}")
+        }
+        EventKind::LeadChanged { lead } if event.actor.same_person(lead) => {
+            format!("{lead} took over the lead: go / no-go, phases, complete and abort are theirs now.")
+        }
+        EventKind::LeadChanged { lead } => {
+            format!("{who} handed the lead to {lead}: go / no-go, phases, complete and abort are theirs now.")
+        }
+        EventKind::MilestoneMissed { phase, planned, owners } => {
+            let owners = owners_here(owners, d.platform);
+            let offset = d
+                .plan
+                .phase_index(phase)
+                .and_then(|i| d.plan.phases[i].at)
+                .map(|a| format!("{}, ", crate::domain::timeline::offset(a)))
+                .unwrap_or_default();
+            format!(
+                "⚠ Milestone missed: phase {phase} was planned to start at {offset}{} UTC and has not started.{owners} Lead: {}.",
+                time(*planned),
+                d.lead
+            )
+        }
+        EventKind::DeploymentOverdue { planned_secs } => format!(
+            "{} is OVERDUE: it has run past its whole plan ({}). Lead: {}.",
+            typed(&d.release),
+            human(std::time::Duration::from_secs(*planned_secs)),
+            d.lead
+        ),
         EventKind::NoteAdded { text } => format!("Note from {who}: {}", typed(text)),
         EventKind::RollbackStarted { reason, level } => {
             let level = level.map(|l| format!(" ({l}, {})", l.window())).unwrap_or_default();
@@ -324,7 +377,7 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         EventKind::FreezeOverridden { freeze, reason } => {
             format!("⚠ {who} started this deployment during the deploy freeze {freeze}. Why: {}", typed(reason))
         }
-        EventKind::PhaseOverdue { phase, planned_secs } => {
+        EventKind::PhaseOverdue { phase, planned_secs, owners } => {
             let i = d.plan.phase_index(phase)?;
             let open = d.open_required_items(i);
             let missing = d.missing_signoffs(i);
@@ -338,8 +391,9 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             let waiting =
                 if waiting.is_empty() { String::new() } else { format!(" Waiting on {}.", waiting.join("; ")) };
             format!(
-                "Phase {phase} is OVERDUE: it has run past its planned {}.{waiting} Lead: {}.",
+                "Phase {phase} is OVERDUE: it has run past its planned {}.{waiting}{} Lead: {}.",
                 human(std::time::Duration::from_secs(*planned_secs)),
+                owners_here(owners, d.platform),
                 d.lead
             )
         }
@@ -361,6 +415,35 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         EventKind::DeliveryFailed { .. } => return None,
     };
     Some(text)
+}
+
+/// " Owners: @olga @bruno." for the members on this platform, or nothing.
+fn owners_here(owners: &[Member], platform: Platform) -> String {
+    let here: Vec<String> = owners.iter().filter(|m| m.platform == platform).map(mention).collect();
+    if here.is_empty() {
+        String::new()
+    } else {
+        format!(" Owners: {}.", here.join(" "))
+    }
+}
+
+/// The go-live line of a start announcement: T-0 and the first milestone.
+fn go_live(d: &Deployment, now: DateTime<Utc>) -> String {
+    let Some(t0) = d.go_live else {
+        return String::new();
+    };
+    let next = d
+        .next_milestone()
+        .map(|m| {
+            format!(
+                " First milestone: phase {} at {} ({}).",
+                m.phase,
+                crate::domain::timeline::offset(m.offset),
+                day_time(m.at)
+            )
+        })
+        .unwrap_or_default();
+    format!("\nGo-live (T-0): {}, now {}.{next}", day_time(t0), crate::domain::timeline::t_minus(t0, now))
 }
 
 /// A duration in milliseconds, as people read it: `120 ms`, `2.4 s`.

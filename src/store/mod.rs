@@ -347,12 +347,15 @@ impl Tx {
         let id = match id {
             Some(id) => {
                 sqlx::query(
-                    "UPDATE deployments SET status = ?, progress = ?, updated_at = ?, ended_at = ? WHERE id = ?",
+                    "UPDATE deployments SET status = ?, progress = ?, updated_at = ?, ended_at = ?, lead = ?, lead_name = ? WHERE id = ?",
                 )
                 .bind(after.status.as_str())
                 .bind(percent)
                 .bind(format_time(after.updated_at))
                 .bind(&ended_at)
+                // The lead may have been handed over (`/deploy lead`).
+                .bind(after.lead.key())
+                .bind(&after.lead.name)
                 .bind(id)
                 .execute(&mut *self.tx)
                 .await?;

@@ -17,7 +17,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use golive::clock::ManualClock;
 use golive::config::Config;
 use golive::domain::{Actor, Channel, Platform};
-use golive::engine::{Engine, Message, Outcome};
+use golive::engine::{Engine, Message, Outcome, Post};
 use golive::render::text;
 use golive::store::Store;
 use tempfile::TempDir;
@@ -72,8 +72,12 @@ impl Ctx {
     }
 
     pub fn texts(&self, outcome: &Outcome) -> Vec<String> {
-        outcome
-            .posts
+        self.post_texts(&outcome.posts)
+    }
+
+    /// Posts as the console shows them.
+    pub fn post_texts(&self, posts: &[Post]) -> Vec<String> {
+        posts
             .iter()
             .map(|p| match &p.message {
                 Message::Event { event, state, .. } => {
@@ -92,13 +96,26 @@ impl Ctx {
     pub async fn through_pre_deployment(&self) {
         self.ok("dana", "start v2.4.0").await;
         self.ok("dana", "phase start pre-deployment").await;
-        for (who, item) in PRE_DEPLOYMENT_TICKS {
+        self.tick_and_sign(PRE_DEPLOYMENT_TICKS, PRE_DEPLOYMENT_SIGNOFFS).await;
+        self.ok("dana", "phase done").await;
+    }
+
+    /// Pre-deployment and staging done: the go gate is next.
+    pub async fn through_staging(&self) {
+        self.through_pre_deployment().await;
+        self.ok("dana", "phase start staging").await;
+        self.tick_and_sign(STAGING_TICKS, STAGING_SIGNOFFS).await;
+        self.ok("dana", "phase done").await;
+    }
+
+    /// Ticks the items and gives the sign-offs of the running phase, each by its person.
+    pub async fn tick_and_sign(&self, ticks: &[(&str, &str)], signoffs: &[(&str, &str)]) {
+        for (who, item) in ticks {
             self.ok(who, &format!("check {item}")).await;
         }
-        for (who, role) in PRE_DEPLOYMENT_SIGNOFFS {
+        for (who, role) in signoffs {
             self.ok(who, &format!("signoff {role}")).await;
         }
-        self.ok("dana", "phase done").await;
     }
 
     /// Polls `find` until it finds something, moving golive's clock a quarter second a time

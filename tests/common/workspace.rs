@@ -216,6 +216,7 @@ pub fn slack_user(console_name: &str) -> &'static str {
         "maya" => "U0MANAGER",
         "sol" => "U0STAKEHOLDER",
         "dana" => "U0DANA",
+        "rhea" => "U0RHEA",
         other => panic!("`{other}` has no Slack user in the example config"),
     }
 }
