@@ -4,6 +4,7 @@
 
 pub mod discord;
 pub mod paging;
+pub mod post;
 pub mod report;
 pub mod slack;
 pub mod text;

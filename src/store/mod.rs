@@ -4,6 +4,7 @@
 //! its events in one serialised step, across tasks and across processes sharing the file.
 
 mod audit;
+mod batch;
 mod chain;
 mod outbox;
 mod vitals;
@@ -18,15 +19,18 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use thiserror::Error;
 
 pub use audit::{AuditFailure, AuditReport};
+pub use batch::ChainHead;
 pub use chain::{StoredEvent, GENESIS};
 pub use outbox::{Action, NewMessage, OutboxItem, OutboxRow, Payload};
 pub use vitals::Vitals;
 
 use crate::domain::deployment::FoldError;
-use crate::domain::progress::progress;
 use crate::domain::{Actor, Channel, Deployment, Event, EventKind, Platform};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// SQLite binds at most 32,766 values per statement; multi-row inserts stay well below it.
+const ROWS_PER_INSERT: usize = 500;
 
 const OPEN_IN_CHANNEL: &str = "SELECT id FROM deployments WHERE platform = ? AND channel = ? AND ended_at IS NULL";
 
@@ -289,97 +293,16 @@ impl Tx {
     }
 
     /// Appends `events` (already folded into `after`) to deployment `id`, or to a new
-    /// deployment when `id` is `None` and the first event starts one. Returns the id.
+    /// deployment when `id` is `None` and the first event starts one. Returns the id. The
+    /// engine's writer batches these steps itself; this is the one-off form (imports, benches).
     pub async fn append(&mut self, id: Option<i64>, events: &[Event], after: &Deployment) -> Result<i64, StoreError> {
-        let percent = i64::from(progress(after).percent());
-        let ended_at = after.ended_at().map(format_time);
         let id = match id {
-            Some(id) => {
-                sqlx::query(
-                    "UPDATE deployments SET status = ?, progress = ?, updated_at = ?, ended_at = ? WHERE id = ?",
-                )
-                .bind(after.status.as_str())
-                .bind(percent)
-                .bind(format_time(after.updated_at))
-                .bind(&ended_at)
-                .bind(id)
-                .execute(&mut *self.tx)
-                .await?;
-                id
-            }
-            None => {
-                let inserted = sqlx::query(
-                    "INSERT INTO deployments (release, plan, platform, channel, lead, lead_name, status, progress, started_at, updated_at, ended_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&after.release)
-                .bind(&after.plan.id)
-                .bind(after.platform.as_str())
-                .bind(&after.channel)
-                .bind(after.lead.key())
-                .bind(&after.lead.name)
-                .bind(after.status.as_str())
-                .bind(percent)
-                .bind(format_time(after.started_at))
-                .bind(format_time(after.updated_at))
-                .bind(&ended_at)
-                .execute(&mut *self.tx)
-                .await;
-                match inserted {
-                    Ok(done) => done.last_insert_rowid(),
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::ChannelTaken),
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            Some(id) => id,
+            None => self.insert_deployment(after).await?,
         };
-
-        let head: Option<(i64, String)> =
-            sqlx::query_as("SELECT event_id, hash FROM chain_head WHERE id = 1").fetch_optional(&mut *self.tx).await?;
-        let (mut last_id, mut prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
-        for event in events {
-            let payload = serde_json::to_string(&event.kind)
-                .map_err(|e| StoreError::Corrupt { id: last_id + 1, why: e.to_string() })?;
-            let mut row = StoredEvent {
-                id: last_id + 1,
-                deployment_id: id,
-                seq: event.seq,
-                at: format_time(event.at),
-                actor: event.actor.key(),
-                actor_name: event.actor.name.clone(),
-                platform: after.platform.as_str().to_string(),
-                channel: after.channel.clone(),
-                kind: event.kind.name().to_string(),
-                payload,
-                prev_hash: prev_hash.clone(),
-                hash: String::new(),
-            };
-            row.hash = row.compute_hash();
-            sqlx::query(
-                "INSERT INTO events (id, deployment_id, seq, at, actor, actor_name, platform, channel, kind, payload, prev_hash, hash)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(row.id)
-            .bind(row.deployment_id)
-            .bind(row.seq)
-            .bind(&row.at)
-            .bind(&row.actor)
-            .bind(&row.actor_name)
-            .bind(&row.platform)
-            .bind(&row.channel)
-            .bind(&row.kind)
-            .bind(&row.payload)
-            .bind(&row.prev_hash)
-            .bind(&row.hash)
-            .execute(&mut *self.tx)
-            .await?;
-            last_id = row.id;
-            prev_hash = row.hash;
-        }
-        sqlx::query("INSERT INTO chain_head (id, event_id, hash) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET event_id = ?1, hash = ?2")
-            .bind(last_id)
-            .bind(&prev_hash)
-            .execute(&mut *self.tx)
-            .await?;
+        let mut head = self.chain_head().await?;
+        let rows = events.iter().map(|e| head.chain(id, e, after)).collect::<Result<Vec<_>, _>>()?;
+        self.append_events(&rows, &head, &[(id, after)]).await?;
         Ok(id)
     }
 
