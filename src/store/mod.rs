@@ -7,6 +7,7 @@ mod audit;
 mod batch;
 mod chain;
 mod outbox;
+mod read;
 mod vitals;
 
 use std::str::FromStr;
@@ -192,11 +193,9 @@ impl Store {
             .ok_or(StoreError::NoSuchDeployment(id))
     }
 
+    /// A deployment's events in order, read a page at a time (`read.rs`).
     pub async fn events(&self, id: i64) -> Result<Vec<Event>, StoreError> {
-        let rows = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events WHERE deployment_id = ? ORDER BY seq")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = read::all(&mut *self.pool.acquire().await?, Some(id)).await?;
         rows.iter().map(decode).collect()
     }
 
@@ -280,10 +279,7 @@ impl Tx {
     }
 
     pub async fn load(&mut self, id: i64) -> Result<Loaded, StoreError> {
-        let rows = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events WHERE deployment_id = ? ORDER BY seq")
-            .bind(id)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let rows = read::all(&mut self.tx, Some(id)).await?;
         if rows.is_empty() {
             return Err(StoreError::NoSuchDeployment(id));
         }
