@@ -26,7 +26,7 @@ use crate::clock::SharedClock;
 use crate::config::DeliveryConfig;
 use crate::domain::{Channel, EventKind, Platform};
 use crate::metrics::{Metrics, PostResult};
-use crate::store::{OutboxItem, Store, StoreError};
+use crate::store::{Delivered, OutboxItem, Store, StoreError};
 
 /// The worker looks at the outbox at least this often even when nothing wakes it.
 const IDLE_POLL: Duration = Duration::from_secs(60);
@@ -201,13 +201,30 @@ impl Delivery {
         let mut results = Vec::new();
         while let Some(joined) = sends.join_next().await {
             match joined {
-                Ok(done) => results.push(done),
+                Ok(done) => {
+                    if done.1.is_ok() {
+                        // Counted as the platform answers; marked in the outbox with the pass.
+                        self.outbox.metrics.post(done.0.channel.platform, PostResult::Delivered);
+                    }
+                    results.push(done)
+                }
                 // The message stays pending and is tried again on the next pass.
                 Err(e) => error!(error = %e, "a send task failed"),
             }
         }
-        // Settle in outbox order, so the log reads in the order things were decided.
+        // Settle in outbox order, so the log reads in the order things were decided. What was
+        // delivered is marked so with one statement: one commit for the whole pass.
         results.sort_by_key(|(item, _)| item.id);
+        let delivered: Vec<Delivered> = results
+            .iter()
+            .filter_map(|(item, result)| {
+                let sent = result.as_ref().ok()?;
+                Some(Delivered { id: item.id, remote_id: sent.remote_id.clone(), reposted: sent.reposted })
+            })
+            .collect();
+        if !delivered.is_empty() {
+            self.outbox.store.mark_all_sent(&delivered, self.clock.now()).await?;
+        }
         let mut pass = Pass::default();
         for (item, result) in results {
             let span = post_span(&item);
@@ -226,13 +243,12 @@ impl Delivery {
         let store = &self.outbox.store;
         let channel = item.channel.to_string();
         let counted = match &result {
-            Ok(_) => PostResult::Delivered,
-            Err(SendError::Retry { .. }) => PostResult::Retried,
-            Err(SendError::Permanent { .. }) => PostResult::Failed,
+            Ok(_) => None,
+            Err(SendError::Retry { .. }) => Some(PostResult::Retried),
+            Err(SendError::Permanent { .. }) => Some(PostResult::Failed),
         };
         match result {
             Ok(sent) => {
-                store.mark_sent(item.id, now, sent.remote_id.as_deref(), sent.reposted).await?;
                 if let (Some(report), Some(id)) = (sent.report, item.deployment_id) {
                     self.record(Report::Hook { deployment: id, report }).await?;
                 }
@@ -268,7 +284,9 @@ impl Delivery {
                 pass.failed += 1;
             }
         }
-        self.outbox.metrics.post(item.channel.platform, counted);
+        if let Some(counted) = counted {
+            self.outbox.metrics.post(item.channel.platform, counted);
+        }
         Ok(())
     }
 

@@ -258,7 +258,7 @@ impl Engine {
                 let origin = Origin { key: None, ..origin };
                 return (command.kind(), Sorted::Write(Work::Probe { channel, actor, command, origin }));
             }
-            Input::Timers => return ("timers", Sorted::Write(Work::Timers)),
+            Input::Timers => return ("timers", Sorted::Write(Work::Timers { at: self.core.clock.now() })),
             Input::ResumeTimers => return ("timers", Sorted::Write(Work::ResumeTimers)),
             Input::Checks { deployment, results } => {
                 return ("checks", Sorted::Write(Work::Checks { deployment, results }))
@@ -388,15 +388,45 @@ enum Sorted {
 /// What the writer does: the inputs that record something or must be decided in order.
 #[derive(Debug)]
 enum Work {
-    Status { channel: Channel, origin: Origin },
-    Command { channel: Channel, actor: Actor, command: Command, origin: Origin },
-    Probe { channel: Channel, actor: Actor, command: Command, origin: Origin },
-    Timers,
+    Status {
+        channel: Channel,
+        origin: Origin,
+    },
+    Command {
+        channel: Channel,
+        actor: Actor,
+        command: Command,
+        origin: Origin,
+    },
+    Probe {
+        channel: Channel,
+        actor: Actor,
+        command: Command,
+        origin: Origin,
+    },
+    /// Fires what is due at `at`, when it was asked (the scheduler woke for it).
+    Timers {
+        at: DateTime<Utc>,
+    },
     ResumeTimers,
-    Checks { deployment: i64, results: Vec<Measured> },
-    Hook { deployment: i64, report: hooks::Report },
-    DeliveryFailed { deployment: i64, channel: Channel, error: String, messages: u64 },
-    Enqueue { key: Option<String>, messages: Vec<NewMessage> },
+    Checks {
+        deployment: i64,
+        results: Vec<Measured>,
+    },
+    Hook {
+        deployment: i64,
+        report: hooks::Report,
+    },
+    DeliveryFailed {
+        deployment: i64,
+        channel: Channel,
+        error: String,
+        messages: u64,
+    },
+    Enqueue {
+        key: Option<String>,
+        messages: Vec<NewMessage>,
+    },
 }
 
 impl Work {

@@ -49,7 +49,7 @@ impl Writer {
                 // Refused: the real path says why, and records a refusal for lack of a role.
                 self.command(batch, stage, channel, actor, command, origin.deployment, now).await
             }
-            Work::Timers => self.fire_due(batch, stage, now).await,
+            Work::Timers { .. } => self.fire_due(batch, stage, now).await,
             Work::ResumeTimers => {
                 for id in batch.tx.untimed_open_deployments().await? {
                     let loaded = self.state(batch, id).await?;
@@ -181,7 +181,10 @@ impl Writer {
         stage: &mut Stage,
         now: DateTime<Utc>,
     ) -> Result<Outcome, StoreError> {
-        let due = batch.tx.due_timers(now).await?;
+        let mut due = batch.tx.due_timers(now).await?;
+        // A timer this batch moved already (an earlier input fired it, or a command moved
+        // it) is due only if it still is.
+        due.retain(|(id, _)| batch.staged_timer(*id).map_or(true, |t| t.is_some_and(|t| t <= now)));
         if let Some((_, earliest)) = due.first() {
             let lag = (now - *earliest).to_std().unwrap_or_default();
             self.core.metrics.timers(due.len(), lag.as_secs_f64());

@@ -69,6 +69,11 @@ impl Cache {
 /// One transaction's worth of inputs: what they wrote so far, to be flushed together.
 pub(super) struct Batch {
     pub(super) tx: Tx,
+    /// The time every input of the batch is decided at: when the writer took them, before
+    /// waiting for the database, so a timer fires at the instant it was found due.
+    now: DateTime<Utc>,
+    /// Inputs decided so far.
+    decided: usize,
     head: ChainHead,
     rows: Vec<StoredEvent>,
     messages: Vec<NewMessage>,
@@ -112,6 +117,11 @@ impl Stage {
 }
 
 impl Batch {
+    /// The timer this batch set for deployment `id`, if it set one (`Some(None)`: dropped).
+    pub(super) fn staged_timer(&self, id: i64) -> Option<Option<DateTime<Utc>>> {
+        self.timers.iter().rev().find(|(timer, _)| *timer == id).map(|(_, due)| *due)
+    }
+
     /// The deployment's latest status post that may still be on screen.
     pub(super) async fn status_post(&mut self, id: i64) -> Result<Option<i64>, StoreError> {
         if let Some(known) = self.status_posts.get(&id) {
@@ -161,6 +171,7 @@ impl Writer {
 
     /// Opens the transaction, checks the cache against the chain's head and decides every job.
     async fn decide_all(&mut self, jobs: &[Job]) -> Result<(Batch, Vec<Result<Outcome, EngineError>>), StoreError> {
+        let now = self.core.clock.now();
         let mut tx = self.core.store.begin().await?;
         let head = tx.chain_head().await?;
         if self.cache.head.as_ref() != Some(&head) || self.cache.channels.len() > MAX_CHANNELS {
@@ -171,6 +182,8 @@ impl Writer {
         let answered = if keys.is_empty() { HashMap::new() } else { tx.answered(&keys).await? };
         let mut batch = Batch {
             tx,
+            now,
+            decided: 0,
             head,
             rows: Vec::new(),
             messages: Vec::new(),
@@ -195,7 +208,13 @@ impl Writer {
             tracing::info!("request delivered again; answering as before");
             return Ok(Outcome::repeated(answer.clone()));
         }
-        let now = self.core.clock.now();
+        // Timers fire at the instant the scheduler found them due, unless inputs decided
+        // before them in this batch are later: times on the record never go backwards.
+        let now = match work {
+            Work::Timers { at } if batch.decided == 0 => *at,
+            _ => batch.now,
+        };
+        batch.decided += 1;
         let mut stage = Stage::default();
         let outcome = self.decide(batch, &mut stage, work, now).await?;
         self.join(batch, stage);
@@ -235,11 +254,10 @@ impl Writer {
 
     /// Writes the batch and commits it; returns the deployments that got events.
     async fn flush(&mut self, batch: Batch) -> Result<Vec<i64>, StoreError> {
-        let Batch { mut tx, head, rows, messages, changed, timers, answers, .. } = batch;
+        let Batch { mut tx, now, head, rows, messages, changed, timers, answers, .. } = batch;
         let result = async {
             let listed: Vec<(i64, &Deployment)> = changed.iter().map(|(id, d)| (*id, d)).collect();
             tx.append_events(&rows, &head, &listed).await?;
-            let now = self.core.clock.now();
             tx.enqueue(&messages, now).await?;
             tx.set_timers(&timers).await?;
             tx.record_answers(&answers, now).await?;

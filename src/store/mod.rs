@@ -22,7 +22,7 @@ use thiserror::Error;
 pub use audit::{AuditFailure, AuditReport};
 pub use batch::ChainHead;
 pub use chain::{StoredEvent, GENESIS};
-pub use outbox::{Action, NewMessage, OutboxItem, OutboxRow, Payload};
+pub use outbox::{Action, Delivered, NewMessage, OutboxItem, OutboxRow, Payload};
 pub use vitals::Vitals;
 
 use crate::domain::deployment::FoldError;

@@ -104,6 +104,14 @@ impl NewMessage {
     }
 }
 
+/// A message the platform accepted: its id there, and whether an update was posted anew.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub id: i64,
+    pub remote_id: Option<String>,
+    pub reposted: bool,
+}
+
 /// A pending message, as the delivery worker sees it.
 #[derive(Debug, Clone)]
 pub struct OutboxItem {
@@ -365,19 +373,27 @@ impl Store {
         remote_id: Option<&str>,
         reposted: bool,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, remote_id = ?,
-                 action = CASE WHEN ? THEN 'post' ELSE action END,
-                 kind = CASE WHEN ? THEN 'status' ELSE kind END
-             WHERE id = ?",
-        )
-        .bind(format_time(at))
-        .bind(remote_id)
-        .bind(reposted)
-        .bind(reposted)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+        self.mark_all_sent(&[Delivered { id, remote_id: remote_id.map(str::to_string), reposted }], at).await
+    }
+
+    /// Marks messages delivered at `at`, all in one statement (one commit).
+    pub async fn mark_all_sent(&self, sent: &[Delivered], at: DateTime<Utc>) -> Result<(), StoreError> {
+        let at = format_time(at);
+        for chunk in sent.chunks(ROWS_PER_INSERT) {
+            let mut update = QueryBuilder::new("WITH v (id, remote_id, reposted) AS (");
+            update.push_values(chunk, |mut b, d| {
+                b.push_bind(d.id).push_bind(&d.remote_id).push_bind(d.reposted);
+            });
+            update.push(") UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ");
+            update.push_bind(&at);
+            update.push(
+                ", remote_id = v.remote_id,
+                   action = CASE WHEN v.reposted THEN 'post' ELSE action END,
+                   kind = CASE WHEN v.reposted THEN 'status' ELSE kind END
+                 FROM v WHERE outbox.id = v.id",
+            );
+            update.build().execute(&self.pool).await?;
+        }
         Ok(())
     }
 
