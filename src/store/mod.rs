@@ -269,12 +269,7 @@ pub struct Tx {
 impl Tx {
     /// The channel's open deployment, folded from its events.
     pub async fn open_deployment(&mut self, channel: &Channel) -> Result<Option<Loaded>, StoreError> {
-        let id: Option<(i64,)> = sqlx::query_as(OPEN_IN_CHANNEL)
-            .bind(channel.platform.as_str())
-            .bind(&channel.id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        let Some((id,)) = id else { return Ok(None) };
+        let Some(id) = self.open_in_channel(channel).await? else { return Ok(None) };
         self.load(id).await.map(Some)
     }
 
