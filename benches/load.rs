@@ -3,8 +3,8 @@
 //! commit rate of the same disk as the floor, and golive's footprint: binary size, cold start
 //! to ready, resident memory idle and under load.
 //!
-//!     cargo bench --bench load -- [--requests N] [--in-flight 8,32] [--rate 500]
-//!                                 [--channels C] [--starts 5] [--bolt default,pbr|none]
+//!     cargo bench --bench load -- [--requests N] [--in-flight 8,32] [--rate 200] [--busy 32]
+//!                                 [--channels C] [--starts 5] [--bolt pbr,async|default|none]
 //!                                 [--floor-seconds 5]
 //!
 //! Both servers get the same validly signed slash commands over loopback, each on a new
@@ -18,7 +18,14 @@
 //!   command in flight, so its script stays in order;
 //! - a fixed rate (open loop): request i is due at start + i / rate, and its latency runs from
 //!   that instant, not from when it was sent, so a stalled server cannot hide its backlog
-//!   (coordinated omission). A channel's next command waits for the answer to its previous one.
+//!   (coordinated omission). A channel's next command waits for the answer to its previous one;
+//! - one busy channel: N requests in flight, all `note`s to one deployment, whose history grows
+//!   by N events during the run (`--busy 0` skips it).
+//!
+//! The baseline is Bolt at its fastest, not its default: the threaded app with
+//! `process_before_response=True` and the async app on aiohttp, both run; ratios are against
+//! whichever answered more in that shape. (`default`, Bolt's `App()` on `http.server`, can be
+//! added with `--bolt`, but it measures `http.server`'s one request at a time.)
 //!
 //! The Bolt app is installed by the bench into a venv next to the build
 //! (`target/bolt-venv`); without Python or PyPI it is skipped with a note.
@@ -92,6 +99,8 @@ enum Kind {
     Bolt,
     /// Bolt with `process_before_response=True`: the listener in the request thread.
     BoltInline,
+    /// Bolt's async app (`AsyncApp`) served by aiohttp.
+    BoltAsync,
 }
 
 impl Kind {
@@ -100,6 +109,16 @@ impl Kind {
             Kind::Golive => "golive",
             Kind::Bolt => "Bolt (default)",
             Kind::BoltInline => "Bolt (process_before_response)",
+            Kind::BoltAsync => "Bolt (async, aiohttp)",
+        }
+    }
+
+    fn dir(self) -> &'static str {
+        match self {
+            Kind::Golive => "golive",
+            Kind::Bolt => "bolt",
+            Kind::BoltInline => "bolt-pbr",
+            Kind::BoltAsync => "bolt-async",
         }
     }
 }
@@ -258,6 +277,7 @@ async fn start_bolt(python: &Path, dir: &Path, kind: Kind, fake_slack: &str) -> 
         .env("BOLT_DB", dir.join("bolt.db"))
         .env("PORT", port.to_string())
         .env("BOLT_PROCESS_BEFORE_RESPONSE", if kind == Kind::BoltInline { "1" } else { "0" })
+        .env("BOLT_ASYNC", if kind == Kind::BoltAsync { "1" } else { "0" })
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).expect("create bolt.log"))
         .spawn()
@@ -345,6 +365,8 @@ impl Run {
 enum Shape {
     InFlight(usize),
     Rate(usize),
+    /// This many in flight, all on one channel.
+    Busy(usize),
 }
 
 impl Shape {
@@ -352,6 +374,7 @@ impl Shape {
         match self {
             Shape::InFlight(n) => format!("{n} in flight"),
             Shape::Rate(r) => format!("fixed {r}/s"),
+            Shape::Busy(n) => format!("one busy channel, {n} in flight"),
         }
     }
 }
@@ -473,11 +496,43 @@ async fn fixed_rate(client: &Arc<Client>, channels: &Arc<Vec<String>>, rate: usi
     all
 }
 
+/// `requests` notes to one channel, `in_flight` at a time: its history grows by as many.
+async fn busy(client: &Arc<Client>, channel: &str, in_flight: usize, requests: usize) -> Outcome {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..in_flight {
+        let (client, next, channel) = (client.clone(), next.clone(), channel.to_string());
+        workers.spawn(async move {
+            let mut out: Outcome = (Vec::new(), 0, None);
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= requests {
+                    break out;
+                }
+                let text = format!("note busy {n}: error rate flat, p99 under 300 ms, no new alerts");
+                let sent = Instant::now();
+                let answer = client.send(&channel, OPS, &text).await;
+                out.0.push((verb(&text), sent.elapsed().as_secs_f64() * 1000.0));
+                match answer {
+                    Ok(()) => out.1 += 1,
+                    Err(e) => out.2 = out.2.take().or(Some(e)),
+                }
+            }
+        });
+    }
+    let mut all: Outcome = (Vec::with_capacity(requests), 0, None);
+    while let Some(done) = workers.join_next().await {
+        merge(&mut all, done.expect("a load worker panicked"));
+    }
+    all
+}
+
 /// Opens fresh deployments on `server`, then runs one shape of load on them.
 async fn run(server: &Server, triggers: &Arc<AtomicU64>, shape: Shape, set: usize, args: &Args) -> Run {
     let client =
         Arc::new(Client { addr: server.addr.clone(), secret: SigningSecret::new(SECRET), triggers: triggers.clone() });
-    let channels: Arc<Vec<String>> = Arc::new((0..args.channels).map(|n| format!("C{set:02}{n:06}")).collect());
+    let count = if matches!(shape, Shape::Busy(_)) { 1 } else { args.channels };
+    let channels: Arc<Vec<String>> = Arc::new((0..count).map(|n| format!("C{set:02}{n:06}")).collect());
     let opening = Instant::now();
     client.open(&channels).await;
     server.drained().await;
@@ -493,6 +548,7 @@ async fn run(server: &Server, triggers: &Arc<AtomicU64>, shape: Shape, set: usiz
     let (samples, accepted, first_error) = match shape {
         Shape::InFlight(n) => saturate(&client, &channels, n, args.requests).await,
         Shape::Rate(r) => fixed_rate(&client, &channels, r, args.requests).await,
+        Shape::Busy(n) => busy(&client, &channels[0], n, args.requests).await,
     };
     let mut elapsed = started.elapsed().as_secs_f64();
     if matches!(shape, Shape::Rate(_)) {
@@ -570,6 +626,7 @@ struct Args {
     requests: usize,
     in_flight: Vec<usize>,
     rate: usize,
+    busy: usize,
     channels: usize,
     starts: usize,
     bolt: Vec<Kind>,
@@ -581,10 +638,11 @@ impl Args {
         let mut args = Args {
             requests: 10_000,
             in_flight: vec![8, 32],
-            rate: 500,
+            rate: 200,
+            busy: 32,
             channels: 0,
             starts: 5,
-            bolt: vec![Kind::Bolt, Kind::BoltInline],
+            bolt: vec![Kind::BoltInline, Kind::BoltAsync],
             floor_seconds: 5.0,
         };
         let mut given = std::env::args().skip(1);
@@ -602,6 +660,7 @@ impl Args {
                 "--requests" => args.requests = number(&value),
                 "--in-flight" => args.in_flight = value.split(',').filter(|v| !v.is_empty()).map(number).collect(),
                 "--rate" => args.rate = number(&value),
+                "--busy" => args.busy = number(&value),
                 "--channels" => args.channels = number(&value),
                 "--starts" => args.starts = number(&value).max(1),
                 "--floor-seconds" => args.floor_seconds = value.parse().unwrap_or(5.0),
@@ -611,8 +670,9 @@ impl Args {
                         .filter_map(|v| match v {
                             "default" => Some(Kind::Bolt),
                             "pbr" | "process_before_response" => Some(Kind::BoltInline),
+                            "async" => Some(Kind::BoltAsync),
                             "none" | "" => None,
-                            other => panic!("--bolt: `{other}` is not default, pbr or none"),
+                            other => panic!("--bolt: `{other}` is not default, pbr, async or none"),
                         })
                         .collect()
                 }
@@ -677,8 +737,8 @@ async fn main() {
     if !args.bolt.is_empty() {
         if let Some(python) = bolt_python() {
             for kind in args.bolt.clone() {
-                let label = if kind == Kind::Bolt { "bolt" } else { "bolt-pbr" };
-                if let Some((server, ready)) = start_bolt(&python, &dir.path().join(label), kind, &fake.url).await {
+                if let Some((server, ready)) = start_bolt(&python, &dir.path().join(kind.dir()), kind, &fake.url).await
+                {
                     bolt_starts.push(ready.as_secs_f64() * 1000.0);
                     tokio::time::sleep(Duration::from_secs(2)).await;
                     bolt_idle.get_or_insert(memory(server.pid()).unwrap_or_default());
@@ -691,6 +751,9 @@ async fn main() {
     let mut shapes: Vec<Shape> = args.in_flight.iter().map(|&n| Shape::InFlight(n)).collect();
     if args.rate > 0 {
         shapes.push(Shape::Rate(args.rate));
+    }
+    if args.busy > 0 {
+        shapes.push(Shape::Busy(args.busy));
     }
     let triggers = Arc::new(AtomicU64::new(0));
     let mut runs = Vec::new();
@@ -755,29 +818,39 @@ async fn main() {
     let bolts: Vec<Kind> = args.bolt.iter().copied().filter(|k| runs.iter().any(|r| r.kind == *k)).collect();
     if !bolts.is_empty() {
         println!();
-        println!("| load | baseline | golive req/s | baseline req/s | golive ÷ baseline | golive p99 | baseline p99 |");
-        println!("|---|---|---|---|---|---|---|");
+        println!(
+            "| load | baseline | golive req/s | baseline req/s | golive ÷ baseline | golive p99 | baseline p99 | golive p99 ÷ baseline p99 |"
+        );
+        println!("|---|---|---|---|---|---|---|---|");
         for &shape in &shapes {
             let Some(g) = runs.iter().find(|r| r.kind == Kind::Golive && r.shape == shape) else { continue };
             let gp99 = Latency::of(&mut g.latencies.clone()).p99;
+            let fastest = bolts
+                .iter()
+                .filter_map(|&k| runs.iter().find(|r| r.kind == k && r.shape == shape))
+                .map(Run::rate)
+                .fold(0.0, f64::max);
             for &kind in &bolts {
                 let Some(b) = runs.iter().find(|r| r.kind == kind && r.shape == shape) else { continue };
                 let bp99 = Latency::of(&mut b.latencies.clone()).p99;
                 println!(
-                    "| {} | {} | {} | {} | {:.2} | {} | {} |",
+                    "| {} | {}{} | {} | {} | {:.2} | {} | {} | {:.2} |",
                     shape.label(),
                     kind.label(),
+                    if b.rate() == fastest { " (fastest)" } else { "" },
                     thousands(g.rate()),
                     thousands(b.rate()),
                     g.rate() / b.rate(),
                     ms(gp99),
-                    ms(bp99)
+                    ms(bp99),
+                    gp99 / bp99
                 );
             }
         }
     }
     println!();
-    println!("| footprint | golive | Bolt (default) |");
+    let first_bolt = args.bolt.first().map_or("Bolt", |k| k.label());
+    println!("| footprint | golive | {first_bolt} |");
     println!("|---|---|---|");
     let bolt_peak = runs.iter().filter(|r| r.kind != Kind::Golive).map(|r| r.rss_kib).max();
     let golive_peak = runs.iter().filter(|r| r.kind == Kind::Golive).map(|r| r.rss_kib).max().unwrap_or(0);

@@ -32,7 +32,7 @@ use golive::clock::{ManualClock, SharedClock, SystemClock};
 use golive::config::{Config, EXAMPLE};
 use golive::delivery::ChatApi;
 use golive::domain::{Actor, Channel, Command, Platform};
-use golive::engine::Engine;
+use golive::engine::{Engine, Input, Origin};
 use golive::runtime;
 use golive::slack::SlackApi;
 use golive::store::Store;
@@ -58,7 +58,10 @@ async fn main() {
     for n in 0..deployments {
         let channel = Channel { platform: Platform::Slack, id: format!("C{n:06}") };
         let start = Command::Start { release: format!("v{n}"), plan: None, freeze_override: None, at: None };
-        engine.execute(&channel, &Actor::new(Platform::Slack, "U0DANA"), &start).await.unwrap();
+        engine
+            .submit(Input::command(&channel, &Actor::new(Platform::Slack, "U0DANA"), start.clone(), Origin::default()))
+            .await
+            .unwrap();
     }
     println!("opened {deployments} deployments in {:.1}s", opening.elapsed().as_secs_f64());
 
@@ -72,7 +75,15 @@ async fn main() {
         for n in (0..deployments).filter(|n| escalating(*n)) {
             let channel = Channel { platform: Platform::Slack, id: format!("C{n:06}") };
             let escalate = Command::Escalate { level: None, message: format!("database CPU at 95% (v{n})") };
-            engine.execute(&channel, &Actor::new(Platform::Slack, "U0OPS"), &escalate).await.unwrap();
+            engine
+                .submit(Input::command(
+                    &channel,
+                    &Actor::new(Platform::Slack, "U0OPS"),
+                    escalate.clone(),
+                    Origin::default(),
+                ))
+                .await
+                .unwrap();
             escalating_channels.push(channel.id);
         }
         println!("opened {} escalations, nobody acknowledges them", escalating_channels.len());

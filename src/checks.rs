@@ -18,7 +18,7 @@ use tracing::{error, info_span, Instrument};
 
 use crate::domain::checks::{self, Measured};
 use crate::domain::plan::{Check, Item, Probe};
-use crate::engine::Engine;
+use crate::engine::{Engine, Input};
 
 /// Looked at this often even when no commit wakes the worker.
 const IDLE_POLL: chrono::Duration = chrono::Duration::seconds(30);
@@ -160,7 +160,7 @@ pub async fn run(engine: Engine, mut stop: watch::Receiver<bool>) {
                         last.insert((loaded.id, item.id.clone()), now);
                         wake = wake.min(now + every(check));
                     }
-                    if let Err(e) = engine.record_checks(loaded.id, &results).await {
+                    if let Err(e) = engine.submit(Input::Checks { deployment: loaded.id, results }).await {
                         error!(deployment = loaded.id, error = %e, "could not record check results");
                     }
                 }

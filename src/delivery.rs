@@ -4,6 +4,10 @@
 //! 5xx, 429, Slack's transient errors) wait with exponential backoff, or as long as the
 //! platform's `Retry-After` asks; a permanent failure (the app is not in the channel, the
 //! channel is gone) is logged and recorded on the deployment's timeline, never retried.
+//!
+//! What the worker learns that belongs on a deployment's timeline (a hook's result, posts
+//! given up) it hands to a [`Recorder`] — the engine, which decides it in order with every
+//! other input. The worker knows nothing of the engine.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,17 +16,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{error, field, info, info_span, warn, Instrument, Span};
 
 use crate::clock::SharedClock;
 use crate::config::DeliveryConfig;
-use crate::domain::Platform;
-use crate::engine::{Engine, EngineError};
-use crate::metrics::PostResult;
-use crate::store::OutboxItem;
+use crate::domain::{Channel, EventKind, Platform};
+use crate::metrics::{Metrics, PostResult};
+use crate::store::{Delivered, OutboxItem, Store, StoreError};
 
 /// The worker looks at the outbox at least this often even when nothing wakes it.
 const IDLE_POLL: Duration = Duration::from_secs(60);
@@ -35,8 +39,60 @@ pub struct Sent {
     /// An update was posted as a new message instead (the message it was to change is gone):
     /// the new message is the one later updates change.
     pub reposted: bool,
-    /// What a hook run came to (`hooks::Report`), to go on the deployment's timeline.
-    pub report: Option<crate::hooks::Report>,
+    /// What a hook run came to, to go on the deployment's timeline.
+    pub report: Option<HookReport>,
+}
+
+/// What a hook run came to, for the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookReport {
+    pub hook: String,
+    pub trigger: String,
+    pub ok: bool,
+    pub detail: String,
+    pub output: String,
+    pub duration_ms: u64,
+}
+
+impl HookReport {
+    pub fn into_event(self) -> EventKind {
+        let HookReport { hook, trigger, ok, detail, output, duration_ms } = self;
+        EventKind::HookRan { hook, trigger, ok, detail, output, duration_ms }
+    }
+}
+
+/// What the worker learned that belongs on a deployment's timeline.
+#[derive(Debug, Clone)]
+pub enum Report {
+    /// A hook ran, or could not be run.
+    Hook { deployment: i64, report: HookReport },
+    /// The platform refused the deployment's posts for good.
+    GaveUp { deployment: i64, channel: Channel, error: String, messages: u64 },
+}
+
+/// Where the worker sends its reports; answers once they are recorded.
+#[async_trait]
+pub trait Recorder: Send + Sync {
+    async fn record(&self, report: Report) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
+}
+
+/// What the worker needs from the rest of golive.
+#[derive(Clone)]
+pub struct Outbox {
+    pub store: Store,
+    pub settings: DeliveryConfig,
+    pub metrics: Arc<Metrics>,
+    /// Notified after every commit that may have queued posts.
+    pub enqueued: Arc<Notify>,
+    pub recorder: Arc<dyn Recorder>,
+}
+
+#[derive(Debug, Error)]
+pub enum DeliveryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not record what became of a post: {0}")]
+    Record(Box<dyn std::error::Error + Send + Sync>),
 }
 
 #[derive(Debug, Clone, Error, PartialEq)]
@@ -55,6 +111,17 @@ pub enum SendError {
 pub trait ChatApi: Send + Sync {
     fn platform(&self) -> Platform;
     async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError>;
+
+    /// How long one send of `item` may take, when not the worker's usual limit.
+    fn send_timeout(&self, _item: &OutboxItem) -> Option<Duration> {
+        None
+    }
+
+    /// What giving up on `item` means for the record, when it is a run rather than a post
+    /// (a hook that could not be run failed).
+    fn given_up(&self, _item: &OutboxItem, _reason: &str) -> Option<HookReport> {
+        None
+    }
 }
 
 /// What one pass over the outbox did.
@@ -76,7 +143,7 @@ type LastSent = HashMap<(Platform, String), DateTime<Utc>>;
 
 #[derive(Clone)]
 pub struct Delivery {
-    engine: Engine,
+    outbox: Outbox,
     clock: SharedClock,
     apis: Arc<Vec<Arc<dyn ChatApi>>>,
     settings: DeliveryConfig,
@@ -90,16 +157,20 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    pub fn new(engine: Engine, clock: SharedClock, apis: Vec<Arc<dyn ChatApi>>) -> Delivery {
-        let settings = engine.config().delivery.clone();
+    pub fn new(outbox: Outbox, clock: SharedClock, apis: Vec<Arc<dyn ChatApi>>) -> Delivery {
+        let settings = outbox.settings.clone();
         Delivery {
-            engine,
+            outbox,
             clock,
             apis: Arc::new(apis),
             settings,
             last_sent: Arc::default(),
             unrecorded: Arc::default(),
         }
+    }
+
+    async fn record(&self, report: Report) -> Result<(), DeliveryError> {
+        self.outbox.recorder.record(report).await.map_err(DeliveryError::Record)
     }
 
     /// When a channel may get its next post.
@@ -110,11 +181,11 @@ impl Delivery {
 
     /// Sends every message that may go now, across channels at once, and records how each
     /// went. Returns what happened; a store error stops the pass.
-    pub async fn deliver_due(&self) -> Result<Pass, EngineError> {
+    pub async fn deliver_due(&self) -> Result<Pass, DeliveryError> {
         let now = self.clock.now();
         let mut ready = Vec::new();
         for api in self.apis.iter() {
-            let store = self.engine.store();
+            let store = &self.outbox.store;
             let heads = store.due_heads(api.platform(), now, 1000).await?;
             let paced = |channel: &str| self.ready_at(api.platform(), channel).map_or(true, |t| t <= now);
             let ids: Vec<i64> = heads.iter().filter(|(_, channel)| paced(channel)).map(|(id, _)| *id).collect();
@@ -126,7 +197,7 @@ impl Delivery {
         let mut sends = JoinSet::new();
         for (api, item) in ready {
             let permits = permits.clone();
-            // Issue 17: sent already, only its record is missing.
+            // Sent already, only its record is missing.
             let sent = self.unrecorded.lock().ok().and_then(|u| u.get(&item.id).cloned());
             sends.spawn(async move {
                 if let Some(sent) = sent {
@@ -135,7 +206,7 @@ impl Delivery {
                 let _permit = permits.acquire_owned().await;
                 let send = api.send(&item).instrument(post_span(&item));
                 // A hook may take as long as its own timeout; a post gets 30 s.
-                let limit = crate::hooks::send_timeout(&item).unwrap_or(send_timeout);
+                let limit = api.send_timeout(&item).unwrap_or(send_timeout);
                 let result = match tokio::time::timeout(limit, send).await {
                     Ok(result) => result,
                     Err(_) => Err(SendError::Retry { reason: format!("no answer within {limit:?}"), after: None }),
@@ -146,13 +217,40 @@ impl Delivery {
         let mut results = Vec::new();
         while let Some(joined) = sends.join_next().await {
             match joined {
-                Ok(done) => results.push(done),
+                Ok(done) => {
+                    if done.1.is_ok() {
+                        // Counted as the platform answers; marked in the outbox with the pass.
+                        self.outbox.metrics.post(done.0.channel.platform, PostResult::Delivered);
+                    }
+                    results.push(done)
+                }
                 // The message stays pending and is tried again on the next pass.
                 Err(e) => error!(error = %e, "a send task failed"),
             }
         }
-        // Settle in outbox order, so the log reads in the order things were decided.
+        // Settle in outbox order, so the log reads in the order things were decided. What was
+        // delivered is marked so with one statement: one commit for the whole pass.
         results.sort_by_key(|(item, _)| item.id);
+        let delivered: Vec<Delivered> = results
+            .iter()
+            .filter_map(|(item, result)| {
+                let sent = result.as_ref().ok()?;
+                Some(Delivered { id: item.id, remote_id: sent.remote_id.clone(), reposted: sent.reposted })
+            })
+            .collect();
+        if !delivered.is_empty() {
+            let recorded = self.outbox.store.mark_all_sent(&delivered, self.clock.now()).await;
+            if let Ok(mut unrecorded) = self.unrecorded.lock() {
+                for (item, result) in &results {
+                    match (&recorded, result) {
+                        (Ok(_), _) => unrecorded.remove(&item.id),
+                        (Err(_), Ok(sent)) => unrecorded.insert(item.id, sent.clone()),
+                        (Err(_), Err(_)) => None,
+                    };
+                }
+            }
+            recorded?;
+        }
         let mut pass = Pass::default();
         for (item, result) in results {
             let span = post_span(&item);
@@ -166,27 +264,19 @@ impl Delivery {
         item: &OutboxItem,
         result: Result<Sent, SendError>,
         pass: &mut Pass,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), DeliveryError> {
         let now = self.clock.now();
-        let store = self.engine.store();
+        let store = &self.outbox.store;
         let channel = item.channel.to_string();
         let counted = match &result {
-            Ok(_) => PostResult::Delivered,
-            Err(SendError::Retry { .. }) => PostResult::Retried,
-            Err(SendError::Permanent { .. }) => PostResult::Failed,
+            Ok(_) => None,
+            Err(SendError::Retry { .. }) => Some(PostResult::Retried),
+            Err(SendError::Permanent { .. }) => Some(PostResult::Failed),
         };
         match result {
             Ok(sent) => {
-                let recorded = store.mark_sent(item.id, now, sent.remote_id.as_deref(), sent.reposted).await;
-                if let Ok(mut unrecorded) = self.unrecorded.lock() {
-                    match &recorded {
-                        Ok(_) => unrecorded.remove(&item.id),
-                        Err(_) => unrecorded.insert(item.id, sent.clone()),
-                    };
-                }
-                recorded?;
                 if let (Some(report), Some(id)) = (sent.report, item.deployment_id) {
-                    self.engine.record_hook_result(id, report).await?;
+                    self.record(Report::Hook { deployment: id, report }).await?;
                 }
                 if let Ok(mut last) = self.last_sent.lock() {
                     last.insert((item.channel.platform, item.channel.id.clone()), now);
@@ -212,7 +302,7 @@ impl Delivery {
                     format!("still failing after {}: {reason}", crate::render::human(self.settings.give_up_after));
                 self.give_up(item, &channel, reason, false, None).await?;
                 pass.failed += 1;
-                self.engine.metrics().post(item.channel.platform, PostResult::Failed);
+                self.outbox.metrics.post(item.channel.platform, PostResult::Failed);
                 return Ok(());
             }
             Err(SendError::Permanent { reason, channel_unusable, hint }) => {
@@ -220,7 +310,9 @@ impl Delivery {
                 pass.failed += 1;
             }
         }
-        self.engine.metrics().post(item.channel.platform, counted);
+        if let Some(counted) = counted {
+            self.outbox.metrics.post(item.channel.platform, counted);
+        }
         Ok(())
     }
 
@@ -231,34 +323,25 @@ impl Delivery {
         reason: String,
         whole_channel: bool,
         hint: Option<String>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), DeliveryError> {
         if item.channel.platform == Platform::Hook {
             // A hook that could not be run is a hook that failed: it goes on the timeline as
             // such (and a rollback's escalates), not as an undelivered post.
-            self.engine.store().mark_failed(item, &reason, false).await?;
+            self.outbox.store.mark_failed(item, &reason, false).await?;
             error!(outbox = item.id, %reason, "hook given up");
-            if let (Some(id), Some(run)) = (item.deployment_id, item.payload.event.clone()) {
-                let run: Option<crate::hooks::Run> = serde_json::from_value(run).ok();
-                if let Some(run) = run {
-                    let report = crate::hooks::Report {
-                        hook: run.hook.name,
-                        trigger: run.trigger,
-                        ok: false,
-                        detail: reason,
-                        output: String::new(),
-                        duration_ms: 0,
-                    };
-                    self.engine.record_hook_result(id, report).await?;
-                }
+            let api = self.apis.iter().find(|a| a.platform() == Platform::Hook);
+            if let (Some(id), Some(report)) = (item.deployment_id, api.and_then(|a| a.given_up(item, &reason))) {
+                self.record(Report::Hook { deployment: id, report }).await?;
             }
             return Ok(());
         }
-        let given_up = self.engine.store().mark_failed(item, &reason, whole_channel).await?;
+        let given_up = self.outbox.store.mark_failed(item, &reason, whole_channel).await?;
         let hint = hint.unwrap_or_default();
         error!(outbox = item.id, %channel, messages = given_up, %reason, %hint, "post given up");
         if let Some(id) = item.deployment_id {
             let error = if hint.is_empty() { reason } else { format!("{reason} — {hint}") };
-            self.engine.record_delivery_failure(id, &item.channel, error, given_up).await?;
+            let failed = Report::GaveUp { deployment: id, channel: item.channel.clone(), error, messages: given_up };
+            self.record(failed).await?;
         }
         Ok(())
     }
@@ -275,11 +358,11 @@ impl Delivery {
     }
 
     /// When the next pass has something to do: a message's retry time or a channel's pacing.
-    pub async fn next_wake(&self) -> Result<Option<DateTime<Utc>>, EngineError> {
+    pub async fn next_wake(&self) -> Result<Option<DateTime<Utc>>, DeliveryError> {
         let now = self.clock.now();
         let mut wake: Option<DateTime<Utc>> = None;
         for api in self.apis.iter() {
-            let store = self.engine.store();
+            let store = &self.outbox.store;
             if let Some(t) = store.next_attempt(api.platform()).await? {
                 let t = if t <= now {
                     // Due already but paced: the soonest any of those channels is ready.
@@ -300,8 +383,8 @@ impl Delivery {
     }
 
     /// Posts still waiting for this worker's platforms.
-    async fn pending(&self) -> Result<i64, EngineError> {
-        let pending = self.engine.store().pending_by_platform().await?;
+    async fn pending(&self) -> Result<i64, DeliveryError> {
+        let pending = self.outbox.store.pending_by_platform().await?;
         let mine = |p: &Platform| self.apis.iter().any(|a| a.platform() == *p);
         Ok(pending.iter().filter(|(p, _, _)| mine(p)).map(|(_, n, _)| n).sum())
     }
@@ -341,7 +424,7 @@ impl Delivery {
 
     /// Runs until `stop` changes: a pass whenever something is enqueued or falls due.
     pub async fn run(&self, mut stop: watch::Receiver<bool>) {
-        let enqueued = self.engine.signals().enqueued.clone();
+        let enqueued = self.outbox.enqueued.clone();
         loop {
             // After a failure the same messages are still due: wait a little rather than spin.
             let backoff = self.clock.now() + chrono::Duration::seconds(5);

@@ -24,6 +24,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 use tokio::io::AsyncReadExt;
 
+pub use crate::delivery::HookReport as Report;
 use crate::delivery::{ChatApi, SendError, Sent};
 use crate::domain::plan::{Hook, HookAction};
 use crate::domain::{Deployment, EventKind, Platform};
@@ -78,24 +79,6 @@ pub fn body(deployment_id: i64, d: &Deployment, trigger: &str, kind: &EventKind,
             "traffic": d.traffic,
         },
     })
-}
-
-/// What a run came to, for the record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Report {
-    pub hook: String,
-    pub trigger: String,
-    pub ok: bool,
-    pub detail: String,
-    pub output: String,
-    pub duration_ms: u64,
-}
-
-impl Report {
-    pub fn into_event(self) -> EventKind {
-        let Report { hook, trigger, ok, detail, output, duration_ms } = self;
-        EventKind::HookRan { hook, trigger, ok, detail, output, duration_ms }
-    }
 }
 
 fn tail(bytes: &[u8]) -> String {
@@ -258,6 +241,16 @@ fn environment(run: &Run) -> Vec<(String, String)> {
 impl ChatApi for HookRunner {
     fn platform(&self) -> Platform {
         Platform::Hook
+    }
+
+    fn send_timeout(&self, item: &OutboxItem) -> Option<Duration> {
+        send_timeout(item)
+    }
+
+    fn given_up(&self, item: &OutboxItem, reason: &str) -> Option<Report> {
+        let run: Run = serde_json::from_value(item.payload.event.clone()?).ok()?;
+        let (hook, trigger) = (run.hook.name, run.trigger);
+        Some(Report { hook, trigger, ok: false, detail: reason.to_string(), output: String::new(), duration_ms: 0 })
     }
 
     async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {

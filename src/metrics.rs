@@ -99,6 +99,8 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     posts: Family<PostLabels, Counter>,
     timers_fired: Counter,
+    commits: Counter,
+    committed_inputs: Counter,
     scheduler_lag: Gauge<f64, AtomicU64>,
     timers_overdue: Gauge<f64, AtomicU64>,
     outbox_depth: Family<PlatformLabels, Gauge>,
@@ -139,6 +141,14 @@ impl Metrics {
         );
         let timers_fired = Counter::default();
         registry.register("timers_fired", "Deployment timers fired by the scheduler", timers_fired.clone());
+        let commits = Counter::default();
+        registry.register("writer_commits", "Transactions the writer committed (one fsync each)", commits.clone());
+        let committed_inputs = Counter::default();
+        registry.register(
+            "writer_inputs",
+            "Inputs the writer decided; over writer_commits, how many share a commit",
+            committed_inputs.clone(),
+        );
         let scheduler_lag = Gauge::default();
         registry.register(
             "scheduler_lag_seconds",
@@ -170,6 +180,8 @@ impl Metrics {
             latency,
             posts,
             timers_fired,
+            commits,
+            committed_inputs,
             scheduler_lag,
             timers_overdue,
             outbox_depth,
@@ -196,6 +208,12 @@ impl Metrics {
     pub fn timers(&self, fired: usize, lag_seconds: f64) {
         self.timers_fired.inc_by(fired as u64);
         self.scheduler_lag.set(lag_seconds);
+    }
+
+    /// The writer committed one transaction holding `inputs` inputs.
+    pub fn commit(&self, inputs: usize) {
+        self.commits.inc();
+        self.committed_inputs.inc_by(inputs as u64);
     }
 
     /// The page Prometheus scrapes, with the database's figures as of `vitals`.

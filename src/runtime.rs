@@ -161,7 +161,7 @@ pub async fn serve(
     });
     let platforms: Vec<&str> = apis.iter().map(|a| a.platform().as_str()).collect();
     info!(platforms = ?platforms, "delivering posts");
-    let delivery = Delivery::new(engine.clone(), clock, apis);
+    let delivery = Delivery::new(engine.outbox(), clock, apis);
     let delivery_running = workers.start("delivery");
     let courier = tokio::spawn(async move {
         let _running = delivery_running;

@@ -5,7 +5,7 @@
 use tokio::sync::watch;
 use tracing::error;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Input};
 
 /// Looked at this often even when no commit wakes the loop: another process sharing the
 /// database may have moved a timer.
@@ -14,13 +14,13 @@ const IDLE_POLL: chrono::Duration = chrono::Duration::seconds(30);
 pub async fn run(engine: Engine, mut stop: watch::Receiver<bool>) {
     let clock = engine.clock();
     let changed = engine.signals().timers_changed.clone();
-    if let Err(e) = engine.resume_timers().await {
+    if let Err(e) = engine.submit(Input::ResumeTimers).await {
         error!(error = %e, "could not give timers to deployments opened by an older golive");
     }
     loop {
         // After a failure the due timer is still due: wait a little rather than spin on it.
         let backoff = clock.now() + chrono::Duration::seconds(5);
-        let fired = engine.fire_due().await;
+        let fired = engine.submit(Input::Timers).await;
         if let Err(e) = &fired {
             error!(error = %e, "firing due timers failed; retrying in 5s");
         }

@@ -14,7 +14,7 @@ use common::Ctx;
 use golive::clock::Clock;
 use golive::config::Config;
 use golive::domain::{Actor, Platform};
-use golive::engine::Engine;
+use golive::engine::{Engine, Input};
 use golive::store::{AuditKey, Store, StoredEvent, GENESIS};
 
 const KEY: &str = "audit-test-key";
@@ -37,11 +37,11 @@ async fn history(key: Option<&str>) -> (Ctx, String) {
     let engine = Engine::new(store, Arc::new(Config::example()), Arc::new(ctx.clock.clone()));
     let channel = ctx.channel.clone();
     for (who, text) in [("dana", "start v5.0.0"), ("dana", "phase start pre-deployment"), ("bruno", "check tests")] {
-        let outcome = engine.handle(&channel, &Actor::new(Platform::Console, who), text).await.unwrap();
+        let outcome = engine.submit(Input::text(&channel, &Actor::new(Platform::Console, who), text)).await.unwrap();
         assert!(!outcome.refused, "{text}: {:?}", outcome.reply);
         ctx.clock.advance(Duration::from_secs(60));
     }
-    engine.handle(&channel, &Actor::new(Platform::Console, "sam"), "signoff security").await.unwrap();
+    engine.submit(Input::text(&channel, &Actor::new(Platform::Console, "sam"), "signoff security")).await.unwrap();
     let url = ctx.url.clone();
     (ctx, url)
 }

@@ -4,6 +4,10 @@
 //! verifies, every command that was answered is in the history exactly once, every queued
 //! post reached Slack, and no status slot was posted twice.
 //!
+//! A second test kills the server while many commands share each commit (the writer's group
+//! commit): every command answered before the kill is recorded once, and a retried delivery
+//! of one that was not answered is recorded at most once.
+//!
 //! Delivery is at least once: a kill between Slack accepting a post and golive recording
 //! that it did sends that post again on restart. The test allows one such repeat per kill and
 //! checks there are no others.
@@ -54,8 +58,12 @@ async fn ready(addr: &str) {
 
 /// Sends `/deploy TEXT`; true when golive answered it as accepted (200, nothing to say).
 async fn slash(addr: &str, user: &str, text: &str, trigger: &str) -> bool {
+    slash_in(addr, "C0CRASH", user, text, trigger).await
+}
+
+async fn slash_in(addr: &str, channel: &str, user: &str, text: &str, trigger: &str) -> bool {
     let now = chrono::Utc::now().timestamp();
-    let (headers, body) = common::http::slash_command(SECRET, now, "C0CRASH", user, text, trigger);
+    let (headers, body) = common::http::slash_command(SECRET, now, channel, user, text, trigger);
     let send =
         common::http::try_post(addr, "/slack/commands", "application/x-www-form-urlencoded", &headers, body.as_bytes());
     matches!(tokio::time::timeout(Duration::from_secs(5), send).await, Ok(Some(a)) if a.status == 200 && a.body.is_empty())
@@ -178,4 +186,105 @@ async fn sigkill_at_any_point_loses_no_answered_command_and_no_queued_post() {
         })
         .collect();
     assert!(slots.windows(2).all(|w| w[0] < w[1]), "every slot once: {slots:?}");
+}
+
+/// A counter from the server's `/metrics` page.
+async fn metric(addr: &str, name: &str) -> u64 {
+    let page = common::http::try_get(addr, "/metrics").await.expect("metrics answered");
+    page.body
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_while_commands_share_a_commit_loses_no_answered_command() {
+    let fake = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let config = EXAMPLE
+        .replace("listen = \"127.0.0.1:3000\"", &format!("listen = \"{addr}\""))
+        .replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1)
+        .replace("api_url = \"https://slack.com/api/\"", &format!("api_url = \"{}\"", fake.url));
+    std::fs::write(dir.path().join("golive.toml"), &config).unwrap();
+    const CHANNELS: usize = 8;
+    const CLIENTS: usize = 32;
+    let channel = |c: usize| format!("C0BATCH{c}");
+
+    let golive = spawn(dir.path());
+    ready(&addr).await;
+    for c in 0..CHANNELS {
+        assert!(slash_in(&addr, &channel(c), "U0DANA", &format!("start v{c}"), &format!("start.{c}")).await);
+    }
+    // Many clients at once, each sending notes until the server stops answering: the writer
+    // takes what arrived during its last commit into the next one.
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|k| {
+            let addr = addr.clone();
+            tokio::spawn(async move {
+                let (mut answered, mut lost) = (Vec::new(), None);
+                for i in 0.. {
+                    let n = k * 100_000 + i;
+                    let channel = format!("C0BATCH{}", k % CHANNELS);
+                    if slash_in(&addr, &channel, "U0OPS", &format!("note b{n}"), &format!("batch.{n}")).await {
+                        answered.push(n);
+                    } else {
+                        lost = Some(n);
+                        break;
+                    }
+                }
+                (answered, lost)
+            })
+        })
+        .collect();
+    // Kill once commits are being shared (and at least a few hundred notes are in).
+    let mut shared = false;
+    for _ in 0..400 {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        let (commits, inputs) =
+            (metric(&addr, "golive_writer_commits_total").await, metric(&addr, "golive_writer_inputs_total").await);
+        if inputs >= 300 && inputs > commits * 3 / 2 {
+            shared = true;
+            break;
+        }
+    }
+    assert!(shared, "commands were sharing commits before the kill");
+    kill_9(golive);
+    let mut answered = Vec::new();
+    let mut unanswered = Vec::new();
+    for client in clients {
+        let (a, lost) = client.await.unwrap();
+        answered.extend(a);
+        unanswered.extend(lost);
+    }
+
+    // Restarted: each unanswered note is delivered again with its trigger id, as Slack
+    // retries; it may or may not have been recorded before the kill, but never twice.
+    let golive = spawn(dir.path());
+    ready(&addr).await;
+    for &n in &unanswered {
+        let channel = channel(n / 100_000 % CHANNELS);
+        assert!(slash_in(&addr, &channel, "U0OPS", &format!("note b{n}"), &format!("batch.{n}")).await);
+    }
+    assert!(Command::new("kill").args(["-TERM", &golive.id().to_string()]).status().unwrap().success());
+    assert_eq!(golive.wait_with_output().unwrap().status.code(), Some(0));
+
+    let store = Store::open_existing(&format!("sqlite://{}", dir.path().join("golive.db").display())).await.unwrap();
+    assert!(store.verify().await.unwrap().is_ok(), "the chain verifies after the kill");
+    let mut recorded = std::collections::HashMap::new();
+    for row in store.deployments(None, 100).await.unwrap() {
+        let events = store.events(row.id).await.unwrap();
+        let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=events.len() as i64).collect::<Vec<_>>(), "gap-free");
+        for e in events {
+            if let EventKind::NoteAdded { text } = e.kind {
+                *recorded.entry(text).or_insert(0) += 1;
+            }
+        }
+    }
+    for n in answered.iter().chain(&unanswered) {
+        assert_eq!(recorded.get(&format!("b{n}")), Some(&1), "note b{n} is recorded exactly once");
+    }
+    eprintln!("{} notes answered before the kill, {} retried after it", answered.len(), unanswered.len());
 }

@@ -15,6 +15,7 @@ use common::Ctx;
 use golive::config::{Config, EXAMPLE};
 use golive::domain::{Actor, EventKind, Member, OnCallReason, Platform};
 use golive::engine::Engine;
+use golive::engine::Input;
 
 const MIN: Duration = Duration::from_secs(60);
 
@@ -69,7 +70,8 @@ async fn oncall_names_the_person_on_call_now_and_until_when() {
     let ctx = Ctx::new().await;
     let engine = Engine::new(ctx.store.clone(), Arc::new(rostered()), Arc::new(ctx.clock.clone()));
     ctx.clock.set(Utc.with_ymd_and_hms(2026, 6, 3, 12, 30, 0).unwrap());
-    let reply = engine.handle(&ctx.channel, &Actor::new(Platform::Console, "dana"), "oncall").await.unwrap().reply;
+    let reply =
+        engine.submit(Input::text(&ctx.channel, &Actor::new(Platform::Console, "dana"), "oncall")).await.unwrap().reply;
     let reply = reply.unwrap();
     assert!(reply.contains("1. Team leads — @fei (ack within 5m, override until Thu 2026-06-04 10:00 UTC)"), "{reply}");
     assert!(reply.contains("2. Technical managers — @maya (ack within 10m)"), "{reply}");
@@ -135,7 +137,7 @@ async fn climb(ctx: &Ctx, engine: &Engine) -> Vec<(String, u8, String)> {
 /// Moves the clock by `d` and fires what fell due, returning the escalation texts posted.
 async fn after(ctx: &Ctx, engine: &Engine, d: Duration) -> Vec<String> {
     ctx.advance(d);
-    let posts = engine.fire_due().await.unwrap();
+    let posts = engine.submit(Input::Timers).await.map(|o| o.posts).unwrap();
     let outcome = golive::engine::Outcome { posts, ..Default::default() };
     ctx.texts(&outcome).into_iter().filter(|t| t.starts_with("ESCALATION")).collect()
 }
@@ -198,7 +200,7 @@ async fn a_restart_in_the_middle_of_a_climb_continues_it_without_pinging_a_level
     assert_eq!(after(&ctx, &ctx.engine, 5 * MIN).await.len(), 1);
     // A second process takes over from the same file at the same moment: nothing is due.
     let restarted = ctx.restart().await;
-    restarted.resume_timers().await.unwrap();
+    restarted.submit(Input::ResumeTimers).await.unwrap();
     assert!(after(&ctx, &restarted, Duration::ZERO).await.is_empty());
     assert!(after(&ctx, &restarted, 10 * MIN - Duration::from_secs(1)).await.is_empty());
     assert_eq!(after(&ctx, &restarted, Duration::from_secs(1)).await.len(), 1, "level 3, once");
@@ -213,8 +215,8 @@ async fn a_level_with_repeats_is_paged_again_before_the_climb_goes_on() {
     let engine =
         Engine::new(ctx.store.clone(), Arc::new(Config::parse(&toml, "x.toml").unwrap()), Arc::new(ctx.clock.clone()));
     let olga = Actor::new(Platform::Console, "olga");
-    engine.handle(&ctx.channel, &Actor::new(Platform::Console, "dana"), "start v2.4.0").await.unwrap();
-    engine.handle(&ctx.channel, &olga, "escalate error rate at 0.4%").await.unwrap();
+    engine.submit(Input::text(&ctx.channel, &Actor::new(Platform::Console, "dana"), "start v2.4.0")).await.unwrap();
+    engine.submit(Input::text(&ctx.channel, &olga, "escalate error rate at 0.4%")).await.unwrap();
     assert!(after(&ctx, &engine, 5 * MIN).await[0].contains("level 1 (Team leads) not acknowledged in time (ping 2)"));
     assert!(after(&ctx, &engine, 5 * MIN).await[0].contains("level 2"));
 }
@@ -339,7 +341,7 @@ async fn a_missing_sign_off_escalates_and_the_sign_off_closes_it() {
     let say = |who: &'static str, text: &'static str| {
         let engine = engine.clone();
         let channel = ctx.channel.clone();
-        async move { engine.handle(&channel, &Actor::new(Platform::Console, who), text).await.unwrap() }
+        async move { engine.submit(Input::text(&channel, &Actor::new(Platform::Console, who), text)).await.unwrap() }
     };
     say("dana", "start v2.4.0").await;
     say("dana", "phase start pre-deployment").await;
@@ -370,7 +372,7 @@ async fn an_escalation_a_person_raised_is_theirs_and_does_not_close_by_itself() 
         Engine::new(ctx.store.clone(), Arc::new(Config::parse(&toml, "x.toml").unwrap()), Arc::new(ctx.clock.clone()));
     let say = |who: &'static str, text: &'static str| {
         let (engine, channel) = (engine.clone(), ctx.channel.clone());
-        async move { engine.handle(&channel, &Actor::new(Platform::Console, who), text).await.unwrap() }
+        async move { engine.submit(Input::text(&channel, &Actor::new(Platform::Console, who), text)).await.unwrap() }
     };
     say("dana", "start v2.4.0").await;
     say("dana", "phase start pre-deployment").await;

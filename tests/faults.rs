@@ -14,6 +14,7 @@ use golive::config::{Config, EXAMPLE};
 use golive::delivery::ChatApi;
 use golive::domain::{Actor, Channel, EventKind, Platform};
 use golive::engine::Engine;
+use golive::engine::Input;
 use golive::runtime::{self, Adapters};
 use golive::slack::verify::SigningSecret;
 use golive::slack::SlackApi;
@@ -170,7 +171,10 @@ async fn two_processes_writing_one_file_at_once_lose_nothing() {
     let engines = [ctx.engine.clone(), Engine::new(other, config, clock)];
     let channel = |i: usize| Channel { platform: Platform::Console, id: format!("c{i}") };
     for i in 0..4 {
-        engines[i % 2].handle(&channel(i), &Actor::new(Platform::Console, "dana"), "start v1").await.unwrap();
+        engines[i % 2]
+            .submit(Input::text(&channel(i), &Actor::new(Platform::Console, "dana"), "start v1"))
+            .await
+            .unwrap();
     }
     let mut writers = Vec::new();
     for (e, engine) in engines.iter().enumerate() {
@@ -179,7 +183,8 @@ async fn two_processes_writing_one_file_at_once_lose_nothing() {
             writers.push(tokio::spawn(async move {
                 for n in 0..25 {
                     let who = Actor::new(Platform::Console, "olga");
-                    let outcome = engine.handle(&channel, &who, &format!("note p{e} n{n}")).await.expect("answered");
+                    let outcome =
+                        engine.submit(Input::text(&channel, &who, &format!("note p{e} n{n}"))).await.expect("answered");
                     assert!(!outcome.refused, "{outcome:?}");
                 }
             }));
@@ -232,7 +237,7 @@ async fn two_processes_starting_in_one_channel_at_once_open_one_deployment() {
                 let (engine, channel) = (engines[i % 2].clone(), channel.clone());
                 tokio::spawn(async move {
                     let who = Actor::new(Platform::Console, if i % 2 == 0 { "dana" } else { "alice" });
-                    engine.handle(&channel, &who, &format!("start v{round}.{i}")).await.expect("answered")
+                    engine.submit(Input::text(&channel, &who, &format!("start v{round}.{i}"))).await.expect("answered")
                 })
             })
             .collect();

@@ -11,7 +11,7 @@ use chrono::{TimeZone, Utc};
 use golive::clock::ManualClock;
 use golive::config::{Config, EXAMPLE};
 use golive::domain::{Actor, Channel, EventKind, Platform};
-use golive::engine::{Engine, Message};
+use golive::engine::{Engine, Input, Message};
 use golive::store::Store;
 
 const FREEZES: &str = r#"
@@ -50,7 +50,7 @@ fn channel() -> Channel {
 }
 
 async fn say(d: &Desk, text: &str) -> golive::engine::Outcome {
-    d.engine.handle(&channel(), &Actor::new(Platform::Console, "dana"), text).await.unwrap()
+    d.engine.submit(Input::text(&channel(), &Actor::new(Platform::Console, "dana"), text)).await.unwrap()
 }
 
 /// Friday 2026-06-05 at `h:m` in Berlin (summer time, UTC+2).

@@ -13,6 +13,7 @@ use common::{minutes, Ctx};
 use golive::clock::Clock;
 use golive::delivery::{ChatApi, Delivery, Pass};
 use golive::domain::{Actor, Channel, EventKind, Platform};
+use golive::engine::Input;
 use golive::slack::SlackApi;
 
 const TOKEN: &str = "xoxb-test-token";
@@ -30,13 +31,17 @@ impl Slack {
         let ctx = Ctx::new().await;
         let fake = FakeSlack::start().await;
         let api: Arc<dyn ChatApi> = Arc::new(SlackApi::new(&fake.url, TOKEN).expect("slack client"));
-        let delivery = Delivery::new(ctx.engine.clone(), Arc::new(ctx.clock.clone()), vec![api]);
+        let delivery = Delivery::new(ctx.engine.outbox(), Arc::new(ctx.clock.clone()), vec![api]);
         Slack { ctx, fake, delivery, channel: Channel { platform: Platform::Slack, id: "C0DEPLOY".into() } }
     }
 
     async fn say(&self, user: &str, text: &str) {
-        let outcome =
-            self.ctx.engine.handle(&self.channel, &Actor::new(Platform::Slack, user), text).await.expect("engine");
+        let outcome = self
+            .ctx
+            .engine
+            .submit(Input::text(&self.channel, &Actor::new(Platform::Slack, user), text))
+            .await
+            .expect("engine");
         assert!(!outcome.refused, "`{text}` was refused: {:?}", outcome.reply);
     }
 
@@ -58,7 +63,7 @@ impl Slack {
     async fn run_until(&self, until: DateTime<Utc>) {
         while let Some(due) = self.ctx.engine.next_due().await.expect("next due").filter(|t| *t <= until) {
             self.ctx.clock.set(due.max(self.ctx.clock.now()));
-            self.ctx.engine.fire_due().await.expect("fire");
+            self.ctx.engine.submit(Input::Timers).await.map(|o| o.posts).expect("fire");
             self.drain().await;
         }
         self.ctx.clock.set(until.max(self.ctx.clock.now()));
@@ -127,13 +132,13 @@ async fn after_an_outage_the_missed_slots_make_one_late_post() {
     s.drain().await;
     // golive is down from 09:07 to 12:10: six slots pass unposted.
     s.ctx.clock.set(s.ctx.clock.now() + chrono::Duration::minutes(183));
-    s.ctx.engine.fire_due().await.unwrap();
+    s.ctx.engine.submit(Input::Timers).await.map(|o| o.posts).unwrap();
     s.drain().await;
     let posts = s.status_posts();
     assert_eq!(posts.len(), 1, "one post for all missed slots");
     assert!(posts[0].text().contains("late by 10m"), "{}", posts[0].text());
     // And nothing more until the next slot.
-    s.ctx.engine.fire_due().await.unwrap();
+    s.ctx.engine.submit(Input::Timers).await.map(|o| o.posts).unwrap();
     s.drain().await;
     assert_eq!(s.status_posts().len(), 1);
     let next = s.ctx.engine.next_due().await.unwrap().unwrap();
@@ -232,7 +237,7 @@ async fn a_plan_may_post_status_on_its_own_schedule() {
     let ctx = Ctx::new().await;
     let engine = golive::engine::Engine::new(ctx.store.clone(), Arc::new(config), Arc::new(ctx.clock.clone()));
     let channel = Channel { platform: Platform::Slack, id: "C0FAST".into() };
-    engine.handle(&channel, &Actor::new(Platform::Slack, "U0DANA"), "start v2.4.1").await.unwrap();
+    engine.submit(Input::text(&channel, &Actor::new(Platform::Slack, "U0DANA"), "start v2.4.1")).await.unwrap();
     let next = engine.next_due().await.unwrap().unwrap();
     assert_eq!((next.hour(), next.minute()), (9, 15));
 }

@@ -12,6 +12,7 @@ use common::workspace::Workspace;
 use common::{minutes, Ctx, PRE_DEPLOYMENT_SIGNOFFS, PRE_DEPLOYMENT_TICKS, STAGING_SIGNOFFS, STAGING_TICKS};
 use golive::command::{parse_line, Request};
 use golive::domain::{Command, EventKind, RollbackLevel};
+use golive::engine::Input;
 
 async fn kinds(ctx: &Ctx) -> Vec<EventKind> {
     ctx.store.events(1).await.unwrap().into_iter().map(|e| e.kind).collect()
@@ -185,7 +186,7 @@ async fn a_go_live_time_plans_the_phases_and_a_missed_milestone_is_announced_onc
 
     // Staging is planned for T-5h, 12:00: at 12:00 it has not started.
     ctx.advance(Duration::from_secs(2 * 3600 + 53 * 60));
-    let posts = ctx.engine.fire_due().await.unwrap();
+    let posts = ctx.engine.submit(Input::Timers).await.unwrap().posts;
     let texts = ctx.post_texts(&posts);
     let missed: Vec<&String> = texts.iter().filter(|t| t.contains("Milestone missed")).collect();
     assert_eq!(missed.len(), 1, "{texts:?}");
@@ -196,20 +197,20 @@ async fn a_go_live_time_plans_the_phases_and_a_missed_milestone_is_announced_onc
     );
     // Once only.
     ctx.advance(minutes(45));
-    let later = ctx.post_texts(&ctx.engine.fire_due().await.unwrap());
+    let later = ctx.post_texts(&ctx.engine.submit(Input::Timers).await.unwrap().posts);
     assert!(!later.iter().any(|t| t.contains("Milestone missed: phase staging")), "{later:?}");
     let status = ctx.ok("dana", "status").await.join("\n");
     assert!(status.contains("next: phase staging at T-5h (12:00 UTC) — LATE"), "{status}");
 
     // The plan ends at T+5h, 22:00: past it, the whole deployment is OVERDUE, once.
     ctx.advance(Duration::from_secs(10 * 3600));
-    let texts = ctx.post_texts(&ctx.engine.fire_due().await.unwrap());
+    let texts = ctx.post_texts(&ctx.engine.submit(Input::Timers).await.unwrap().posts);
     assert!(
         texts.iter().any(|t| t == "v2.4.0 is OVERDUE: it has run past its whole plan (12h 53m). Lead: dana."),
         "{texts:?}"
     );
     ctx.advance(minutes(30));
-    ctx.engine.fire_due().await.unwrap();
+    ctx.engine.submit(Input::Timers).await.unwrap();
     let kinds = kinds(&ctx).await;
     let count = |name: &str| kinds.iter().filter(|k| k.name() == name).count();
     assert_eq!((count("deployment_overdue"), count("milestone_missed")), (1, 3), "{kinds:?}");

@@ -13,6 +13,7 @@ use golive::clock::SystemClock;
 use golive::config::{Config, EXAMPLE};
 use golive::domain::{Actor, Channel, EventKind, Platform};
 use golive::engine::Engine;
+use golive::engine::Input;
 use golive::store::Store;
 
 fn free_port() -> u16 {
@@ -75,7 +76,8 @@ async fn a_restart_mid_deployment_resumes_the_schedule_without_duplicates() {
     let store = Store::open(&format!("sqlite://{}", db.display())).await.unwrap();
     let channel = Channel { platform: Platform::Slack, id: "C0RESTART".into() };
     let engine = Engine::new(store.clone(), parsed, Arc::new(SystemClock));
-    let started = engine.handle(&channel, &Actor::new(Platform::Slack, "U0DANA"), "start v9.9.9").await.unwrap();
+    let started =
+        engine.submit(Input::text(&channel, &Actor::new(Platform::Slack, "U0DANA"), "start v9.9.9")).await.unwrap();
     assert!(!started.refused);
 
     let first = serve(dir.path());

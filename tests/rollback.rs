@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use golive::config::{Config, EXAMPLE};
 use golive::domain::{Actor, Channel, EventKind, Platform};
-use golive::engine::{Engine, Outcome};
+use golive::engine::{Engine, Input, Outcome};
 use golive::store::Store;
 
 const ROLLBACK: &str = r#"
@@ -47,7 +47,7 @@ async fn desk(with_plan: bool) -> Desk {
 
 async fn say(d: &Desk, who: &str, text: &str) -> Outcome {
     let channel = Channel { platform: Platform::Console, id: "ops".into() };
-    d.engine.handle(&channel, &Actor::new(Platform::Console, who), text).await.unwrap()
+    d.engine.submit(Input::text(&channel, &Actor::new(Platform::Console, who), text)).await.unwrap()
 }
 
 #[tokio::test]
@@ -103,7 +103,15 @@ async fn a_rolled_back_deployment_takes_notes_its_checklist_and_completes_when_i
         Some("unknown rollback checklist item `tests`; the rollback checklist has: traffic-back, db-restored, postmortem")
     );
     assert!(!say(&d, "olga", "check traffic-back").await.refused);
-    let status = d.engine.status(&Channel { platform: Platform::Console, id: "ops".into() }).await.unwrap();
+    let status = d
+        .engine
+        .submit(Input::text(
+            &Channel { platform: Platform::Console, id: "ops".into() },
+            &Actor::new(Platform::Console, "dana"),
+            "status",
+        ))
+        .await
+        .unwrap();
     let text = golive::render::text::status(match &status.posts[0].message {
         golive::engine::Message::Status(view) => view,
         other => panic!("{other:?}"),

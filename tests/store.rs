@@ -5,6 +5,7 @@ mod common;
 
 use common::{minutes, Ctx};
 use golive::domain::{Actor, Channel, Platform};
+use golive::engine::Input;
 use golive::engine::Message;
 
 #[tokio::test]
@@ -82,7 +83,8 @@ async fn the_database_allows_one_open_deployment_per_channel() {
 
     // Another channel is fine, and so is the same channel once the first has ended.
     let other = Channel { platform: Platform::Console, id: "other".into() };
-    let started = ctx.engine.handle(&other, &Actor::new(Platform::Console, "rhea"), "start v3").await.unwrap();
+    let started =
+        ctx.engine.submit(Input::text(&other, &Actor::new(Platform::Console, "rhea"), "start v3")).await.unwrap();
     assert!(!started.refused);
     ctx.ok("dana", "abort wrong branch").await;
     ctx.ok("rhea", "start v2.5.0").await;
@@ -105,7 +107,7 @@ async fn concurrent_commands_on_one_deployment_keep_a_gap_free_sequence_and_an_i
                 2 => ("sam", "check security-scan".to_string()),
                 _ => ("alice", "signoff tech-lead".to_string()),
             };
-            engine.handle(&channel, &Actor::new(Platform::Console, who), &text).await.unwrap()
+            engine.submit(Input::text(&channel, &Actor::new(Platform::Console, who), &text)).await.unwrap()
         }));
     }
     let mut accepted = 0;
@@ -133,7 +135,10 @@ async fn concurrent_starts_in_one_channel_open_exactly_one_deployment() {
         let engine = ctx.engine.clone();
         let channel = ctx.channel.clone();
         tasks.push(tokio::spawn(async move {
-            engine.handle(&channel, &Actor::new(Platform::Console, "dana"), &format!("start v{i}")).await.unwrap()
+            engine
+                .submit(Input::text(&channel, &Actor::new(Platform::Console, "dana"), &format!("start v{i}")))
+                .await
+                .unwrap()
         }));
     }
     let mut accepted = 0;
@@ -149,15 +154,18 @@ async fn status_posts_follow_the_half_hour_schedule() {
     let ctx = Ctx::new().await; // 09:07
     ctx.ok("dana", "start v2.4.0").await;
     assert_eq!(ctx.engine.next_due().await.unwrap(), Some(common::start_time() + chrono::Duration::minutes(23)));
-    assert!(ctx.engine.fire_due().await.unwrap().is_empty(), "nothing is due before 09:30");
+    assert!(ctx.engine.submit(Input::Timers).await.map(|o| o.posts).unwrap().is_empty(), "nothing is due before 09:30");
 
     ctx.advance(minutes(23)); // 09:30
-    let posts = ctx.engine.fire_due().await.unwrap();
+    let posts = ctx.engine.submit(Input::Timers).await.map(|o| o.posts).unwrap();
     assert_eq!(posts.len(), 1);
     let Message::Status(view) = &posts[0].message else { panic!("expected a status post") };
     assert_eq!(view.late_by, None);
     assert_eq!(view.next_update.unwrap().format("%H:%M").to_string(), "10:00");
-    assert!(ctx.engine.fire_due().await.unwrap().is_empty(), "the same slot is never posted twice");
+    assert!(
+        ctx.engine.submit(Input::Timers).await.map(|o| o.posts).unwrap().is_empty(),
+        "the same slot is never posted twice"
+    );
 }
 
 #[tokio::test]
@@ -165,17 +173,17 @@ async fn after_a_restart_a_missed_status_is_posted_once_saying_it_is_late() {
     let ctx = Ctx::new().await; // 09:07
     ctx.ok("dana", "start v2.4.0").await;
     ctx.advance(minutes(23));
-    assert_eq!(ctx.engine.fire_due().await.unwrap().len(), 1); // 09:30
+    assert_eq!(ctx.engine.submit(Input::Timers).await.map(|o| o.posts).unwrap().len(), 1); // 09:30
 
     // Down from 09:31 until 11:12: the 10:00, 10:30 and 11:00 slots pass unposted.
     ctx.advance(minutes(102));
     let restarted = ctx.restart().await;
-    let posts = restarted.fire_due().await.unwrap();
+    let posts = restarted.submit(Input::Timers).await.map(|o| o.posts).unwrap();
     assert_eq!(posts.len(), 1, "one post for all missed slots, not one per slot");
     let Message::Status(view) = &posts[0].message else { panic!("expected a status post") };
     assert_eq!(view.late_by, Some(minutes(12)));
     assert!(golive::render::text::status(view).contains("late by 12m"));
-    assert!(restarted.fire_due().await.unwrap().is_empty());
+    assert!(restarted.submit(Input::Timers).await.map(|o| o.posts).unwrap().is_empty());
     assert_eq!(restarted.next_due().await.unwrap().unwrap().format("%H:%M").to_string(), "11:30");
 
     let kinds = ctx.event_kinds(1).await;
@@ -189,7 +197,7 @@ async fn ended_deployments_get_no_more_status_posts() {
     ctx.ok("dana", "abort wrong branch").await;
     assert_eq!(ctx.engine.next_due().await.unwrap(), None);
     ctx.advance(minutes(120));
-    assert!(ctx.engine.fire_due().await.unwrap().is_empty());
+    assert!(ctx.engine.submit(Input::Timers).await.map(|o| o.posts).unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -228,7 +236,7 @@ async fn a_phase_running_past_its_plan_is_recorded_once_and_announced() {
             break;
         }
         ctx.clock.set(due);
-        for post in ctx.engine.fire_due().await.unwrap() {
+        for post in ctx.engine.submit(Input::Timers).await.map(|o| o.posts).unwrap() {
             if let Message::Event { .. } = post.message {
                 announced
                     .push(ctx.texts(&golive::engine::Outcome { posts: vec![post], ..Default::default() }).remove(0));
@@ -254,7 +262,7 @@ async fn a_phase_running_past_its_plan_is_recorded_once_and_announced() {
     // A restart does not raise it again.
     let restarted = ctx.restart().await;
     ctx.advance(minutes(10));
-    restarted.fire_due().await.unwrap();
+    restarted.submit(Input::Timers).await.map(|o| o.posts).unwrap();
     let overdue = ctx.store.events(1).await.unwrap().into_iter().filter(|e| e.kind.name() == "phase_overdue").count();
     assert_eq!(overdue, 1);
     let status = ctx.say("dana", "status").await;
@@ -266,7 +274,14 @@ async fn a_phase_finished_in_time_is_never_overdue_and_the_next_one_counts_from_
     let ctx = Ctx::new().await;
     ctx.through_pre_deployment().await; // all at 09:07
     ctx.advance(minutes(150));
-    assert!(ctx.engine.fire_due().await.unwrap().iter().all(|p| matches!(p.message, Message::Status(_))));
+    assert!(ctx
+        .engine
+        .submit(Input::Timers)
+        .await
+        .map(|o| o.posts)
+        .unwrap()
+        .iter()
+        .all(|p| matches!(p.message, Message::Status(_))));
     ctx.ok("dana", "phase start staging").await; // 11:37, planned 3h
     let overdue_at = ctx.store.load(1).await.unwrap().state.overdue_due().unwrap();
     assert_eq!(overdue_at.format("%H:%M").to_string(), "14:37");

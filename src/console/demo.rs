@@ -15,7 +15,7 @@ use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::command;
 use crate::config::Config;
 use crate::domain::{Channel, Command, Platform};
-use crate::engine::{Engine, EngineError, Message};
+use crate::engine::{Engine, EngineError, Input, Message, Origin};
 use crate::store::{AuditReport, Store};
 
 pub const SCRIPT: &str = include_str!("demo.script");
@@ -105,7 +105,7 @@ pub async fn run(
                 while let Some(due) = engine.next_due().await?.filter(|t| *t <= target) {
                     pace(&clock, due, speed).await;
                     clock.set(due);
-                    let posts = engine.fire_due().await?;
+                    let posts = engine.submit(Input::Timers).await?.posts;
                     status_posts += posts.iter().filter(|p| matches!(p.message, Message::Status(_))).count();
                     deliver(out, &engine).await?;
                 }
@@ -116,7 +116,14 @@ pub async fn run(
                 let _ = writeln!(out, "[{}] {user} › {text}", crate::render::text::time(clock.now()));
                 let request = command::parse_line(&text, "/deploy")
                     .map_err(|e| DemoError::Script { line: 0, why: format!("`{text}` does not parse: {e}") })?;
-                let outcome = engine.request(&channel, &actor(&user), request).await?;
+                let outcome = engine
+                    .submit(Input::Request {
+                        channel: channel.clone(),
+                        actor: actor(&user),
+                        request,
+                        origin: Origin::default(),
+                    })
+                    .await?;
                 print_outcome(out, &engine, &user, &outcome).await?;
                 if outcome.refused != expect_refusal {
                     return Err(DemoError::Unexpected {
@@ -156,7 +163,9 @@ async fn close_leftover(store: &Store, channel: &Channel, out: &mut (dyn Write +
     let engine = Engine::new(store.clone(), Arc::new(Config::example()), Arc::new(SystemClock));
     if let Some(loaded) = store.open_deployment(channel).await.map_err(EngineError::from)? {
         let reason = "an earlier `golive demo` run was interrupted; closed by the next run".to_string();
-        engine.execute(channel, &loaded.state.lead, &Command::Abort { reason }).await?;
+        engine
+            .submit(Input::command(channel, &loaded.state.lead, Command::Abort { reason }, Origin::default()))
+            .await?;
         deliver(out, &engine).await?;
         let _ = writeln!(out, "(closed deployment {} left open by an interrupted demo run)\n", loaded.id);
     }

@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use crate::clock::Clock;
 use crate::command;
 use crate::domain::{Actor, Channel, Platform};
-use crate::engine::{Engine, EngineError, Outcome};
+use crate::engine::{Engine, EngineError, Input, Origin, Outcome};
 use crate::render::text;
 
 /// Prints what came of one command: the private reply, then what the bot posted.
@@ -79,7 +79,10 @@ async fn line(
         return Ok(());
     }
     let outcome = match command::parse_line(line, &engine.config().slack.command) {
-        Ok(request) => engine.request(channel, &actor(user), request).await?,
+        Ok(request) => {
+            let origin = Origin::default();
+            engine.submit(Input::Request { channel: channel.clone(), actor: actor(user), request, origin }).await?
+        }
         Err(e) => Outcome::refused(e.to_string()),
     };
     print_outcome(out, engine, user, &outcome).await
@@ -101,7 +104,7 @@ pub async fn run(
         channel.id
     );
     let mut lines = input.lines();
-    engine.resume_timers().await?;
+    engine.submit(Input::ResumeTimers).await?;
     loop {
         let due = engine.next_due().await?;
         let timer = async {
@@ -120,7 +123,7 @@ pub async fn run(
                 }
             },
             _ = timer => {
-                engine.fire_due().await?;
+                engine.submit(Input::Timers).await?;
                 deliver(out, engine).await?;
             }
             _ = tokio::signal::ctrl_c() => break,

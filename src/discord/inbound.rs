@@ -19,9 +19,9 @@ use tracing::{info, warn};
 use super::api::DiscordApi;
 use super::interaction::{kind, Interaction, Sender};
 use super::verify::{PublicKey, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use crate::command::{Request, COMMANDS};
+use crate::command::COMMANDS;
 use crate::domain::{Actor, Channel, Command, Platform, RollbackLevel};
-use crate::engine::{Engine, Origin, Outcome};
+use crate::engine::{Engine, Input, Origin, Outcome};
 use crate::render::discord::{self as render, Button};
 
 /// Largest request body accepted; Discord's interactions are far smaller.
@@ -176,16 +176,14 @@ impl DiscordInbound {
                 Err(e) => return ephemeral(e.to_string()),
             };
             let what = command.describe();
-            return Self::told(
-                self.engine.request_from(&channel, &actor, Request::Change(command), &origin).await,
-                &what,
-            );
+            return Self::told(self.engine.submit(Input::command(&channel, &actor, command, origin)).await, &what);
         }
         let line = match invocation.grammar_line() {
             Ok(line) => line,
             Err(e) => return ephemeral(e.to_string()),
         };
-        let outcome = self.engine.handle_from(&channel, &actor, &line, &origin).await;
+        let text = Input::Text { channel, actor, text: line.clone(), origin };
+        let outcome = self.engine.submit(text).await;
         Self::told(outcome, &line)
     }
 
@@ -227,7 +225,7 @@ impl DiscordInbound {
             }
         };
         let what = command.describe();
-        Self::told(self.engine.execute_from(&channel, &actor, &command, &origin).await, &what)
+        Self::told(self.engine.submit(Input::command(&channel, &actor, command, origin)).await, &what)
     }
 
     /// Checks that the person may do what the modal would do, then opens it; the submission
@@ -240,8 +238,8 @@ impl DiscordInbound {
         origin: Origin,
         modal: fn(i64, &str) -> Value,
     ) -> Value {
-        let check = Origin { key: None, ..origin };
-        match self.engine.try_command(channel, actor, &probe, &check).await {
+        let probe = Input::Probe { channel: channel.clone(), actor: actor.clone(), command: probe, origin };
+        match self.engine.submit(probe).await.map(Outcome::into_probe) {
             Ok(Ok(loaded)) => json!({ "type": callback::MODAL, "data": modal(loaded.id, &loaded.state.release) }),
             Ok(Err(refused)) => ephemeral(refused.reply.unwrap_or_default()),
             Err(e) => Self::told(Err(e), ""),
@@ -273,7 +271,7 @@ impl DiscordInbound {
         // Refused submissions may be corrected and sent again.
         let origin = Origin { key: Self::key(i), deployment: Some(deployment), retry_refused: true };
         let what = command.describe();
-        Self::told(self.engine.execute_from(&channel, &actor, &command, &origin).await, &what)
+        Self::told(self.engine.submit(Input::command(&channel, &actor, command, origin)).await, &what)
     }
 
     /// Choices for the option being typed, from the channel's running deployment (or the

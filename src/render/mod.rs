@@ -5,6 +5,7 @@
 pub mod discord;
 pub mod limits;
 pub mod paging;
+pub mod post;
 pub mod report;
 pub mod slack;
 pub mod text;

@@ -21,7 +21,7 @@ use super::verify::{SigningSecret, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use super::SlackApi;
 use crate::command::{self, Request};
 use crate::domain::{Actor, Channel, Platform};
-use crate::engine::{Engine, Origin, Outcome};
+use crate::engine::{Engine, Input, Origin, Outcome};
 use crate::store::{NewMessage, Payload};
 
 /// Largest request body accepted on `/slack/*`; Slack's own payloads are far smaller.
@@ -157,7 +157,7 @@ pub async fn commands(State(slack): State<SlackInbound>, headers: HeaderMap, bod
         (None, None) => None,
     };
     let origin = Origin { key, ..Origin::default() };
-    match slack.engine.handle_from(&channel, &actor, &form.text, &origin).await {
+    match slack.engine.submit(Input::Text { channel, actor, text: form.text.clone(), origin }).await {
         Ok(outcome) => answer(&outcome),
         Err(e) => unavailable(e),
     }
@@ -215,7 +215,9 @@ async fn event_callback(slack: &SlackInbound, envelope: &Value) -> Response {
     let reply = match command::parse(&said) {
         Ok(Request::Status) => {
             let origin = Origin { key: key.take(), deployment: None, retry_refused: false };
-            match engine.request_from(&channel, &actor, Request::Status, &origin).await {
+            let status =
+                Input::Request { channel: channel.clone(), actor: actor.clone(), request: Request::Status, origin };
+            match engine.submit(status).await {
                 Ok(outcome) if outcome.repeated => return StatusCode::OK.into_response(),
                 // The key is claimed; the answer, if any, goes out without it.
                 Ok(outcome) => outcome.reply,
@@ -223,7 +225,9 @@ async fn event_callback(slack: &SlackInbound, envelope: &Value) -> Response {
             }
         }
         Ok(request @ (Request::Help { .. } | Request::Oncall | Request::History)) => {
-            match engine.request(&channel, &actor, request).await {
+            let request =
+                Input::Request { channel: channel.clone(), actor: actor.clone(), request, origin: Origin::default() };
+            match engine.submit(request).await {
                 Ok(outcome) => outcome.reply,
                 Err(e) => return retry_later(e),
             }
@@ -237,9 +241,9 @@ async fn event_callback(slack: &SlackInbound, envelope: &Value) -> Response {
     };
     if let Some(reply) = reply {
         let message = NewMessage::ephemeral(channel, user, Payload::text(reply));
-        match engine.enqueue_once(key.as_deref(), vec![message]).await {
-            Ok(true) => {}
-            Ok(false) => info!(key = ?key, "event delivered again; already answered"),
+        match engine.submit(Input::Enqueue { key: key.clone(), messages: vec![message] }).await {
+            Ok(outcome) if !outcome.repeated => {}
+            Ok(_) => info!(key = ?key, "event delivered again; already answered"),
             Err(e) => return retry_later(e),
         }
     }

@@ -16,7 +16,7 @@ use tracing::{info, warn};
 
 use super::inbound::{bad_request, slack_channel, unavailable, SlackInbound};
 use crate::domain::{Channel, Command, RollbackLevel};
-use crate::engine::{Origin, Outcome};
+use crate::engine::{Input, Origin, Outcome};
 use crate::render::slack::{ids, no_go_modal, rollback_modal};
 use crate::store::{NewMessage, Payload};
 
@@ -115,7 +115,7 @@ async fn block_actions(slack: &SlackInbound, payload: &Value) -> Response {
             return open_dialog(slack, &respond, &actor, probe, origin, trigger, rollback_modal).await;
         }
     };
-    match slack.engine.execute_from(&channel, &actor, &command, &origin).await {
+    match slack.engine.submit(Input::command(&channel, &actor, command, origin)).await {
         Ok(outcome) if outcome.repeated => StatusCode::OK.into_response(),
         Ok(outcome) => {
             if let Some(reply) = outcome.reply {
@@ -141,8 +141,8 @@ async fn open_dialog(
     trigger: Option<&str>,
     dialog: fn(i64, &str, &str) -> Value,
 ) -> Response {
-    let check = Origin { key: None, ..origin };
-    let loaded = match slack.engine.try_command(respond.channel, actor, &probe, &check).await {
+    let input = Input::Probe { channel: respond.channel.clone(), actor: actor.clone(), command: probe.clone(), origin };
+    let loaded = match slack.engine.submit(input).await.map(Outcome::into_probe) {
         Ok(Ok(loaded)) => loaded,
         Ok(Err(refused)) => {
             respond.tell(refused.reply.unwrap_or_default()).await;
@@ -183,7 +183,7 @@ impl Responder<'_> {
             // No usable response URL: an ephemeral message in the channel says the same.
             None => NewMessage::ephemeral(self.channel.clone(), self.user, payload),
         };
-        if let Err(e) = self.slack.engine.enqueue(vec![message]).await {
+        if let Err(e) = self.slack.engine.submit(Input::Enqueue { key: None, messages: vec![message] }).await {
             tracing::error!(error = %e, "could not queue an answer to a button");
         }
     }
@@ -229,7 +229,7 @@ async fn view_submission(slack: &SlackInbound, payload: &Value) -> Response {
     // A view is submitted once; a double click or a retry carries the same view id.
     let key = text(view, "/id").map(|id| format!("slack:view:{id}"));
     let origin = Origin { key, deployment: Some(of.deployment), retry_refused: true };
-    match slack.engine.execute_from(&channel, &actor, &command, &origin).await {
+    match slack.engine.submit(Input::command(&channel, &actor, command, origin)).await {
         Ok(Outcome { refused: true, reply: Some(reply), .. }) => dialog_errors(&[(ids::REASON, &reply)]),
         // Accepted (or a repeat of an accepted one): the dialog closes; the channel is told.
         Ok(_) => StatusCode::OK.into_response(),

@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use futures_util::TryStreamExt;
 use sqlx::SqlitePool;
 
 use super::chain::{AuditKey, Head, StoredEvent, GENESIS, HEAD, KEY_VAR};
@@ -77,56 +76,22 @@ pub(super) async fn verify(
     if let (Some(k), None) = (keyed_from, key) {
         return Ok(Err(at_head(k, format!("the chain is keyed from here; set {KEY_VAR} to verify it"))));
     }
-    let mut rows = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events ORDER BY id").fetch(pool);
-    let mut prev_hash = GENESIS.to_string();
-    let mut prev_id = 0i64;
-    // Per deployment: the next seq expected, and the time of the last event.
-    let mut last: HashMap<i64, (i64, String)> = HashMap::new();
-    let mut count = 0i64;
-    while let Some(row) = rows.try_next().await? {
-        let fail = |problem: String| AuditFailure {
-            event_id: row.id,
-            deployment_id: Some(row.deployment_id),
-            seq: Some(row.seq),
-            problem,
-        };
-        if row.id != prev_id + 1 {
-            let missing = if row.id == prev_id + 2 {
-                format!("event #{} before it is missing", prev_id + 1)
-            } else {
-                format!("events #{} to #{} before it are missing", prev_id + 1, row.id - 1)
-            };
-            return Ok(Err(fail(missing)));
+    let mut conn = pool.acquire().await?;
+    let mut failure = None;
+    let mut walk = Walk { key: key.cloned(), keyed_from, ..Walk::default() };
+    super::read::pages(&mut conn, None, |page| match walk.check(&page) {
+        Ok(()) => true,
+        Err(f) => {
+            failure = Some(f);
+            false
         }
-        if row.prev_hash != prev_hash {
-            return Ok(Err(fail(
-                "its link to the previous event is broken: the previous event was altered, removed or reordered".into(),
-            )));
-        }
-        let keyed = keyed_from.is_some_and(|k| row.id >= k);
-        if row.hash_with(key.filter(|_| keyed)) != row.hash {
-            return Ok(Err(fail("its content does not match its hash: the row was altered".into())));
-        }
-        let (expected, previous_at) = last.entry(row.deployment_id).or_insert((1, String::new()));
-        if row.seq != *expected {
-            return Ok(Err(fail(format!("expected seq {} for deployment {}", expected, row.deployment_id))));
-        }
-        // Times are RFC 3339 UTC with milliseconds, so text order is time order.
-        if row.at < *previous_at {
-            return Ok(Err(fail(format!("recorded at {}, earlier than the event before it ({previous_at})", row.at))));
-        }
-        *expected += 1;
-        previous_at.clone_from(&row.at);
-        match serde_json::from_str::<EventKind>(&row.payload) {
-            Ok(kind) if kind.name() == row.kind => {}
-            Ok(kind) => return Ok(Err(fail(format!("kind `{}` but payload of `{}`", row.kind, kind.name())))),
-            Err(e) => return Ok(Err(fail(format!("unreadable payload: {e}")))),
-        }
-        prev_hash = row.hash.clone();
-        prev_id = row.id;
-        count += 1;
+    })
+    .await?;
+    drop(conn);
+    if let Some(failure) = failure {
+        return Ok(Err(failure));
     }
-    drop(rows);
+    let Walk { prev_hash, prev_id, last, count, .. } = walk;
     match head {
         None if count == 0 => {}
         None => return Ok(Err(at_head(prev_id, "the chain head record is missing".into()))),
@@ -193,4 +158,99 @@ async fn projection(pool: &SqlitePool) -> Result<Result<(), AuditFailure>, Store
         }
     }
     Ok(Ok(()))
+}
+
+/// Where the walk along the chain has got to.
+struct Walk {
+    prev_hash: String,
+    prev_id: i64,
+    /// Per deployment: the next seq expected, and the time of the last event.
+    last: HashMap<i64, (i64, String)>,
+    count: i64,
+    key: Option<AuditKey>,
+    /// The first event whose hash is keyed.
+    keyed_from: Option<i64>,
+}
+
+impl Default for Walk {
+    fn default() -> Walk {
+        Walk { prev_hash: GENESIS.to_string(), prev_id: 0, last: HashMap::new(), count: 0, key: None, keyed_from: None }
+    }
+}
+
+impl Walk {
+    /// Checks the next page of rows. The hashes, the costly part, are computed on all cores
+    /// first; the links, sequences and payloads are then checked in order.
+    fn check(&mut self, page: &[StoredEvent]) -> Result<(), AuditFailure> {
+        let hashes = hashes_of(page, self.key.as_ref(), self.keyed_from);
+        for (row, computed) in page.iter().zip(hashes) {
+            self.check_row(row, &computed)?;
+        }
+        Ok(())
+    }
+
+    fn check_row(&mut self, row: &StoredEvent, computed: &str) -> Result<(), AuditFailure> {
+        let fail = |problem: String| AuditFailure {
+            event_id: row.id,
+            deployment_id: Some(row.deployment_id),
+            seq: Some(row.seq),
+            problem,
+        };
+        if row.id != self.prev_id + 1 {
+            let missing = if row.id == self.prev_id + 2 {
+                format!("event #{} before it is missing", self.prev_id + 1)
+            } else {
+                format!("events #{} to #{} before it are missing", self.prev_id + 1, row.id - 1)
+            };
+            return Err(fail(missing));
+        }
+        if row.prev_hash != self.prev_hash {
+            return Err(fail(
+                "its link to the previous event is broken: the previous event was altered, removed or reordered".into(),
+            ));
+        }
+        if computed != row.hash {
+            return Err(fail("its content does not match its hash: the row was altered".into()));
+        }
+        let (expected, previous_at) = self.last.entry(row.deployment_id).or_insert((1, String::new()));
+        if row.seq != *expected {
+            return Err(fail(format!("expected seq {} for deployment {}", expected, row.deployment_id)));
+        }
+        // Times are RFC 3339 UTC with milliseconds, so text order is time order.
+        if row.at < *previous_at {
+            return Err(fail(format!("recorded at {}, earlier than the event before it ({previous_at})", row.at)));
+        }
+        *expected += 1;
+        previous_at.clone_from(&row.at);
+        match serde_json::from_str::<EventKind>(&row.payload) {
+            Ok(kind) if kind.name() == row.kind => {}
+            Ok(kind) => return Err(fail(format!("kind `{}` but payload of `{}`", row.kind, kind.name()))),
+            Err(e) => return Err(fail(format!("unreadable payload: {e}"))),
+        }
+        self.prev_hash.clone_from(&row.hash);
+        self.prev_id = row.id;
+        self.count += 1;
+        Ok(())
+    }
+}
+
+/// Every row's hash, computed on as many threads as there are cores.
+fn hashes_of(page: &[StoredEvent], key: Option<&AuditKey>, keyed_from: Option<i64>) -> Vec<String> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunk = page.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = page
+            .chunks(chunk)
+            .map(|rows| {
+                scope.spawn(move || {
+                    let keyed = |row: &StoredEvent| keyed_from.is_some_and(|k| row.id >= k);
+                    rows.iter().map(|row| row.hash_with(key.filter(|_| keyed(row)))).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
 }

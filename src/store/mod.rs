@@ -4,9 +4,11 @@
 //! its events in one serialised step, across tasks and across processes sharing the file.
 
 mod audit;
+mod batch;
 mod chain;
 mod health;
 mod outbox;
+mod read;
 mod vitals;
 
 use std::str::FromStr;
@@ -19,15 +21,18 @@ use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
 use thiserror::Error;
 
 pub use audit::{AuditFailure, AuditReport};
+pub use batch::ChainHead;
 pub use chain::{AuditKey, StoredEvent, GENESIS, KEY_VAR as AUDIT_KEY_VAR};
-pub use outbox::{Action, NewMessage, OutboxItem, OutboxRow, Payload};
+pub use outbox::{Action, Delivered, NewMessage, OutboxItem, OutboxRow, Payload};
 pub use vitals::Vitals;
 
 use crate::domain::deployment::FoldError;
-use crate::domain::progress::progress;
 use crate::domain::{Actor, Channel, Deployment, Event, EventKind, Platform};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// SQLite binds at most 32,766 values per statement; multi-row inserts stay well below it.
+const ROWS_PER_INSERT: usize = 500;
 
 const OPEN_IN_CHANNEL: &str = "SELECT id FROM deployments WHERE platform = ? AND channel = ? AND ended_at IS NULL";
 
@@ -227,11 +232,9 @@ impl Store {
             .ok_or(StoreError::NoSuchDeployment(id))
     }
 
+    /// A deployment's events in order, read a page at a time (`read.rs`).
     pub async fn events(&self, id: i64) -> Result<Vec<Event>, StoreError> {
-        let rows = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events WHERE deployment_id = ? ORDER BY seq")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = read::all(&mut *self.pool.acquire().await?, Some(id)).await?;
         rows.iter().map(decode).collect()
     }
 
@@ -317,20 +320,12 @@ pub struct Tx {
 impl Tx {
     /// The channel's open deployment, folded from its events.
     pub async fn open_deployment(&mut self, channel: &Channel) -> Result<Option<Loaded>, StoreError> {
-        let id: Option<(i64,)> = sqlx::query_as(OPEN_IN_CHANNEL)
-            .bind(channel.platform.as_str())
-            .bind(&channel.id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        let Some((id,)) = id else { return Ok(None) };
+        let Some(id) = self.open_in_channel(channel).await? else { return Ok(None) };
         self.load(id).await.map(Some)
     }
 
     pub async fn load(&mut self, id: i64) -> Result<Loaded, StoreError> {
-        let rows = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events WHERE deployment_id = ? ORDER BY seq")
-            .bind(id)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let rows = read::all(&mut self.tx, Some(id)).await?;
         if rows.is_empty() {
             return Err(StoreError::NoSuchDeployment(id));
         }
@@ -340,108 +335,16 @@ impl Tx {
     }
 
     /// Appends `events` (already folded into `after`) to deployment `id`, or to a new
-    /// deployment when `id` is `None` and the first event starts one. Returns the id.
+    /// deployment when `id` is `None` and the first event starts one. Returns the id. The
+    /// engine's writer batches these steps itself; this is the one-off form (imports, benches).
     pub async fn append(&mut self, id: Option<i64>, events: &[Event], after: &Deployment) -> Result<i64, StoreError> {
-        let percent = i64::from(progress(after).percent());
-        let ended_at = after.ended_at().map(format_time);
         let id = match id {
-            Some(id) => {
-                sqlx::query(
-                    "UPDATE deployments SET status = ?, progress = ?, updated_at = ?, ended_at = ?, lead = ?, lead_name = ? WHERE id = ?",
-                )
-                .bind(after.status.as_str())
-                .bind(percent)
-                .bind(format_time(after.updated_at))
-                .bind(&ended_at)
-                // The lead may have been handed over (`/deploy lead`).
-                .bind(after.lead.key())
-                .bind(&after.lead.name)
-                .bind(id)
-                .execute(&mut *self.tx)
-                .await?;
-                id
-            }
-            None => {
-                let inserted = sqlx::query(
-                    "INSERT INTO deployments (release, plan, platform, channel, lead, lead_name, status, progress, started_at, updated_at, ended_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&after.release)
-                .bind(&after.plan.id)
-                .bind(after.platform.as_str())
-                .bind(&after.channel)
-                .bind(after.lead.key())
-                .bind(&after.lead.name)
-                .bind(after.status.as_str())
-                .bind(percent)
-                .bind(format_time(after.started_at))
-                .bind(format_time(after.updated_at))
-                .bind(&ended_at)
-                .execute(&mut *self.tx)
-                .await;
-                match inserted {
-                    Ok(done) => done.last_insert_rowid(),
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::ChannelTaken),
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            Some(id) => id,
+            None => self.insert_deployment(after).await?,
         };
-
-        // Keyed chain (issue 17): which events are keyed, checked against the head's seal.
-        let head: Option<chain::Head> = sqlx::query_as(chain::HEAD).fetch_optional(&mut *self.tx).await?;
-        let key = self.audit_key.as_ref();
-        let keyed_from = chain::Head::keyed_from(head.as_ref(), key).map_err(StoreError::Chain)?;
-        let (mut last_id, mut prev_hash) = head.map_or((0, GENESIS.to_string()), |h| (h.event_id, h.hash));
-        for event in events {
-            let payload = serde_json::to_string(&event.kind)
-                .map_err(|e| StoreError::Corrupt { id: last_id + 1, why: e.to_string() })?;
-            let mut row = StoredEvent {
-                id: last_id + 1,
-                deployment_id: id,
-                seq: event.seq,
-                at: format_time(event.at),
-                actor: event.actor.key(),
-                actor_name: event.actor.name.clone(),
-                platform: after.platform.as_str().to_string(),
-                channel: after.channel.clone(),
-                kind: event.kind.name().to_string(),
-                payload,
-                prev_hash: prev_hash.clone(),
-                hash: String::new(),
-            };
-            row.hash = row.hash_with(keyed_from.and(key));
-            sqlx::query(
-                "INSERT INTO events (id, deployment_id, seq, at, actor, actor_name, platform, channel, kind, payload, prev_hash, hash)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(row.id)
-            .bind(row.deployment_id)
-            .bind(row.seq)
-            .bind(&row.at)
-            .bind(&row.actor)
-            .bind(&row.actor_name)
-            .bind(&row.platform)
-            .bind(&row.channel)
-            .bind(&row.kind)
-            .bind(&row.payload)
-            .bind(&row.prev_hash)
-            .bind(&row.hash)
-            .execute(&mut *self.tx)
-            .await?;
-            last_id = row.id;
-            prev_hash = row.hash;
-        }
-        let seal = key.zip(keyed_from).map(|(key, from)| key.seal(last_id, &prev_hash, from));
-        sqlx::query(
-            "INSERT INTO chain_head (id, event_id, hash, keyed_from, seal) VALUES (1, ?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET event_id = ?1, hash = ?2, keyed_from = ?3, seal = ?4",
-        )
-        .bind(last_id)
-        .bind(&prev_hash)
-        .bind(keyed_from)
-        .bind(&seal)
-        .execute(&mut *self.tx)
-        .await?;
+        let mut head = self.chain_head().await?;
+        let rows = events.iter().map(|e| head.chain(id, e, after)).collect::<Result<Vec<_>, _>>()?;
+        self.append_events(&rows, &head, &[(id, after)]).await?;
         Ok(id)
     }
 

@@ -3,11 +3,13 @@
 //! for events that were never recorded. The delivery worker takes the oldest pending message
 //! of each channel (so order within a channel holds) and marks how its delivery went.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{Executor, Sqlite};
+use sqlx::QueryBuilder;
 
-use super::{format_time, parse_time, Store, StoreError, Tx};
+use super::{format_time, parse_time, Store, StoreError, Tx, ROWS_PER_INSERT};
 use crate::domain::{Channel, Platform};
 
 /// What to send, already rendered for the channel's platform.
@@ -102,6 +104,14 @@ impl NewMessage {
     }
 }
 
+/// A message the platform accepted: its id there, and whether an update was posted anew.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub id: i64,
+    pub remote_id: Option<String>,
+    pub reposted: bool,
+}
+
 /// A pending message, as the delivery worker sees it.
 #[derive(Debug, Clone)]
 pub struct OutboxItem {
@@ -154,33 +164,6 @@ const HEADS_WITH_TARGETS: &str = "SELECT o.*, t.remote_id AS target_remote_id FR
      LEFT JOIN outbox t ON t.id = o.target_id
      WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY platform, channel)";
 
-async fn insert<'e, E: Executor<'e, Database = Sqlite>>(
-    exec: E,
-    message: &NewMessage,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let payload =
-        serde_json::to_string(&message.payload).map_err(|e| StoreError::Corrupt { id: 0, why: e.to_string() })?;
-    sqlx::query(
-        "INSERT INTO outbox (deployment_id, platform, channel, action, payload, created_at, next_attempt_at,
-                             target_id, address, kind)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(message.deployment_id)
-    .bind(message.channel.platform.as_str())
-    .bind(&message.channel.id)
-    .bind(message.action.name())
-    .bind(payload)
-    .bind(format_time(now))
-    .bind(format_time(now))
-    .bind(message.action.target())
-    .bind(message.action.address())
-    .bind(if message.status { "status" } else { "message" })
-    .execute(exec)
-    .await?;
-    Ok(())
-}
-
 fn action(row: &OutboxRow) -> Result<Action, StoreError> {
     let address = || {
         row.address
@@ -220,19 +203,53 @@ fn item(pending: PendingRow) -> Result<OutboxItem, StoreError> {
 }
 
 impl Tx {
-    /// Enqueues `messages`. An update makes the deployment's earlier pending updates of the
-    /// same message pointless, so those are dropped: ten ticks in a row cost one `chat.update`.
+    /// Enqueues `messages` with one insert. An update makes the deployment's earlier pending
+    /// updates of the same message pointless, so those are dropped (earlier ones in this call
+    /// are never written): ten ticks in a row cost one `chat.update`.
     pub async fn enqueue(&mut self, messages: &[NewMessage], now: DateTime<Utc>) -> Result<(), StoreError> {
-        for message in messages {
-            if let Action::Update { target } = message.action {
-                sqlx::query(
-                    "UPDATE outbox SET state = 'superseded' WHERE state = 'pending' AND action = 'update' AND target_id = ?",
-                )
-                .bind(target)
-                .execute(&mut *self.tx)
-                .await?;
+        let last_update: HashMap<i64, usize> =
+            messages.iter().enumerate().filter_map(|(i, m)| Some((m.action.target()?, i))).collect();
+        let kept: Vec<&NewMessage> = messages
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| m.action.target().map_or(true, |t| last_update.get(&t) == Some(i)))
+            .map(|(_, m)| m)
+            .collect();
+        if !last_update.is_empty() {
+            let mut supersede = QueryBuilder::new(
+                "UPDATE outbox SET state = 'superseded' WHERE state = 'pending' AND action = 'update' AND target_id IN (",
+            );
+            let mut list = supersede.separated(", ");
+            for target in last_update.keys() {
+                list.push_bind(*target);
             }
-            insert(&mut *self.tx, message, now).await?;
+            supersede.push(")");
+            supersede.build().execute(&mut *self.tx).await?;
+        }
+        let now = format_time(now);
+        for chunk in kept.chunks(ROWS_PER_INSERT) {
+            let payloads = chunk
+                .iter()
+                .map(|m| serde_json::to_string(&m.payload))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::Corrupt { id: 0, why: e.to_string() })?;
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO outbox (deployment_id, platform, channel, action, payload, created_at, next_attempt_at,
+                                     target_id, address, kind) ",
+            );
+            insert.push_values(chunk.iter().zip(payloads), |mut b, (m, payload)| {
+                b.push_bind(m.deployment_id)
+                    .push_bind(m.channel.platform.as_str())
+                    .push_bind(&m.channel.id)
+                    .push_bind(m.action.name())
+                    .push_bind(payload)
+                    .push_bind(&now)
+                    .push_bind(&now)
+                    .push_bind(m.action.target())
+                    .push_bind(m.action.address())
+                    .push_bind(if m.status { "status" } else { "message" });
+            });
+            insert.build().execute(&mut *self.tx).await?;
         }
         Ok(())
     }
@@ -356,19 +373,27 @@ impl Store {
         remote_id: Option<&str>,
         reposted: bool,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, remote_id = ?,
-                 action = CASE WHEN ? THEN 'post' ELSE action END,
-                 kind = CASE WHEN ? THEN 'status' ELSE kind END
-             WHERE id = ?",
-        )
-        .bind(format_time(at))
-        .bind(remote_id)
-        .bind(reposted)
-        .bind(reposted)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+        self.mark_all_sent(&[Delivered { id, remote_id: remote_id.map(str::to_string), reposted }], at).await
+    }
+
+    /// Marks messages delivered at `at`, all in one statement (one commit).
+    pub async fn mark_all_sent(&self, sent: &[Delivered], at: DateTime<Utc>) -> Result<(), StoreError> {
+        let at = format_time(at);
+        for chunk in sent.chunks(ROWS_PER_INSERT) {
+            let mut update = QueryBuilder::new("WITH v (id, remote_id, reposted) AS (");
+            update.push_values(chunk, |mut b, d| {
+                b.push_bind(d.id).push_bind(&d.remote_id).push_bind(d.reposted);
+            });
+            update.push(") UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ");
+            update.push_bind(&at);
+            update.push(
+                ", remote_id = v.remote_id,
+                   action = CASE WHEN v.reposted THEN 'post' ELSE action END,
+                   kind = CASE WHEN v.reposted THEN 'status' ELSE kind END
+                 FROM v WHERE outbox.id = v.id",
+            );
+            update.build().execute(&self.pool).await?;
+        }
         Ok(())
     }
 
@@ -416,65 +441,5 @@ impl Store {
         let next: Option<(String,)> =
             sqlx::query_as("SELECT MIN(due_at) FROM timers HAVING COUNT(*) > 0").fetch_optional(&self.pool).await?;
         next.map(|(t,)| parse_time(0, &t)).transpose()
-    }
-
-    /// Deployments whose timer is due at `now`, with when it fell due, earliest first.
-    pub async fn due_timers(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<(i64, DateTime<Utc>)>, StoreError> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT deployment_id, due_at FROM timers WHERE due_at <= ? ORDER BY due_at, deployment_id LIMIT ?",
-        )
-        .bind(format_time(now))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(|(id, due)| Ok((id, parse_time(id, &due)?))).collect()
-    }
-
-    /// Open deployments that have no timer row (opened by a version without the timers table).
-    pub async fn untimed_open_deployments(&self) -> Result<Vec<i64>, StoreError> {
-        let ids: Vec<(i64,)> = sqlx::query_as(
-            "SELECT id FROM deployments WHERE ended_at IS NULL
-             AND id NOT IN (SELECT deployment_id FROM timers) ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(ids.into_iter().map(|(id,)| id).collect())
-    }
-}
-
-impl Tx {
-    /// Claims an inbound request key for this transaction. `Some(answer)` if it was handled
-    /// already: the caller answers the same and changes nothing. Because the claim is made
-    /// under the write lock, two deliveries of one request racing each other have one effect.
-    pub async fn claim_request(&mut self, key: &str, at: DateTime<Utc>) -> Result<Option<String>, StoreError> {
-        let previous: Option<(String,)> = sqlx::query_as("SELECT response FROM inbound_requests WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        if let Some((answer,)) = previous {
-            return Ok(Some(answer));
-        }
-        sqlx::query("INSERT INTO inbound_requests (key, received_at, response) VALUES (?, ?, '')")
-            .bind(key)
-            .bind(format_time(at))
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(None)
-    }
-
-    /// Gives a claimed key back: the request may be made again.
-    pub async fn release_request(&mut self, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM inbound_requests WHERE key = ?").bind(key).execute(&mut *self.tx).await?;
-        Ok(())
-    }
-
-    /// Stores the answer given to a claimed request, for its retries.
-    pub async fn answer_request(&mut self, key: &str, response: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE inbound_requests SET response = ? WHERE key = ?")
-            .bind(response)
-            .bind(key)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
     }
 }

@@ -17,7 +17,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use golive::clock::ManualClock;
 use golive::config::Config;
 use golive::domain::{Actor, Channel, Platform};
-use golive::engine::{Engine, Message, Outcome, Post};
+use golive::engine::{Engine, Input, Message, Outcome, Post};
 use golive::render::text;
 use golive::store::Store;
 use tempfile::TempDir;
@@ -53,7 +53,10 @@ impl Ctx {
     }
 
     pub async fn say(&self, user: &str, text: &str) -> Outcome {
-        self.engine.handle(&self.channel, &Actor::new(Platform::Console, user), text).await.expect("engine error")
+        self.engine
+            .submit(Input::text(&self.channel, &Actor::new(Platform::Console, user), text))
+            .await
+            .expect("engine error")
     }
 
     /// Says something that must be accepted, returning the channel's posts as text.

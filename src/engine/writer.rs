@@ -1,0 +1,306 @@
+//! The single writer: one task per engine takes every input in arrival order, decides each
+//! against the deployments' current state and commits all of a batch in one transaction.
+//!
+//! Group commit: while one batch's commit (its fsync) is in flight, new inputs queue in the
+//! inbox; the next batch takes them all. Each input's writes are staged in memory and joined
+//! to the batch only when it succeeds, so one that fails or is refused leaves the others
+//! untouched; the batch then writes its events, posts, timers and request answers with a few
+//! multi-row statements.
+//!
+//! The folded state of every open deployment is kept between batches. It is trusted only while
+//! the chain's head is where this writer left it: every batch reads the head first (under the
+//! write lock), and if another process appended events meanwhile, the cache is dropped and
+//! states are read again from the database.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tracing::{error, Instrument};
+
+use super::{Core, EngineError, Job, Outcome, Work};
+use crate::domain::{Channel, Deployment};
+use crate::store::{ChainHead, Loaded, NewMessage, StoreError, StoredEvent, Tx};
+
+/// Inputs decided in one transaction at most; more wait for the next.
+const MAX_BATCH: usize = 256;
+
+/// Channels remembered (with or without an open deployment) before the memory is reset.
+const MAX_CHANNELS: usize = 100_000;
+
+/// Starts the writer of `core` and returns its inbox. The writer stops when every sender is
+/// dropped, after answering what it has.
+pub(super) fn start(core: Arc<Core>) -> mpsc::UnboundedSender<Job> {
+    let (inbox, jobs) = mpsc::unbounded_channel();
+    tokio::spawn(run(Writer { core, cache: Cache::default() }, jobs));
+    inbox
+}
+
+async fn run(mut writer: Writer, mut inbox: mpsc::UnboundedReceiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while inbox.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        writer.batch(std::mem::take(&mut jobs)).await;
+    }
+}
+
+pub(super) struct Writer {
+    pub(super) core: Arc<Core>,
+    cache: Cache,
+}
+
+/// What the writer knows of the database as of its last commit.
+#[derive(Default)]
+struct Cache {
+    /// The chain's head after that commit; `None` when unknown (nothing cached).
+    head: Option<ChainHead>,
+    /// Open deployments, folded.
+    states: HashMap<i64, Deployment>,
+    /// Each channel's open deployment, or none.
+    channels: HashMap<Channel, Option<i64>>,
+}
+
+impl Cache {
+    fn clear(&mut self) {
+        *self = Cache::default();
+    }
+}
+
+/// One transaction's worth of inputs: what they wrote so far, to be flushed together.
+pub(super) struct Batch {
+    pub(super) tx: Tx,
+    /// The time every input of the batch is decided at: when the writer took them, before
+    /// waiting for the database, so a timer fires at the instant it was found due.
+    now: DateTime<Utc>,
+    /// Inputs decided so far.
+    decided: usize,
+    head: ChainHead,
+    rows: Vec<StoredEvent>,
+    messages: Vec<NewMessage>,
+    /// Deployments whose listing row changes, with their state after the batch.
+    changed: Vec<(i64, Deployment)>,
+    timers: Vec<(i64, Option<DateTime<Utc>>)>,
+    /// Answers to request keys: those given before (read at the start) and in this batch.
+    answered: HashMap<String, String>,
+    answers: Vec<(String, String)>,
+    /// Each deployment's status post on screen, as read in this batch.
+    status_posts: HashMap<i64, Option<i64>>,
+}
+
+/// One input's writes, joined to its batch only if the input succeeds.
+#[derive(Default)]
+pub(super) struct Stage {
+    head: Option<ChainHead>,
+    rows: Vec<StoredEvent>,
+    pub(super) messages: Vec<NewMessage>,
+    states: Vec<(i64, Deployment)>,
+    pub(super) timers: Vec<(i64, Option<DateTime<Utc>>)>,
+}
+
+impl Stage {
+    /// Chains `events` of deployment `id` after everything staged before them.
+    pub(super) fn append(
+        &mut self,
+        batch: &Batch,
+        id: i64,
+        events: &[crate::domain::Event],
+        after: &Deployment,
+    ) -> Result<(), StoreError> {
+        let mut head = self.head.take().unwrap_or_else(|| batch.head.clone());
+        for event in events {
+            self.rows.push(head.chain(id, event, after)?);
+        }
+        self.head = Some(head);
+        self.states.push((id, after.clone()));
+        Ok(())
+    }
+}
+
+impl Batch {
+    /// The timer this batch set for deployment `id`, if it set one (`Some(None)`: dropped).
+    pub(super) fn staged_timer(&self, id: i64) -> Option<Option<DateTime<Utc>>> {
+        self.timers.iter().rev().find(|(timer, _)| *timer == id).map(|(_, due)| *due)
+    }
+
+    /// The deployment's latest status post that may still be on screen.
+    pub(super) async fn status_post(&mut self, id: i64) -> Result<Option<i64>, StoreError> {
+        if let Some(known) = self.status_posts.get(&id) {
+            return Ok(*known);
+        }
+        let post = self.tx.status_post(id).await?;
+        self.status_posts.insert(id, post);
+        Ok(post)
+    }
+}
+
+impl Writer {
+    /// Decides `jobs` in order, commits what they wrote together, then answers each.
+    async fn batch(&mut self, jobs: Vec<Job>) {
+        let (answers, committed, ok) = match self.decide_all(&jobs).await {
+            Ok((batch, answers)) => match self.flush(batch).await {
+                Ok(committed) => (answers, committed, true),
+                Err(e) => {
+                    error!(error = %e, inputs = jobs.len(), "could not commit a batch; nothing of it was recorded");
+                    let e = Arc::new(e);
+                    (jobs.iter().map(|_| Err(EngineError::Batch(e.clone()))).collect(), Vec::new(), false)
+                }
+            },
+            Err(e) => {
+                error!(error = %e, inputs = jobs.len(), "could not start a write transaction");
+                let e = Arc::new(e);
+                (jobs.iter().map(|_| Err(EngineError::Batch(e.clone()))).collect(), Vec::new(), false)
+            }
+        };
+        if ok {
+            self.core.metrics.commit(jobs.len());
+        }
+        if !committed.is_empty() {
+            self.core.signals.enqueued.notify_one();
+            self.core.signals.timers_changed.notify_one();
+            self.core.signals.checks_changed.notify_one();
+            for id in committed {
+                // Nobody listening is fine: the ids are a hint for pages showing them.
+                let _ = self.core.commits.send(id);
+            }
+        }
+        for (job, answer) in jobs.into_iter().zip(answers) {
+            // A caller that gave up waiting is fine: what it asked for is done.
+            let _ = job.answer.send(answer);
+        }
+    }
+
+    /// Opens the transaction, checks the cache against the chain's head and decides every job.
+    async fn decide_all(&mut self, jobs: &[Job]) -> Result<(Batch, Vec<Result<Outcome, EngineError>>), StoreError> {
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin().await?;
+        let head = tx.chain_head().await?;
+        if self.cache.head.as_ref() != Some(&head) || self.cache.channels.len() > MAX_CHANNELS {
+            // Another process wrote (or this writer never read): what it folded may be stale.
+            self.cache.clear();
+        }
+        let keys: Vec<&str> = jobs.iter().filter_map(|j| j.work.key()).collect();
+        let answered = if keys.is_empty() { HashMap::new() } else { tx.answered(&keys).await? };
+        let mut batch = Batch {
+            tx,
+            now,
+            decided: 0,
+            head,
+            rows: Vec::new(),
+            messages: Vec::new(),
+            changed: Vec::new(),
+            timers: Vec::new(),
+            answered,
+            answers: Vec::new(),
+            status_posts: HashMap::new(),
+        };
+        let mut answers = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let answer = self.decide_one(&mut batch, &job.work).instrument(job.span.clone()).await;
+            answers.push(answer.map_err(EngineError::from));
+        }
+        Ok((batch, answers))
+    }
+
+    /// One job: answered as before if its key was seen, else decided and, if it succeeds,
+    /// joined to the batch.
+    async fn decide_one(&mut self, batch: &mut Batch, work: &Work) -> Result<Outcome, StoreError> {
+        if let Some(answer) = work.key().and_then(|key| batch.answered.get(key)) {
+            tracing::info!("request delivered again; answering as before");
+            return Ok(Outcome::repeated(answer.clone()));
+        }
+        // Timers fire at the instant the scheduler found them due, unless inputs decided
+        // before them in this batch are later: times on the record never go backwards.
+        let now = match work {
+            Work::Timers { at } if batch.decided == 0 => *at,
+            _ => batch.now,
+        };
+        batch.decided += 1;
+        let mut stage = Stage::default();
+        let outcome = self.decide(batch, &mut stage, work, now).await?;
+        self.join(batch, stage);
+        if let Some(key) = work.key() {
+            if !(outcome.refused && work.retries_refused()) {
+                let reply = outcome.reply.clone().unwrap_or_default();
+                batch.answered.insert(key.to_string(), reply.clone());
+                batch.answers.push((key.to_string(), reply));
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Joins a succeeded job's writes to the batch, and its states to what the writer knows.
+    fn join(&mut self, batch: &mut Batch, stage: Stage) {
+        if let Some(head) = stage.head {
+            batch.head = head;
+        }
+        batch.rows.extend(stage.rows);
+        batch.messages.extend(stage.messages);
+        batch.timers.extend(stage.timers);
+        for (id, state) in stage.states {
+            let channel = Channel { platform: state.platform, id: state.channel.clone() };
+            if state.status.is_open() {
+                self.cache.channels.insert(channel, Some(id));
+                self.cache.states.insert(id, state.clone());
+            } else {
+                self.cache.channels.insert(channel, None);
+                self.cache.states.remove(&id);
+            }
+            match batch.changed.iter_mut().find(|(changed, _)| *changed == id) {
+                Some(entry) => entry.1 = state,
+                None => batch.changed.push((id, state)),
+            }
+        }
+    }
+
+    /// Writes the batch and commits it; returns the deployments that got events.
+    async fn flush(&mut self, batch: Batch) -> Result<Vec<i64>, StoreError> {
+        let Batch { mut tx, now, head, rows, messages, changed, timers, answers, .. } = batch;
+        let result = async {
+            let listed: Vec<(i64, &Deployment)> = changed.iter().map(|(id, d)| (*id, d)).collect();
+            tx.append_events(&rows, &head, &listed).await?;
+            tx.enqueue(&messages, now).await?;
+            tx.set_timers(&timers).await?;
+            tx.record_answers(&answers, now).await?;
+            tx.commit().await
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                self.cache.head = Some(head);
+                Ok(changed.into_iter().map(|(id, _)| id).collect())
+            }
+            Err(e) => {
+                self.cache.clear();
+                Err(e)
+            }
+        }
+    }
+
+    /// The deployment's folded state: remembered, or read (and remembered while open).
+    pub(super) async fn state(&mut self, batch: &mut Batch, id: i64) -> Result<Loaded, StoreError> {
+        if let Some(state) = self.cache.states.get(&id) {
+            return Ok(Loaded { id, state: state.clone() });
+        }
+        let loaded = batch.tx.load(id).await?;
+        if loaded.state.status.is_open() {
+            self.cache.states.insert(id, loaded.state.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// The channel's open deployment, if any.
+    pub(super) async fn open_in(&mut self, batch: &mut Batch, channel: &Channel) -> Result<Option<Loaded>, StoreError> {
+        let id = match self.cache.channels.get(channel) {
+            Some(known) => *known,
+            None => {
+                let id = batch.tx.open_in_channel(channel).await?;
+                self.cache.channels.insert(channel.clone(), id);
+                id
+            }
+        };
+        match id {
+            Some(id) => self.state(batch, id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}

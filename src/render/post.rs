@@ -1,0 +1,92 @@
+//! Posts as the engine produces them (platform-neutral) and as each platform shows them. The
+//! writer renders every post once, as it queues it in the outbox.
+
+use crate::config::Config;
+use crate::domain::{Channel, Deployment, EscalationLevel, Event, EventKind, Platform};
+use crate::store::Payload;
+
+use super::{discord, slack, text, StatusView};
+
+/// What to post to a channel. Neutral: each adapter renders it its own way.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// A recorded event, with the deployment's state right after it.
+    Event {
+        deployment_id: i64,
+        event: Box<Event>,
+        state: Box<Deployment>,
+    },
+    Status(Box<StatusView>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub channel: Channel,
+    pub message: Message,
+}
+
+/// Renders posts for their platform, with the mentions golive itself writes (any other markup
+/// in a Slack post is escaped).
+pub struct Renderer {
+    escalation: Vec<EscalationLevel>,
+    slack_mentions: slack::Mentions,
+}
+
+impl Renderer {
+    pub fn new(config: &Config) -> Renderer {
+        let roles = config.roles.0.values().flat_map(|r| r.members.iter());
+        let levels = config.escalation.iter().flat_map(|l| l.roster());
+        let slack_mentions = roles.chain(levels).filter(|m| m.platform == Platform::Slack).map(text::mention).collect();
+        Renderer { escalation: config.escalation.clone(), slack_mentions }
+    }
+
+    /// One post as its platform shows it; `None` when it has nothing to say.
+    pub fn render(&self, post: &Post) -> Option<Payload> {
+        let mut payload = self.render_unescaped(post)?;
+        if post.channel.platform == Platform::Slack {
+            payload.text = slack::escape_except(&payload.text, &self.slack_mentions);
+        }
+        Some(payload)
+    }
+
+    fn render_unescaped(&self, post: &Post) -> Option<Payload> {
+        match &post.message {
+            Message::Event { event, state, deployment_id } => {
+                let text = text::announce(event, state, &self.escalation)?;
+                let page =
+                    matches!(event.kind, EventKind::EscalationOpened { .. } | EventKind::EscalationRaised { .. });
+                let blocks = match post.channel.platform {
+                    Platform::Slack if page => {
+                        serde_json::to_value(slack::escalation_blocks(*deployment_id, &text, &self.slack_mentions)).ok()
+                    }
+                    Platform::Discord => {
+                        let mut body =
+                            if page { discord::escalation_message(*deployment_id) } else { serde_json::json!({}) };
+                        // Only a page pings, and only the people it pages: a mention typed
+                        // into a note or an escalation message pings nobody.
+                        let paged = match event.kind {
+                            EventKind::EscalationOpened { level, .. } | EventKind::EscalationRaised { level, .. } => {
+                                let on_call = self.escalation.get(usize::from(level).saturating_sub(1));
+                                let members = on_call.map(|l| l.on_call(event.at).members).unwrap_or_default();
+                                members.iter().filter(|m| m.platform == Platform::Discord).map(text::mention).collect()
+                            }
+                            _ => slack::Mentions::new(),
+                        };
+                        body["allowed_mentions"] = discord::allowed_mentions(&text, &paged);
+                        Some(body)
+                    }
+                    _ => None,
+                };
+                Some(Payload { text, blocks, event: None })
+            }
+            Message::Status(view) => {
+                let blocks = match post.channel.platform {
+                    Platform::Slack => serde_json::to_value(slack::status_blocks(view)).ok(),
+                    Platform::Discord => Some(discord::status_message(view)),
+                    _ => None,
+                };
+                Some(Payload { text: text::status(view), blocks, event: None })
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Reading many events at once. sqlx's SQLite driver hands every row from its worker thread to
+//! the caller through a channel, one at a time; over a long history that hand-off costs more
+//! than the reading itself. These reads have SQLite pack a page of rows into one text value,
+//! every field length-prefixed (so any text survives), and a page crosses the channel once.
+
+use sqlx::SqliteConnection;
+
+use super::{StoreError, StoredEvent};
+
+/// Events per packed page: a few megabytes of text.
+const PAGE: i64 = 10_000;
+
+/// One page of events after `?1`, of deployment `?2` (or all when NULL), packed in id order.
+const PACKED_PAGE: &str = "SELECT count(*), max(id), group_concat(
+        id || ',' || deployment_id || ',' || seq || ',' ||
+        length(CAST(at AS BLOB)) || ':' || at ||
+        length(CAST(actor AS BLOB)) || ':' || actor ||
+        coalesce(length(CAST(actor_name AS BLOB)) || ':' || actor_name, '-') ||
+        length(CAST(platform AS BLOB)) || ':' || platform ||
+        length(CAST(channel AS BLOB)) || ':' || channel ||
+        length(CAST(kind AS BLOB)) || ':' || kind ||
+        length(CAST(payload AS BLOB)) || ':' || payload ||
+        length(CAST(prev_hash AS BLOB)) || ':' || prev_hash ||
+        length(CAST(hash AS BLOB)) || ':' || hash, '' ORDER BY id)
+    FROM (SELECT * FROM events WHERE id > ?1 AND (?2 IS NULL OR deployment_id = ?2) ORDER BY id LIMIT ?3)";
+
+/// Reads the events after id `after` (of one deployment, or all), a page at a time, handing
+/// each page to `each` in id order. Stops early when `each` says so.
+pub(super) async fn pages(
+    conn: &mut SqliteConnection,
+    deployment: Option<i64>,
+    mut each: impl FnMut(Vec<StoredEvent>) -> bool,
+) -> Result<(), StoreError> {
+    let mut after = 0i64;
+    loop {
+        let (count, last, packed): (i64, Option<i64>, Option<String>) =
+            sqlx::query_as(PACKED_PAGE).bind(after).bind(deployment).bind(PAGE).fetch_one(&mut *conn).await?;
+        let (Some(last), Some(packed)) = (last, packed) else { return Ok(()) };
+        let rows = unpack(&packed, count as usize).map_err(|why| StoreError::Corrupt { id: after + 1, why })?;
+        if !each(rows) || count < PAGE {
+            return Ok(());
+        }
+        after = last;
+    }
+}
+
+/// Every event of `deployment` (or all), in order.
+pub(super) async fn all(conn: &mut SqliteConnection, deployment: Option<i64>) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut rows = Vec::new();
+    pages(conn, deployment, |page| {
+        rows.extend(page);
+        true
+    })
+    .await?;
+    Ok(rows)
+}
+
+fn unpack(packed: &str, count: usize) -> Result<Vec<StoredEvent>, String> {
+    let mut r = Reader { s: packed, at: 0 };
+    let mut rows = Vec::with_capacity(count);
+    while r.at < packed.len() {
+        rows.push(StoredEvent {
+            id: r.int()?,
+            deployment_id: r.int()?,
+            seq: r.int()?,
+            at: r.text()?,
+            actor: r.text()?,
+            actor_name: r.optional()?,
+            platform: r.text()?,
+            channel: r.text()?,
+            kind: r.text()?,
+            payload: r.text()?,
+            prev_hash: r.text()?,
+            hash: r.text()?,
+        });
+    }
+    Ok(rows)
+}
+
+struct Reader<'a> {
+    s: &'a str,
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn until(&mut self, end: u8) -> Result<&str, String> {
+        let rest = &self.s.as_bytes()[self.at..];
+        let n = rest.iter().position(|b| *b == end).ok_or("a packed page ends early")?;
+        let field = &self.s[self.at..self.at + n];
+        self.at += n + 1;
+        Ok(field)
+    }
+
+    fn int(&mut self) -> Result<i64, String> {
+        let field = self.until(b',')?;
+        field.parse().map_err(|_| format!("`{field}` is not a number"))
+    }
+
+    fn text(&mut self) -> Result<String, String> {
+        let len: usize = self.until(b':')?.parse().map_err(|_| "a packed length is not a number".to_string())?;
+        let field = self.s.get(self.at..self.at + len).ok_or("a packed page ends early")?;
+        self.at += len;
+        Ok(field.to_string())
+    }
+
+    fn optional(&mut self) -> Result<Option<String>, String> {
+        if self.s.as_bytes().get(self.at) == Some(&b'-') {
+            self.at += 1;
+            return Ok(None);
+        }
+        self.text().map(Some)
+    }
+}
