@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 use tracing::{field, info, info_span, warn, Instrument, Span};
 
 use crate::clock::SharedClock;
@@ -124,6 +124,9 @@ pub struct Signals {
     pub timers_changed: Arc<Notify>,
     /// A phase may have started or traffic moved: checks to run may have changed.
     pub checks_changed: Arc<Notify>,
+    /// Counts commits, so the web pages' live streams (any number of them) wake and read
+    /// what is new; `subscribe()` to follow it.
+    pub commits: watch::Sender<u64>,
 }
 
 impl Engine {
@@ -163,6 +166,7 @@ impl Engine {
         self.signals.enqueued.notify_one();
         self.signals.timers_changed.notify_one();
         self.signals.checks_changed.notify_one();
+        self.signals.commits.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// The status schedule a deployment runs on: that of the plan it started with (stored in
@@ -613,6 +617,7 @@ impl Engine {
         let next = self.next_status_for(&loaded.state);
         let mut view = StatusView::build(loaded.id, &loaded.state, &self.config.escalation, now, next);
         view.late_by = late_by;
+        view.page = self.config.server.public_url.as_deref().map(|url| crate::render::page_url(url, loaded.id));
         view
     }
 
@@ -815,6 +820,7 @@ impl Engine {
         };
         self.record(&mut tx, Some(loaded), &Actor::golive(), self.clock.now(), vec![kind], None).await?;
         tx.commit().await?;
+        self.signals.commits.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
     }
 }

@@ -46,6 +46,8 @@ pub struct StatusView {
     pub late_by: Option<Duration>,
     /// What someone could do about it right now: the buttons on platforms that have them.
     pub actions: Actions,
+    /// The deployment's web page, when `[server] public_url` is set.
+    pub page: Option<String>,
 }
 
 /// The rollback checklist as the status shows it.
@@ -198,8 +200,14 @@ impl StatusView {
             next_update,
             late_by: None,
             actions,
+            page: None,
         }
     }
+}
+
+/// The address of deployment `id`'s web page under `public_url` (`[server] public_url`).
+pub fn page_url(public_url: &str, id: i64) -> String {
+    format!("{}/deployments/{id}", public_url.trim_end_matches('/'))
 }
 
 /// "2h 5m", "45m", "30s": minutes are the resolution people plan in.

@@ -6,6 +6,7 @@
 mod audit;
 mod chain;
 mod outbox;
+mod pages;
 mod vitals;
 
 use std::str::FromStr;
@@ -20,6 +21,7 @@ use thiserror::Error;
 pub use audit::{AuditFailure, AuditReport};
 pub use chain::{StoredEvent, GENESIS};
 pub use outbox::{Action, NewMessage, OutboxItem, OutboxRow, Payload};
+pub use pages::{ListPage, ListQuery};
 pub use vitals::Vitals;
 
 use crate::domain::deployment::FoldError;

@@ -7,6 +7,7 @@ pub mod fake_discord;
 pub mod fake_slack;
 pub mod guild;
 pub mod http;
+pub mod webdriver;
 pub mod workspace;
 
 use std::sync::Arc;

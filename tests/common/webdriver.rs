@@ -1,0 +1,149 @@
+//! A headless Chromium for tests, driven over the W3C WebDriver HTTP API through Debian's
+//! `chromedriver`: open a page, run a script in it, click, take a screenshot. `None` (with a
+//! note) where no browser is installed; `.ci/run` installs one.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use super::http::try_request;
+
+pub struct Browser {
+    driver: Child,
+    addr: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+fn installed(candidates: &[&str]) -> Option<PathBuf> {
+    candidates.iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+impl Browser {
+    /// A fresh headless Chromium, or `None` when there is none on this machine.
+    pub async fn start() -> Option<Browser> {
+        let Some(driver) = installed(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]) else {
+            eprintln!("note: no chromedriver (apt-get install chromium chromium-driver); skipping the browser test");
+            return None;
+        };
+        let Some(chromium) = installed(&["/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"])
+        else {
+            eprintln!("note: no chromium (apt-get install chromium chromium-driver); skipping the browser test");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let addr = format!("127.0.0.1:{port}");
+        let profile = tempfile::tempdir().unwrap();
+        let mut browser = Browser { driver: child, addr, session: String::new(), _profile: profile };
+        for _ in 0..200 {
+            if try_request(&browser.addr, "GET", "/status", &[], b"").await.is_some_and(|a| a.status == 200) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let capabilities = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--window-size=1280,900", "--hide-scrollbars", "--force-color-profile=srgb",
+                    format!("--user-data-dir={}", browser._profile.path().display()),
+                ],
+            },
+        }}});
+        let created = browser.call("POST", "/session", capabilities).await;
+        browser.session = created["sessionId"].as_str().expect("a WebDriver session").to_string();
+        Some(browser)
+    }
+
+    /// One WebDriver command; its `value`. Panics with WebDriver's error.
+    async fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let body = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+        let headers = [("Content-Type", "application/json".to_string())];
+        let answer = try_request(&self.addr, method, path, &headers, &body).await.expect("chromedriver answers");
+        let value: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+        assert_eq!(answer.status, 200, "WebDriver {method} {path}: {}", answer.body);
+        value["value"].clone()
+    }
+
+    fn at(&self, path: &str) -> String {
+        format!("/session/{}{path}", self.session)
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.call("POST", &self.at("/url"), json!({ "url": url })).await;
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) and returns what it returns.
+    pub async fn eval(&self, script: &str, args: Value) -> Value {
+        self.call("POST", &self.at("/execute/sync"), json!({ "script": script, "args": args })).await
+    }
+
+    /// Runs `script`, which calls `arguments[arguments.length - 1]` with its result.
+    pub async fn eval_async(&self, script: &str) -> Value {
+        self.call("POST", &self.at("/execute/async"), json!({ "script": script, "args": [] })).await
+    }
+
+    pub async fn text(&self) -> String {
+        self.eval("return document.body.innerText;", json!([])).await.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Polls `script` until it returns something truthy, for up to ten seconds.
+    pub async fn wait_for(&self, what: &str, script: &str) -> Value {
+        for _ in 0..200 {
+            let value = self.eval(script, json!([])).await;
+            if !matches!(value, Value::Null | Value::Bool(false)) {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the page never showed {what}; it reads:\n{}", self.text().await);
+    }
+
+    pub async fn click(&self, css: &str) {
+        let found = self.call("POST", &self.at("/element"), json!({ "using": "css selector", "value": css })).await;
+        let id = found.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).expect("an element");
+        self.call("POST", &self.at(&format!("/element/{id}/click")), json!({})).await;
+    }
+
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.call("POST", &self.at("/window/rect"), json!({ "width": width, "height": height })).await;
+    }
+
+    /// Saves the whole page as a PNG at `path`: the window is made as tall as the page first.
+    pub async fn screenshot(&self, width: u32, path: &Path) {
+        self.resize(width, 900).await;
+        let height = self.eval("return document.documentElement.scrollHeight;", json!([])).await;
+        self.resize(width, height.as_u64().unwrap_or(900).clamp(300, 12000) as u32).await;
+        let png = self.call("GET", &self.at("/screenshot"), Value::Null).await;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+        eprintln!("screenshot: {}", path.display());
+    }
+
+    pub async fn close(mut self) {
+        let _ = try_request(&self.addr, "DELETE", &format!("/session/{}", self.session), &[], b"").await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
