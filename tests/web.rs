@@ -206,13 +206,12 @@ async fn pages_never_show_secrets_or_slack_response_urls() {
     }
     w.posts(3).await;
     for path in ["/", "/deployments/1", "/deployments/1.md", "/deployments/1.json", "/deployments/1.csv"] {
-        let answer = get(&w.addr, &format!("{path}{}token={WEB_TOKEN}", if path.contains('?') { '&' } else { '?' })).await;
+        // With a bearer token the page has no reason to repeat it (with `?token=`, its links
+        // carry it on).
+        let answer = bearer(&w.addr, path).await;
         assert_eq!(answer.status, 200, "{path}");
-        for secret in ["hooks.slack.com", "response_url", "e2e-test-signing-secret", "xoxb-e2e", "trigger_id", "1000.0.abc"] {
+        for secret in ["hooks.slack.com", "response_url", "e2e-test-signing-secret", "xoxb-e2e", "trigger_id", "1000.0.abc", WEB_TOKEN] {
             assert!(!answer.body.contains(secret), "{path} shows `{secret}`");
-        }
-        if path != "/deployments/1" {
-            assert!(!answer.body.contains(WEB_TOKEN), "{path} repeats the token");
         }
     }
 }
