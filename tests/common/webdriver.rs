@@ -11,7 +11,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::http::try_request;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub struct Browser {
     driver: Child,
@@ -47,7 +47,7 @@ impl Browser {
         let profile = tempfile::tempdir().unwrap();
         let mut browser = Browser { driver: child, addr, session: String::new(), _profile: profile };
         for _ in 0..200 {
-            if try_request(&browser.addr, "GET", "/status", &[], b"").await.is_some_and(|a| a.status == 200) {
+            if request(&browser.addr, "GET", "/status", b"").await.is_some_and(|(status, _)| status == 200) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -71,10 +71,9 @@ impl Browser {
     /// One WebDriver command; its `value`. Panics with WebDriver's error.
     async fn call(&self, method: &str, path: &str, body: Value) -> Value {
         let body = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
-        let headers = [("Content-Type", "application/json".to_string())];
-        let answer = try_request(&self.addr, method, path, &headers, &body).await.expect("chromedriver answers");
-        let value: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
-        assert_eq!(answer.status, 200, "WebDriver {method} {path}: {}", answer.body);
+        let (status, answer) = request(&self.addr, method, path, &body).await.expect("chromedriver answers");
+        let value: Value = serde_json::from_str(&answer).unwrap_or(Value::Null);
+        assert_eq!(status, 200, "WebDriver {method} {path}: {answer}");
         value["value"].clone()
     }
 
@@ -136,7 +135,7 @@ impl Browser {
     }
 
     pub async fn close(mut self) {
-        let _ = try_request(&self.addr, "DELETE", &format!("/session/{}", self.session), &[], b"").await;
+        let _ = request(&self.addr, "DELETE", &format!("/session/{}", self.session), b"").await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -146,4 +145,40 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
     }
+}
+
+/// One request to chromedriver: its status and body. chromedriver says `Connection: close`
+/// but keeps the connection open, so the body is read by its Content-Length.
+async fn request(addr: &str, method: &str, path: &str, body: &[u8]) -> Option<(u16, String)> {
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.ok()?;
+        stream.write_all(body).await.ok()?;
+        let mut received = Vec::new();
+        let mut buf = [0u8; 16384];
+        loop {
+            let text = String::from_utf8_lossy(&received).into_owned();
+            if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+                let length = head.lines().find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+                });
+                if length.is_some_and(|n| rest.len() >= n) {
+                    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+                    return Some((status, rest.to_string()));
+                }
+            }
+            let n = stream.read(&mut buf).await.ok()?;
+            if n == 0 {
+                let (head, rest) = text.split_once("\r\n\r\n")?;
+                return Some((head.split_whitespace().nth(1)?.parse().ok()?, rest.to_string()));
+            }
+            received.extend_from_slice(&buf[..n]);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), exchange).await.ok()?
 }
