@@ -75,7 +75,8 @@ async fn fetch(addr: &str, path: &str) -> (u16, usize) {
     socket.write_all(request.as_bytes()).await.expect("send");
     let mut answer = Vec::new();
     socket.read_to_end(&mut answer).await.expect("read");
-    let status = String::from_utf8_lossy(&answer[..12.min(answer.len())]).split(' ').nth(1).and_then(|s| s.parse().ok());
+    let status =
+        String::from_utf8_lossy(&answer[..12.min(answer.len())]).split(' ').nth(1).and_then(|s| s.parse().ok());
     (status.unwrap_or(0), answer.len())
 }
 

@@ -991,7 +991,10 @@ impl RawServer {
                     return at.err(
                         v.span(),
                         "server.public_url",
-                        format!("`{}` is not an http(s) address; write e.g. \"https://golive.example.com\"", v.get_ref()),
+                        format!(
+                            "`{}` is not an http(s) address; write e.g. \"https://golive.example.com\"",
+                            v.get_ref()
+                        ),
                     )
                 }
             }

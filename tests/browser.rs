@@ -116,7 +116,12 @@ async fn a_browser_sees_the_list_the_page_and_a_slack_command_arrive_live_and_no
 
     // Following the link (which carries the token) to the deployment's page.
     browser.click("a[href^='/deployments/2']").await;
-    browser.wait_for("the deployment's page", "return document.querySelector('h1') && document.querySelector('h1').innerText.indexOf('v4.2.0') >= 0;").await;
+    browser
+        .wait_for(
+            "the deployment's page",
+            "return document.querySelector('h1') && document.querySelector('h1').innerText.indexOf('v4.2.0') >= 0;",
+        )
+        .await;
     let shown = browser
         .eval(
             "return {
@@ -139,7 +144,10 @@ async fn a_browser_sees_the_list_the_page_and_a_slack_command_arrive_live_and_no
 
     // Live: the stream is open; a command through Slack shows up without a reload.
     browser
-        .wait_for("the live stream connected", "return document.getElementById('live-status').innerText.indexOf('Live') === 0;")
+        .wait_for(
+            "the live stream connected",
+            "return document.getElementById('live-status').innerText.indexOf('Live') === 0;",
+        )
         .await;
     browser
         .eval(
@@ -156,7 +164,11 @@ async fn a_browser_sees_the_list_the_page_and_a_slack_command_arrive_live_and_no
     slash(&addr, "C0DEPLOY", "U0DANA", "note browser-live-check").await;
     let seen = browser.wait_for("the note sent through Slack", "return window.__seenAt;").await;
     let latency = seen.as_i64().unwrap() - sent;
-    assert_eq!(browser.eval("return window.__stayed === true;", json!([])).await, json!(true), "the page was not reloaded");
+    assert_eq!(
+        browser.eval("return window.__stayed === true;", json!([])).await,
+        json!(true),
+        "the page was not reloaded"
+    );
     assert!(latency < 1000, "the note took {latency} ms to appear on the open page");
     eprintln!("a Slack command appeared on the open page {latency} ms after it was sent");
     browser.screenshot(1280, &screenshots().join("live-deployment.png")).await;

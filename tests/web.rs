@@ -32,8 +32,12 @@ fn header<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
 /// Starts a deployment of `release` in console channel `channel` as dana.
 async fn start(w: &Workspace, channel: &str, release: &str) {
     let channel = Channel { platform: Platform::Console, id: channel.into() };
-    let outcome =
-        w.ctx.engine.handle(&channel, &Actor::new(Platform::Console, "dana"), &format!("start {release}")).await.unwrap();
+    let outcome = w
+        .ctx
+        .engine
+        .handle(&channel, &Actor::new(Platform::Console, "dana"), &format!("start {release}"))
+        .await
+        .unwrap();
     assert!(!outcome.refused, "{:?}", outcome.reply);
 }
 
@@ -52,7 +56,8 @@ fn public_url(config: String) -> String {
 
 async fn abort(w: &Workspace, channel: &str) {
     let channel = Channel { platform: Platform::Console, id: channel.into() };
-    let outcome = w.ctx.engine.handle(&channel, &Actor::new(Platform::Console, "dana"), "abort called off").await.unwrap();
+    let outcome =
+        w.ctx.engine.handle(&channel, &Actor::new(Platform::Console, "dana"), "abort called off").await.unwrap();
     assert!(!outcome.refused, "{:?}", outcome.reply);
 }
 
@@ -61,11 +66,27 @@ async fn without_the_token_every_page_and_stream_is_401_and_says_nothing() {
     let w = Workspace::new().await;
     assert_eq!(w.slash("U0DANA", "start v9.9.9-secret-release").await.status, 200);
     let refused = get(&w.addr, "/").await;
-    for path in ["/", "/deployments/1", "/deployments/1.md", "/deployments/1.json", "/deployments/1.csv", "/deployments/1/events", "/deployments/999", "/deployments/999/events", "/?status=active"] {
+    for path in [
+        "/",
+        "/deployments/1",
+        "/deployments/1.md",
+        "/deployments/1.json",
+        "/deployments/1.csv",
+        "/deployments/1/events",
+        "/deployments/999",
+        "/deployments/999/events",
+        "/?status=active",
+    ] {
         for (how, answer) in [
             ("no token", get(&w.addr, path).await),
-            ("a wrong bearer token", get_with(&w.addr, path, &[("Authorization", "Bearer e2e-web-tokeN".into())]).await),
-            ("a wrong query token", get(&w.addr, &format!("{path}{}token=e2e-web-toke", if path.contains('?') { '&' } else { '?' })).await),
+            (
+                "a wrong bearer token",
+                get_with(&w.addr, path, &[("Authorization", "Bearer e2e-web-tokeN".into())]).await,
+            ),
+            (
+                "a wrong query token",
+                get(&w.addr, &format!("{path}{}token=e2e-web-toke", if path.contains('?') { '&' } else { '?' })).await,
+            ),
             ("a longer token", get_with(&w.addr, path, &[("Authorization", format!("Bearer {WEB_TOKEN}x"))]).await),
         ] {
             assert_eq!(answer.status, 401, "{path} with {how}: {answer:?}");
@@ -98,7 +119,8 @@ async fn open_pages_need_no_token_and_disabled_pages_are_not_served() {
     assert_eq!(list.status, 200, "{list:?}");
     assert!(list.body.contains("v1.0.0"));
 
-    let off = Workspace::with_config(|c| edit(c, "enabled = true\n# false: every", "enabled = false\n# false: every")).await;
+    let off =
+        Workspace::with_config(|c| edit(c, "enabled = true\n# false: every", "enabled = false\n# false: every")).await;
     assert_eq!(bearer(&off.addr, "/").await.status, 404);
     assert_eq!(bearer(&off.addr, "/deployments/1").await.status, 404);
     assert_eq!(get(&off.addr, "/healthz").await.status, 200);
@@ -141,7 +163,11 @@ async fn the_list_shows_deployments_newest_first_filtered_by_status_and_channel_
 
     let bad = bearer(&w.addr, "/?status=finished").await;
     assert_eq!(bad.status, 400);
-    assert!(bad.body.contains("There is no status `finished`; the statuses are active, rolling_back, completed"), "{}", bad.body);
+    assert!(
+        bad.body.contains("There is no status `finished`; the statuses are active, rolling_back, completed"),
+        "{}",
+        bad.body
+    );
     assert_eq!(bearer(&w.addr, "/?page=0").await.status, 400);
 }
 
@@ -210,7 +236,15 @@ async fn pages_never_show_secrets_or_slack_response_urls() {
         // carry it on).
         let answer = bearer(&w.addr, path).await;
         assert_eq!(answer.status, 200, "{path}");
-        for secret in ["hooks.slack.com", "response_url", "e2e-test-signing-secret", "xoxb-e2e", "trigger_id", "1000.0.abc", WEB_TOKEN] {
+        for secret in [
+            "hooks.slack.com",
+            "response_url",
+            "e2e-test-signing-secret",
+            "xoxb-e2e",
+            "trigger_id",
+            "1000.0.abc",
+            WEB_TOKEN,
+        ] {
             assert!(!answer.body.contains(secret), "{path} shows `{secret}`");
         }
     }
@@ -293,4 +327,22 @@ async fn the_stream_sends_each_new_event_as_it_is_recorded_and_resumes_after_the
     // `?after=` (what the page sends) works the same way.
     let mut after = Stream::open(&w.addr, "/deployments/1/events?after=1", None).await;
     after.until("first through slack").await;
+}
+
+#[test]
+fn the_web_keys_and_public_url_are_checked_like_every_other_key() {
+    use golive::config::{Config, EXAMPLE};
+    let example = Config::example();
+    assert!(example.web.enabled && !example.web.open, "pages on, behind the token, by default");
+    assert_eq!(example.server.public_url, None);
+    let config = Config::parse(&public_url(EXAMPLE.to_string()), "web.toml").unwrap();
+    assert_eq!(config.server.public_url.as_deref(), Some("https://golive.example.com"));
+    let bad = EXAMPLE.replace("# public_url = \"https://golive.example.com\"", "public_url = \"golive.example.com\"");
+    assert_ne!(bad, EXAMPLE);
+    let error = Config::parse(&bad, "web.toml").unwrap_err().to_string();
+    assert!(error.contains("server.public_url") && error.contains("is not an http(s) address"), "{error}");
+    let unknown = Config::parse(&edit(EXAMPLE.to_string(), "open = false", "open = false\ntoken = \"x\""), "web.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(unknown.contains("unknown field `token`"), "{unknown}");
 }

@@ -4,7 +4,7 @@
 
 use sqlx::QueryBuilder;
 
-use super::{decode, DeploymentRow, StoredEvent, Store, StoreError};
+use super::{decode, DeploymentRow, Store, StoreError, StoredEvent};
 use crate::domain::Event;
 
 /// Which deployments a list page shows.
@@ -56,23 +56,21 @@ impl Store {
 
     /// Every channel that has had a deployment, as `platform:channel`, for the list's filter.
     pub async fn deployment_channels(&self) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT DISTINCT platform || ':' || channel AS c FROM deployments ORDER BY c LIMIT 500",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT DISTINCT platform || ':' || channel AS c FROM deployments ORDER BY c LIMIT 500")
+                .fetch_all(self.pool())
+                .await?;
         Ok(rows.into_iter().map(|(c,)| c).collect())
     }
 
     /// Deployment `id`'s events after sequence number `after`, in order.
     pub async fn events_after(&self, id: i64, after: i64) -> Result<Vec<Event>, StoreError> {
-        let rows = sqlx::query_as::<_, StoredEvent>(
-            "SELECT * FROM events WHERE deployment_id = ? AND seq > ? ORDER BY seq",
-        )
-        .bind(id)
-        .bind(after)
-        .fetch_all(self.pool())
-        .await?;
+        let rows =
+            sqlx::query_as::<_, StoredEvent>("SELECT * FROM events WHERE deployment_id = ? AND seq > ? ORDER BY seq")
+                .bind(id)
+                .bind(after)
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(decode).collect()
     }
 

@@ -13,11 +13,12 @@ use crate::domain::{Deployment, Event, EventKind};
 use crate::render::human;
 
 const WIDTH: f64 = 960.0;
-const LEFT: f64 = 180.0;
+const LEFT: f64 = 190.0;
 const RIGHT: f64 = 24.0;
 const PHASE_ROW: f64 = 38.0;
-const TRAFFIC_ROW: f64 = 46.0;
-const MARK_ROW: f64 = 34.0;
+const TRAFFIC_ROW: f64 = 52.0;
+/// One lane of marks; close marks take further lanes so their labels do not overlap.
+const MARK_LANE: f64 = 17.0;
 const AXIS: f64 = 28.0;
 
 /// One phase's planned and actual spans.
@@ -77,8 +78,12 @@ pub fn timeline(d: &Deployment, events: &[Event], now: DateTime<Utc>) -> Markup 
         .unwrap_or(first);
     let axis = Axis { first, last: last.max(first + Span::minutes(1)) };
 
-    let height = rows.len() as f64 * PHASE_ROW + TRAFFIC_ROW + MARK_ROW + AXIS + 8.0;
-    let svg = draw(&axis, &rows, &traffic, &marks, height, d.status.is_open().then_some(now));
+    let mark_lanes = lanes(marks.iter().map(|m| (axis.x(m.at), 22.0 + 6.5 * m.label.chars().count() as f64)));
+    let traffic_lanes = lanes(traffic.iter().map(|(at, p)| (axis.x(*at), 8.0 + 6.5 * p.to_string().len() as f64)));
+    let lanes_used = mark_lanes.iter().max().map_or(1, |l| l + 1) as f64;
+    let height = rows.len() as f64 * PHASE_ROW + TRAFFIC_ROW + 8.0 + lanes_used * MARK_LANE + AXIS + 8.0;
+    let layout = Layout { axis: &axis, end: d.ended_at().unwrap_or(end_of_open), height, mark_lanes, traffic_lanes };
+    let svg = draw(&layout, &rows, &traffic, &marks, d.status.is_open().then_some(now));
     html! {
         figure.chart aria-labelledby="chart-caption" {
             figcaption #chart-caption {
@@ -178,14 +183,40 @@ impl Axis {
     }
 }
 
+/// For labels at x with a width, in time order: the lane (0, 1, …) of each, the first where it
+/// does not run into the label before it.
+fn lanes(labels: impl Iterator<Item = (f64, f64)>) -> Vec<usize> {
+    let mut ends: Vec<f64> = Vec::new();
+    labels
+        .map(|(x, width)| {
+            let lane = ends.iter().position(|end| x >= end + 4.0).unwrap_or(ends.len());
+            if lane == ends.len() {
+                ends.push(0.0);
+            }
+            ends[lane] = x + width;
+            lane
+        })
+        .collect()
+}
+
+/// Where things go: the axis, the deployment's end (traffic runs until then), the height,
+/// and the lane of each mark's and each traffic step's label.
+struct Layout<'a> {
+    axis: &'a Axis,
+    end: DateTime<Utc>,
+    height: f64,
+    mark_lanes: Vec<usize>,
+    traffic_lanes: Vec<usize>,
+}
+
 fn draw(
-    axis: &Axis,
+    layout: &Layout<'_>,
     rows: &[Row<'_>],
     traffic: &[(DateTime<Utc>, u8)],
     marks: &[Mark],
-    height: f64,
     now: Option<DateTime<Utc>>,
 ) -> String {
+    let (axis, height) = (layout.axis, layout.height);
     let mut s = String::with_capacity(8192);
     let _ = write!(
         s,
@@ -208,7 +239,7 @@ fn draw(
             r#"<text class="label" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
             LEFT - 10.0,
             y + 23.0,
-            escape(&truncate(row.name, 24))
+            escape(&truncate(row.name, 21))
         );
         let (px1, px2) = (axis.x(row.planned.0), axis.x(row.planned.1));
         let _ = write!(
@@ -236,11 +267,16 @@ fn draw(
         }
     }
     let ty = 4.0 + rows.len() as f64 * PHASE_ROW;
-    let _ = write!(s, r#"<text class="label" x="{:.1}" y="{:.1}" text-anchor="end">Traffic</text>"#, LEFT - 10.0, ty + 28.0);
+    let _ = write!(
+        s,
+        r#"<text class="label" x="{:.1}" y="{:.1}" text-anchor="end">Traffic</text>"#,
+        LEFT - 10.0,
+        ty + 28.0
+    );
     for (i, (at, percent)) in traffic.iter().enumerate() {
-        let until = traffic.get(i + 1).map_or(axis.last, |next| next.0);
+        let until = traffic.get(i + 1).map_or(layout.end, |next| next.0);
         let (x1, x2) = (axis.x(*at), axis.x(until));
-        let h = (TRAFFIC_ROW - 14.0) * f64::from(*percent) / 100.0;
+        let h = (TRAFFIC_ROW - 22.0) * f64::from(*percent) / 100.0;
         let _ = write!(
             s,
             r#"<rect class="traffic" x="{x1:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"><title>traffic {percent}% from {}</title></rect><text class="step" x="{:.1}" y="{:.1}">{percent}%</text>"#,
@@ -248,13 +284,15 @@ fn draw(
             (x2 - x1).max(1.0),
             clock(*at),
             x1 + 3.0,
-            ty + 12.0
+            ty + 11.0 + 11.0 * layout.traffic_lanes.get(i).copied().unwrap_or(0) as f64
         );
     }
     let my = ty + TRAFFIC_ROW;
-    let _ = write!(s, r#"<text class="label" x="{:.1}" y="{:.1}" text-anchor="end">Events</text>"#, LEFT - 10.0, my + 20.0);
-    for m in marks {
+    let _ =
+        write!(s, r#"<text class="label" x="{:.1}" y="{:.1}" text-anchor="end">Events</text>"#, LEFT - 10.0, my + 20.0);
+    for (m, lane) in marks.iter().zip(&layout.mark_lanes) {
         let x = axis.x(m.at);
+        let my = my + *lane as f64 * MARK_LANE;
         if m.class == "rollback" {
             let _ = write!(s, r#"<line class="rollback-line" x1="{x:.1}" y1="4" x2="{x:.1}" y2="{plot_bottom:.1}"/>"#);
         }
@@ -275,7 +313,7 @@ fn draw(
         let _ = write!(
             s,
             r#"<line class="now" x1="{x:.1}" y1="4" x2="{x:.1}" y2="{plot_bottom:.1}"/><text class="tick now-label" x="{x:.1}" y="{:.1}" text-anchor="middle">now</text>"#,
-            plot_bottom + 18.0 + 0.0
+            plot_bottom + 18.0
         );
     }
     s.push_str("</svg>");
@@ -322,6 +360,14 @@ mod tests {
         assert!(ticks.iter().all(|t| *t > first && *t <= axis.last && t.timestamp() % 1800 == 0), "{ticks:?}");
         assert_eq!(axis.x(first), LEFT);
         assert_eq!(axis.x(axis.last), WIDTH - RIGHT);
+    }
+
+    #[test]
+    fn close_labels_take_the_next_free_lane() {
+        assert_eq!(
+            lanes([(0.0, 30.0), (20.0, 30.0), (25.0, 10.0), (40.0, 10.0), (200.0, 10.0)].into_iter()),
+            [0, 1, 2, 0, 0]
+        );
     }
 
     #[test]

@@ -18,8 +18,8 @@ use tracing::warn;
 use super::{PageError, Pages};
 use crate::clock;
 use crate::domain::Event;
-use crate::render::report::details;
 use crate::render::clean;
+use crate::render::report::details;
 
 /// How often a stream looks for events written by another process.
 const LOOK_EVERY: Duration = Duration::from_secs(2);

@@ -130,7 +130,11 @@ async fn list_page(State(pages): State<Arc<Pages>>, uri: Uri) -> Result<Response
 }
 
 /// `/deployments/ID` and its exports `ID.md`, `ID.json`, `ID.csv`.
-async fn deployment(State(pages): State<Arc<Pages>>, Path(file): Path<String>, uri: Uri) -> Result<Response, PageError> {
+async fn deployment(
+    State(pages): State<Arc<Pages>>,
+    Path(file): Path<String>,
+    uri: Uri,
+) -> Result<Response, PageError> {
     let (id, format) = file.split_once('.').unwrap_or((file.as_str(), "html"));
     let not_found = || PageError::NotFound(format!("There is no page /deployments/{file}."));
     let id: i64 = id.parse().map_err(|_| not_found())?;

@@ -45,7 +45,8 @@ pub fn render(v: &View<'_>) -> Markup {
             @if d.status.is_open() { "Reload to update (live updates need JavaScript)" } @else { "This deployment has ended." }
         }
         p #live-news .visually-hidden aria-live="polite" {}
-        div #live data-stream=(stream) {
+        // An ended deployment's page has no stream to follow.
+        div #live data-stream=[d.status.is_open().then_some(&stream)] {
             h1 {
                 "Deployment #" (id) ": " (clean(&d.release)) " "
                 span class={ "status " (v.row.status) } { (status_label(&v.row.status)) }
@@ -78,7 +79,11 @@ pub fn render(v: &View<'_>) -> Markup {
 fn facts(v: &View<'_>) -> Markup {
     let d = v.state;
     let end = d.ended_at();
-    let took = human(((end.unwrap_or(if d.status.is_open() { v.now } else { d.updated_at })) - d.started_at).to_std().unwrap_or_default());
+    let took = human(
+        ((end.unwrap_or(if d.status.is_open() { v.now } else { d.updated_at })) - d.started_at)
+            .to_std()
+            .unwrap_or_default(),
+    );
     let percent = progress(d).percent();
     html! {
         dl.facts {

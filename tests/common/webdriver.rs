@@ -31,7 +31,8 @@ impl Browser {
             eprintln!("note: no chromedriver (apt-get install chromium chromium-driver); skipping the browser test");
             return None;
         };
-        let Some(chromium) = installed(&["/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"])
+        let Some(chromium) =
+            installed(&["/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"])
         else {
             eprintln!("note: no chromium (apt-get install chromium chromium-driver); skipping the browser test");
             return None;

@@ -4,7 +4,8 @@
 (function () {
   "use strict";
   var live = document.getElementById("live");
-  if (!live || !window.EventSource || !window.fetch || !window.DOMParser) return;
+  if (!live || !live.getAttribute("data-stream")) return;
+  if (!window.EventSource || !window.fetch || !window.DOMParser) return;
   var badge = document.getElementById("live-status");
   var said = document.getElementById("live-news");
   var pending = null;
