@@ -346,3 +346,25 @@ fn the_web_keys_and_public_url_are_checked_like_every_other_key() {
         .to_string();
     assert!(unknown.contains("unknown field `token`"), "{unknown}");
 }
+
+#[test]
+fn golive_web_will_not_show_pages_to_the_network_without_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let golive = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_golive"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("GOLIVE_CONFIG")
+            .env_remove("GOLIVE_WEB_TOKEN")
+            .output()
+            .unwrap()
+    };
+    let missing = golive(&["web", "--db", "nothing.db"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no database at nothing.db"));
+    assert_eq!(golive(&["migrate", "--db", "pages.db"]).status.code(), Some(0));
+    let exposed = golive(&["web", "--db", "pages.db", "--listen", "0.0.0.0:0"]);
+    assert_eq!(exposed.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&exposed.stderr);
+    assert!(said.contains("would show every deployment to anyone") && said.contains("GOLIVE_WEB_TOKEN"), "{said}");
+}
