@@ -5,7 +5,7 @@
 #   docker run -d --name golive -p 3000:3000 \
 #     -v golive-data:/var/lib/golive \
 #     -v "$PWD/golive.toml:/etc/golive/golive.toml:ro" \
-#     -e GOLIVE_SLACK_BOT_TOKEN -e GOLIVE_SLACK_SIGNING_SECRET \
+#     -e GOLIVE_SLACK_BOT_TOKEN -e GOLIVE_SLACK_SIGNING_SECRET -e GOLIVE_WEB_TOKEN \
 #     golive
 #
 # The mounted golive.toml must listen on all interfaces inside the container
@@ -19,7 +19,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 RUN mkdir -p src benches/common \
     && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs benches/scheduler.rs benches/load.rs benches/history.rs \
+    && touch src/lib.rs benches/scheduler.rs benches/load.rs benches/history.rs benches/pages.rs \
     && cargo fetch --locked
 COPY . .
 RUN cargo build --release --locked --bin golive \

@@ -31,6 +31,8 @@ pub struct Config {
     /// Where it was read from, for messages.
     pub source: String,
     pub server: ServerConfig,
+    /// The web pages: `[web]`.
+    pub web: WebConfig,
     pub database: DatabaseConfig,
     pub slack: SlackConfig,
     pub discord: DiscordConfig,
@@ -52,11 +54,30 @@ pub struct ServerConfig {
     pub listen: String,
     /// On SIGTERM/SIGINT, how long queued posts may keep going out before golive exits.
     pub shutdown_grace: Duration,
+    /// Where people reach the web pages (`https://golive.example.com`, no trailing slash);
+    /// status posts link there when it is set.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:3000".into(), shutdown_grace: Duration::from_secs(10) }
+        ServerConfig { listen: "127.0.0.1:3000".into(), shutdown_grace: Duration::from_secs(10), public_url: None }
+    }
+}
+
+/// The read-only web pages: `[web]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Serve the pages under `/`.
+    pub enabled: bool,
+    /// No token needed (for a private network only); otherwise `GOLIVE_WEB_TOKEN` is.
+    pub open: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig { enabled: true, open: false }
     }
 }
 
@@ -329,6 +350,8 @@ struct RawConfig {
     default_plan: Option<Spanned<String>>,
     #[serde(default)]
     server: RawServer,
+    #[serde(default)]
+    web: WebConfig,
     #[serde(default)]
     database: DatabaseConfig,
     #[serde(default)]
@@ -809,6 +832,7 @@ impl RawConfig {
         Ok(Config {
             source: at.file.to_string(),
             server: self.server.validate(at)?,
+            web: self.web,
             database: self.database,
             slack: self.slack,
             discord: self.discord,
@@ -829,6 +853,7 @@ impl RawConfig {
 struct RawServer {
     listen: Option<String>,
     shutdown_grace: Option<Spanned<String>>,
+    public_url: Option<Spanned<String>>,
 }
 
 impl RawServer {
@@ -839,6 +864,24 @@ impl RawServer {
         }
         if let Some(v) = &self.shutdown_grace {
             s.shutdown_grace = duration(at, v, "server.shutdown_grace")?;
+        }
+        if let Some(v) = &self.public_url {
+            let text = v.get_ref().trim().trim_end_matches('/');
+            match url::Url::parse(text) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() && u.query().is_none() => {
+                    s.public_url = Some(u.as_str().trim_end_matches('/').to_string());
+                }
+                _ => {
+                    return at.err(
+                        v.span(),
+                        "server.public_url",
+                        format!(
+                            "`{}` is not an http(s) address; write e.g. \"https://golive.example.com\"",
+                            v.get_ref()
+                        ),
+                    )
+                }
+            }
         }
         Ok(s)
     }

@@ -4,7 +4,7 @@
 //! `command` is the shared chat grammar; `config` loads plans and settings; `store` keeps the
 //! chained event log in SQLite; `engine` runs one command or timer through parse → decide →
 //! record → outbox; `scheduler` fires timers and `delivery` sends the outbox; `render` turns
-//! state into what people read; `console`, `slack` and `server` are the adapters; `clock` is
+//! state into what people read; `console`, `slack`, `server` and `web` (the read-only pages) are the adapters; `clock` is
 //! the time everything waits on.
 
 pub mod checks;
@@ -30,3 +30,4 @@ pub mod server;
 pub mod signature;
 pub mod slack;
 pub mod store;
+pub mod web;

@@ -11,14 +11,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tracing::info;
 
 use golive::clock::SystemClock;
-use golive::config::Config;
+use golive::config::{Config, WebConfig};
 use golive::console::{self, demo};
 use golive::discord::{self, DiscordApi};
 use golive::domain::{Channel, Deployment, Platform};
 use golive::engine::Engine;
 use golive::render::{self, report};
 use golive::store::{AuditKey, Store, AUDIT_KEY_VAR};
-use golive::{runtime, server};
+use golive::{runtime, server, web};
 
 const DEFAULT_CONFIG: &str = "golive.toml";
 
@@ -64,6 +64,14 @@ enum Cmd {
         /// The console channel's name (one active deployment per channel).
         #[arg(long, default_value = "console")]
         channel: String,
+    },
+    /// Serve the read-only web pages of a database, without chat or timers: to look at the
+    /// demo's history in a browser, or at a copy of production's. Anyone may read them on a
+    /// loopback address; anywhere else they need GOLIVE_WEB_TOKEN.
+    Web {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
     },
     /// Validate the config and its plans, and print a summary.
     CheckConfig,
@@ -174,7 +182,7 @@ fn main() -> ExitCode {
 
 /// Logs go to stderr; `serve` tells what it does at info, the one-shot commands only warn.
 fn init_logs(cli: &Cli) {
-    let default_level = if matches!(cli.command, Cmd::Serve) { "info" } else { "warn" };
+    let default_level = if matches!(cli.command, Cmd::Serve | Cmd::Web { .. }) { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("golive={default_level}")));
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
@@ -236,6 +244,10 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 summary.status_posts, summary.refusals, summary.audit.events
             )?;
             writeln!(out, "Look at it:\n  golive history --db {url}\n  golive show {id} --db {url} --format md\n  golive audit verify --db {url}")?;
+            writeln!(
+                out,
+                "Or in a browser (chart, checklist, sign-off sheet, every event):\n  golive web --db {url}\n  then open http://127.0.0.1:8080/deployments/{id}"
+            )?;
             store.close().await;
         }
         Cmd::Console { user, channel } => {
@@ -253,6 +265,43 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let stdin = tokio::io::BufReader::new(tokio::io::stdin());
             console::run(&engine, clock.as_ref(), channel, user.clone(), stdin, &mut std::io::stdout()).await?;
             store.close().await;
+        }
+        Cmd::Web { listen } => {
+            let url = database_url(&cli)?;
+            let config = if explicit_config(&cli) || cli.config.exists() {
+                load_config(&cli.config)?
+            } else {
+                Config::example()
+            };
+            let store = Store::open_existing(&url).await?;
+            let listener =
+                tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+            let local = listener.local_addr()?;
+            let token = std::env::var(web::access::TOKEN_VAR).ok().filter(|t| !t.trim().is_empty());
+            if token.is_none() && !local.ip().is_loopback() {
+                return Err(usage(anyhow::anyhow!(
+                    "on {local} the pages would show every deployment to anyone who can reach it: set {} or listen on 127.0.0.1",
+                    web::access::TOKEN_VAR
+                )));
+            }
+            let access = web::Access::new(&WebConfig { enabled: true, open: token.is_none() }, token.as_deref());
+            let clock: golive::clock::SharedClock = Arc::new(SystemClock);
+            let config = Arc::new(config);
+            let engine = Engine::new(store.clone(), config.clone(), clock.clone());
+            let pages = web::Pages {
+                store: store.clone(),
+                config,
+                clock,
+                access,
+                commits: engine.signals().commits.subscribe(),
+            };
+            let ops = server::Ops { engine, workers: golive::liveness::Liveness::default() };
+            let needs = if token.is_some() { " (with ?token=… or a Bearer token)" } else { "" };
+            writeln!(out, "Serving the pages of {url} on http://{local}/{needs}; Ctrl-C stops.")?;
+            drop(out);
+            server::serve(listener, server::router(ops, None, None, Some(pages)), server::shutdown_signal()).await?;
+            store.close().await;
+            return Ok(0);
         }
         Cmd::CheckConfig => {
             let config = load_config(&cli.config)?;

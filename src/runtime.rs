@@ -28,7 +28,7 @@ use crate::slack::inbound::SlackInbound;
 use crate::slack::verify::{SigningSecret, SECRET_VAR};
 use crate::slack::SlackApi;
 use crate::store::Store;
-use crate::{checks, scheduler, server};
+use crate::{checks, scheduler, server, web};
 
 /// Background work gets this long, beyond the outbox's grace, to finish its current step
 /// after the HTTP side stops.
@@ -68,12 +68,14 @@ pub struct Adapters {
     pub discord_key: Option<PublicKey>,
     /// The bot token, when golive should hold a gateway connection.
     pub discord_gateway: Option<String>,
+    /// `GOLIVE_WEB_TOKEN`: what the web pages ask for unless `[web] open = true`.
+    pub web_token: Option<String>,
 }
 
 impl Adapters {
     /// The adapters the config enables, with secrets from the environment.
     pub fn from_env(config: &Config) -> Result<Adapters, SetupError> {
-        let mut adapters = Adapters::default();
+        let mut adapters = Adapters { web_token: std::env::var(web::access::TOKEN_VAR).ok(), ..Adapters::default() };
         if config.slack.enabled {
             let api = Arc::new(SlackApi::from_env(&config.slack.api_url)?);
             adapters.apis.push(api.clone());
@@ -204,8 +206,9 @@ pub async fn serve(
         }
         None => None,
     };
+    let pages = web_pages(&engine, adapters.web_token.as_deref());
     let ops = server::Ops { engine, workers };
-    let served = server::serve(listener, server::router(ops, slack, discord), shutdown).await;
+    let served = server::serve(listener, server::router(ops, slack, discord, pages), shutdown).await;
     info!("no longer accepting requests; stopping the scheduler and flushing the outbox");
     let _ = stop.send(true);
     let patience = grace + DRAIN;
@@ -223,6 +226,31 @@ pub async fn serve(
         }
     }
     served
+}
+
+/// The web pages over this engine's database when `[web] enabled`, woken by its commits.
+fn web_pages(engine: &Engine, token: Option<&str>) -> Option<web::Pages> {
+    let config = engine.config();
+    if !config.web.enabled {
+        return None;
+    }
+    let access = web::Access::new(&config.web, token);
+    match (&access, &config.server.public_url) {
+        (web::Access::Open, _) => warn!("serving the web pages under / to anyone ([web] open = true)"),
+        (web::Access::Closed, _) => warn!(
+            "[web] is enabled but {} is not set: every page answers 401 (set it, or [web] enabled = false)",
+            web::access::TOKEN_VAR
+        ),
+        (_, Some(url)) => info!(%url, "serving the web pages under /; posts link there"),
+        (_, None) => info!("serving the web pages under / (set [server] public_url for posts to link there)"),
+    }
+    Some(web::Pages {
+        store: engine.store().clone(),
+        config: Arc::new(config.clone()),
+        clock: engine.clock(),
+        access,
+        commits: engine.signals().commits.subscribe(),
+    })
 }
 
 /// Registers (overwrites) the `/deploy` command with Discord, in the configured server or

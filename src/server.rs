@@ -1,5 +1,5 @@
-//! `golive serve`'s HTTP side: liveness, readiness, metrics, and the Slack and Discord routes
-//! of the adapters that are enabled. Every request is timed and counted by route, in a span
+//! `golive serve`'s HTTP side: liveness, readiness, metrics, the Slack and Discord routes
+//! of the adapters that are enabled, and the web pages when `[web]` is on. Every request is timed and counted by route, in a span
 //! naming the route, so what a command logs reads with the request it came in on. Shutdown is
 //! an argument, so tests and signals stop it the same way.
 
@@ -21,6 +21,7 @@ use crate::liveness::Liveness;
 use crate::metrics;
 use crate::slack::inbound::{self, SlackInbound};
 use crate::slack::interactions;
+use crate::web;
 
 /// What the operator routes read: the engine (database, clock, counters) and whether the
 /// background workers still run.
@@ -30,8 +31,14 @@ pub struct Ops {
     pub workers: Liveness,
 }
 
-/// Health, readiness and metrics, plus the Slack routes when Slack is enabled.
-pub fn router(ops: Ops, slack: Option<SlackInbound>, discord: Option<DiscordInbound>) -> Router {
+/// Health, readiness and metrics, plus the Slack and Discord routes when they are enabled,
+/// and the web pages when given.
+pub fn router(
+    ops: Ops,
+    slack: Option<SlackInbound>,
+    discord: Option<DiscordInbound>,
+    pages: Option<web::Pages>,
+) -> Router {
     let engine = ops.engine.clone();
     let mut router = Router::new()
         .route("/healthz", get(healthz))
@@ -55,6 +62,9 @@ pub fn router(ops: Ops, slack: Option<SlackInbound>, discord: Option<DiscordInbo
                 .layer(DefaultBodyLimit::max(discord_inbound::BODY_LIMIT))
                 .with_state(discord),
         );
+    }
+    if let Some(pages) = pages {
+        router = router.merge(web::router(pages));
     }
     router.layer(middleware::from_fn_with_state(engine, observe))
 }

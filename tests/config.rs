@@ -575,7 +575,7 @@ fn an_unknown_key_is_reported_at_its_line_with_its_table() {
             "default",
             "unknown field `default`",
         ),
-        (format!("[server]\nport = 3000 # <-\n{BASE}"), "server.port", "unknown field `port`, expected `listen`"),
+        (format!("[server]\nport = 3000 # <-\n{BASE}"), "server.port", "unknown field `port`, expected one of `listen`, `shutdown_grace`, `public_url`"),
         (format!("[database]\npath = \"x.db\" # <-\n{BASE}"), "database.path", "unknown field `path`, expected `url`"),
         (format!("[slack]\ntoken = \"xoxb\" # <-\n{BASE}"), "slack.token", "unknown field `token`"),
         (format!("[discord]\nbot = true # <-\n{BASE}"), "discord.bot", "unknown field `bot`"),

@@ -132,7 +132,7 @@ async fn readiness_names_a_background_worker_that_stopped() {
     let ops = Ops { engine: ctx.engine.clone(), workers: workers.clone() };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(server::serve(listener, server::router(ops, None, None), std::future::pending()));
+    tokio::spawn(server::serve(listener, server::router(ops, None, None, None), std::future::pending()));
 
     let ready = get(&addr, "/readyz").await;
     assert_eq!((ready.status, ready.body.as_str()), (200, "ready\n"));

@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
-use tokio::sync::{broadcast, mpsc, oneshot, Notify};
+use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 use tracing::{field, info_span, Instrument};
 
 use crate::clock::SharedClock;
@@ -162,6 +162,9 @@ pub struct Signals {
     pub timers_changed: Arc<Notify>,
     /// A phase may have started or traffic moved: checks to run may have changed.
     pub checks_changed: Arc<Notify>,
+    /// Counts commits that recorded events, so the web pages' live streams (any number of
+    /// them) wake and read what is new; `subscribe()` to follow it.
+    pub commits: watch::Sender<u64>,
 }
 
 /// What the engine and its writer share.

@@ -223,7 +223,7 @@ pub fn status_message(v: &StatusView) -> Value {
         Some(next) => format!("As of {} UTC · next update {} UTC", text::time(v.now), text::time(next)),
         None => format!("As of {} UTC", text::time(v.now)),
     };
-    json!({
+    let mut message = json!({
         "embeds": [{
             "title": cut(title, 256),
             "description": cut(description, DESCRIPTION_MAX),
@@ -232,7 +232,12 @@ pub fn status_message(v: &StatusView) -> Value {
             "footer": { "text": footer },
         }],
         "components": status_buttons(v),
-    })
+    });
+    if let Some(page) = &v.page {
+        // The title links to the deployment's web page.
+        message["embeds"][0]["url"] = json!(page);
+    }
+    message
 }
 
 /// Shortens the longest field values until all the fields' texts fit in `budget`

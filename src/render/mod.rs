@@ -51,6 +51,8 @@ pub struct StatusView {
     /// The deployment against the clock, one line each: the go-live countdown and what is due
     /// next, the traffic step being watched, the whole plan overrun.
     pub timing: Vec<String>,
+    /// The deployment's web page, when `[server] public_url` is set.
+    pub page: Option<String>,
 }
 
 /// The rollback checklist as the status shows it.
@@ -215,6 +217,7 @@ impl StatusView {
             late_by: None,
             actions,
             timing: timing(d, now),
+            page: None,
         }
     }
 }
@@ -256,6 +259,11 @@ fn minutes_left(d: Duration) -> String {
     } else {
         human(Duration::from_secs(mins * 60))
     }
+}
+
+/// The address of deployment `id`'s web page under `public_url` (`[server] public_url`).
+pub fn page_url(public_url: &str, id: i64) -> String {
+    format!("{}/deployments/{id}", public_url.trim_end_matches('/'))
 }
 
 pub use crate::domain::timeline::human;

@@ -197,9 +197,10 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
     let late = v.late_by.map(|l| format!(" (late by {})", human(l))).unwrap_or_default();
     let header: SlackBlockPlainTextOnly = pt!(format!("Deploy {} — {}%{late}", clean(&v.release), v.progress));
     blocks.push(SlackHeaderBlock::new(header).into());
+    let page = v.page.as_deref().map(|url| format!(" · <{url}|live page>")).unwrap_or_default();
     blocks.push(
         SlackContextBlock::new(vec![md!(format!(
-            "{} · lead {} · {} of {} planned",
+            "{} · lead {} · {} of {} planned{page}",
             escape(&v.plan),
             escape(&v.lead),
             human(v.elapsed),

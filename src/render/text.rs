@@ -99,6 +99,9 @@ pub fn status(v: &StatusView) -> String {
     }
     let next = v.next_update.map(|t| format!(" · next update {} UTC", time(t))).unwrap_or_default();
     out.push(format!("Running {} of {} planned{next}", human(v.elapsed), human(v.planned)));
+    if let Some(page) = &v.page {
+        out.push(format!("Live page: {page}"));
+    }
     out.join("\n")
 }
 

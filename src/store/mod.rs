@@ -8,6 +8,7 @@ mod batch;
 mod chain;
 mod health;
 mod outbox;
+mod pages;
 mod read;
 mod vitals;
 
@@ -24,6 +25,7 @@ pub use audit::{AuditFailure, AuditReport};
 pub use batch::ChainHead;
 pub use chain::{AuditKey, StoredEvent, GENESIS, KEY_VAR as AUDIT_KEY_VAR};
 pub use outbox::{Action, Delivered, NewMessage, OutboxItem, OutboxRow, Payload};
+pub use pages::{ListPage, ListQuery};
 pub use vitals::Vitals;
 
 use crate::domain::deployment::FoldError;

@@ -35,20 +35,31 @@ pub async fn try_post(
     headers: &[(&str, String)],
     body: &[u8],
 ) -> Option<Answer> {
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    exchange(addr, request.as_bytes(), body).await
+    let mut all = vec![("Content-Type", content_type.to_string())];
+    all.extend(headers.iter().cloned());
+    try_request(addr, "POST", path, &all, body).await
 }
 
 pub async fn try_get(addr: &str, path: &str) -> Option<Answer> {
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     exchange(addr, request.as_bytes(), b"").await
+}
+
+/// Any method, with `headers`: `None` when nothing answers.
+pub async fn try_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> Option<Answer> {
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    exchange(addr, request.as_bytes(), body).await
 }
 
 async fn exchange(addr: &str, head: &[u8], body: &[u8]) -> Option<Answer> {

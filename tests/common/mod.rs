@@ -8,6 +8,7 @@ pub mod fake_slack;
 pub mod guild;
 pub mod http;
 pub mod process;
+pub mod webdriver;
 pub mod workspace;
 
 use std::sync::Arc;

@@ -23,6 +23,8 @@ use super::http::{post, Answer};
 use super::Ctx;
 
 const SECRET: &str = "e2e-test-signing-secret";
+/// The web pages' token (`GOLIVE_WEB_TOKEN`) in a workspace.
+pub const WEB_TOKEN: &str = "e2e-web-token";
 
 pub struct Workspace {
     pub ctx: Ctx,
@@ -60,6 +62,7 @@ impl Workspace {
             apis,
             slack_secret: Some(SigningSecret::new(SECRET)),
             slack_api: Some(api),
+            web_token: Some(WEB_TOKEN.into()),
             ..Adapters::default()
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
