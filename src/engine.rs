@@ -635,7 +635,7 @@ impl Engine {
                     "#{} {} — {} · {}% · lead {} · started {}",
                     r.id,
                     crate::render::clean(&r.release),
-                    r.status,
+                    crate::domain::Status::stored_words(&r.status),
                     r.progress,
                     r.lead_name.as_deref().unwrap_or(r.lead.split_once(':').map_or(r.lead.as_str(), |(_, id)| id)),
                     &r.started_at[..16.min(r.started_at.len())].replace('T', " ")
@@ -650,7 +650,7 @@ impl Engine {
         if !d.status.is_open() {
             return None;
         }
-        self.schedule_for(d).next_after(d.last_status_slot.unwrap_or(d.started_at))
+        self.schedule_for(d).next_after(d.status_slots_from())
     }
 
     /// The deployment's next timer: a status slot or its phase running past its plan.
@@ -693,7 +693,7 @@ impl Engine {
         if !d.status.is_open() {
             return (None, Vec::new());
         }
-        let slot = self.schedule_for(d).latest_due(d.last_status_slot.unwrap_or(d.started_at), now);
+        let slot = self.schedule_for(d).latest_due(d.status_slots_from(), now);
         let levels = &self.config.escalation;
         let climb = oncall::climb(d, levels, now);
         let trigger = oncall::triggered(d, &self.config.triggers, levels, now);

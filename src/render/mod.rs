@@ -50,6 +50,10 @@ pub struct StatusView {
     /// The deployment against the clock, one line each: the go-live countdown and what is due
     /// next, the traffic step being watched, the whole plan overrun.
     pub timing: Vec<String>,
+    /// Open blockers: number, text, who raised it.
+    pub blockers: Vec<(u32, String, String)>,
+    /// "until 21:30 UTC by dana: waiting for the window" while the scheduled posts are snoozed.
+    pub snoozed: Option<String>,
 }
 
 /// The rollback checklist as the status shows it.
@@ -214,6 +218,11 @@ impl StatusView {
             late_by: None,
             actions,
             timing: timing(d, now),
+            blockers: d.open_blockers().map(|b| (b.number, b.text.clone(), b.by.display().to_string())).collect(),
+            snoozed: d.snoozed(now).map(|s| {
+                let why = s.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+                format!("until {} UTC by {}{why}", s.until.format("%H:%M"), s.by)
+            }),
         }
     }
 }

@@ -66,6 +66,14 @@ pub fn details(kind: &EventKind) -> String {
             )
         }
         EventKind::StatusPosted { slot, .. } => format!("status post for {}", slot.format("%H:%M")),
+        EventKind::BlockerRaised { number, text } => format!("blocker #{number}: {text}"),
+        EventKind::BlockerCleared { number } => format!("cleared blocker #{number}"),
+        EventKind::StatusSnoozed { until, reason: None } => format!("snoozed status posts until {}", when(*until)),
+        EventKind::StatusSnoozed { until, reason: Some(r) } => {
+            format!("snoozed status posts until {}: {r}", when(*until))
+        }
+        EventKind::StatusUnsnoozed => "resumed status posts".into(),
+        EventKind::Reminded { phase, waiting, .. } => format!("reminded the owners of {phase}: {}", waiting.join(", ")),
         EventKind::DeploymentCompleted => "completed the deployment".into(),
         EventKind::DeploymentAborted { reason } => format!("aborted: {reason}"),
         EventKind::CommandRefused { command, reason } => format!("REFUSED `{command}`: {reason}"),
@@ -92,7 +100,7 @@ pub fn markdown(row: &DeploymentRow, d: &Deployment, events: &[Event]) -> String
     let _ = writeln!(md, "| Plan | {} (`{}`) |", cell(&d.plan.name), d.plan.id);
     let _ = writeln!(md, "| Channel | {}:{} |", d.platform, cell(&d.channel));
     let _ = writeln!(md, "| Lead | {} |", cell(d.lead.display()));
-    let _ = writeln!(md, "| Outcome | {} |", row.status);
+    let _ = writeln!(md, "| Outcome | {} |", crate::domain::Status::stored_words(&row.status));
     let _ = writeln!(md, "| Started | {} |", when(d.started_at));
     match d.ended_at() {
         Some(end) => {
