@@ -324,7 +324,11 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                     let state = Deployment::from_events(&events).map_err(|e| {
                         anyhow::anyhow!("deployment {id}'s history does not fold: {e}; run `golive audit verify`")
                     })?;
-                    report::markdown(&row, &state, &events)
+                    // Role names come from the config where there is one; the record keeps ids.
+                    let roles = Config::load(&cli.config)
+                        .map(|c| c.roles.0.into_iter().map(|(id, r)| (id, r.name)).collect())
+                        .unwrap_or_default();
+                    report::markdown(&row, &state, &events, &roles)
                 }
                 Format::Json => report::json(&row, &events),
                 Format::Csv => report::csv(&events),

@@ -112,6 +112,14 @@ fn history_finds_a_channel_in_the_form_it_prints_and_says_why_a_list_is_empty() 
     assert_eq!(zero.status.code(), Some(2), "{}", stdout(&zero));
     assert!(stderr(&zero).contains("--limit"), "{}", stderr(&zero));
     assert!(stdout(&zero).is_empty());
+
+    // With the config at hand, the report names roles as people know them.
+    let md = stdout(&golive(&["show", "1", "--db", "demo.db"], dir.path()));
+    assert!(md.contains("| pre-deployment | tech-lead |"), "{md}");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"), dir.path().join("golive.toml")).unwrap();
+    let md = stdout(&golive(&["show", "1", "--db", "demo.db"], dir.path()));
+    assert!(md.contains("| pre-deployment | Technical Lead (`tech-lead`) |"), "{md}");
+    assert!(md.contains("| Outcome | completed |") && md.contains("## Notes\n"), "{md}");
 }
 
 /// Edits the file the way someone with the sqlite3 tool would, through a separate connection.

@@ -115,7 +115,10 @@ impl StatusView {
         now: DateTime<Utc>,
         next_update: Option<DateTime<Utc>>,
     ) -> StatusView {
-        let phase = d.current.map(|i| {
+        // After a rollback the forward plan is abandoned: the status shows the rollback, its
+        // checklist and where traffic was, not the phase and items nobody will finish.
+        let rolled_back = d.rollback.is_some();
+        let phase = d.current.filter(|_| !rolled_back).map(|i| {
             let plan = &d.plan.phases[i];
             let state = &d.phases[i];
             PhaseView {
@@ -189,12 +192,16 @@ impl StatusView {
             status: d.status,
             progress: progress(d).percent(),
             phase,
-            next_phase: if d.current.is_none() { d.next_phase().map(|i| d.plan.phases[i].id.clone()) } else { None },
+            next_phase: if d.current.is_none() && !rolled_back {
+                d.next_phase().map(|i| d.plan.phases[i].id.clone())
+            } else {
+                None
+            },
             phases_done: d.phases.iter().filter(|p| p.is_done()).count(),
             phases_total: d.phases.len(),
             elapsed: since(d.started_at, end),
             planned: d.plan.planned_total(),
-            traffic: d.traffic,
+            traffic: d.traffic.filter(|_| !rolled_back),
             decision,
             escalation,
             failing_checks: d.failing_checks.iter().map(|(i, m)| (i.clone(), m.clone())).collect(),
@@ -208,9 +215,12 @@ impl StatusView {
                     .collect();
                 RollbackChecklist { done, total: items.len(), open }
             }),
-            rollback: d.rollback.as_ref().map(|r| match d.rollback_level {
-                Some(level) => format!("({level}, {}) {} by {}", level.window(), r.text, r.by),
-                None => format!("{} by {}", r.text, r.by),
+            rollback: d.rollback.as_ref().map(|r| {
+                let from = d.traffic.map(|t| format!(" (traffic was at {t}%)")).unwrap_or_default();
+                match d.rollback_level {
+                    Some(level) => format!("({level}, {}) {} by {}{from}", level.window(), r.text, r.by),
+                    None => format!("{} by {}{from}", r.text, r.by),
+                }
             }),
             notes: d.notes.iter().rev().take(3).rev().map(|n| (n.by.display().to_string(), n.text.clone())).collect(),
             now,
