@@ -447,7 +447,9 @@ impl Engine {
         let mut changed = false;
         for event in &events {
             if matches!(event.kind, EventKind::StatusPosted { .. }) {
-                let view = self.view(&Loaded { id, state: state.clone() }, late.filter(|l| *l >= LATE_AFTER));
+                let mut view = self.view(&Loaded { id, state: state.clone() }, late.filter(|l| *l >= LATE_AFTER));
+                // A late post says why it is late, so it is never collapsed.
+                view.repeat = view.late_by.is_none() && state.quiet_repeat();
                 posts.push(Post { channel: channel.clone(), message: Message::Status(Box::new(view)) });
             } else {
                 changed |= !matches!(event.kind, EventKind::CommandRefused { .. } | EventKind::DeliveryFailed { .. });

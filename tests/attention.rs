@@ -136,3 +136,24 @@ async fn remind_mentions_exactly_the_owners_of_what_the_running_phase_waits_on()
         "nothing to remind anyone of: phase `pre-deployment` has no open required items and no missing sign-offs"
     );
 }
+
+#[tokio::test]
+async fn a_scheduled_post_with_nothing_new_is_one_line() {
+    let ctx = Ctx::new().await; // 09:07
+    ctx.ok("dana", "start v2.4.0").await;
+    ctx.ok("dana", "phase start pre-deployment").await;
+    ctx.ok("olga", "blocker waiting on the CDN purge").await;
+    let (first, _) = after(&ctx, minutes(23)).await; // 09:30: news since the start
+    assert!(first[0].starts_with("STATUS v2.4.0 — Standard production release"), "{first:?}");
+    let (quiet, statuses) = after(&ctx, minutes(30)).await; // 10:00: nothing happened
+    assert_eq!(statuses, 1);
+    assert_eq!(
+        quiet,
+        ["STATUS v2.4.0 — nothing new since the last update: phase pre-deployment running 53m of 2h planned, \
+          0% done, 1 blocker open · next update 10:30 UTC"]
+    );
+    // Something happens: the next post is whole again.
+    ctx.ok("bruno", "check tests").await;
+    let (full, _) = after(&ctx, minutes(30)).await;
+    assert!(full[0].contains("Checklist: 1/7 done"), "{full:?}");
+}

@@ -42,6 +42,9 @@ pub struct Deployment {
     pub rollback: Option<Note>,
     pub rollback_level: Option<RollbackLevel>,
     pub last_status_slot: Option<DateTime<Utc>>,
+    /// The sequence numbers of the last two scheduled status posts: equal neighbours mean
+    /// nothing happened between them.
+    pub status_seqs: (Option<i64>, Option<i64>),
     /// Every blocker raised, in order (`number` is its place + 1); cleared ones stay.
     pub blockers: Vec<Blocker>,
     /// The last snooze of the status posts; over once `until` has passed.
@@ -248,6 +251,7 @@ impl Deployment {
             rollback: None,
             rollback_level: None,
             last_status_slot: None,
+            status_seqs: (None, None),
             blockers: Vec::new(),
             snooze: None,
             reminded: Default::default(),
@@ -362,7 +366,10 @@ impl Deployment {
             }
             EventKind::EscalationResolved => self.escalation = None,
             EventKind::PhaseOverdue { phase, .. } => self.phase_mut(phase).map_err(bad)?.overdue_at = Some(event.at),
-            EventKind::StatusPosted { slot, .. } => self.last_status_slot = Some(*slot),
+            EventKind::StatusPosted { slot, .. } => {
+                self.last_status_slot = Some(*slot);
+                self.status_seqs = (self.status_seqs.1, Some(event.seq));
+            }
             EventKind::BlockerRaised { number, text } => self.blockers.push(Blocker {
                 number: *number,
                 text: text.clone(),
@@ -456,6 +463,12 @@ impl Deployment {
             planned_secs: phase.planned.as_secs(),
             owners: Vec::new(),
         })
+    }
+
+    /// The last scheduled status post followed the one before it with nothing recorded in
+    /// between: it would repeat everything, so it says so in one line instead.
+    pub fn quiet_repeat(&self) -> bool {
+        matches!(self.status_seqs, (Some(before), Some(last)) if last == before + 1 && last == self.seq)
     }
 
     /// The blockers not cleared yet.

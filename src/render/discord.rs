@@ -136,6 +136,9 @@ fn status_buttons(v: &StatusView) -> Vec<Value> {
 
 /// The status post: an embed with the same facts as the text post, and its buttons.
 pub fn status_message(v: &StatusView) -> Value {
+    if v.repeat {
+        return json!({ "embeds": [{ "description": escape(&v.repeat_line()), "color": BLUE }] });
+    }
     let late = v.late_by.map(|l| format!(" (late by {})", human(l))).unwrap_or_default();
     let title = format!("Deploy {} — {}%{late}", clean(&v.release), v.progress);
     let description = format!(

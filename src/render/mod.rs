@@ -50,6 +50,8 @@ pub struct StatusView {
     /// The deployment against the clock, one line each: the go-live countdown and what is due
     /// next, the traffic step being watched, the whole plan overrun.
     pub timing: Vec<String>,
+    /// A scheduled post with nothing new since the last one: shown as one line.
+    pub repeat: bool,
     /// Open blockers: number, text, who raised it.
     pub blockers: Vec<(u32, String, String)>,
     /// "until 21:30 UTC by dana: waiting for the window" while the scheduled posts are snoozed.
@@ -228,12 +230,33 @@ impl StatusView {
             late_by: None,
             actions,
             timing: timing(d, now),
+            repeat: false,
             blockers: d.open_blockers().map(|b| (b.number, b.text.clone(), b.by.display().to_string())).collect(),
             snoozed: d.snoozed(now).map(|s| {
                 let why = s.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
                 format!("until {} UTC by {}{why}", s.until.format("%H:%M"), s.by)
             }),
         }
+    }
+}
+
+impl StatusView {
+    /// The one line a quiet repeat is: where things stand, and when the next update is.
+    pub fn repeat_line(&self) -> String {
+        let at = match &self.phase {
+            Some(p) => format!("phase {} running {} of {} planned", p.id, human(p.elapsed), human(p.planned)),
+            None => format!("{}/{} phases done", self.phases_done, self.phases_total),
+        };
+        let next = self.next_update.map(|t| format!(" · next update {} UTC", t.format("%H:%M"))).unwrap_or_default();
+        let blockers = match self.blockers.len() {
+            0 => String::new(),
+            n => format!(", {} open", crate::domain::words::count(n, "blocker")),
+        };
+        format!(
+            "{} — nothing new since the last update: {at}, {}% done{blockers}{next}",
+            clean(&self.release),
+            self.progress
+        )
     }
 }
 

@@ -193,6 +193,9 @@ fn section(markdown: String) -> SlackBlock {
 }
 
 pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
+    if v.repeat {
+        return vec![section(escape(&v.repeat_line()))];
+    }
     let mut blocks: Vec<SlackBlock> = Vec::new();
     let late = v.late_by.map(|l| format!(" (late by {})", human(l))).unwrap_or_default();
     let header: SlackBlockPlainTextOnly = pt!(format!("Deploy {} — {}%{late}", clean(&v.release), v.progress));

@@ -12,6 +12,9 @@ pub fn time(t: DateTime<Utc>) -> String {
 }
 
 pub fn status(v: &StatusView) -> String {
+    if v.repeat {
+        return format!("STATUS {}", v.repeat_line());
+    }
     let mut out = Vec::new();
     let late = v
         .late_by
