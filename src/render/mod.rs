@@ -254,7 +254,7 @@ impl StatusView {
         };
         format!(
             "{} — nothing new since the last update: {at}, {}% done{blockers}{next}",
-            clean(&self.release),
+            typed(&self.release),
             self.progress
         )
     }
