@@ -123,6 +123,15 @@ pub fn markdown(
         Some(name) => format!("{} (`{id}`)", cell(name)),
         None => id.to_string(),
     };
+    // One checklist row: the item, its owner, and who ticked it when.
+    let item_row = |item: &crate::domain::Item, done: Option<&crate::domain::deployment::Stamp>| {
+        let (by, at) = match done {
+            Some(s) => (cell(s.by.display()), when(s.at)),
+            None => ("—".into(), "—".into()),
+        };
+        let required = if item.required { "yes" } else { "no" };
+        format!("| {} | {} | {} | {required} | {by} | {at} |", item.id, cell(&item.text), role(&item.role))
+    };
     let mut md = String::new();
     let took = human((d.ended_at().unwrap_or(d.updated_at) - d.started_at).to_std().unwrap_or_default());
     let _ = writeln!(md, "# Deployment {}: {}\n", row.id, cell(&d.release));
@@ -203,23 +212,12 @@ pub fn markdown(
         }
         items.extend(phase.items.iter().filter(|it| it.section.is_none()));
         for item in items {
-            let (by, at) = match state.checked.get(&item.id) {
-                Some(s) => (cell(s.by.display()), when(s.at)),
-                None => ("—".into(), "—".into()),
-            };
-            let required = if item.required { "yes" } else { "no" };
             let section = if sectioned {
                 format!("| {} ", cell(item.section.as_deref().unwrap_or("—")))
             } else {
                 String::new()
             };
-            let _ = writeln!(
-                md,
-                "{section}| {} | {} | {} | {required} | {by} | {at} |",
-                item.id,
-                cell(&item.text),
-                role(&item.role)
-            );
+            let _ = writeln!(md, "{section}{}", item_row(item, state.checked.get(&item.id)));
         }
         let _ = writeln!(md);
     }
@@ -228,18 +226,7 @@ pub fn markdown(
         let _ = writeln!(md, "## Rollback checklist\n");
         let _ = writeln!(md, "| Item | What | Owner | Required | Done by | When |\n|---|---|---|---|---|---|");
         for item in &d.plan.rollback.items {
-            let (by, at) = match d.rollback_checked.get(&item.id) {
-                Some(s) => (cell(s.by.display()), when(s.at)),
-                None => ("—".into(), "—".into()),
-            };
-            let required = if item.required { "yes" } else { "no" };
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {required} | {by} | {at} |",
-                item.id,
-                cell(&item.text),
-                role(&item.role)
-            );
+            let _ = writeln!(md, "{}", item_row(item, d.rollback_checked.get(&item.id)));
         }
         let _ = writeln!(md);
     }
