@@ -157,3 +157,28 @@ async fn a_scheduled_post_with_nothing_new_is_one_line() {
     let (full, _) = after(&ctx, minutes(30)).await;
     assert!(full[0].contains("Checklist: 1/7 done"), "{full:?}");
 }
+
+#[tokio::test]
+async fn slack_blocks_and_the_discord_embed_show_blockers_the_snooze_and_a_quiet_repeat() {
+    let ctx = Ctx::new().await; // 09:07
+    ctx.ok("dana", "start v2.4.0").await;
+    ctx.ok("olga", "blocker DB replica lag at 40s").await;
+    ctx.ok("dana", "snooze 1h waiting for the window").await;
+    let outcome = ctx.say("dana", "status").await;
+    let Message::Status(view) = &outcome.posts[0].message else { panic!("expected a status post") };
+    let slack = serde_json::to_string(&golive::render::slack::status_blocks(view)).unwrap();
+    assert!(slack.contains("⛔ *Blocker #1* DB replica lag at 40s — olga"), "{slack}");
+    assert!(slack.contains("status posts snoozed until 10:07 UTC by dana: waiting for the window"), "{slack}");
+    let discord = golive::render::discord::status_message(view).to_string();
+    assert!(discord.contains(r##""name":"⛔ Blockers","value":"#1 DB replica lag at 40s — olga""##), "{discord}");
+    assert!(discord.contains("status posts snoozed until 10:07 UTC by dana: waiting for the window"), "{discord}");
+
+    let mut quiet = (**view).clone();
+    quiet.repeat = true;
+    let line = "v2.4.0 — nothing new since the last update: 0/4 phases done, 0% done, 1 blocker open";
+    let slack = serde_json::to_value(golive::render::slack::status_blocks(&quiet)).unwrap();
+    assert_eq!(slack.as_array().unwrap().len(), 1, "{slack}");
+    assert!(slack.to_string().contains(line), "{slack}");
+    let discord = golive::render::discord::status_message(&quiet);
+    assert!(discord["embeds"][0]["description"].as_str().unwrap().starts_with(line), "{discord}");
+}
