@@ -124,6 +124,7 @@ fn usage(name: &str) -> &'static str {
 /// The full help text, or one command's.
 /// A topic that is no command says so first, then lists them all.
 pub fn help(topic: Option<&str>) -> String {
+    let topic = topic.map(str::trim).filter(|t| !t.is_empty());
     match topic.map(|t| (t, COMMANDS.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(t)))) {
         Some((_, Some((_, usage, what)))) => format!("`{usage}`\n{what}"),
         unknown => {
