@@ -277,7 +277,7 @@ async fn main() {
     let state = Deployment::from_events(&events).expect("folds");
     let fold = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
-    let md = report::markdown(&row, &state, &events);
+    let md = report::markdown(&row, &state, &events, &Default::default());
     let render_md = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
     let json = report::json(&row, &events);

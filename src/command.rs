@@ -94,6 +94,19 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("complete", "/deploy complete", "End the deployment once every phase is done (lead)."),
     ("abort", "/deploy abort REASON", "End the deployment without finishing it (lead)."),
     ("history", "/deploy history", "Recent deployments in this channel."),
+    ("blocker", "/deploy blocker TEXT", "Record what stands in the way; every status post shows it until it is cleared."),
+    ("unblock", "/deploy unblock N", "Clear blocker number N."),
+    (
+        "snooze",
+        "/deploy snooze DURATION [REASON]",
+        "Pause this deployment's scheduled status posts for DURATION (e.g. 30m, 2h; at most 8h). Pages and announcements go on.",
+    ),
+    ("unsnooze", "/deploy unsnooze", "Resume the scheduled status posts now."),
+    (
+        "remind",
+        "/deploy remind",
+        "Mention the owners of the running phase's open required items and the holders of its missing sign-offs, once.",
+    ),
 ];
 
 fn names() -> String {
@@ -109,11 +122,19 @@ fn usage(name: &str) -> &'static str {
 }
 
 /// The full help text, or one command's.
+/// A topic that is no command says so first, then lists them all.
 pub fn help(topic: Option<&str>) -> String {
-    match topic.and_then(|t| COMMANDS.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(t))) {
-        Some((_, usage, what)) => format!("`{usage}`\n{what}"),
-        None => {
-            let mut out = String::from("golive coordinates this channel's deployment. Commands:\n");
+    let topic = topic.map(str::trim).filter(|t| !t.is_empty());
+    match topic.map(|t| (t, COMMANDS.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(t)))) {
+        Some((_, Some((_, usage, what)))) => format!("`{usage}`\n{what}"),
+        unknown => {
+            let mut out = match unknown {
+                Some((given, None)) => {
+                    format!("`{}` is not a golive command{}. ", shown(given), hint(&given.to_ascii_lowercase()))
+                }
+                _ => String::new(),
+            };
+            out.push_str("golive coordinates this channel's deployment. Commands:\n");
             for (_, usage, what) in COMMANDS {
                 out.push_str(&format!("• `{usage}` — {what}\n"));
             }
@@ -300,6 +321,30 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
         "note" => change(Command::Note { text: text_of("note", rest, "the text")? }),
         "complete" => nothing_after("complete", rest).and_then(|_| change(Command::Complete)),
         "abort" => change(Command::Abort { reason: text_of("abort", rest, "the reason")? }),
+        "blocker" => change(Command::Blocker { text: text_of("blocker", rest, "what blocks")? }),
+        "unblock" => {
+            let (token, after) = word(rest).ok_or(missing("unblock", "the blocker's number"))?;
+            nothing_after("unblock", after)?;
+            let number = token
+                .trim_start_matches('#')
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| bad_value("unblock", token, "a blocker's number"))?;
+            change(Command::Unblock { number })
+        }
+        "snooze" => {
+            let (token, reason) = word(rest).ok_or(missing("snooze", "how long, e.g. 30m or 2h"))?;
+            let minutes = humantime::parse_duration(token)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .map(|d| u32::try_from(d.as_secs().div_ceil(60)).unwrap_or(u32::MAX))
+                .ok_or_else(|| bad_value("snooze", token, "a duration such as 30m, 1h or 2h"))?;
+            let reason = (!reason.trim().is_empty()).then(|| reason.trim().to_string());
+            change(Command::Snooze { minutes, reason })
+        }
+        "unsnooze" => nothing_after("unsnooze", rest).and_then(|_| change(Command::Unsnooze)),
+        "remind" => nothing_after("remind", rest).and_then(|_| change(Command::Remind)),
         _ => Err(ParseError::UnknownCommand { given: shown(head), hint: hint(&name) }),
     }
 }

@@ -14,7 +14,8 @@ use golive::clock::SystemClock;
 use golive::config::{Config, WebConfig};
 use golive::console::{self, demo};
 use golive::discord::{self, DiscordApi};
-use golive::domain::{Channel, Deployment, Platform};
+use golive::domain::words::count;
+use golive::domain::{Channel, Deployment, Platform, Status};
 use golive::engine::Engine;
 use golive::render::{self, report};
 use golive::store::{AuditKey, Store, AUDIT_KEY_VAR};
@@ -79,11 +80,12 @@ enum Cmd {
     Migrate,
     /// List past and active deployments, newest first.
     History {
-        /// Only deployments in this channel.
+        /// Only deployments in this channel: its id (`C0DEPLOY`) or, as the list prints it,
+        /// with its platform (`slack:C0DEPLOY`).
         #[arg(long)]
         channel: Option<String>,
-        /// How many to list.
-        #[arg(long, default_value_t = 20)]
+        /// How many to list (at least 1).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(1..))]
         limit: i64,
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -320,7 +322,19 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             if *json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
             } else if rows.is_empty() {
-                writeln!(out, "no deployments recorded in {url}")?;
+                match channel {
+                    Some(channel) => {
+                        let all = store.deployments(None, 1).await?;
+                        let others =
+                            if all.is_empty() { "none at all" } else { "others are; list them without --channel" };
+                        writeln!(
+                            out,
+                            "no deployments recorded in channel {} in {url} ({others})",
+                            render::clean(channel)
+                        )?
+                    }
+                    None => writeln!(out, "no deployments recorded in {url}")?,
+                }
             } else {
                 writeln!(
                     out,
@@ -338,7 +352,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                         "{:>5}  {:<16} {:<14} {:<20} {:<14} {:>4}%  {:<17} {}",
                         r.id,
                         render::clean(&r.release),
-                        r.status,
+                        Status::stored_words(&r.status),
                         format!("{}:{}", r.platform, render::clean(&r.channel)),
                         render::clean(&lead),
                         r.progress,
@@ -359,7 +373,11 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                     let state = Deployment::from_events(&events).map_err(|e| {
                         anyhow::anyhow!("deployment {id}'s history does not fold: {e}; run `golive audit verify`")
                     })?;
-                    report::markdown(&row, &state, &events)
+                    // Role names come from the config where there is one; the record keeps ids.
+                    let roles = Config::load(&cli.config)
+                        .map(|c| c.roles.0.into_iter().map(|(id, r)| (id, r.name)).collect())
+                        .unwrap_or_default();
+                    report::markdown(&row, &state, &events, &roles)
                 }
                 Format::Json => report::json(&row, &events),
                 Format::Csv => report::csv(&events),
@@ -466,7 +484,7 @@ fn summary(config: &Config) -> String {
             .roles
             .0
             .values()
-            .map(|r| format!("{} ({} members)", r.id, r.members.len()))
+            .map(|r| format!("{} ({})", r.id, count(r.members.len(), "member")))
             .collect::<Vec<_>>()
             .join(", ")
     ));
@@ -494,12 +512,12 @@ fn summary(config: &Config) -> String {
                 format!(" · traffic {}", p.traffic.iter().map(|t| format!("{t}%")).collect::<Vec<_>>().join("→"))
             };
             s.push_str(&format!(
-                "  {}. {} ({}, {}): {} items ({required} required) · sign-offs: {}{traffic}{gate}{}\n",
+                "  {}. {} ({}, {}): {} ({required} required) · sign-offs: {}{traffic}{gate}{}\n",
                 i + 1,
                 p.id,
                 p.name,
                 render::human(p.planned),
-                p.items.len(),
+                count(p.items.len(), "item"),
                 if p.signoffs.is_empty() { "none".to_string() } else { p.signoffs.join(", ") },
                 phase_extras(p)
             ));
@@ -512,13 +530,13 @@ fn summary(config: &Config) -> String {
     for (i, l) in config.escalation.iter().enumerate() {
         let who = match &l.rotation {
             Some(r) => format!("rotation of {} every {}", r.members.len(), render::human(r.every)),
-            None => format!("{} members", l.members.len()),
+            None => count(l.members.len(), "member"),
         };
         let repeat =
             if l.repeat > 0 { format!(" · paged {} times", l.repeat.saturating_add(1)) } else { String::new() };
         let overrides = match l.overrides.len() {
             0 => String::new(),
-            n => format!(" · {n} override(s)"),
+            n => format!(" · {}", count(n, "override")),
         };
         let webhook = if l.webhook.is_some() { " · paging webhook" } else { "" };
         s.push_str(&format!(

@@ -85,6 +85,43 @@ fn the_demo_runs_a_whole_deployment_and_its_history_verifies() {
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
 }
 
+#[test]
+fn history_finds_a_channel_in_the_form_it_prints_and_says_why_a_list_is_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let history = |args: &[&str]| {
+        let mut all = vec!["history", "--db", "demo.db"];
+        all.extend_from_slice(args);
+        golive(&all, dir.path())
+    };
+    let listed = stdout(&history(&[]));
+    assert!(listed.contains("console:demo"), "{listed}");
+    // The channel as the list prints it, and its bare id, both find the deployment.
+    for channel in ["console:demo", "demo"] {
+        let out = stdout(&history(&["--channel", channel]));
+        assert!(out.contains("v2.4.0") && out.contains("completed"), "--channel {channel}: {out}");
+    }
+    // Another channel finds nothing, and the answer does not claim the file is empty.
+    let out = stdout(&history(&["--channel", "slack:C0DEPLOY"]));
+    assert_eq!(
+        out.trim(),
+        "no deployments recorded in channel slack:C0DEPLOY in demo.db (others are; list them without --channel)"
+    );
+    // --limit 0 is a usage error, not an empty list.
+    let zero = history(&["--limit", "0"]);
+    assert_eq!(zero.status.code(), Some(2), "{}", stdout(&zero));
+    assert!(stderr(&zero).contains("--limit"), "{}", stderr(&zero));
+    assert!(stdout(&zero).is_empty());
+
+    // With the config at hand, the report names roles as people know them.
+    let md = stdout(&golive(&["show", "1", "--db", "demo.db"], dir.path()));
+    assert!(md.contains("| pre-deployment | tech-lead |"), "{md}");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"), dir.path().join("golive.toml")).unwrap();
+    let md = stdout(&golive(&["show", "1", "--db", "demo.db"], dir.path()));
+    assert!(md.contains("| pre-deployment | Technical Lead (`tech-lead`) |"), "{md}");
+    assert!(md.contains("| Outcome | completed |") && md.contains("## Notes\n"), "{md}");
+}
+
 /// Edits the file the way someone with the sqlite3 tool would, through a separate connection.
 fn tamper(db: &Path, sql: &str) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

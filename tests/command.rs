@@ -32,11 +32,16 @@ const GRAMMAR: &[(&str, &str)] = &[
     ("complete", "/deploy complete"),
     ("abort", "/deploy abort REASON"),
     ("history", "/deploy history"),
+    ("blocker", "/deploy blocker TEXT"),
+    ("unblock", "/deploy unblock N"),
+    ("snooze", "/deploy snooze DURATION [REASON]"),
+    ("unsnooze", "/deploy unsnooze"),
+    ("remind", "/deploy remind"),
 ];
 
 const ALL_NAMES: &str =
     "help, start, lead, status, phase, check, uncheck, signoff, go, nogo, traffic, rollback, escalate, ack, oncall, note, \
-     complete, abort, history";
+     complete, abort, history, blocker, unblock, snooze, unsnooze, remind";
 
 fn usage_of(name: &str) -> &'static str {
     GRAMMAR.iter().find(|(n, _)| *n == name).map(|(_, u)| *u).unwrap_or_else(|| panic!("no command {name}"))
@@ -546,7 +551,9 @@ fn every_error_message_names_the_usage_of_its_own_command() {
         // A word after a command that takes none, or a missing argument: either way the usage shows.
         let text = match *name {
             "help" => continue,
-            "status" | "go" | "ack" | "oncall" | "complete" | "history" => format!("{name} extra"),
+            "status" | "go" | "ack" | "oncall" | "complete" | "history" | "unsnooze" | "remind" => {
+                format!("{name} extra")
+            }
             _ => name.to_string(),
         };
         let e = err(&text).to_string();
@@ -896,9 +903,12 @@ fn help_on_one_command_gives_its_usage() {
 }
 
 #[test]
-fn help_on_an_unknown_topic_gives_the_full_help() {
+fn help_on_an_unknown_topic_says_so_and_gives_the_full_help() {
     let all = help(None);
-    for topic in ["nope", "", "signof", "🚀", "'; DROP TABLE events; --"] {
-        assert_eq!(help(Some(topic)), all, "{topic:?}");
+    for topic in ["nope", "signof", "🚀", "'; DROP TABLE events; --"] {
+        let answer = help(Some(topic));
+        assert!(answer.starts_with(&format!("`{topic}` is not a golive command")), "{answer}");
+        assert!(answer.ends_with(&all), "{topic:?}");
     }
+    assert_eq!(help(Some("")), all, "a blank topic is no topic");
 }

@@ -66,6 +66,11 @@ fn about_the_caller(refusal: &Refusal) -> bool {
         | Refusal::NoTrafficHere { .. }
         | Refusal::UnknownTrafficStep { .. }
         | Refusal::TrafficNotIncreasing { .. }
+        | Refusal::TrafficAtLastStep { .. }
+        | Refusal::UnknownBlocker { .. }
+        | Refusal::SnoozeTooLong { .. }
+        | Refusal::NotSnoozed
+        | Refusal::NothingToRemind { .. }
         | Refusal::NoEscalationLevels
         | Refusal::UnknownLevel { .. }
         | Refusal::EscalationOpen { .. }
@@ -767,7 +772,10 @@ fn check_refuses_someone_who_does_not_own_the_item() {
     let mut s = Desk::started();
     s.run(LEAD, phase_start("pre-deployment"));
     for (who, item, role) in [("bruno", "db-backup", "ops"), ("eve", "tests", "backend"), ("alice", "secrets", "ops")] {
-        assert_eq!(s.refuse(who, check(item)), Refusal::NotItemOwner { item: item.into(), role: role.into() });
+        assert_eq!(
+            s.refuse(who, check(item)),
+            Refusal::NotItemOwner { item: item.into(), role: role.into(), action: "tick" }
+        );
     }
     // Members are platform identities: a display name proves nothing, another platform's id is another person.
     let eve_as_olga =
@@ -776,16 +784,15 @@ fn check_refuses_someone_who_does_not_own_the_item() {
     for actor in [eve_as_olga, slack_olga] {
         assert_eq!(
             s.refuse_as(&actor, check("db-backup")),
-            Refusal::NotItemOwner { item: "db-backup".into(), role: "ops".into() }
+            Refusal::NotItemOwner { item: "db-backup".into(), role: "ops".into(), action: "tick" }
         );
     }
     // ops on Slack is an owner too.
     s.run_as(&Actor::new(Platform::Slack, "U0OPS"), check("db-backup"));
-    // Unticking someone else's item is just as restricted.
-    assert_eq!(
-        s.refuse("bruno", uncheck("db-backup")),
-        Refusal::NotItemOwner { item: "db-backup".into(), role: "ops".into() }
-    );
+    // Unticking someone else's item is just as restricted, and the refusal says untick.
+    let refusal = s.refuse("bruno", uncheck("db-backup"));
+    assert_eq!(refusal, Refusal::NotItemOwner { item: "db-backup".into(), role: "ops".into(), action: "untick" });
+    assert_eq!(refusal.to_string(), "only members of `ops` (the owner of `db-backup`) or the lead may untick it");
 }
 
 #[test]
@@ -1130,8 +1137,11 @@ fn traffic_never_goes_back_down() {
     s.run("olga", traffic(85));
     s.run("olga", traffic(100));
     let refusal = s.refuse("olga", traffic(100));
-    assert_eq!(refusal, Refusal::TrafficNotIncreasing { current: 100, allowed: "none".into() });
-    assert_eq!(refusal.to_string(), "traffic is already at 100%; the next steps are: none");
+    assert_eq!(refusal, Refusal::TrafficAtLastStep { current: 100, phase: "production".into() });
+    assert_eq!(
+        refusal.to_string(),
+        "traffic is already at 100%, the last step of phase `production`; `/deploy phase done` completes the phase"
+    );
 }
 
 #[test]
@@ -1585,7 +1595,13 @@ fn complete_names_the_phases_not_done() {
     let mut s = Desk::started();
     let refusal = s.refuse(LEAD, Command::Complete);
     assert_eq!(refusal, Refusal::NotFinished { remaining: PHASES.into() });
-    assert_eq!(refusal.to_string(), format!("the deployment cannot be completed yet: phases not done: {PHASES}"));
+    assert_eq!(
+        refusal.to_string(),
+        format!(
+            "the deployment cannot be completed yet: phases not done: {PHASES}. \
+             To end it without finishing them, the lead can `/deploy abort REASON`"
+        )
+    );
     s.finish("pre-deployment");
     s.finish("staging");
     s.run(LEAD, Command::Go);
@@ -1999,7 +2015,7 @@ fn is_permission_is_true_exactly_for_refusals_about_the_caller() {
     let table: Vec<(Refusal, bool)> = vec![
         (Refusal::NotLead { action: "a", lead: s() }, true),
         (Refusal::NotInRole { role: s(), name: s() }, true),
-        (Refusal::NotItemOwner { item: s(), role: s() }, true),
+        (Refusal::NotItemOwner { item: s(), role: s(), action: "tick" }, true),
         (Refusal::NotOnTeam { action: "a" }, true),
         (Refusal::NotPhaseRole { phase: s(), roles: s(), action: "a" }, true),
         (Refusal::NotPaged { level: 1, action: "a" }, true),
@@ -2026,6 +2042,11 @@ fn is_permission_is_true_exactly_for_refusals_about_the_caller() {
         (Refusal::NoTrafficHere { phase: s(), phases: s() }, false),
         (Refusal::UnknownTrafficStep { given: 1, phase: s(), allowed: s() }, false),
         (Refusal::TrafficNotIncreasing { current: 1, allowed: s() }, false),
+        (Refusal::TrafficAtLastStep { current: 1, phase: s() }, false),
+        (Refusal::UnknownBlocker { given: 1, open: s() }, false),
+        (Refusal::SnoozeTooLong { given: s(), max: s() }, false),
+        (Refusal::NotSnoozed, false),
+        (Refusal::NothingToRemind { why: s() }, false),
         (Refusal::NoEscalationLevels, false),
         (Refusal::UnknownLevel { given: 1, max: 1 }, false),
         (Refusal::EscalationOpen { level: 1 }, false),
@@ -2038,7 +2059,13 @@ fn is_permission_is_true_exactly_for_refusals_about_the_caller() {
         (Refusal::NotLeadRole { plan: s(), roles: s() }, true),
         (Refusal::NotLeadOrLeadRole { lead: s(), roles: s() }, true),
         (Refusal::NotDecider { action: "a", lead: s(), roles: s() }, true),
-        (Refusal::InBatch { item: s(), why: Box::new(Refusal::NotItemOwner { item: s(), role: s() }) }, true),
+        (
+            Refusal::InBatch {
+                item: s(),
+                why: Box::new(Refusal::NotItemOwner { item: s(), role: s(), action: "tick" }),
+            },
+            true,
+        ),
         (Refusal::InBatch { item: s(), why: Box::new(Refusal::AlreadyChecked { item: s(), by: s() }) }, false),
         (Refusal::CannotLead { who: s(), plan: s(), roles: s() }, false),
         (Refusal::AlreadyLead { who: s() }, false),
@@ -2052,7 +2079,7 @@ fn is_permission_is_true_exactly_for_refusals_about_the_caller() {
         (Refusal::StepItemsOpen { current: 1, given: 1, open: s() }, false),
         (Refusal::NothingToForce { current: 1, given: 1 }, false),
     ];
-    assert_eq!(table.len(), 54, "one row per variant");
+    assert_eq!(table.len(), 59, "one row per variant");
     for (refusal, expected) in &table {
         assert_eq!(refusal.is_permission(), *expected, "{refusal:?}");
         assert_eq!(about_the_caller(refusal), *expected, "{refusal:?}");

@@ -193,5 +193,7 @@ fn help_lists_every_command_and_explains_one() {
         help(Some("SIGNOFF")),
         "`/deploy signoff ROLE [NOTE]`\nSign off the running phase as ROLE (members of ROLE only)."
     );
-    assert_eq!(help(Some("nope")), all);
+    // A topic that is no command says so, with a near miss, before listing them all.
+    assert_eq!(help(Some("frobnicate")), format!("`frobnicate` is not a golive command. {all}"));
+    assert_eq!(help(Some("signof")), format!("`signof` is not a golive command (did you mean `signoff`?). {all}"));
 }

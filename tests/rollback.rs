@@ -127,6 +127,19 @@ async fn a_rolled_back_deployment_takes_notes_its_checklist_and_completes_when_i
     let rows = d.store.deployments(None, 1).await.unwrap();
     assert!(rows[0].ended_at.is_some());
     assert!(d.store.verify().await.unwrap().is_ok());
+    // The report has the rollback checklist as it was worked, and its level.
+    let events = d.store.events(rows[0].id).await.unwrap();
+    let state = golive::domain::Deployment::from_events(&events).unwrap();
+    let md = golive::render::report::markdown(&rows[0], &state, &events, &Default::default());
+    for expected in [
+        "| Outcome | rolled back (quick rollback, 5–15 min) |",
+        "## Rollback checklist\n",
+        "| traffic-back | All traffic on the previous version | ops | yes | olga |",
+        "| db-restored | Database matches the pre-release backup | backend | yes | bruno |",
+        "| postmortem | Post-mortem scheduled | tech-lead | no | — | — |",
+    ] {
+        assert!(md.contains(expected), "the report lacks {expected:?}:\n{md}");
+    }
 }
 
 #[test]

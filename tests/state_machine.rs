@@ -269,7 +269,7 @@ fn items_are_ticked_by_their_role_or_the_lead() {
         }
     );
     let refusal = s.refuse("bruno", check("db-backup"));
-    assert_eq!(refusal, Refusal::NotItemOwner { item: "db-backup".into(), role: "ops".into() });
+    assert_eq!(refusal, Refusal::NotItemOwner { item: "db-backup".into(), role: "ops".into(), action: "tick" });
     assert!(refusal.is_permission());
     assert_eq!(
         s.run("olga", check("db-backup")),
@@ -289,7 +289,7 @@ fn items_are_ticked_by_their_role_or_the_lead() {
     assert_eq!(s.refuse("olga", uncheck("db-backup")), Refusal::NotChecked { item: "db-backup".into() });
     assert_eq!(
         s.refuse("bruno", uncheck("secrets")),
-        Refusal::NotItemOwner { item: "secrets".into(), role: "ops".into() }
+        Refusal::NotItemOwner { item: "secrets".into(), role: "ops".into(), action: "untick" }
     );
 }
 

@@ -213,7 +213,9 @@ async fn exports_are_golive_shows_reports() {
     let md = bearer(&w.addr, "/deployments/1.md").await;
     assert_eq!(md.status, 200);
     assert_eq!(header(&md, "content-type"), Some("text/markdown; charset=utf-8"));
-    assert_eq!(md.body, report::markdown(&row, &state, &events));
+    let roles = w.ctx.engine.config().roles.0.iter().map(|(id, r)| (id.clone(), r.name.clone())).collect();
+    assert_eq!(md.body, report::markdown(&row, &state, &events, &roles));
+    assert!(md.body.contains("Technical Lead"), "role names, as `golive show` gives them: {}", md.body);
     let json = bearer(&w.addr, "/deployments/1.json").await;
     assert_eq!(header(&json, "content-type"), Some("application/json"));
     assert_eq!(json.body, report::json(&row, &events));

@@ -13,6 +13,7 @@ use super::plan::{Plan, Roles};
 pub use super::refusal::Refusal;
 use super::words::{did_you_mean, find, shown};
 
+mod attention;
 mod authority;
 mod checklist;
 mod traffic;
@@ -96,6 +97,19 @@ pub enum Command {
     Abort {
         reason: String,
     },
+    Blocker {
+        text: String,
+    },
+    Unblock {
+        number: u32,
+    },
+    /// Pause the scheduled status posts for `minutes`.
+    Snooze {
+        minutes: u32,
+        reason: Option<String>,
+    },
+    Unsnooze,
+    Remind,
 }
 
 impl Command {
@@ -120,6 +134,11 @@ impl Command {
             Command::Note { .. } => "note",
             Command::Complete => "complete",
             Command::Abort { .. } => "abort",
+            Command::Blocker { .. } => "blocker",
+            Command::Unblock { .. } => "unblock",
+            Command::Snooze { .. } => "snooze",
+            Command::Unsnooze => "unsnooze",
+            Command::Remind => "remind",
         }
     }
 
@@ -148,6 +167,11 @@ impl Command {
             Command::Note { .. } => "note".into(),
             Command::Complete => "complete".into(),
             Command::Abort { .. } => "abort".into(),
+            Command::Blocker { .. } => "blocker".into(),
+            Command::Unblock { number } => format!("unblock {number}"),
+            Command::Snooze { minutes, .. } => format!("snooze {minutes}m"),
+            Command::Unsnooze => "unsnooze".into(),
+            Command::Remind => "remind".into(),
         }
     }
 }
@@ -258,6 +282,11 @@ impl Decider<'_> {
             Command::Complete => self.complete(),
             Command::Abort { reason } => self.abort(reason),
             Command::Rollback { reason, level } => self.rollback(reason, *level),
+            Command::Blocker { text } => self.blocker(text),
+            Command::Unblock { number } => self.unblock(*number),
+            Command::Snooze { minutes, reason } => self.snooze(*minutes, reason.as_deref()),
+            Command::Unsnooze => self.unsnooze(),
+            Command::Remind => self.remind(),
         }
     }
 
@@ -502,7 +531,11 @@ impl Decider<'_> {
         })?;
         let item = found.id.as_str();
         if !self.is_lead() && !self.rules.roles.holds(self.actor, &found.role) {
-            return Err(Refusal::NotItemOwner { item: item.to_string(), role: found.role.clone() });
+            return Err(Refusal::NotItemOwner {
+                item: item.to_string(),
+                role: found.role.clone(),
+                action: if tick { "tick" } else { "untick" },
+            });
         }
         match (tick, self.d.rollback_checked.get(item)) {
             (true, Some(stamp)) => {

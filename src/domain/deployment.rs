@@ -42,6 +42,15 @@ pub struct Deployment {
     pub rollback: Option<Note>,
     pub rollback_level: Option<RollbackLevel>,
     pub last_status_slot: Option<DateTime<Utc>>,
+    /// The sequence numbers of the last two scheduled status posts: equal neighbours mean
+    /// nothing happened between them.
+    pub status_seqs: (Option<i64>, Option<i64>),
+    /// Every blocker raised, in order (`number` is its place + 1); cleared ones stay.
+    pub blockers: Vec<Blocker>,
+    /// The last snooze of the status posts; over once `until` has passed.
+    pub snooze: Option<Snooze>,
+    /// Phases whose owners were reminded (golive reminds by itself once per phase).
+    pub reminded: std::collections::BTreeSet<String>,
     pub refusals: usize,
     /// Sequence number of the last event folded in.
     pub seq: i64,
@@ -78,6 +87,27 @@ impl Status {
             Status::Ended(Outcome::RolledBack) => "rolled_back",
             Status::Ended(Outcome::Aborted) => "aborted",
         }
+    }
+
+    /// The same, as people read it: `rolled back`, never `rolled_back`.
+    pub fn words(self) -> &'static str {
+        match self {
+            Status::RollingBack => "rolling back",
+            Status::Ended(Outcome::RolledBack) => "rolled back",
+            other => other.as_str(),
+        }
+    }
+
+    /// A stored word (`deployments.status`) as people read it; an unknown word as it is.
+    pub fn stored_words(stored: &str) -> &str {
+        const ALL: [Status; 5] = [
+            Status::Active,
+            Status::RollingBack,
+            Status::Ended(Outcome::Completed),
+            Status::Ended(Outcome::RolledBack),
+            Status::Ended(Outcome::Aborted),
+        ];
+        ALL.into_iter().find(|s| s.as_str() == stored).map_or(stored, |s| s.words())
     }
 }
 
@@ -154,6 +184,23 @@ pub struct Note {
     pub text: String,
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct Blocker {
+    pub number: u32,
+    pub text: String,
+    pub by: Actor,
+    pub at: DateTime<Utc>,
+    pub cleared: Option<Stamp>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snooze {
+    pub until: DateTime<Utc>,
+    pub reason: Option<String>,
+    pub by: Actor,
+    pub at: DateTime<Utc>,
+}
+
 /// The events could not have come from golive: the log is damaged.
 #[derive(Debug, Error, PartialEq)]
 pub enum FoldError {
@@ -204,6 +251,10 @@ impl Deployment {
             rollback: None,
             rollback_level: None,
             last_status_slot: None,
+            status_seqs: (None, None),
+            blockers: Vec::new(),
+            snooze: None,
+            reminded: Default::default(),
             refusals: 0,
             seq: event.seq,
             updated_at: event.at,
@@ -315,7 +366,38 @@ impl Deployment {
             }
             EventKind::EscalationResolved => self.escalation = None,
             EventKind::PhaseOverdue { phase, .. } => self.phase_mut(phase).map_err(bad)?.overdue_at = Some(event.at),
-            EventKind::StatusPosted { slot, .. } => self.last_status_slot = Some(*slot),
+            EventKind::StatusPosted { slot, .. } => {
+                self.last_status_slot = Some(*slot);
+                self.status_seqs = (self.status_seqs.1, Some(event.seq));
+            }
+            EventKind::BlockerRaised { number, text } => self.blockers.push(Blocker {
+                number: *number,
+                text: text.clone(),
+                by: event.actor.clone(),
+                at: event.at,
+                cleared: None,
+            }),
+            EventKind::BlockerCleared { number } => {
+                let blocker = self
+                    .blockers
+                    .iter_mut()
+                    .find(|b| b.number == *number && b.cleared.is_none())
+                    .ok_or_else(|| bad(format!("no open blocker {number}")))?;
+                blocker.cleared = Some(stamp());
+            }
+            EventKind::StatusSnoozed { until, reason } => {
+                self.snooze =
+                    Some(Snooze { until: *until, reason: reason.clone(), by: event.actor.clone(), at: event.at })
+            }
+            // Lifted now: the posts resume from this moment, not from the slots it skipped.
+            EventKind::StatusUnsnoozed => {
+                if let Some(snooze) = self.snooze.as_mut() {
+                    snooze.until = event.at;
+                }
+            }
+            EventKind::Reminded { phase, .. } => {
+                self.reminded.insert(phase.clone());
+            }
             EventKind::DeploymentCompleted => {
                 let outcome = match self.status {
                     Status::RollingBack => Outcome::RolledBack,
@@ -381,6 +463,29 @@ impl Deployment {
             planned_secs: phase.planned.as_secs(),
             owners: Vec::new(),
         })
+    }
+
+    /// The last scheduled status post followed the one before it with nothing recorded in
+    /// between: it would repeat everything, so it says so in one line instead.
+    pub fn quiet_repeat(&self) -> bool {
+        matches!(self.status_seqs, (Some(before), Some(last)) if last == before + 1 && last == self.seq)
+    }
+
+    /// The blockers not cleared yet.
+    pub fn open_blockers(&self) -> impl Iterator<Item = &Blocker> {
+        self.blockers.iter().filter(|b| b.cleared.is_none())
+    }
+
+    /// The snooze in force at `now`, if any.
+    pub fn snoozed(&self, now: DateTime<Utc>) -> Option<&Snooze> {
+        self.snooze.as_ref().filter(|s| s.until > now)
+    }
+
+    /// Where the status slots count from: the last slot posted, or the end of a snooze, so
+    /// slots that fell inside a snooze are skipped rather than posted late.
+    pub fn status_slots_from(&self) -> DateTime<Utc> {
+        let last = self.last_status_slot.unwrap_or(self.started_at);
+        self.snooze.as_ref().map_or(last, |s| last.max(s.until))
     }
 
     /// Required items of phase `i` that are not ticked.

@@ -298,6 +298,32 @@ pub enum EventKind {
         slot: DateTime<Utc>,
         late_secs: i64,
     },
+    /// Something stands in the way; `number` names it for `/deploy unblock N` (1, 2, … in the
+    /// order blockers were raised).
+    BlockerRaised {
+        number: u32,
+        text: String,
+    },
+    BlockerCleared {
+        number: u32,
+    },
+    /// The scheduled status posts pause until `until` (pages and announcements do not).
+    StatusSnoozed {
+        until: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The snooze was lifted before it ran out; posts resume from now.
+    StatusUnsnoozed,
+    /// The owners of the running phase's open required items and the holders of its missing
+    /// sign-offs were mentioned (`/deploy remind`, or golive at the phase's `remind_after`).
+    Reminded {
+        phase: String,
+        /// The open required items and missing sign-off roles asked about.
+        waiting: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        owners: Vec<super::plan::Member>,
+    },
     DeploymentCompleted,
     DeploymentAborted {
         reason: String,
@@ -346,6 +372,11 @@ impl EventKind {
             EventKind::MilestoneMissed { .. } => "milestone_missed",
             EventKind::DeploymentOverdue { .. } => "deployment_overdue",
             EventKind::StatusPosted { .. } => "status_posted",
+            EventKind::BlockerRaised { .. } => "blocker_raised",
+            EventKind::BlockerCleared { .. } => "blocker_cleared",
+            EventKind::StatusSnoozed { .. } => "status_snoozed",
+            EventKind::StatusUnsnoozed => "status_unsnoozed",
+            EventKind::Reminded { .. } => "reminded",
             EventKind::DeploymentCompleted => "deployment_completed",
             EventKind::DeploymentAborted { .. } => "deployment_aborted",
             EventKind::CommandRefused { .. } => "command_refused",

@@ -17,7 +17,7 @@ pub mod timeline;
 pub mod words;
 
 pub use decide::{decide, Channel, Command, Refusal, Rules};
-pub use deployment::{Deployment, Outcome, PhaseState, Status};
+pub use deployment::{Blocker, Deployment, Outcome, PhaseState, Snooze, Status};
 pub use event::{Actor, Event, EventKind, Platform, RollbackLevel};
 pub use freeze::{Freeze, Window};
 pub use oncall::{EscalationLevel, OnCall, OnCallReason, Override, Rotation, Severity, Trigger, Triggers};

@@ -65,8 +65,8 @@ pub enum Refusal {
     NotLead { action: &'static str, lead: String },
     #[error("only members of `{role}` ({name}) may sign off as `{role}`; you are not one")]
     NotInRole { role: String, name: String },
-    #[error("only members of `{role}` (the owner of `{item}`) or the lead may tick it")]
-    NotItemOwner { item: String, role: String },
+    #[error("only members of `{role}` (the owner of `{item}`) or the lead may {action} it")]
+    NotItemOwner { item: String, role: String, action: &'static str },
     #[error("only the deployment team (the lead and members of this plan's roles) may {action}")]
     NotOnTeam { action: &'static str },
     #[error("only the lead or holders of phase `{phase}`'s roles ({roles}) may {action}")]
@@ -87,6 +87,10 @@ pub enum Refusal {
     UnknownTrafficStep { given: u8, phase: String, allowed: String },
     #[error("traffic is already at {current}%; the next steps are: {allowed}")]
     TrafficNotIncreasing { current: u8, allowed: String },
+    #[error(
+        "traffic is already at {current}%, the last step of phase `{phase}`; `/deploy phase done` completes the phase"
+    )]
+    TrafficAtLastStep { current: u8, phase: String },
     #[error("traffic steps go in plan order: the next step is {next}%, not {given}%")]
     SkippedStep { given: u8, next: u8 },
     #[error("traffic stays at {current}% for {left} more: its hold of {hold} is being watched. The lead can move on now with `/deploy traffic {given} force REASON`")]
@@ -115,8 +119,16 @@ pub enum Refusal {
     UnknownRollbackItem { given: String, allowed: String },
     #[error("the rollback cannot be completed yet: open on the rollback checklist: {remaining}")]
     RollbackNotFinished { remaining: String },
-    #[error("the deployment cannot be completed yet: phases not done: {remaining}")]
+    #[error("the deployment cannot be completed yet: phases not done: {remaining}. To end it without finishing them, the lead can `/deploy abort REASON`")]
     NotFinished { remaining: String },
+    #[error("there is no open blocker #{given}; {open}")]
+    UnknownBlocker { given: u32, open: String },
+    #[error("status posts can be snoozed for at most {max}; `{given}` is longer")]
+    SnoozeTooLong { given: String, max: String },
+    #[error("the status posts are not snoozed")]
+    NotSnoozed,
+    #[error("nothing to remind anyone of: {why}")]
+    NothingToRemind { why: String },
     #[error("{what} must not be empty")]
     Empty { what: &'static str },
 }

@@ -81,6 +81,21 @@ impl Deployment {
         Some(EventKind::PhaseOverdue { phase, planned_secs, owners })
     }
 
+    /// The `reminded` event for phase `i`: its open required items and missing sign-offs, and
+    /// the members of exactly the roles they wait on. `None` when it waits on nobody.
+    pub fn reminder(&self, i: usize, roles: &Roles) -> Option<EventKind> {
+        let phase = &self.plan.phases[i];
+        let open = self.open_required_items(i);
+        let missing = self.missing_signoffs(i);
+        if open.is_empty() && missing.is_empty() {
+            return None;
+        }
+        let owning = phase.items.iter().filter(|it| open.contains(&it.id.as_str())).map(|it| it.role.as_str());
+        let owners = members_of(owning.chain(missing.iter().copied()), roles);
+        let waiting = open.iter().map(|id| id.to_string()).chain(missing.iter().map(|r| format!("sign-off {r}")));
+        Some(EventKind::Reminded { phase: phase.id.clone(), waiting: waiting.collect(), owners })
+    }
+
     /// When the whole plan should be over: from the go-live time where the last phase is
     /// planned against it, else from the start with every phase's planned duration.
     pub fn planned_end(&self) -> DateTime<Utc> {

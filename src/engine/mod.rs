@@ -308,7 +308,7 @@ impl Engine {
                     "#{} {} — {} · {}% · lead {} · started {}",
                     r.id,
                     crate::render::clean(&r.release),
-                    r.status,
+                    crate::domain::Status::stored_words(&r.status),
                     r.progress,
                     r.lead_name.as_deref().unwrap_or(r.lead.split_once(':').map_or(r.lead.as_str(), |(_, id)| id)),
                     &r.started_at[..16.min(r.started_at.len())].replace('T', " ")

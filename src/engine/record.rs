@@ -327,7 +327,12 @@ impl Writer {
             .iter()
             .map(|event| {
                 let message = match event.kind {
-                    EventKind::StatusPosted { .. } => Message::Status(Box::new(self.core.view(id, state, at, late))),
+                    EventKind::StatusPosted { .. } => {
+                        let mut view = self.core.view(id, state, at, late);
+                        // A late post says why it is late, so it is never collapsed.
+                        view.repeat = view.late_by.is_none() && state.quiet_repeat();
+                        Message::Status(Box::new(view))
+                    }
                     _ => Message::Event {
                         deployment_id: id,
                         event: Box::new(event.clone()),

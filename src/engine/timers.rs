@@ -38,7 +38,7 @@ impl Core {
         if !d.status.is_open() {
             return None;
         }
-        self.schedule_for(d).next_after(d.last_status_slot.unwrap_or(d.started_at))
+        self.schedule_for(d).next_after(d.status_slots_from())
     }
 
     /// The deployment's next timer: a status slot or its phase running past its plan.
@@ -59,7 +59,7 @@ impl Core {
         if !d.status.is_open() {
             return (None, Vec::new());
         }
-        let slot = self.schedule_for(d).latest_due(d.last_status_slot.unwrap_or(d.started_at), now);
+        let slot = self.schedule_for(d).latest_due(d.status_slots_from(), now);
         let levels = &self.config.escalation;
         let climb = oncall::climb(d, levels, now);
         let trigger = oncall::triggered(d, &self.config.triggers, levels, now);

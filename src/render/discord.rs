@@ -136,6 +136,9 @@ fn status_buttons(v: &StatusView) -> Vec<Value> {
 
 /// The status post: an embed with the same facts as the text post, and its buttons.
 pub fn status_message(v: &StatusView) -> Value {
+    if v.repeat {
+        return json!({ "embeds": [{ "description": escape(&v.repeat_line()), "color": BLUE }] });
+    }
     let late = v.late_by.map(|l| format!(" (late by {})", human(l))).unwrap_or_default();
     let title = format!("Deploy {} — {}%{late}", clean(&v.release), v.progress);
     let description = format!(
@@ -192,6 +195,11 @@ pub fn status_message(v: &StatusView) -> Value {
     if let Some(e) = &v.escalation {
         field("🚨 Escalation".into(), escape(e));
     }
+    if !v.blockers.is_empty() {
+        let blockers: Vec<String> =
+            v.blockers.iter().map(|(n, text, by)| format!("#{n} {} — {}", escape(text), escape(by))).collect();
+        field("⛔ Blockers".into(), blockers.join("\n"));
+    }
     if let Some(super::RollbackChecklist { done, total, open }) = &v.rollback_checklist {
         let mut list = format!("{done}/{total} done");
         for (id, text, role) in open {
@@ -219,9 +227,10 @@ pub fn status_message(v: &StatusView) -> Value {
     } else {
         BLUE
     };
-    let footer = match v.next_update {
-        Some(next) => format!("As of {} UTC · next update {} UTC", text::time(v.now), text::time(next)),
-        None => format!("As of {} UTC", text::time(v.now)),
+    let footer = match (&v.snoozed, v.next_update) {
+        (Some(snoozed), _) => format!("As of {} UTC · status posts snoozed {}", text::time(v.now), typed(snoozed)),
+        (None, Some(next)) => format!("As of {} UTC · next update {} UTC", text::time(v.now), text::time(next)),
+        (None, None) => format!("As of {} UTC", text::time(v.now)),
     };
     let mut message = json!({
         "embeds": [{

@@ -53,6 +53,12 @@ pub struct StatusView {
     pub timing: Vec<String>,
     /// The deployment's web page, when `[server] public_url` is set.
     pub page: Option<String>,
+    /// A scheduled post with nothing new since the last one: shown as one line.
+    pub repeat: bool,
+    /// Open blockers: number, text, who raised it.
+    pub blockers: Vec<(u32, String, String)>,
+    /// "until 21:30 UTC by dana: waiting for the window" while the scheduled posts are snoozed.
+    pub snoozed: Option<String>,
 }
 
 /// The rollback checklist as the status shows it.
@@ -114,7 +120,10 @@ impl StatusView {
         now: DateTime<Utc>,
         next_update: Option<DateTime<Utc>>,
     ) -> StatusView {
-        let phase = d.current.map(|i| {
+        // After a rollback the forward plan is abandoned: the status shows the rollback, its
+        // checklist and where traffic was, not the phase and items nobody will finish.
+        let rolled_back = d.rollback.is_some();
+        let phase = d.current.filter(|_| !rolled_back).map(|i| {
             let plan = &d.plan.phases[i];
             let state = &d.phases[i];
             PhaseView {
@@ -188,12 +197,16 @@ impl StatusView {
             status: d.status,
             progress: progress(d).percent(),
             phase,
-            next_phase: if d.current.is_none() { d.next_phase().map(|i| d.plan.phases[i].id.clone()) } else { None },
+            next_phase: if d.current.is_none() && !rolled_back {
+                d.next_phase().map(|i| d.plan.phases[i].id.clone())
+            } else {
+                None
+            },
             phases_done: d.phases.iter().filter(|p| p.is_done()).count(),
             phases_total: d.phases.len(),
             elapsed: since(d.started_at, end),
             planned: d.plan.planned_total(),
-            traffic: d.traffic,
+            traffic: d.traffic.filter(|_| !rolled_back),
             decision,
             escalation,
             failing_checks: d.failing_checks.iter().map(|(i, m)| (i.clone(), m.clone())).collect(),
@@ -207,9 +220,12 @@ impl StatusView {
                     .collect();
                 RollbackChecklist { done, total: items.len(), open }
             }),
-            rollback: d.rollback.as_ref().map(|r| match d.rollback_level {
-                Some(level) => format!("({level}, {}) {} by {}", level.window(), r.text, r.by),
-                None => format!("{} by {}", r.text, r.by),
+            rollback: d.rollback.as_ref().map(|r| {
+                let from = d.traffic.map(|t| format!(" (traffic was at {t}%)")).unwrap_or_default();
+                match d.rollback_level {
+                    Some(level) => format!("({level}, {}) {} by {}{from}", level.window(), r.text, r.by),
+                    None => format!("{} by {}{from}", r.text, r.by),
+                }
             }),
             notes: d.notes.iter().rev().take(3).rev().map(|n| (n.by.display().to_string(), n.text.clone())).collect(),
             now,
@@ -218,7 +234,33 @@ impl StatusView {
             actions,
             timing: timing(d, now),
             page: None,
+            repeat: false,
+            blockers: d.open_blockers().map(|b| (b.number, b.text.clone(), b.by.display().to_string())).collect(),
+            snoozed: d.snoozed(now).map(|s| {
+                let why = s.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+                format!("until {} UTC by {}{why}", s.until.format("%H:%M"), s.by)
+            }),
         }
+    }
+}
+
+impl StatusView {
+    /// The one line a quiet repeat is: where things stand, and when the next update is.
+    pub fn repeat_line(&self) -> String {
+        let at = match &self.phase {
+            Some(p) => format!("phase {} running {} of {} planned", p.id, human(p.elapsed), human(p.planned)),
+            None => format!("{}/{} phases done", self.phases_done, self.phases_total),
+        };
+        let next = self.next_update.map(|t| format!(" · next update {} UTC", t.format("%H:%M"))).unwrap_or_default();
+        let blockers = match self.blockers.len() {
+            0 => String::new(),
+            n => format!(", {} open", crate::domain::words::count(n, "blocker")),
+        };
+        format!(
+            "{} — nothing new since the last update: {at}, {}% done{blockers}{next}",
+            typed(&self.release),
+            self.progress
+        )
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::{clean, human};
 use crate::domain::progress::progress;
-use crate::domain::{Deployment, Event, EventKind};
+use crate::domain::{Deployment, Event, EventKind, Outcome, Status};
 use crate::store::DeploymentRow;
 
 /// A one-line reading of an event for timelines.
@@ -66,6 +66,14 @@ pub fn details(kind: &EventKind) -> String {
             )
         }
         EventKind::StatusPosted { slot, .. } => format!("status post for {}", slot.format("%H:%M")),
+        EventKind::BlockerRaised { number, text } => format!("blocker #{number}: {text}"),
+        EventKind::BlockerCleared { number } => format!("cleared blocker #{number}"),
+        EventKind::StatusSnoozed { until, reason: None } => format!("snoozed status posts until {}", when(*until)),
+        EventKind::StatusSnoozed { until, reason: Some(r) } => {
+            format!("snoozed status posts until {}: {r}", when(*until))
+        }
+        EventKind::StatusUnsnoozed => "resumed status posts".into(),
+        EventKind::Reminded { phase, waiting, .. } => format!("reminded the owners of {phase}: {}", waiting.join(", ")),
         EventKind::DeploymentCompleted => "completed the deployment".into(),
         EventKind::DeploymentAborted { reason } => format!("aborted: {reason}"),
         EventKind::CommandRefused { command, reason } => format!("REFUSED `{command}`: {reason}"),
@@ -84,7 +92,46 @@ fn when(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-pub fn markdown(row: &DeploymentRow, d: &Deployment, events: &[Event]) -> String {
+/// The outcome as people read it, and where the deployment ended.
+fn outcome(d: &Deployment) -> String {
+    let words = d.status.words();
+    match (d.status, d.rollback_level) {
+        (Status::Ended(Outcome::RolledBack) | Status::RollingBack, Some(level)) => {
+            format!("{words} ({level} rollback, {})", level.window())
+        }
+        _ => words.to_string(),
+    }
+}
+
+/// A timeline line, read against the deployment: closing a rolled-back deployment is not
+/// "completing" it.
+fn reading(kind: &EventKind, d: &Deployment) -> String {
+    match kind {
+        EventKind::DeploymentCompleted if d.rollback.is_some() => "closed the rolled-back deployment".into(),
+        other => details(other),
+    }
+}
+
+/// `roles`: role id to the name people know it by (from the config, where there is one).
+pub fn markdown(
+    row: &DeploymentRow,
+    d: &Deployment,
+    events: &[Event],
+    roles: &std::collections::BTreeMap<String, String>,
+) -> String {
+    let role = |id: &str| match roles.get(id) {
+        Some(name) => format!("{} (`{id}`)", cell(name)),
+        None => id.to_string(),
+    };
+    // One checklist row: the item, its owner, and who ticked it when.
+    let item_row = |item: &crate::domain::Item, done: Option<&crate::domain::deployment::Stamp>| {
+        let (by, at) = match done {
+            Some(s) => (cell(s.by.display()), when(s.at)),
+            None => ("—".into(), "—".into()),
+        };
+        let required = if item.required { "yes" } else { "no" };
+        format!("| {} | {} | {} | {required} | {by} | {at} |", item.id, cell(&item.text), role(&item.role))
+    };
     let mut md = String::new();
     let took = human((d.ended_at().unwrap_or(d.updated_at) - d.started_at).to_std().unwrap_or_default());
     let _ = writeln!(md, "# Deployment {}: {}\n", row.id, cell(&d.release));
@@ -92,7 +139,7 @@ pub fn markdown(row: &DeploymentRow, d: &Deployment, events: &[Event]) -> String
     let _ = writeln!(md, "| Plan | {} (`{}`) |", cell(&d.plan.name), d.plan.id);
     let _ = writeln!(md, "| Channel | {}:{} |", d.platform, cell(&d.channel));
     let _ = writeln!(md, "| Lead | {} |", cell(d.lead.display()));
-    let _ = writeln!(md, "| Outcome | {} |", row.status);
+    let _ = writeln!(md, "| Outcome | {} |", outcome(d));
     let _ = writeln!(md, "| Started | {} |", when(d.started_at));
     match d.ended_at() {
         Some(end) => {
@@ -105,21 +152,28 @@ pub fn markdown(row: &DeploymentRow, d: &Deployment, events: &[Event]) -> String
     let _ = writeln!(md, "| Duration | {took} of {} planned |", human(d.plan.planned_total()));
     let _ = writeln!(md, "| Progress | {}% |", progress(d).percent());
     if let Some(r) = &d.rollback {
-        let _ = writeln!(md, "| Rollback | {} ({}, {}) |", cell(&r.text), cell(r.by.display()), when(r.at));
+        let level = d.rollback_level.map(|l| format!("{l} ({}): ", l.window())).unwrap_or_default();
+        let _ = writeln!(md, "| Rollback | {level}{} ({}, {}) |", cell(&r.text), cell(r.by.display()), when(r.at));
     }
 
     let _ = writeln!(md, "\n## Sign-off sheet\n");
     let _ = writeln!(md, "| Phase | Role | Signed by | When | Note |\n|---|---|---|---|---|");
     for (phase, state) in d.plan.phases.iter().zip(&d.phases) {
-        for role in &phase.signoffs {
-            match state.signoffs.get(role) {
+        for r in &phase.signoffs {
+            match state.signoffs.get(r) {
                 Some(s) => {
                     let note = s.note.as_deref().map(cell).unwrap_or_default();
-                    let _ =
-                        writeln!(md, "| {} | {role} | {} | {} | {note} |", phase.id, cell(s.by.display()), when(s.at));
+                    let _ = writeln!(
+                        md,
+                        "| {} | {} | {} | {} | {note} |",
+                        phase.id,
+                        role(r),
+                        cell(s.by.display()),
+                        when(s.at)
+                    );
                 }
                 None => {
-                    let _ = writeln!(md, "| {} | {role} | — | — | |", phase.id);
+                    let _ = writeln!(md, "| {} | {} | — | — | |", phase.id, role(r));
                 }
             }
         }
@@ -131,7 +185,16 @@ pub fn markdown(row: &DeploymentRow, d: &Deployment, events: &[Event]) -> String
             (Some(s), Some(e)) => {
                 format!("took {} of {} planned", human((e - s).to_std().unwrap_or_default()), human(phase.planned))
             }
-            (Some(_), None) => format!("running, {} planned", human(phase.planned)),
+            (Some(s), None) => match d.ended_at() {
+                Some(end) => format!(
+                    "stopped after {} of {} planned: the deployment was {}",
+                    human((end - s).to_std().unwrap_or_default()),
+                    human(phase.planned),
+                    d.status.words()
+                ),
+                None => format!("running, {} planned", human(phase.planned)),
+            },
+            _ if !d.status.is_open() => format!("never started, {} planned", human(phase.planned)),
             _ => format!("not started, {} planned", human(phase.planned)),
         };
         let _ = writeln!(md, "### {}. {} — {} ({took})\n", i + 1, phase.id, cell(&phase.name));
@@ -149,32 +212,57 @@ pub fn markdown(row: &DeploymentRow, d: &Deployment, events: &[Event]) -> String
         }
         items.extend(phase.items.iter().filter(|it| it.section.is_none()));
         for item in items {
-            let (by, at) = match state.checked.get(&item.id) {
-                Some(s) => (cell(s.by.display()), when(s.at)),
-                None => ("—".into(), "—".into()),
-            };
-            let required = if item.required { "yes" } else { "no" };
             let section = if sectioned {
                 format!("| {} ", cell(item.section.as_deref().unwrap_or("—")))
             } else {
                 String::new()
             };
-            let _ = writeln!(
-                md,
-                "{section}| {} | {} | {} | {required} | {by} | {at} |",
-                item.id,
-                cell(&item.text),
-                item.role
-            );
+            let _ = writeln!(md, "{section}{}", item_row(item, state.checked.get(&item.id)));
         }
+        let _ = writeln!(md);
+    }
+
+    if d.rollback.is_some() && !d.plan.rollback.items.is_empty() {
+        let _ = writeln!(md, "## Rollback checklist\n");
+        let _ = writeln!(md, "| Item | What | Owner | Required | Done by | When |\n|---|---|---|---|---|---|");
+        for item in &d.plan.rollback.items {
+            let _ = writeln!(md, "{}", item_row(item, d.rollback_checked.get(&item.id)));
+        }
+        let _ = writeln!(md);
+    }
+
+    // Like the sign-off sheets the plans are written from: what people wrote down on the way.
+    let _ = writeln!(md, "## Notes\n");
+    if d.notes.is_empty() && d.blockers.is_empty() && d.rollback.is_none() {
+        let _ = writeln!(md, "No notes were recorded.\n");
+    }
+    for n in &d.notes {
+        let _ = writeln!(md, "- {} — {}: {}", when(n.at), cell(n.by.display()), cell(&n.text));
+    }
+    for b in &d.blockers {
+        let cleared = b.cleared.as_ref().map(|c| format!(" (cleared by {}, {})", cell(c.by.display()), when(c.at)));
+        let state = cleared.unwrap_or_else(|| " (never cleared)".into());
+        let _ = writeln!(
+            md,
+            "- {} — {}: blocker #{}: {}{state}",
+            when(b.at),
+            cell(b.by.display()),
+            b.number,
+            cell(&b.text)
+        );
+    }
+    if let Some(r) = &d.rollback {
+        let _ = writeln!(md, "- {} — {}: rollback: {}", when(r.at), cell(r.by.display()), cell(&r.text));
+    }
+    if !d.notes.is_empty() || !d.blockers.is_empty() || d.rollback.is_some() {
         let _ = writeln!(md);
     }
 
     let _ = writeln!(md, "## Timeline\n");
     let _ = writeln!(md, "| # | Time | Who | What |\n|---|---|---|---|");
     for e in events {
-        let _ =
-            writeln!(md, "| {} | {} | {} | {} |", e.seq, when(e.at), cell(e.actor.display()), cell(&details(&e.kind)));
+        let what = cell(&reading(&e.kind, d));
+        let _ = writeln!(md, "| {} | {} | {} | {what} |", e.seq, when(e.at), cell(e.actor.display()));
     }
     md
 }

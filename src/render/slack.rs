@@ -193,6 +193,9 @@ fn section(markdown: String) -> SlackBlock {
 }
 
 pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
+    if v.repeat {
+        return vec![section(escape(&v.repeat_line()))];
+    }
     let mut blocks: Vec<SlackBlock> = Vec::new();
     let late = v.late_by.map(|l| format!(" (late by {})", human(l))).unwrap_or_default();
     let header: SlackBlockPlainTextOnly = pt!(format!("Deploy {} — {}%{late}", clean(&v.release), v.progress));
@@ -255,6 +258,9 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
     if let Some(e) = &v.escalation {
         facts.push(format!("🚨 *Escalation* {}", escape(e)));
     }
+    for (number, text, by) in &v.blockers {
+        facts.push(format!("⛔ *Blocker #{number}* {} — {}", escape(text), escape(by)));
+    }
     for (item, measured) in &v.failing_checks {
         facts.push(format!("⚠ *Check failing* `{}` — {}", escape(item), escape(measured)));
     }
@@ -273,15 +279,13 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
             v.notes.iter().map(|(by, text)| format!("📝 {}: {}", escape(by), escape(text))).collect();
         blocks.push(section(notes.join("\n")));
     }
-    if let Some(next) = v.next_update {
-        blocks.push(
-            SlackContextBlock::new(vec![md!(format!(
-                "As of {} UTC · next update {} UTC",
-                text::time(v.now),
-                text::time(next)
-            ))])
-            .into(),
-        );
+    let next = match (&v.snoozed, v.next_update) {
+        (Some(snoozed), _) => Some(format!("status posts snoozed {}", escape(snoozed))),
+        (None, Some(next)) => Some(format!("next update {} UTC", text::time(next))),
+        (None, None) => None,
+    };
+    if let Some(next) = next {
+        blocks.push(SlackContextBlock::new(vec![md!(format!("As of {} UTC · {next}", text::time(v.now)))]).into());
     }
     blocks.extend(action_buttons(v));
     blocks

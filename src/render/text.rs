@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{human, typed, StatusView};
 use crate::domain::progress::progress;
+use crate::domain::words::count;
 use crate::domain::{Deployment, EscalationLevel, Event, EventKind, Member, OnCallReason, Outcome, Platform, Status};
 
 pub fn time(t: DateTime<Utc>) -> String {
@@ -11,6 +12,9 @@ pub fn time(t: DateTime<Utc>) -> String {
 }
 
 pub fn status(v: &StatusView) -> String {
+    if v.repeat {
+        return format!("STATUS {}", v.repeat_line());
+    }
     let mut out = Vec::new();
     let late = v
         .late_by
@@ -85,6 +89,9 @@ pub fn status(v: &StatusView) -> String {
     if let Some(e) = &v.escalation {
         out.push(format!("Escalation {}", typed(e)));
     }
+    for (number, text, by) in &v.blockers {
+        out.push(format!("BLOCKER #{number}: {} ({by})", typed(text)));
+    }
     for (item, measured) in &v.failing_checks {
         out.push(format!("CHECK FAILING: {item} — {}", typed(measured)));
     }
@@ -97,7 +104,11 @@ pub fn status(v: &StatusView) -> String {
     for (by, text) in &v.notes {
         out.push(format!("Note from {by}: {}", typed(text)));
     }
-    let next = v.next_update.map(|t| format!(" · next update {} UTC", time(t))).unwrap_or_default();
+    let next = match (&v.snoozed, v.next_update) {
+        (Some(snoozed), _) => format!(" · status posts snoozed {}", typed(snoozed)),
+        (None, Some(t)) => format!(" · next update {} UTC", time(t)),
+        (None, None) => String::new(),
+    };
     out.push(format!("Running {} of {} planned{next}", human(v.elapsed), human(v.planned)));
     if let Some(page) = &v.page {
         out.push(format!("Live page: {page}"));
@@ -178,9 +189,10 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         EventKind::DeploymentStarted { release, plan, .. } => {
             let first = plan.phases.first().map(|p| p.id.as_str()).unwrap_or("");
             format!(
-                "{who} started deploying {} with the plan \"{}\": {n} phases ({}), {} planned. {who} is the lead. Begin with `/deploy phase start {first}`.",
+                "{who} started deploying {} with the plan \"{}\": {} ({}), {} planned. {who} is the lead. Begin with `/deploy phase start {first}`.",
                 typed(release),
                 plan.name,
+                count(n, "phase"),
                 plan.phases.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(" → "),
                 human(plan.planned_total())
             ) + &go_live(d, event.at)
@@ -401,6 +413,30 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             )
         }
         EventKind::StatusPosted { .. } => return None,
+        EventKind::BlockerRaised { number, text } => {
+            format!("⛔ Blocker #{number} from {who}: {}. `/deploy unblock {number}` clears it.", typed(text))
+        }
+        EventKind::BlockerCleared { number } => {
+            let text = d.blockers.iter().find(|b| b.number == *number).map(|b| typed(&b.text)).unwrap_or_default();
+            format!("{who} cleared blocker #{number}: {text}")
+        }
+        EventKind::StatusSnoozed { until, reason } => {
+            let why = reason.as_deref().map(|r| format!(": {}", typed(r))).unwrap_or_default();
+            format!(
+                "{who} snoozed the scheduled status posts for {}, until {} UTC{why}. Pages and announcements go on; `/deploy unsnooze` resumes the posts.",
+                human((*until - event.at).to_std().unwrap_or_default()),
+                time(*until)
+            )
+        }
+        EventKind::StatusUnsnoozed => format!("{who} resumed the scheduled status posts."),
+        EventKind::Reminded { phase, waiting, owners } => {
+            let from = if event.actor.platform == Platform::Golive { String::new() } else { format!(" from {who}") };
+            format!(
+                "Reminder{from}: phase {phase} is waiting on {}.{}",
+                waiting.join(", "),
+                owners_here(owners, d.platform)
+            )
+        }
         EventKind::DeploymentCompleted => {
             let took = human((event.at - d.started_at).to_std().unwrap_or_default());
             let outcome =

@@ -215,9 +215,12 @@ impl Store {
     }
 
     /// Deployments, newest first.
+    /// The newest deployments first; `channel` is a channel id or `platform:id`, as
+    /// `golive history` prints it.
     pub async fn deployments(&self, channel: Option<&str>, limit: i64) -> Result<Vec<DeploymentRow>, StoreError> {
         let rows = sqlx::query_as::<_, DeploymentRow>(
-            "SELECT * FROM deployments WHERE (?1 IS NULL OR channel = ?1) ORDER BY id DESC LIMIT ?2",
+            "SELECT * FROM deployments WHERE (?1 IS NULL OR channel = ?1 OR platform || ':' || channel = ?1) \
+             ORDER BY id DESC LIMIT ?2",
         )
         .bind(channel)
         .bind(limit)

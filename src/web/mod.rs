@@ -149,7 +149,11 @@ async fn deployment(
         ([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, name)], body).into_response()
     };
     Ok(match format {
-        "md" => export("text/markdown; charset=utf-8", report::markdown(&row, &fold()?, &events)),
+        "md" => {
+            // Role names as `golive show` gives them with this config.
+            let roles = pages.config.roles.0.iter().map(|(id, r)| (id.clone(), r.name.clone())).collect();
+            export("text/markdown; charset=utf-8", report::markdown(&row, &fold()?, &events, &roles))
+        }
         "json" => export("application/json", report::json(&row, &events)),
         "csv" => export("text/csv; charset=utf-8", report::csv(&events)),
         _ => {

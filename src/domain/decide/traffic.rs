@@ -35,6 +35,9 @@ impl Decider<'_> {
         let current = self.d.traffic.unwrap_or(0);
         if percent <= current {
             let higher: Vec<u8> = phase.traffic.iter().copied().filter(|&p| p > current).collect();
+            if higher.is_empty() {
+                return Err(Refusal::TrafficAtLastStep { current, phase: phase.id.clone() });
+            }
             return Err(Refusal::TrafficNotIncreasing { current, allowed: percents(&higher) });
         }
         if let Some(&next) = phase.traffic.iter().find(|&&p| p > current) {

@@ -1,0 +1,184 @@
+//! Blockers, the snooze of the scheduled status posts, and reminders, through the engine with
+//! a real SQLite file and the manual clock: what the channel reads, what is recorded, and
+//! that a snooze never quiets a page.
+
+mod common;
+
+use common::{minutes, Ctx};
+use golive::engine::{Message, Outcome};
+
+/// Moves the clock and fires what fell due; returns the posts as the console shows them, and
+/// how many of them were scheduled status posts.
+async fn after(ctx: &Ctx, d: std::time::Duration) -> (Vec<String>, usize) {
+    ctx.advance(d);
+    let posts = ctx.engine.fire_due().await.unwrap();
+    let statuses = posts.iter().filter(|p| matches!(p.message, Message::Status(_))).count();
+    (ctx.texts(&Outcome { posts, ..Default::default() }), statuses)
+}
+
+async fn status(ctx: &Ctx) -> String {
+    ctx.ok("dana", "status").await.join("\n")
+}
+
+#[tokio::test]
+async fn a_blocker_is_shown_in_every_status_until_it_is_cleared() {
+    let ctx = Ctx::new().await;
+    ctx.ok("dana", "start v2.4.0").await;
+    let posted = ctx.ok("olga", "blocker DB replica lag at 40s").await;
+    assert_eq!(posted, ["⛔ Blocker #1 from olga: DB replica lag at 40s. `/deploy unblock 1` clears it."]);
+    ctx.ok("bruno", "Blocker waiting on the CDN purge").await;
+    let shown = status(&ctx).await;
+    assert!(shown.contains("BLOCKER #1: DB replica lag at 40s (olga)\nBLOCKER #2: waiting on the CDN purge (bruno)"));
+    // The scheduled post shows them too.
+    let (posts, statuses) = after(&ctx, minutes(25)).await;
+    assert_eq!(statuses, 1);
+    assert!(posts.iter().any(|p| p.contains("BLOCKER #2: waiting on the CDN purge (bruno)")), "{posts:?}");
+
+    assert_eq!(ctx.refused("olga", "unblock 3").await, "there is no open blocker #3; open: #1, #2");
+    assert!(ctx.refused("olga", "unblock x").await.starts_with("`x` is not a blocker's number"));
+    assert!(ctx.refused("olga", "blocker").await.starts_with("`blocker` needs what blocks"));
+    assert_eq!(ctx.ok("olga", "unblock #1").await, ["olga cleared blocker #1: DB replica lag at 40s"]);
+    assert_eq!(ctx.refused("olga", "unblock 1").await, "there is no open blocker #1; open: #2");
+    let shown = status(&ctx).await;
+    assert!(!shown.contains("BLOCKER #1") && shown.contains("BLOCKER #2"), "{shown}");
+    ctx.ok("bruno", "unblock 2").await;
+    assert!(!status(&ctx).await.contains("BLOCKER"));
+    assert_eq!(ctx.refused("olga", "unblock 2").await, "there is no open blocker #2; none is open");
+
+    let id = ctx.store.deployments(None, 1).await.unwrap()[0].id;
+    let kinds = ctx.event_kinds(id).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "blocker_raised").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| *k == "blocker_cleared").count(), 2);
+}
+
+#[tokio::test]
+async fn a_snooze_pauses_the_scheduled_posts_but_not_pages_and_ends_by_itself() {
+    let ctx = Ctx::new().await; // 09:07; status slots every half hour
+    ctx.ok("dana", "start v2.4.0").await;
+    assert_eq!(
+        ctx.ok("dana", "snooze 2h waiting for the window").await,
+        ["dana snoozed the scheduled status posts for 2h, until 11:07 UTC: waiting for the window. \
+          Pages and announcements go on; `/deploy unsnooze` resumes the posts."]
+    );
+    assert!(status(&ctx).await.contains("status posts snoozed until 11:07 UTC by dana: waiting for the window"));
+
+    // 09:30 passes with no post; a page opened now still climbs on time.
+    let (posts, statuses) = after(&ctx, minutes(25)).await;
+    assert_eq!((statuses, posts.len()), (0, 0), "{posts:?}");
+    assert!(ctx.ok("olga", "escalate error rate at 0.4%").await[0].starts_with("ESCALATION level 1"));
+    let (posts, statuses) = after(&ctx, minutes(5)).await;
+    assert_eq!(statuses, 0);
+    assert!(posts.iter().any(|p| p.starts_with("ESCALATION level 2")), "{posts:?}");
+    ctx.ok("maya", "ack").await;
+
+    // Until 11:07 nothing; the first slot after the snooze (11:30) posts, on time, once.
+    let (_, statuses) = after(&ctx, minutes(92)).await; // 11:09
+    assert_eq!(statuses, 0);
+    let (posts, statuses) = after(&ctx, minutes(21)).await; // 11:30
+    assert_eq!(statuses, 1, "{posts:?}");
+    assert!(!posts.iter().any(|p| p.contains("late by")), "{posts:?}");
+    assert!(posts.iter().any(|p| p.contains("next update 12:00 UTC")), "{posts:?}");
+
+    // Limits and wrong uses change nothing.
+    assert_eq!(ctx.refused("dana", "snooze 9h").await, "status posts can be snoozed for at most 8h; `9h` is longer");
+    assert!(ctx.refused("dana", "snooze soon").await.starts_with("`soon` is not a duration such as 30m, 1h or 2h"));
+    assert_eq!(ctx.refused("dana", "unsnooze").await, "the status posts are not snoozed");
+
+    let id = ctx.store.deployments(None, 1).await.unwrap()[0].id;
+    let kinds = ctx.event_kinds(id).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "status_snoozed").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| *k == "status_posted").count(), 1);
+}
+
+#[tokio::test]
+async fn unsnooze_resumes_from_now_without_a_late_post_for_the_skipped_slots() {
+    let ctx = Ctx::new().await; // 09:07
+    ctx.ok("dana", "start v2.4.0").await;
+    ctx.ok("olga", "snooze 1h30m").await;
+    let (_, statuses) = after(&ctx, minutes(40)).await; // 09:47: 09:30 skipped
+    assert_eq!(statuses, 0);
+    assert_eq!(ctx.ok("olga", "unsnooze").await, ["olga resumed the scheduled status posts."]);
+    let (_, statuses) = after(&ctx, minutes(5)).await; // 09:52
+    assert_eq!(statuses, 0, "a skipped slot was posted late");
+    let (posts, statuses) = after(&ctx, minutes(8)).await; // 10:00
+    assert_eq!(statuses, 1);
+    assert!(!posts.iter().any(|p| p.contains("late by")), "{posts:?}");
+}
+
+#[tokio::test]
+async fn remind_mentions_exactly_the_owners_of_what_the_running_phase_waits_on() {
+    let ctx = Ctx::new().await;
+    ctx.ok("dana", "start v2.4.0").await;
+    assert_eq!(
+        ctx.refused("dana", "remind").await,
+        "no phase is running; start the next one with `/deploy phase start pre-deployment`"
+    );
+    ctx.ok("dana", "phase start pre-deployment").await;
+    ctx.tick_and_sign(
+        &[("bruno", "tests"), ("sam", "security-scan"), ("bruno", "migrations-tested")],
+        &[("sam", "security")],
+    )
+    .await;
+    // Open: db-backup and secrets (ops: olga), rollback-plan (tech-lead: alice), and the
+    // tech-lead sign-off (alice). bruno and sam are done and not mentioned.
+    assert_eq!(
+        ctx.ok("priya", "remind").await,
+        ["Reminder from priya: phase pre-deployment is waiting on db-backup, secrets, rollback-plan, \
+          sign-off tech-lead. Owners: @olga @alice."]
+    );
+    ctx.tick_and_sign(
+        &[("olga", "db-backup"), ("olga", "secrets"), ("alice", "rollback-plan")],
+        &[("alice", "tech-lead")],
+    )
+    .await;
+    assert_eq!(
+        ctx.refused("dana", "remind").await,
+        "nothing to remind anyone of: phase `pre-deployment` has no open required items and no missing sign-offs"
+    );
+}
+
+#[tokio::test]
+async fn a_scheduled_post_with_nothing_new_is_one_line() {
+    let ctx = Ctx::new().await; // 09:07
+    ctx.ok("dana", "start v2.4.0").await;
+    ctx.ok("dana", "phase start pre-deployment").await;
+    ctx.ok("olga", "blocker waiting on the CDN purge").await;
+    let (first, _) = after(&ctx, minutes(23)).await; // 09:30: news since the start
+    assert!(first[0].starts_with("STATUS v2.4.0 — Standard production release"), "{first:?}");
+    let (quiet, statuses) = after(&ctx, minutes(30)).await; // 10:00: nothing happened
+    assert_eq!(statuses, 1);
+    assert_eq!(
+        quiet,
+        ["STATUS v2.4.0 — nothing new since the last update: phase pre-deployment running 53m of 2h planned, \
+          0% done, 1 blocker open · next update 10:30 UTC"]
+    );
+    // Something happens: the next post is whole again.
+    ctx.ok("bruno", "check tests").await;
+    let (full, _) = after(&ctx, minutes(30)).await;
+    assert!(full[0].contains("Checklist: 1/7 done"), "{full:?}");
+}
+
+#[tokio::test]
+async fn slack_blocks_and_the_discord_embed_show_blockers_the_snooze_and_a_quiet_repeat() {
+    let ctx = Ctx::new().await; // 09:07
+    ctx.ok("dana", "start v2.4.0").await;
+    ctx.ok("olga", "blocker DB replica lag at 40s").await;
+    ctx.ok("dana", "snooze 1h waiting for the window").await;
+    let outcome = ctx.say("dana", "status").await;
+    let Message::Status(view) = &outcome.posts[0].message else { panic!("expected a status post") };
+    let slack = serde_json::to_string(&golive::render::slack::status_blocks(view)).unwrap();
+    assert!(slack.contains("⛔ *Blocker #1* DB replica lag at 40s — olga"), "{slack}");
+    assert!(slack.contains("status posts snoozed until 10:07 UTC by dana: waiting for the window"), "{slack}");
+    let discord = golive::render::discord::status_message(view).to_string();
+    assert!(discord.contains(r##""name":"⛔ Blockers","value":"#1 DB replica lag at 40s — olga""##), "{discord}");
+    assert!(discord.contains("status posts snoozed until 10:07 UTC by dana: waiting for the window"), "{discord}");
+
+    let mut quiet = (**view).clone();
+    quiet.repeat = true;
+    let line = "v2.4.0 — nothing new since the last update: 0/4 phases done, 0% done, 1 blocker open";
+    let slack = serde_json::to_value(golive::render::slack::status_blocks(&quiet)).unwrap();
+    assert_eq!(slack.as_array().unwrap().len(), 1, "{slack}");
+    assert!(slack.to_string().contains(line), "{slack}");
+    let discord = golive::render::discord::status_message(&quiet);
+    assert!(discord["embeds"][0]["description"].as_str().unwrap().starts_with(line), "{discord}");
+}
