@@ -17,7 +17,7 @@ use common::percentile;
 use golive::clock::{ManualClock, SharedClock};
 use golive::config::Config;
 use golive::domain::{Actor, Channel, Deployment, Platform};
-use golive::engine::Engine;
+use golive::engine::{Engine, Input};
 use golive::store::Store;
 use golive::web;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -45,7 +45,7 @@ async fn build(engine: &Engine, clock: &ManualClock, events: i64) -> i64 {
     for line in SCRIPT.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         if let Some(wait) = line.strip_prefix("wait ") {
             clock.advance(humantime::parse_duration(wait).expect("a duration"));
-            engine.fire_due().await.expect("timers");
+            engine.submit(Input::Timers).await.expect("timers");
             continue;
         }
         let line = line.strip_prefix("refused ").unwrap_or(line);
@@ -56,12 +56,15 @@ async fn build(engine: &Engine, clock: &ManualClock, events: i64) -> i64 {
             while engine.store().last_seq(id).await.expect("seq") < events - 1 {
                 n += 1;
                 clock.advance(Duration::from_secs(60));
-                engine.fire_due().await.expect("timers");
+                engine.submit(Input::Timers).await.expect("timers");
                 let note = format!("note watching the dashboards, all steady ({n})");
-                engine.handle(&channel, &Actor::new(Platform::Console, "olga"), &note).await.expect("note");
+                engine
+                    .submit(Input::text(&channel, &Actor::new(Platform::Console, "olga"), &note))
+                    .await
+                    .expect("note");
             }
         }
-        engine.handle(&channel, &Actor::new(Platform::Console, who), text).await.expect("command");
+        engine.submit(Input::text(&channel, &Actor::new(Platform::Console, who), text)).await.expect("command");
         if id == 0 {
             id = engine.store().deployments(None, 1).await.expect("list")[0].id;
         }

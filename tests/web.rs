@@ -10,6 +10,7 @@ use std::time::Duration;
 use common::http::{get, Answer};
 use common::workspace::{Workspace, WEB_TOKEN};
 use golive::domain::{Actor, Channel, Deployment, Platform};
+use golive::engine::Input;
 use golive::render::report;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -35,7 +36,7 @@ async fn start(w: &Workspace, channel: &str, release: &str) {
     let outcome = w
         .ctx
         .engine
-        .handle(&channel, &Actor::new(Platform::Console, "dana"), &format!("start {release}"))
+        .submit(Input::text(&channel, &Actor::new(Platform::Console, "dana"), &format!("start {release}")))
         .await
         .unwrap();
     assert!(!outcome.refused, "{:?}", outcome.reply);
@@ -56,8 +57,12 @@ fn public_url(config: String) -> String {
 
 async fn abort(w: &Workspace, channel: &str) {
     let channel = Channel { platform: Platform::Console, id: channel.into() };
-    let outcome =
-        w.ctx.engine.handle(&channel, &Actor::new(Platform::Console, "dana"), "abort called off").await.unwrap();
+    let outcome = w
+        .ctx
+        .engine
+        .submit(Input::text(&channel, &Actor::new(Platform::Console, "dana"), "abort called off"))
+        .await
+        .unwrap();
     assert!(!outcome.refused, "{:?}", outcome.reply);
 }
 

@@ -62,7 +62,7 @@ pub fn timeline(d: &Deployment, events: &[Event], now: DateTime<Utc>) -> Markup 
     let traffic: Vec<(DateTime<Utc>, u8)> = events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::TrafficShifted { percent } => Some((e.at, percent)),
+            EventKind::TrafficShifted { percent, .. } => Some((e.at, percent)),
             _ => None,
         })
         .collect();
@@ -137,8 +137,8 @@ fn duration((from, to): (DateTime<Utc>, DateTime<Utc>)) -> std::time::Duration {
 
 fn mark(e: &Event) -> Option<Mark> {
     let (class, label, what) = match &e.kind {
-        EventKind::GoDecided => ("go", "GO".to_string(), format!("go given by {}", e.actor.display())),
-        EventKind::NoGoDecided { reason } => {
+        EventKind::GoDecided { .. } => ("go", "GO".to_string(), format!("go given by {}", e.actor.display())),
+        EventKind::NoGoDecided { reason, .. } => {
             ("nogo", "NO-GO".to_string(), format!("no-go by {}: {reason}", e.actor.display()))
         }
         EventKind::RollbackStarted { reason, level } => {
