@@ -5,13 +5,13 @@
 mod common;
 
 use common::{minutes, Ctx};
-use golive::engine::{Message, Outcome};
+use golive::engine::{Input, Message, Outcome};
 
 /// Moves the clock and fires what fell due; returns the posts as the console shows them, and
 /// how many of them were scheduled status posts.
 async fn after(ctx: &Ctx, d: std::time::Duration) -> (Vec<String>, usize) {
     ctx.advance(d);
-    let posts = ctx.engine.fire_due().await.unwrap();
+    let posts = ctx.engine.submit(Input::Timers).await.unwrap().posts;
     let statuses = posts.iter().filter(|p| matches!(p.message, Message::Status(_))).count();
     (ctx.texts(&Outcome { posts, ..Default::default() }), statuses)
 }
