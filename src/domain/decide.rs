@@ -303,6 +303,15 @@ impl Decider<'_> {
         self.actor.same_person(&self.d.lead)
     }
 
+    /// Only the lead and the item's role may tick or untick it (forward or rollback checklist).
+    fn require_item_owner(&self, item: &str, role: &str, tick: bool) -> Result<(), Refusal> {
+        if self.is_lead() || self.rules.roles.holds(self.actor, role) {
+            return Ok(());
+        }
+        let action = if tick { "tick" } else { "untick" };
+        Err(Refusal::NotItemOwner { item: item.to_string(), role: role.to_string(), action })
+    }
+
     fn require_lead(&self, action: &'static str) -> Result<(), Refusal> {
         if self.is_lead() {
             Ok(())
@@ -530,13 +539,7 @@ impl Decider<'_> {
             }
         })?;
         let item = found.id.as_str();
-        if !self.is_lead() && !self.rules.roles.holds(self.actor, &found.role) {
-            return Err(Refusal::NotItemOwner {
-                item: item.to_string(),
-                role: found.role.clone(),
-                action: if tick { "tick" } else { "untick" },
-            });
-        }
+        self.require_item_owner(item, &found.role, tick)?;
         match (tick, self.d.rollback_checked.get(item)) {
             (true, Some(stamp)) => {
                 Err(Refusal::AlreadyChecked { item: item.to_string(), by: stamp.by.display().to_string() })

@@ -32,13 +32,7 @@ impl Decider<'_> {
             });
         };
         let item = found.id.as_str();
-        if !self.is_lead() && !self.rules.roles.holds(self.actor, &found.role) {
-            return Err(Refusal::NotItemOwner {
-                item: item.to_string(),
-                role: found.role.clone(),
-                action: if tick { "tick" } else { "untick" },
-            });
-        }
+        self.require_item_owner(item, &found.role, tick)?;
         let checked = &self.d.phases[i].checked;
         match (tick, checked.get(item)) {
             (true, Some(stamp)) => {
