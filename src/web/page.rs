@@ -1,6 +1,6 @@
 //! `GET /deployments/ID`: one deployment as one page — its facts, an open escalation or
-//! rollback, the timeline chart, the checklist by phase with who ticked what and when, the
-//! sign-off sheet, the rollback checklist, and every recorded event. Everything that changes
+//! rollback, the blockers (open and cleared), the timeline chart, the checklist by phase and
+//! section with who ticked what and when, the sign-off sheet, the rollback checklist, and every recorded event. Everything that changes
 //! sits in `#live`, which the page's script swaps for a fresh copy on each streamed event.
 
 use chrono::{DateTime, Utc};
@@ -9,7 +9,7 @@ use maud::{html, Markup};
 use super::list::{lead, status_label};
 use super::{chart, layout, time, Links};
 use crate::domain::progress::progress;
-use crate::domain::{Deployment, Event, EventKind, Roles};
+use crate::domain::{Deployment, Event, EventKind, Item, Phase, Roles};
 use crate::render::report::details;
 use crate::render::{clean, human};
 use crate::store::DeploymentRow;
@@ -53,6 +53,8 @@ pub fn render(v: &View<'_>) -> Markup {
             }
             (facts(v))
             (alerts(v))
+            h2 #blockers { "Blockers" }
+            (blockers(v))
             h2 #timeline { "Timeline" }
             (chart::timeline(d, v.events, v.now))
             h2 #checklist { "Checklist" }
@@ -168,19 +170,77 @@ fn checklist(v: &View<'_>) -> Markup {
                 p.muted { "No checklist items." }
             } @else {
                 div.table-scroll {
-                    table {
+                    table.checklist {
                         caption.visually-hidden { "Checklist of " (clean(&phase.name)) }
                         thead { tr { th scope="col" { "Item" } th scope="col" { "What" } th scope="col" { "Owner" } th scope="col" { "Done" } th scope="col" { "By" } th scope="col" { "When" } } }
-                        tbody {
-                            @for item in &phase.items {
-                                tr {
-                                    th scope="row" { code { (item.id) } }
-                                    td { (clean(&item.text)) @if !item.required { " " span.muted { "(optional)" } } }
-                                    td { (v.role(&item.role)) }
-                                    @match state.checked.get(&item.id) {
-                                        Some(s) => { td.done { "✓ done" } td { (clean(s.by.display())) } td { (time(s.at)) } }
-                                        None => { td.open { "open" } td { "—" } td { "—" } }
+                        @for (section, items) in sections(phase) {
+                            tbody.section {
+                                @if let Some(section) = section {
+                                    @let done = items.iter().filter(|item| state.checked.contains_key(&item.id)).count();
+                                    tr.section-head {
+                                        th colspan="6" scope="rowgroup" {
+                                            "Section: " (clean(section)) " " span.muted { "(" (done) " of " (items.len()) " done)" }
+                                        }
                                     }
+                                }
+                                @for item in items {
+                                    tr {
+                                        th scope="row" { code { (item.id) } }
+                                        td { (clean(&item.text)) @if !item.required { " " span.muted { "(optional)" } } }
+                                        td { (v.role(&item.role)) }
+                                        @match state.checked.get(&item.id) {
+                                            Some(s) => { td.done { "✓ done" } td { (clean(s.by.display())) } td { (time(s.at)) } }
+                                            None => { td.open { "open" } td { "—" } td { "—" } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A phase's items grouped by section, in plan order: those without a section first (as
+/// status posts list them), then each section in the order its first item appears.
+fn sections(phase: &Phase) -> Vec<(Option<&str>, Vec<&Item>)> {
+    let loose: Vec<&Item> = phase.items.iter().filter(|i| i.section.is_none()).collect();
+    let named = phase.sections().into_iter().map(|name| {
+        (Some(name), phase.items.iter().filter(|i| i.section.as_deref() == Some(name)).collect::<Vec<_>>())
+    });
+    (!loose.is_empty()).then_some((None, loose)).into_iter().chain(named).collect()
+}
+
+/// Every blocker raised, open ones first, cleared ones with who cleared them and when.
+fn blockers(v: &View<'_>) -> Markup {
+    let d = v.state;
+    let open = d.open_blockers().count();
+    let ordered =
+        d.blockers.iter().filter(|b| b.cleared.is_none()).chain(d.blockers.iter().filter(|b| b.cleared.is_some()));
+    html! {
+        @if d.blockers.is_empty() {
+            p.muted { "No blockers raised. " span.id { "(" code { "/deploy blocker TEXT" } " raises one.)" } }
+        } @else {
+            p {
+                @match open { 0 => "None open; ", 1 => strong.bad { "1 open; " }, n => strong.bad { (n) " open; " } }
+                (d.blockers.len() - open) " cleared."
+            }
+            div.table-scroll {
+                table.blockers {
+                    caption.visually-hidden { "Blockers, open ones first" }
+                    thead { tr { th scope="col" class="num" { "#" } th scope="col" { "Blocker" } th scope="col" { "Raised by" } th scope="col" { "Raised" } th scope="col" { "State" } } }
+                    tbody {
+                        @for b in ordered {
+                            tr id={ "blocker-" (b.number) } class=(if b.cleared.is_some() { "cleared" } else { "blocking" }) {
+                                th.num scope="row" { (b.number) }
+                                td { (clean(&b.text)) }
+                                td { (clean(b.by.display())) }
+                                td { (time(b.at)) }
+                                @match &b.cleared {
+                                    Some(s) => td.done { "cleared by " (clean(s.by.display())) " at " (time(s.at)) },
+                                    None => td.bad { "open" },
                                 }
                             }
                         }
