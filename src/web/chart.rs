@@ -1,7 +1,9 @@
 //! The deployment page's timeline chart, drawn on the server as SVG: each phase's planned
-//! span (the plan's durations back to back from the start) against the span it actually ran,
-//! the traffic steps as a step band, and go/no-go, rollback and escalations marked on one time
-//! axis. A table and a list say the same in text, for screen readers and for print.
+//! span against the span it actually ran, the traffic steps as a step band with each step's
+//! hold, and go/no-go, rollback and escalations marked on one time axis. A phase is planned
+//! from its `at` (counted from the deployment's go-live time, T-0) when the plan and the
+//! deployment have them, otherwise right after the phase before it (the first from the
+//! start). A table and a list say the same in text, for screen readers and for print.
 
 use std::fmt::Write;
 
@@ -9,6 +11,7 @@ use chrono::{DateTime, Duration as Span, Utc};
 use maud::{html, Markup, PreEscaped};
 
 use super::{clock, when};
+use crate::domain::timeline::offset;
 use crate::domain::{Deployment, Event, EventKind};
 use crate::render::human;
 
@@ -26,9 +29,21 @@ struct Row<'a> {
     id: &'a str,
     name: &'a str,
     planned: (DateTime<Utc>, DateTime<Utc>),
+    /// The phase's `at` (seconds from T-0) when its planned start came from it.
+    from_t0: Option<i64>,
     /// Start, end (now, while it runs) and whether it ran longer than planned.
     actual: Option<(DateTime<Utc>, DateTime<Utc>, bool)>,
     running: bool,
+}
+
+/// A traffic step: when it was set, how long the plan holds it before the next, and why it
+/// was forced if it was.
+struct Step {
+    at: DateTime<Utc>,
+    percent: u8,
+    /// The hold and when it is over.
+    hold: Option<(Span, DateTime<Utc>)>,
+    forced: Option<String>,
 }
 
 /// Something that happened at a moment: shown as a mark on the axis.
@@ -42,53 +57,48 @@ struct Mark {
 /// The chart and its text equivalent, as one `<figure>`.
 pub fn timeline(d: &Deployment, events: &[Event], now: DateTime<Utc>) -> Markup {
     let end_of_open = if d.status.is_open() { now.max(d.updated_at) } else { d.updated_at };
-    let mut planned_at = d.started_at;
-    let rows: Vec<Row<'_>> = d
-        .plan
-        .phases
-        .iter()
-        .zip(&d.phases)
-        .map(|(phase, state)| {
-            let planned = (planned_at, planned_at + span(phase.planned));
-            planned_at = planned.1;
-            let actual = state.started_at.map(|s| {
-                let e = state.completed_at.unwrap_or(end_of_open).max(s);
-                (s, e, e - s > span(phase.planned))
-            });
-            let running = state.started_at.is_some() && state.completed_at.is_none();
-            Row { id: &phase.id, name: &phase.name, planned, actual, running }
-        })
-        .collect();
-    let traffic: Vec<(DateTime<Utc>, u8)> = events
-        .iter()
-        .filter_map(|e| match e.kind {
-            EventKind::TrafficShifted { percent, .. } => Some((e.at, percent)),
-            _ => None,
-        })
-        .collect();
+    let rows = rows(d, end_of_open);
+    let traffic = steps(d, events);
     let marks: Vec<Mark> = events.iter().filter_map(mark).collect();
 
-    let first = d.started_at;
-    let last = [Some(planned_at), Some(end_of_open), d.ended_at()]
+    let first = rows.iter().map(|r| r.planned.0).chain(d.go_live).fold(d.started_at, DateTime::min);
+    let last = [Some(end_of_open), d.ended_at(), d.go_live]
         .into_iter()
         .flatten()
+        .chain(rows.iter().map(|r| r.planned.1))
         .chain(rows.iter().filter_map(|r| r.actual.map(|a| a.1)))
+        .chain(traffic.iter().filter_map(|t| Some(t.hold?.1)))
         .chain(marks.iter().map(|m| m.at))
         .max()
         .unwrap_or(first);
     let axis = Axis { first, last: last.max(first + Span::minutes(1)) };
 
     let mark_lanes = lanes(marks.iter().map(|m| (axis.x(m.at), 22.0 + 6.5 * m.label.chars().count() as f64)));
-    let traffic_lanes = lanes(traffic.iter().map(|(at, p)| (axis.x(*at), 8.0 + 6.5 * p.to_string().len() as f64)));
+    let traffic_lanes =
+        lanes(traffic.iter().map(|t| (axis.x(t.at), 8.0 + 6.5 * (t.percent.to_string().len() + 1) as f64)));
     let lanes_used = mark_lanes.iter().max().map_or(1, |l| l + 1) as f64;
     let height = rows.len() as f64 * PHASE_ROW + TRAFFIC_ROW + 8.0 + lanes_used * MARK_LANE + AXIS + 8.0;
-    let layout = Layout { axis: &axis, end: d.ended_at().unwrap_or(end_of_open), height, mark_lanes, traffic_lanes };
+    let layout = Layout {
+        axis: &axis,
+        end: d.ended_at().unwrap_or(end_of_open),
+        go_live: d.go_live,
+        height,
+        mark_lanes,
+        traffic_lanes,
+    };
     let svg = draw(&layout, &rows, &traffic, &marks, d.status.is_open().then_some(now));
+    let planned_how = match d.go_live {
+        Some(t0) if rows.iter().any(|r| r.from_t0.is_some()) => {
+            format!("Phases are planned from the go-live time T-0 = {} and the plan's `at`.", when(t0))
+        }
+        _ => "Phases are planned back to back from the start, by the plan's durations.".to_string(),
+    };
     html! {
         figure.chart aria-labelledby="chart-caption" {
             figcaption #chart-caption {
                 "Timeline: each phase as planned (thin bar) and as it ran (thick bar; orange when it ran long), "
-                "traffic steps, and decisions, rollback and escalations on one time axis (UTC)."
+                "traffic steps with their holds (striped), and decisions, rollback and escalations on one time axis (UTC). "
+                (planned_how)
             }
             div.chart-scroll { (PreEscaped(svg)) }
             details.chart-text open {
@@ -100,7 +110,11 @@ pub fn timeline(d: &Deployment, events: &[Event], now: DateTime<Utc>) -> Markup 
                         @for row in &rows {
                             tr {
                                 th scope="row" { (row.name) " " span.id { "(" (row.id) ")" } }
-                                td { (clock(row.planned.0)) "–" (clock(row.planned.1)) " (" (human(duration(row.planned))) ")" }
+                                td {
+                                    (clock(row.planned.0)) "–" (clock(row.planned.1)) " (" (human(duration(row.planned)))
+                                    @if let Some(at) = row.from_t0 { ", from " (offset(at)) }
+                                    ")"
+                                }
                                 @match row.actual {
                                     Some((s, e, late)) => {
                                         td { (clock(s)) "–" @if row.running { "now" } @else { (clock(e)) } }
@@ -112,10 +126,19 @@ pub fn timeline(d: &Deployment, events: &[Event], now: DateTime<Utc>) -> Markup 
                         }
                     }
                 }
-                @if !traffic.is_empty() || !marks.is_empty() {
+                @if !traffic.is_empty() || !marks.is_empty() || d.go_live.is_some() {
                     ul.marks {
-                        @for (at, percent) in &traffic {
-                            li { time datetime=(at.to_rfc3339()) { (when(*at)) } " — traffic " (percent) "%" }
+                        @if let Some(t0) = d.go_live {
+                            li { time datetime=(t0.to_rfc3339()) { (when(t0)) } " — go-live time (T-0)" }
+                        }
+                        @for t in &traffic {
+                            li {
+                                time datetime=(t.at.to_rfc3339()) { (when(t.at)) } " — traffic " (t.percent) "%"
+                                @if let Some((hold, until)) = t.hold {
+                                    ", held " (human(hold.to_std().unwrap_or_default())) " (until " (clock(until)) ")"
+                                }
+                                @if let Some(why) = &t.forced { ", forced: " (why) }
+                            }
                         }
                         @for m in &marks {
                             li { time datetime=(m.at.to_rfc3339()) { (when(m.at)) } " — " (m.what) }
@@ -125,6 +148,47 @@ pub fn timeline(d: &Deployment, events: &[Event], now: DateTime<Utc>) -> Markup 
             }
         }
     }
+}
+
+/// Each phase planned (from its `at` where there is one, else after the phase before) and as
+/// it ran; an open phase runs until `end_of_open`.
+fn rows(d: &Deployment, end_of_open: DateTime<Utc>) -> Vec<Row<'_>> {
+    let mut after = d.started_at;
+    (d.plan.phases.iter().zip(&d.phases).enumerate())
+        .map(|(i, (phase, state))| {
+            let from_t0 = d.planned_start(i);
+            let start = from_t0.unwrap_or(after);
+            let planned = (start, start.checked_add_signed(span(phase.planned)).unwrap_or(start));
+            after = planned.1;
+            let actual = state.started_at.map(|s| {
+                let e = state.completed_at.unwrap_or(end_of_open).max(s);
+                (s, e, e - s > span(phase.planned))
+            });
+            let running = state.started_at.is_some() && state.completed_at.is_none();
+            Row { id: &phase.id, name: &phase.name, planned, from_t0: from_t0.and(phase.at), actual, running }
+        })
+        .collect()
+}
+
+/// The traffic steps in order, each with the hold of the phase it was set in.
+fn steps(d: &Deployment, events: &[Event]) -> Vec<Step> {
+    let mut phase = None;
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::PhaseStarted { phase: id } => {
+                phase = d.plan.phases.iter().find(|p| &p.id == id);
+                None
+            }
+            EventKind::TrafficShifted { percent, forced } => Some(Step {
+                at: e.at,
+                percent: *percent,
+                hold: phase.and_then(|p| p.hold).map(span).and_then(|h| Some((h, e.at.checked_add_signed(h)?))),
+                forced: forced.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 fn span(d: std::time::Duration) -> Span {
@@ -199,28 +263,26 @@ fn lanes(labels: impl Iterator<Item = (f64, f64)>) -> Vec<usize> {
         .collect()
 }
 
-/// Where things go: the axis, the deployment's end (traffic runs until then), the height,
-/// and the lane of each mark's and each traffic step's label.
+/// Where things go: the axis, the deployment's end (traffic runs until then), its go-live
+/// time, the height, and the lane of each mark's and each traffic step's label.
 struct Layout<'a> {
     axis: &'a Axis,
     end: DateTime<Utc>,
+    go_live: Option<DateTime<Utc>>,
     height: f64,
     mark_lanes: Vec<usize>,
     traffic_lanes: Vec<usize>,
 }
 
-fn draw(
-    layout: &Layout<'_>,
-    rows: &[Row<'_>],
-    traffic: &[(DateTime<Utc>, u8)],
-    marks: &[Mark],
-    now: Option<DateTime<Utc>>,
-) -> String {
+fn draw(layout: &Layout<'_>, rows: &[Row<'_>], traffic: &[Step], marks: &[Mark], now: Option<DateTime<Utc>>) -> String {
     let (axis, height) = (layout.axis, layout.height);
     let mut s = String::with_capacity(8192);
     let _ = write!(
         s,
         r#"<svg class="timeline" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="chart-svg-title" xmlns="http://www.w3.org/2000/svg"><title id="chart-svg-title">Timeline chart; the same in text follows it</title>"#
+    );
+    s.push_str(
+        r#"<defs><pattern id="hold-stripes" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect class="hold-stripe" width="3" height="6"/></pattern></defs>"#,
     );
     let plot_bottom = height - AXIS;
     for t in axis.ticks() {
@@ -273,19 +335,34 @@ fn draw(
         LEFT - 10.0,
         ty + 28.0
     );
-    for (i, (at, percent)) in traffic.iter().enumerate() {
-        let until = traffic.get(i + 1).map_or(layout.end, |next| next.0);
-        let (x1, x2) = (axis.x(*at), axis.x(until));
-        let h = (TRAFFIC_ROW - 22.0) * f64::from(*percent) / 100.0;
+    for (i, step) in traffic.iter().enumerate() {
+        let (at, percent) = (step.at, step.percent);
+        let until = traffic.get(i + 1).map_or(layout.end, |next| next.at);
+        let (x1, x2) = (axis.x(at), axis.x(until));
+        let h = (TRAFFIC_ROW - 22.0) * f64::from(percent) / 100.0;
         let _ = write!(
             s,
-            r#"<rect class="traffic" x="{x1:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"><title>traffic {percent}% from {}</title></rect><text class="step" x="{:.1}" y="{:.1}">{percent}%</text>"#,
+            r#"<rect class="traffic{}" x="{x1:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"><title>traffic {percent}% from {}{}</title></rect><text class="step" x="{:.1}" y="{:.1}">{percent}%{}</text>"#,
+            if step.forced.is_some() { " forced" } else { "" },
             ty + TRAFFIC_ROW - 6.0 - h,
             (x2 - x1).max(1.0),
-            clock(*at),
+            clock(at),
+            if step.forced.is_some() { " (forced)" } else { "" },
             x1 + 3.0,
-            ty + 11.0 + 11.0 * layout.traffic_lanes.get(i).copied().unwrap_or(0) as f64
+            ty + 11.0 + 11.0 * layout.traffic_lanes.get(i).copied().unwrap_or(0) as f64,
+            if step.forced.is_some() { "!" } else { "" },
         );
+        if let Some((hold, held)) = step.hold {
+            let x2 = axis.x(held.min(layout.end.max(at)));
+            let _ = write!(
+                s,
+                r#"<rect class="hold" x="{x1:.1}" y="{:.1}" width="{:.1}" height="5"><title>{percent}% held {} until {}</title></rect>"#,
+                ty + TRAFFIC_ROW - 5.0,
+                (x2 - x1).max(1.0),
+                human(hold.to_std().unwrap_or_default()),
+                clock(held)
+            );
+        }
     }
     let my = ty + TRAFFIC_ROW;
     let _ =
@@ -306,6 +383,16 @@ fn draw(
             escape(&m.label),
             clock(m.at),
             escape(&m.what)
+        );
+    }
+    if let Some(t0) = layout.go_live {
+        let x = axis.x(t0);
+        let _ = write!(
+            s,
+            r#"<line class="t0" x1="{x:.1}" y1="4" x2="{x:.1}" y2="{plot_bottom:.1}"><title>go-live time (T-0) {}</title></line><text class="t0-label" x="{:.1}" y="{:.1}">T-0</text>"#,
+            clock(t0),
+            x + 3.0,
+            plot_bottom - 4.0
         );
     }
     if let Some(now) = now {
