@@ -107,13 +107,7 @@ async fn main() {
     let recorded = store.last_seq(id).await.expect("seq");
     println!("deployment {id}: {recorded} events, built in {:.1} s", built.elapsed().as_secs_f64());
 
-    let pages = web::Pages {
-        store: store.clone(),
-        config: config.clone(),
-        clock: shared,
-        access: web::Access::Open,
-        commits: engine.signals().commits.subscribe(),
-    };
+    let pages = web::Pages::new(store.clone(), config.clone(), shared, web::Access::Open, engine.commits());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     tokio::spawn(async move { axum::serve(listener, web::router(pages)).await });

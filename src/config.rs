@@ -73,11 +73,15 @@ pub struct WebConfig {
     pub enabled: bool,
     /// No token needed (for a private network only); otherwise `GOLIVE_WEB_TOKEN` is.
     pub open: bool,
+    /// At most this many live-update streams open at once (each open page holds one); more
+    /// are answered 503 with Retry-After, so pages left open in many tabs cannot exhaust
+    /// golive's connections.
+    pub max_streams: usize,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { enabled: true, open: false }
+        WebConfig { enabled: true, open: false, max_streams: 256 }
     }
 }
 
@@ -832,7 +836,11 @@ impl RawConfig {
         Ok(Config {
             source: at.file.to_string(),
             server: self.server.validate(at)?,
-            web: self.web,
+            web: if self.web.max_streams == 0 {
+                return at.err(0..0, "web.max_streams", "must be at least 1 (each open page holds one stream)");
+            } else {
+                self.web
+            },
             database: self.database,
             slack: self.slack,
             discord: self.discord,

@@ -286,22 +286,18 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                     web::access::TOKEN_VAR
                 )));
             }
-            let access = web::Access::new(&WebConfig { enabled: true, open: token.is_none() }, token.as_deref());
+            let access =
+                web::Access::new(&WebConfig { open: token.is_none(), ..WebConfig::default() }, token.as_deref());
             let clock: golive::clock::SharedClock = Arc::new(SystemClock);
             let config = Arc::new(config);
             let engine = Engine::new(store.clone(), config.clone(), clock.clone());
-            let pages = web::Pages {
-                store: store.clone(),
-                config,
-                clock,
-                access,
-                commits: engine.signals().commits.subscribe(),
-            };
+            let pages = web::Pages::new(store.clone(), config, clock, access, engine.commits());
+            let shutdown = web::Pages::closing_with(Some(&pages), server::shutdown_signal());
             let ops = server::Ops { engine, workers: golive::liveness::Liveness::default() };
             let needs = if token.is_some() { " (with ?token=… or a Bearer token)" } else { "" };
             writeln!(out, "Serving the pages of {url} on http://{local}/{needs}; Ctrl-C stops.")?;
             drop(out);
-            server::serve(listener, server::router(ops, None, None, Some(pages)), server::shutdown_signal()).await?;
+            server::serve(listener, server::router(ops, None, None, Some(pages)), shutdown).await?;
             store.close().await;
             return Ok(0);
         }

@@ -208,6 +208,9 @@ pub async fn serve(
     };
     let pages = web_pages(&engine, adapters.web_token.as_deref());
     let ops = server::Ops { engine, workers };
+    // Pages left open would hold a graceful shutdown for the whole request timeout: their
+    // streams end as the shutdown begins.
+    let shutdown = web::Pages::closing_with(pages.as_ref(), shutdown);
     let served = server::serve(listener, server::router(ops, slack, discord, pages), shutdown).await;
     info!("no longer accepting requests; stopping the scheduler and flushing the outbox");
     let _ = stop.send(true);
@@ -244,13 +247,7 @@ fn web_pages(engine: &Engine, token: Option<&str>) -> Option<web::Pages> {
         (_, Some(url)) => info!(%url, "serving the web pages under /; posts link there"),
         (_, None) => info!("serving the web pages under / (set [server] public_url for posts to link there)"),
     }
-    Some(web::Pages {
-        store: engine.store().clone(),
-        config: Arc::new(config.clone()),
-        clock: engine.clock(),
-        access,
-        commits: engine.signals().commits.subscribe(),
-    })
+    Some(web::Pages::new(engine.store().clone(), Arc::new(config.clone()), engine.clock(), access, engine.commits()))
 }
 
 /// Registers (overwrites) the `/deploy` command with Discord, in the configured server or

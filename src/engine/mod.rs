@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
-use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
+use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tracing::{field, info_span, Instrument};
 
 use crate::clock::SharedClock;
@@ -162,9 +162,19 @@ pub struct Signals {
     pub timers_changed: Arc<Notify>,
     /// A phase may have started or traffic moved: checks to run may have changed.
     pub checks_changed: Arc<Notify>,
-    /// Counts commits that recorded events, so the web pages' live streams (any number of
-    /// them) wake and read what is new; `subscribe()` to follow it.
-    pub commits: watch::Sender<u64>,
+}
+
+/// The one way to learn of new events: the ids of the deployments a commit gave events to,
+/// once per commit. The web pages' live streams (any number of them) each subscribe and
+/// read what is new of their deployment. A receiver that falls more than a thousand commits
+/// behind is told it lagged (and should read anyway).
+#[derive(Clone)]
+pub struct Commits(broadcast::Sender<i64>);
+
+impl Commits {
+    pub fn subscribe(&self) -> broadcast::Receiver<i64> {
+        self.0.subscribe()
+    }
 }
 
 /// What the engine and its writer share.
@@ -179,7 +189,7 @@ struct Core {
     renderer: Renderer,
     metrics: Arc<Metrics>,
     /// The ids of deployments that got new events, once per commit.
-    commits: broadcast::Sender<i64>,
+    commits: Commits,
 }
 
 /// One input on its way to the writer, with the span it is logged under and its caller.
@@ -214,7 +224,7 @@ impl Engine {
             plan_schedules,
             signals: Signals::default(),
             metrics: Arc::default(),
-            commits: broadcast::channel(COMMITS_BACKLOG).0,
+            commits: Commits(broadcast::channel(COMMITS_BACKLOG).0),
         };
         Engine { core: Arc::new(core), inbox: Arc::default() }
     }
@@ -319,10 +329,9 @@ impl Engine {
     }
 
     /// The ids of deployments that got new events, sent once per commit that changed them
-    /// (a page showing a deployment re-reads it on each). A receiver that falls more than
-    /// a thousand commits behind is told it lagged.
-    pub fn subscribe_commits(&self) -> broadcast::Receiver<i64> {
-        self.core.commits.subscribe()
+    /// (a page showing a deployment re-reads it on each).
+    pub fn commits(&self) -> Commits {
+        self.core.commits.clone()
     }
 
     /// What the delivery worker needs: the store, its settings, and this engine to record

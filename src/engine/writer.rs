@@ -158,10 +158,9 @@ impl Writer {
             self.core.signals.enqueued.notify_one();
             self.core.signals.timers_changed.notify_one();
             self.core.signals.checks_changed.notify_one();
-            self.core.signals.commits.send_modify(|n| *n = n.wrapping_add(1));
             for id in committed {
                 // Nobody listening is fine: the ids are a hint for pages showing them.
-                let _ = self.core.commits.send(id);
+                let _ = self.core.commits.0.send(id);
             }
         }
         for (job, answer) in jobs.into_iter().zip(answers) {

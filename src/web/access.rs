@@ -100,7 +100,7 @@ mod tests {
     use super::*;
 
     fn web(open: bool) -> WebConfig {
-        WebConfig { enabled: true, open }
+        WebConfig { enabled: true, open, ..WebConfig::default() }
     }
 
     #[test]

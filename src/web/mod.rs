@@ -20,7 +20,7 @@ use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use maud::{html, Markup};
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tracing::warn;
 
 pub use access::Access;
@@ -28,20 +28,54 @@ pub use access::Access;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::domain::Deployment;
+use crate::engine::Commits;
 use crate::render::report;
 use crate::store::{Store, StoreError};
 
-/// What the pages read from: the database, the config (for role names), the clock (for
-/// "now" on running deployments), and the engine's commit counter, which wakes live streams.
+/// What the pages read from: the database, the config (for role names and `[web]`), the
+/// clock (for "now" on running deployments), and the engine's commits, which wake live
+/// streams; and what keeps the streams in bounds: a cap on how many are open and a switch
+/// that ends them all when golive shuts down.
 #[derive(Clone)]
 pub struct Pages {
-    pub store: Store,
-    pub config: Arc<Config>,
-    pub clock: SharedClock,
-    pub access: Access,
-    /// Bumped after each commit in this process; other processes' commits are picked up by
-    /// the streams' periodic look.
-    pub commits: watch::Receiver<u64>,
+    store: Store,
+    config: Arc<Config>,
+    clock: SharedClock,
+    access: Access,
+    /// Commits in this process; other processes' commits are picked up by the streams'
+    /// periodic look.
+    commits: Commits,
+    /// One permit per open stream, `[web] max_streams` in all.
+    streams: Arc<Semaphore>,
+    /// Set once golive is shutting down: every stream ends and no new one opens.
+    closing: Arc<watch::Sender<bool>>,
+}
+
+impl Pages {
+    pub fn new(store: Store, config: Arc<Config>, clock: SharedClock, access: Access, commits: Commits) -> Pages {
+        let streams = Arc::new(Semaphore::new(config.web.max_streams));
+        Pages { store, config, clock, access, commits, streams, closing: Arc::new(watch::channel(false).0) }
+    }
+
+    /// Ends every open stream (their responses finish, so a graceful shutdown does not wait
+    /// on pages left open) and refuses new ones with 503. For when golive stops.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// `shutdown`, which also closes the streams when it resolves: what to hand the server.
+    pub fn closing_with(
+        pages: Option<&Pages>,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let pages = pages.cloned();
+        async move {
+            shutdown.await;
+            if let Some(pages) = pages {
+                pages.close();
+            }
+        }
+    }
 }
 
 /// The routes, each behind the access rule.
