@@ -130,6 +130,7 @@ async fn a_browser_sees_the_list_the_page_and_a_slack_command_arrive_live_and_no
                 checklist: document.getElementById('checklist') !== null,
                 ticked: Array.from(document.querySelectorAll('tr')).some(r => r.innerText.indexOf('db-backup') >= 0 && r.innerText.toLowerCase().indexOf('u0ops') >= 0),
                 sheet: document.getElementById('signoffs') !== null,
+                blockers: document.getElementById('blockers') !== null,
                 signed: Array.from(document.querySelectorAll('tr')).some(r => r.innerText.indexOf('(security)') >= 0 && r.innerText.toLowerCase().indexOf('u0security') >= 0),
             };",
             json!([]),
@@ -137,7 +138,7 @@ async fn a_browser_sees_the_list_the_page_and_a_slack_command_arrive_live_and_no
         .await;
     assert_eq!(
         shown,
-        json!({ "chart": true, "planned": 4, "checklist": true, "ticked": true, "sheet": true, "signed": true }),
+        json!({ "chart": true, "planned": 4, "checklist": true, "ticked": true, "sheet": true, "blockers": true, "signed": true }),
         "{}",
         browser.text().await
     );
@@ -216,7 +217,17 @@ async fn the_demo_deployments_page_in_a_browser_with_a_screenshot() {
     assert!(browser.text().await.contains("Completed"), "the list shows the demo's deployment");
     browser.goto(&format!("http://{addr}/deployments/1")).await;
     let page = browser.text().await;
-    for part in ["Timeline", "Checklist", "Sign-off sheet", "Events", "traffic 100%"] {
+    for part in [
+        "Timeline",
+        "The timeline in text",
+        "Blockers",
+        "Checklist",
+        "Section: Deploy",
+        "Section: Verify",
+        "Sign-off sheet",
+        "Events",
+        "traffic 100%",
+    ] {
         assert!(page.contains(part), "the demo's page has no `{part}`:\n{page}");
     }
     browser.screenshot(1280, &screenshots().join("demo-deployment.png")).await;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::http::{get, Answer};
 use common::workspace::{Workspace, WEB_TOKEN};
+use common::{minutes, PRE_DEPLOYMENT_SIGNOFFS, PRE_DEPLOYMENT_TICKS, STAGING_SIGNOFFS, STAGING_TICKS};
 use golive::domain::{Actor, Channel, Deployment, Platform};
 use golive::engine::Input;
 use golive::render::report;
@@ -207,6 +208,157 @@ async fn the_deployment_page_shows_chart_checklist_sign_offs_and_events_with_use
     assert_eq!(bearer(&w.addr, "/deployments/1.exe").await.status, 404);
 }
 
+/// The part of `body` from `from` up to (not including) the first `to` after it.
+fn between<'a>(body: &'a str, from: &str, to: &str) -> &'a str {
+    let start = body.find(from).unwrap_or_else(|| panic!("no `{from}` in {body}"));
+    let rest = &body[start..];
+    &rest[..rest.find(to).unwrap_or(rest.len())]
+}
+
+#[tokio::test]
+async fn the_page_shows_the_checklist_by_phase_and_section_the_blockers_and_the_open_escalation() {
+    let w = Workspace::new().await;
+    w.ctx.through_pre_deployment().await;
+    w.ctx.ok("dana", "phase start staging").await;
+    w.ctx.advance(minutes(5)); // 09:12
+    w.ctx.ok("olga", "check staging-deploy").await;
+    w.ctx.ok("olga", "blocker DB replica lag at 40s").await;
+    w.ctx.ok("olga", "blocker waiting on the <CDN> purge").await;
+    w.ctx.advance(minutes(10)); // 09:22
+    w.ctx.ok("bruno", "unblock 1").await;
+    w.ctx.ok("olga", "escalate error rate at 0.4%").await;
+
+    let page = bearer(&w.addr, "/deployments/1").await;
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+
+    // By phase: pre-deployment has no sections; staging's items sit under theirs, in plan order,
+    // each section saying how far it is.
+    let pre = between(body, "1. Pre-deployment verification", "<h3>");
+    assert!(pre.contains("<code>rollback-plan</code>") && !pre.contains("Section:"), "{pre}");
+    let staging = between(body, "2. Staging deployment", "<h3>");
+    let order = [
+        "Section: Deploy",
+        "<code>staging-deploy</code>",
+        "<code>staging-migrate</code>",
+        "Section: Verify",
+        "<code>e2e</code>",
+        "<code>bundle-size</code>",
+    ]
+    .map(|part| staging.find(part).unwrap_or_else(|| panic!("no `{part}` in {staging}")));
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?} in {staging}");
+    assert!(staging.contains("(1 of 2 done)") && staging.contains("(0 of 4 done)"), "{staging}");
+    // Who ticked what and when.
+    let ticked = between(staging, "<code>staging-deploy</code>", "</tr>");
+    assert!(
+        ticked.contains("✓ done") && ticked.contains("olga") && ticked.contains("2026-06-02 09:12 UTC"),
+        "{ticked}"
+    );
+    assert!(between(staging, "<code>staging-migrate</code>", "</tr>").contains("open"));
+
+    // Blockers: the open one first, the cleared one with who cleared it and when; text escaped.
+    let blockers = between(body, "id=\"blockers\"", "<h2");
+    assert!(blockers.contains("1 open; ") && blockers.contains("1 cleared."), "{blockers}");
+    let (open, cleared) = (blockers.find("id=\"blocker-2\"").unwrap(), blockers.find("id=\"blocker-1\"").unwrap());
+    assert!(open < cleared, "open blockers come first: {blockers}");
+    let open = between(blockers, "id=\"blocker-2\"", "</tr>");
+    assert!(
+        open.contains("waiting on the &lt;CDN&gt; purge") && open.contains(">open<") && open.contains("olga"),
+        "{open}"
+    );
+    let cleared = between(blockers, "id=\"blocker-1\"", "</tr>");
+    assert!(cleared.contains("DB replica lag at 40s") && cleared.contains("cleared by bruno at"), "{cleared}");
+    assert!(cleared.contains("2026-06-02 09:22 UTC"), "{cleared}");
+
+    // The open escalation, waiting for its acknowledgement.
+    let escalation = between(body, "Open escalation: level 1", "</section>");
+    assert!(escalation.contains("error rate at 0.4%") && escalation.contains("raised by olga"), "{escalation}");
+    assert!(
+        escalation.contains("Waiting for acknowledgement since") && escalation.contains("09:22 UTC"),
+        "{escalation}"
+    );
+
+    // A deployment with no blockers says so.
+    start(&w, "quiet", "v0.0.1").await;
+    let quiet = bearer(&w.addr, "/deployments/2").await;
+    assert!(quiet.body.contains("No blockers raised."), "{}", quiet.body);
+    assert!(!quiet.body.contains("Open escalation"));
+}
+
+#[tokio::test]
+async fn the_chart_plans_phases_from_the_go_live_time_against_their_actual_spans_with_holds_and_marks() {
+    let w = Workspace::new().await;
+    // Without a go-live time: the plan's durations back to back from the start (09:07).
+    start(&w, "plain", "v1.0.0").await;
+    let plain = bearer(&w.addr, "/deployments/1").await.body;
+    assert!(plain.contains("Phases are planned back to back from the start"), "{plain}");
+    let plain_text = between(&plain, "The timeline in text", "</details>");
+    for planned in ["09:07–11:07 (2h)", "11:07–14:07 (3h)", "14:07–17:07 (3h)", "17:07–19:07 (2h)"] {
+        assert!(plain_text.contains(planned), "{planned} in {plain_text}");
+    }
+
+    // With T-0 at 16:00: each phase from its `at`.
+    let ctx = &w.ctx;
+    ctx.ok("dana", "start v2.4.0 at=2026-06-02T16:00").await;
+    ctx.ok("dana", "phase start pre-deployment").await;
+    ctx.tick_and_sign(PRE_DEPLOYMENT_TICKS, PRE_DEPLOYMENT_SIGNOFFS).await;
+    // 11:17: 2h 10m of 2h (its overdue escalation would come after a 15m grace).
+    ctx.advance(minutes(130));
+    ctx.ok("dana", "phase done").await;
+    ctx.ok("dana", "phase start staging").await;
+    ctx.tick_and_sign(STAGING_TICKS, STAGING_SIGNOFFS).await;
+    ctx.advance(minutes(60)); // 12:17
+    ctx.ok("dana", "phase done").await;
+    ctx.ok("dana", "go").await;
+    ctx.ok("dana", "phase start production").await;
+    ctx.ok("olga", "traffic 50").await;
+    ctx.ok("bruno", "check latency").await;
+    ctx.advance(minutes(10)); // 12:27: the 30m hold is not over
+    ctx.ok("dana", "traffic 70 force dashboards green early").await;
+    ctx.ok("olga", "escalate error rate at 0.4%").await;
+    ctx.advance(minutes(5)); // 12:32
+    ctx.ok("olga", "rollback level=quick error rate at 2%").await;
+    let id = 2;
+
+    let page = bearer(&w.addr, &format!("/deployments/{id}")).await.body;
+    assert!(page.contains("Phases are planned from the go-live time T-0 = 2026-06-02 16:00 UTC"), "{page}");
+    let text = between(&page, "The timeline in text", "</details>");
+    let row = |phase: &str| between(text, phase, "</tr>").to_string();
+    assert!(row("Pre-deployment verification").contains("09:00–11:00 (2h, from T-7h)"), "{text}");
+    assert!(row("Pre-deployment verification").contains("09:07–11:17"), "{text}");
+    assert!(row("Pre-deployment verification").contains("2h 10m — longer than planned"), "{text}");
+    assert!(row("Staging deployment").contains("11:00–14:00 (3h, from T-5h)"), "{text}");
+    assert!(row("Production deployment").contains("16:00–19:00 (3h, from T-0)"), "{text}");
+    assert!(row("Staging deployment").contains("11:17–12:17"), "{text}");
+    assert!(row("Production deployment").contains("12:17–now"), "the phase still runs: {text}");
+    assert!(row("Post-deployment validation").contains("19:00–21:00 (2h, from T+3h)"), "{text}");
+    assert!(row("Post-deployment validation").contains("not started"), "{text}");
+    for mark in [
+        "2026-06-02 16:00 UTC</time> — go-live time (T-0)",
+        "2026-06-02 12:17 UTC</time> — go given by dana",
+        "2026-06-02 12:17 UTC</time> — traffic 50%, held 30m (until 12:47)",
+        "2026-06-02 12:27 UTC</time> — traffic 70%, held 30m (until 12:57), forced: dashboards green early",
+        "2026-06-02 12:27 UTC</time> — escalated to level 1: error rate at 0.4%",
+        "2026-06-02 12:32 UTC</time> — rollback (quick) by olga: error rate at 2%",
+    ] {
+        assert!(text.contains(mark), "no `{mark}` in {text}");
+    }
+
+    // The SVG draws the same: planned and actual bars, the T-0 line, the holds, the forced step
+    // and the marks.
+    let svg = between(&page, "<svg class=\"timeline\"", "</svg>");
+    assert!(svg.contains("<title>pre-deployment planned 09:00–11:00</title>"), "{svg}");
+    assert!(svg.contains("<title>production planned 16:00–19:00</title>"), "{svg}");
+    assert!(svg.contains("class=\"actual late\""), "pre-deployment ran long: {svg}");
+    assert!(svg.contains("<title>go-live time (T-0) 16:00</title>"), "{svg}");
+    assert_eq!(svg.matches("class=\"hold\"").count(), 2, "{svg}");
+    assert!(svg.contains("class=\"traffic forced\""), "{svg}");
+    for class in ["mark go", "mark escalation", "mark rollback"] {
+        assert!(svg.contains(&format!("<g class=\"{class}\">")), "no {class} in {svg}");
+    }
+    assert!(svg.contains("role=\"img\"") && page.contains("aria-labelledby=\"chart-caption\""));
+}
+
 #[tokio::test]
 async fn exports_are_golive_shows_reports() {
     let w = Workspace::new().await;
@@ -307,6 +459,22 @@ impl Stream {
         }
         &self.seen
     }
+
+    /// Reads until golive closes the connection.
+    async fn ends(&mut self) {
+        let mut buf = [0u8; 4096];
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let n = tokio::time::timeout_at(deadline, self.socket.read(&mut buf))
+                .await
+                .unwrap_or_else(|_| panic!("the stream did not end; got {}", self.seen))
+                .unwrap_or(0);
+            if n == 0 {
+                return;
+            }
+            self.seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    }
 }
 
 #[tokio::test]
@@ -336,6 +504,47 @@ async fn the_stream_sends_each_new_event_as_it_is_recorded_and_resumes_after_the
     after.until("first through slack").await;
 }
 
+#[tokio::test]
+async fn live_streams_are_capped_and_all_end_when_golive_shuts_down() {
+    let mut w = Workspace::with_config(|c| edit(c, "max_streams = 256", "max_streams = 2")).await;
+    assert_eq!(w.slash("U0DANA", "start v8.0.0").await.status, 200);
+    let mut first = Stream::open(&w.addr, "/deployments/1/events", None).await;
+    assert!(first.until("\r\n\r\n").await.starts_with("HTTP/1.1 200"));
+    let mut second = Stream::open(&w.addr, "/deployments/1/events", None).await;
+    assert!(second.until("\r\n\r\n").await.starts_with("HTTP/1.1 200"));
+
+    // A third is turned away, saying when to try again and nothing about the deployment.
+    let busy = bearer(&w.addr, "/deployments/1/events").await;
+    assert_eq!(busy.status, 503, "{busy:?}");
+    assert_eq!(header(&busy, "retry-after"), Some("30"));
+    assert!(busy.body.contains("too many live pages are open") && !busy.body.contains("v8.0.0"), "{}", busy.body);
+    // The pages themselves are still served.
+    assert_eq!(bearer(&w.addr, "/deployments/1").await.status, 200);
+
+    // A browser that goes away gives its place back.
+    drop(first);
+    let mut third = None;
+    for _ in 0..200 {
+        let mut stream = Stream::open(&w.addr, "/deployments/1/events", None).await;
+        if stream.until("\r\n\r\n").await.starts_with("HTTP/1.1 200") {
+            third = Some(stream);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let mut third = third.expect("a stream's place was never given back after its browser went away");
+    assert_eq!(w.slash("U0DANA", "note still streaming").await.status, 200);
+    second.until("note: still streaming").await;
+    third.until("note: still streaming").await;
+
+    // Shutting down ends every stream at once: a graceful shutdown does not wait on open pages.
+    w.shut_down();
+    for stream in [&mut second, &mut third] {
+        stream.ends().await;
+        assert!(stream.seen.ends_with("0\r\n\r\n"), "the response ends properly: {}", stream.seen);
+    }
+}
+
 #[test]
 fn the_web_keys_and_public_url_are_checked_like_every_other_key() {
     use golive::config::{Config, EXAMPLE};
@@ -352,6 +561,11 @@ fn the_web_keys_and_public_url_are_checked_like_every_other_key() {
         .unwrap_err()
         .to_string();
     assert!(unknown.contains("unknown field `token`"), "{unknown}");
+    assert_eq!(example.web.max_streams, 256);
+    let none = Config::parse(&edit(EXAMPLE.to_string(), "max_streams = 256", "max_streams = 0"), "web.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(none.contains("web.max_streams") && none.contains("must be at least 1"), "{none}");
 }
 
 #[test]

@@ -31,7 +31,7 @@ pub struct Workspace {
     pub fake: FakeSlack,
     pub addr: String,
     pub secret: SigningSecret,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     triggers: std::sync::atomic::AtomicU32,
 }
 
@@ -72,7 +72,21 @@ impl Workspace {
         tokio::spawn(runtime::serve(config, ctx.store.clone(), clock, adapters, listener, async {
             let _ = stopped.await;
         }));
-        Workspace { ctx, fake, addr, secret: SigningSecret::new(SECRET), _stop: stop, triggers: Default::default() }
+        Workspace {
+            ctx,
+            fake,
+            addr,
+            secret: SigningSecret::new(SECRET),
+            stop: Some(stop),
+            triggers: Default::default(),
+        }
+    }
+
+    /// Tells golive to shut down, as Ctrl-C or SIGTERM would.
+    pub fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 
     pub fn now(&self) -> String {
