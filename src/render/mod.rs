@@ -2,6 +2,7 @@
 //! `/deploy status` share it); `text` renders it and event announcements as plain text for the
 //! console; `report` renders a whole deployment for `golive show`.
 
+pub mod digest;
 pub mod discord;
 pub mod limits;
 pub mod paging;

@@ -49,6 +49,16 @@ impl Renderer {
         Some(payload)
     }
 
+    /// A stakeholder digest line as its platform shows it: on Slack with all markup escaped,
+    /// on Discord with nobody to ping (the default of every Discord post).
+    pub fn digest(&self, channel: &Channel, text: String) -> Payload {
+        let text = match channel.platform {
+            Platform::Slack => slack::escape_except(&text, &slack::Mentions::new()),
+            _ => text,
+        };
+        Payload { text, blocks: None, event: None }
+    }
+
     fn render_unescaped(&self, post: &Post) -> Option<Payload> {
         match &post.message {
             Message::Event { event, state, deployment_id } => {
