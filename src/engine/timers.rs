@@ -27,7 +27,8 @@ impl Core {
 
     /// The status view of deployment `id`, as posted now.
     pub(super) fn view(&self, id: i64, d: &Deployment, now: DateTime<Utc>, late_by: Option<Duration>) -> StatusView {
-        let mut view = StatusView::build(id, d, &self.config.escalation, now, self.next_status_for(d));
+        let mut view =
+            StatusView::build(id, d, &self.config.escalation, &self.config.roles, now, self.next_status_for(d));
         view.late_by = late_by;
         view.page = self.config.server.public_url.as_deref().map(|url| crate::render::page_url(url, id));
         view

@@ -160,8 +160,12 @@ pub fn status_message(v: &StatusView) -> Value {
                 format!("`{}` running {} of {} planned{overdue}", escape(&p.id), human(p.elapsed), human(p.planned)),
             );
             let mut checklist = format!("{}/{} done", p.items_done, p.items_total);
+            if !v.done_recent.is_empty() {
+                checklist.push_str(&format!("\n✓ {}", escape(&text::done_recent(v, p.items_done))));
+            }
             for (id, text, role) in &p.open_required {
-                checklist.push_str(&format!("\n☐ `{}` {} — *{}*", escape(id), escape(text), escape(role)));
+                let owner = owner(v, role);
+                checklist.push_str(&format!("\n☐ `{}` {} — {owner}", escape(id), escape(text)));
             }
             field("Checklist".into(), checklist);
             if !p.signed.is_empty() || !p.missing_signoffs.is_empty() {
@@ -170,7 +174,7 @@ pub fn status_message(v: &StatusView) -> Value {
                     signoffs.push(format!("✅ {} — {} at {} UTC", escape(role), escape(by), text::time(*at)));
                 }
                 for role in &p.missing_signoffs {
-                    signoffs.push(format!("⏳ {} — missing", escape(role)));
+                    signoffs.push(format!("⏳ {} — missing: {}", escape(role), owner(v, role)));
                 }
                 field("Sign-offs".into(), signoffs.join("\n"));
             }
@@ -181,7 +185,7 @@ pub fn status_message(v: &StatusView) -> Value {
         }
     }
     if let Some(t) = v.traffic {
-        field("Traffic".into(), format!("{t}%"));
+        field("Traffic".into(), format!("{t}%{}", text::traffic_step(v, t)));
     }
     if let Some(d) = &v.decision {
         field("Decision".into(), escape(d));
@@ -217,6 +221,10 @@ pub fn status_message(v: &StatusView) -> Value {
             v.notes.iter().map(|(by, text)| format!("📝 {}: {}", escape(by), escape(text))).collect();
         field("Notes".into(), notes.join("\n"));
     }
+    if !v.next_steps.is_empty() {
+        let steps: Vec<String> = v.next_steps.iter().map(|s| format!("• {}", escape(s))).collect();
+        field("Next".into(), steps.join("\n"));
+    }
     fields.truncate(25);
     let fixed = title.chars().count() + description.chars().count().min(DESCRIPTION_MAX) + 100;
     fit(&mut fields, EMBED_MAX.saturating_sub(fixed));
@@ -227,10 +235,11 @@ pub fn status_message(v: &StatusView) -> Value {
     } else {
         BLUE
     };
+    let eta = v.eta.map(|t| format!(" · ETA {}", text::day_time_short(t, v.now))).unwrap_or_default();
     let footer = match (&v.snoozed, v.next_update) {
-        (Some(snoozed), _) => format!("As of {} UTC · status posts snoozed {}", text::time(v.now), typed(snoozed)),
-        (None, Some(next)) => format!("As of {} UTC · next update {} UTC", text::time(v.now), text::time(next)),
-        (None, None) => format!("As of {} UTC", text::time(v.now)),
+        (Some(snoozed), _) => format!("As of {} UTC{eta} · status posts snoozed {}", text::time(v.now), typed(snoozed)),
+        (None, Some(next)) => format!("As of {} UTC{eta} · next update {} UTC", text::time(v.now), text::time(next)),
+        (None, None) => format!("As of {} UTC{eta}", text::time(v.now)),
     };
     let mut message = json!({
         "embeds": [{
@@ -247,6 +256,19 @@ pub fn status_message(v: &StatusView) -> Value {
         message["embeds"][0]["url"] = json!(page);
     }
     message
+}
+
+/// "*Operations Team:* <@id>": a role and its members. Discord shows a mention in an embed as
+/// the person's name and never pings from an embed.
+fn owner(v: &StatusView, role: &str) -> String {
+    match v.owner(role) {
+        Some(o) if o.members.is_empty() => format!("*{}*", escape(&o.name)),
+        Some(o) => {
+            let members: Vec<String> = o.members.iter().map(|m| format!("<@{m}>")).collect();
+            format!("*{}:* {}", escape(&o.name), members.join(" "))
+        }
+        None => format!("*{}*", escape(role)),
+    }
 }
 
 /// Shortens the longest field values until all the fields' texts fit in `budget`

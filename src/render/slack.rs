@@ -224,8 +224,12 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
                 human(p.planned)
             )));
             let mut checklist = format!("*Checklist* {}/{} done", p.items_done, p.items_total);
+            if !v.done_recent.is_empty() {
+                checklist.push_str(&format!("\n✓ {}", escape(&text::done_recent(v, p.items_done))));
+            }
             for (id, text, role) in &p.open_required {
-                checklist.push_str(&format!("\n☐ `{}` {} — _{}_", escape(id), escape(text), escape(role)));
+                let owner = escape(&v.owner_words(role, text::member_plain));
+                checklist.push_str(&format!("\n☐ `{}` {} — _{owner}_", escape(id), escape(text)));
             }
             blocks.push(section(checklist));
             if !p.signed.is_empty() || !p.missing_signoffs.is_empty() {
@@ -234,7 +238,8 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
                     signoffs.push_str(&format!("\n✅ {} — {} at {} UTC", escape(role), escape(by), text::time(*at)));
                 }
                 for role in &p.missing_signoffs {
-                    signoffs.push_str(&format!("\n⏳ {} — missing", escape(role)));
+                    let who = escape(&v.owner_words(role, text::member_plain));
+                    signoffs.push_str(&format!("\n⏳ {} — missing: _{who}_", escape(role)));
                 }
                 blocks.push(section(signoffs));
             }
@@ -246,7 +251,7 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
     }
     let mut facts = Vec::new();
     if let Some(t) = v.traffic {
-        facts.push(format!("*Traffic* {t}%"));
+        facts.push(format!("*Traffic* {t}%{}", text::traffic_step(v, t)));
     }
     if let Some(d) = &v.decision {
         facts.push(escape(d));
@@ -279,14 +284,17 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
             v.notes.iter().map(|(by, text)| format!("📝 {}: {}", escape(by), escape(text))).collect();
         blocks.push(section(notes.join("\n")));
     }
-    let next = match (&v.snoozed, v.next_update) {
-        (Some(snoozed), _) => Some(format!("status posts snoozed {}", escape(snoozed))),
-        (None, Some(next)) => Some(format!("next update {} UTC", text::time(next))),
-        (None, None) => None,
-    };
-    if let Some(next) = next {
-        blocks.push(SlackContextBlock::new(vec![md!(format!("As of {} UTC · {next}", text::time(v.now)))]).into());
+    if !v.next_steps.is_empty() {
+        let steps: Vec<String> = v.next_steps.iter().map(|s| format!("• {}", escape(s))).collect();
+        blocks.push(section(format!("*Next*\n{}", steps.join("\n"))));
     }
+    let eta = v.eta.map(|t| format!(" · ETA {}", text::day_time_short(t, v.now))).unwrap_or_default();
+    let next = match (&v.snoozed, v.next_update) {
+        (Some(snoozed), _) => format!(" · status posts snoozed {}", escape(snoozed)),
+        (None, Some(next)) => format!(" · next update {} UTC", text::time(next)),
+        (None, None) => String::new(),
+    };
+    blocks.push(SlackContextBlock::new(vec![md!(format!("As of {} UTC{eta}{next}", text::time(v.now)))]).into());
     blocks.extend(action_buttons(v));
     blocks
 }
