@@ -35,6 +35,8 @@ pub enum Button {
     Go,
     NoGo,
     RollBack,
+    /// Snooze the scheduled status posts for an hour.
+    Snooze,
 }
 
 impl Button {
@@ -45,6 +47,7 @@ impl Button {
             Button::Go => "golive.go",
             Button::NoGo => "golive.nogo",
             Button::RollBack => "golive.rollback",
+            Button::Snooze => "golive.snooze",
         }
     }
 
@@ -66,6 +69,7 @@ impl Button {
             "golive.go" => Button::Go,
             "golive.nogo" => Button::NoGo,
             "golive.rollback" => Button::RollBack,
+            "golive.snooze" => Button::Snooze,
             _ => return None,
         };
         Some((button, deployment))
@@ -127,6 +131,9 @@ fn status_buttons(v: &StatusView) -> Vec<Value> {
     if a.decide {
         buttons.push(button("Go", Button::Go.custom_id(id), PRIMARY));
         buttons.push(button("No-go…", Button::NoGo.custom_id(id), SECONDARY));
+    }
+    if a.snooze {
+        buttons.push(button("Snooze 1h", Button::Snooze.custom_id(id), SECONDARY));
     }
     if a.roll_back {
         buttons.push(button("Roll back…", Button::RollBack.custom_id(id), DANGER));

@@ -136,6 +136,8 @@ pub struct Actions {
     pub decide: bool,
     /// Rollback has not started.
     pub roll_back: bool,
+    /// The scheduled posts run and are not snoozed: "Snooze 1h" quiets them.
+    pub snooze: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -244,6 +246,7 @@ impl StatusView {
                     .go_gate_index()
                     .is_some_and(|g| d.phases[g].started_at.is_none() && d.phases[..g].iter().all(|p| p.is_done())),
             roll_back: open,
+            snooze: d.status.is_open() && d.snoozed(now).is_none(),
         };
         StatusView {
             deployment_id: id,

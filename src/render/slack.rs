@@ -18,6 +18,7 @@ pub mod ids {
     pub const GO: &str = "golive.go";
     pub const NO_GO: &str = "golive.nogo";
     pub const ROLL_BACK: &str = "golive.rollback";
+    pub const SNOOZE: &str = "golive.snooze";
     /// `callback_id`s of the dialogs.
     pub const ROLLBACK_VIEW: &str = "golive.rollback";
     pub const NO_GO_VIEW: &str = "golive.nogo";
@@ -60,6 +61,9 @@ fn action_buttons(v: &StatusView) -> Option<SlackBlock> {
     if a.decide {
         elements.push(button(ids::GO.into(), "Go".into(), id.to_string(), Some(SlackBlockButtonStyle::Primary)));
         elements.push(button(ids::NO_GO.into(), "No-go…".into(), id.to_string(), None));
+    }
+    if a.snooze {
+        elements.push(button(ids::SNOOZE.into(), "Snooze 1h".into(), id.to_string(), None));
     }
     if a.roll_back {
         elements.push(button(
