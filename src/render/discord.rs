@@ -168,7 +168,7 @@ pub fn status_message(v: &StatusView) -> Value {
             );
             let mut checklist = format!("{}/{} done", p.items_done, p.items_total);
             if !v.done_recent.is_empty() {
-                checklist.push_str(&format!("\n✓ {}", escape(&text::done_recent(v, p.items_done))));
+                checklist.push_str(&format!("\nDone: {}", escape(&text::done_recent(v, p.items_done))));
             }
             for (id, text, role) in &p.open_required {
                 let owner = owner(v, role);
@@ -214,7 +214,7 @@ pub fn status_message(v: &StatusView) -> Value {
     if let Some(super::RollbackChecklist { done, total, open }) = &v.rollback_checklist {
         let mut list = format!("{done}/{total} done");
         for (id, text, role) in open {
-            list.push_str(&format!("\n☐ `{}` {} — *{}*", escape(id), escape(text), escape(role)));
+            list.push_str(&format!("\n☐ `{}` {} — {}", escape(id), escape(text), owner(v, role)));
         }
         field("Rollback checklist".into(), list);
     }

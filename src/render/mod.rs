@@ -438,10 +438,11 @@ fn next_steps(d: &Deployment, now: DateTime<Utc>) -> Vec<String> {
                 .filter(|i| i.required && !d.rollback_checked.contains_key(&i.id))
                 .map(|i| i.id.as_str())
                 .collect();
-            if !open.is_empty() {
+            if open.is_empty() {
+                out.push("`/deploy complete` closes the rolled-back deployment".into());
+            } else {
                 out.push(format!("tick the rollback checklist: {}", open.join(", ")));
             }
-            out.push("`/deploy complete` closes the rolled-back deployment".into());
         }
         Status::Active => match d.current {
             Some(i) => {

@@ -229,7 +229,7 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
             )));
             let mut checklist = format!("*Checklist* {}/{} done", p.items_done, p.items_total);
             if !v.done_recent.is_empty() {
-                checklist.push_str(&format!("\n✓ {}", escape(&text::done_recent(v, p.items_done))));
+                checklist.push_str(&format!("\n*Done:* {}", escape(&text::done_recent(v, p.items_done))));
             }
             for (id, text, role) in &p.open_required {
                 let owner = escape(&v.owner_words(role, text::member_plain));
@@ -276,7 +276,8 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
     if let Some(super::RollbackChecklist { done, total, open }) = &v.rollback_checklist {
         let mut list = format!("*Rollback checklist* {done}/{total} done");
         for (id, text, role) in open {
-            list.push_str(&format!("\n☐ `{}` {} — _{}_", escape(id), escape(text), escape(role)));
+            let owner = escape(&v.owner_words(role, text::member_plain));
+            list.push_str(&format!("\n☐ `{}` {} — _{owner}_", escape(id), escape(text)));
         }
         facts.push(list);
     }

@@ -109,7 +109,7 @@ pub fn status(v: &StatusView) -> String {
     if let Some(super::RollbackChecklist { done, total, open }) = &v.rollback_checklist {
         out.push(format!("Rollback checklist {done}/{total} done"));
         for (id, text, role) in open {
-            out.push(format!("  [ ] {id} — {} ({role})", typed(text)));
+            out.push(format!("  [ ] {id} — {} ({})", typed(text), v.owner_words(role, member_plain)));
         }
     }
     for (by, text) in &v.notes {
