@@ -450,6 +450,9 @@ fn phase_extras(p: &golive::domain::Phase) -> String {
     if let Some(hold) = p.hold {
         out.push_str(&format!(" · hold {} per step", render::human(hold)));
     }
+    if let Some(after) = p.remind_after {
+        out.push_str(&format!(" · remind after {}", render::human(after)));
+    }
     let steps: Vec<String> =
         p.items.iter().filter_map(|it| it.step.map(|st| format!("{} before leaving {st}%", it.id))).collect();
     if !steps.is_empty() {
@@ -503,6 +506,12 @@ fn summary(config: &Config) -> String {
             roles(&plan.lead_roles, "any role's members"),
             if plan.go_roles.is_empty() { String::new() } else { format!(" and {}", plan.go_roles.join(", ")) }
         ));
+        if let Some(after) = plan.remind_after {
+            s.push_str(&format!(
+                "  reminds the owners of open required items and missing sign-offs {} into a phase\n",
+                render::human(after)
+            ));
+        }
         for (i, p) in plan.phases.iter().enumerate() {
             let required = p.items.iter().filter(|it| it.required).count();
             let gate = if plan.go_gate.as_deref() == Some(p.id.as_str()) { " · needs go" } else { "" };
@@ -557,6 +566,17 @@ fn summary(config: &Config) -> String {
             "  escalates by itself: sign-offs missing {} into a phase ({severity}, level {})\n",
             render::human(*after),
             m.level
+        ));
+    }
+    let notify = &config.notify;
+    if notify.channels.is_empty() {
+        s.push_str("\nstakeholder digest: off (no [notify] channels)\n");
+    } else {
+        let channels: Vec<String> = notify.channels.iter().map(|c| c.to_string()).collect();
+        s.push_str(&format!(
+            "\nstakeholder digest: {} hear of {}\n",
+            channels.join(", "),
+            if notify.events.is_empty() { "nothing (events is empty)".to_string() } else { notify.events.join(", ") }
         ));
     }
     if !config.freezes.is_empty() {
