@@ -120,6 +120,10 @@ fn history_finds_a_channel_in_the_form_it_prints_and_says_why_a_list_is_empty() 
     let md = stdout(&golive(&["show", "1", "--db", "demo.db"], dir.path()));
     assert!(md.contains("| pre-deployment | Technical Lead (`tech-lead`) |"), "{md}");
     assert!(md.contains("| Outcome | completed |") && md.contains("## Notes\n"), "{md}");
+    // The closing sheet reads like seed 004's: the final sign-offs ticked, then the status.
+    assert!(md.contains("## Deployment sign-off\n\n- [x] Technical Lead (`tech-lead`): alice · "), "{md}");
+    assert!(md.contains("- [x] Operations Team (`ops`): olga · "), "{md}");
+    assert!(md.contains("**Deployment Status:** ✅ Complete\n\n## Notes\n"), "{md}");
 }
 
 /// Edits the file the way someone with the sqlite3 tool would, through a separate connection.

@@ -68,6 +68,14 @@ async fn a_rolled_back_deployment_reads_as_rolled_back_in_its_status_and_report(
     // Role names, as the plans' sign-off sheets write them.
     has(&md, "| pre-deployment | Technical Lead (`tech-lead`) | alice |");
     has(&md, "| Operations Team (`ops`) |");
+    // Closing like seed 004's sheet: the final sign-offs (never given), the status, the notes.
+    has(
+        &md,
+        "## Deployment sign-off\n\n- [ ] Technical Lead (`tech-lead`): not signed\n\
+         - [ ] Product Manager (`product`): not signed\n- [ ] Security Review (`security`): not signed\n\
+         - [ ] Operations Team (`ops`): not signed\n\n\
+         **Deployment Status:** 🔄 Rolled back (quick rollback, 5–15 min)\n\n## Notes\n",
+    );
 }
 
 #[tokio::test]
@@ -87,4 +95,6 @@ async fn an_aborted_deployment_ends_its_running_phase_and_says_aborted() {
     has(&md, "aborted: the change window was withdrawn");
     lacks(&md, "(running, ");
     lacks(&md, "## Rollback checklist");
+    has(&md, "**Deployment Status:** ❌ Aborted\n\n## Notes\n");
+    has(&md, "- [ ] Operations Team (`ops`): not signed\n");
 }
