@@ -242,8 +242,10 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let id = summary.deployment_id.map(|i| i.to_string()).unwrap_or_else(|| "?".into());
             writeln!(
                 out,
-                "\nDemo finished: deployment {id} completed, with {} scheduled status posts and {} refused commands on the way. Its history is in {url}; the hash chain over all {} events there verifies.",
-                summary.status_posts, summary.refusals, summary.audit.events
+                "\nDemo finished: deployment {id} completed, with {} and {} on the way. Its history is in {url}; the hash chain over all {} there verifies.",
+                count(summary.status_posts, "scheduled status post"),
+                count(summary.refusals, "refused command"),
+                count(usize::try_from(summary.audit.events).unwrap_or_default(), "event")
             )?;
             writeln!(out, "Look at it:\n  golive history --db {url}\n  golive show {id} --db {url} --format md\n  golive audit verify --db {url}")?;
             writeln!(
@@ -419,9 +421,9 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 Ok(report) => {
                     writeln!(
                         out,
-                        "ok: {} events over {} deployments, hash chain intact (head {}), deployments table matches its events",
-                        report.events,
-                        report.deployments,
+                        "ok: {} over {}, hash chain intact (head {}), deployments table matches its events",
+                        count(usize::try_from(report.events).unwrap_or_default(), "event"),
+                        count(report.deployments, "deployment"),
                         &report.head[..12]
                     )?;
                     writeln!(out, "{}", report.keying())?;

@@ -55,6 +55,8 @@ fn the_demo_runs_a_whole_deployment_and_its_history_verifies() {
     let verify = golive(&["audit", "verify", "--db", "demo.db"], dir.path());
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
     assert!(stdout(&verify).starts_with("ok: "), "{}", stdout(&verify));
+    // One deployment in the file is counted as one, not "1 deployments".
+    assert!(stdout(&verify).contains(" events over 1 deployment, hash chain intact"), "{}", stdout(&verify));
 
     let history = stdout(&golive(&["history", "--db", "demo.db"], dir.path()));
     assert!(history.contains("v2.4.0"), "{history}");
