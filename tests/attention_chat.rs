@@ -137,6 +137,63 @@ async fn the_digest_channel_hears_each_configured_milestone_once_and_nothing_els
     .await;
 }
 
+#[tokio::test]
+async fn the_digest_hears_every_traffic_step_and_a_completion_once() {
+    // Only traffic and completed are configured: the start, the go and the status posts of a
+    // whole deployment stay out of the digest; each traffic step and the completion come once.
+    let w = Workspace::with_config(|c| {
+        c + "\n[notify]\nchannels = [\"slack:C0STAKE\"]\nevents = [\"traffic\", \"completed\"]\n"
+    })
+    .await;
+    let phase = |name: &'static str,
+                 ticks: &'static [(&'static str, &'static str)],
+                 signoffs: &'static [(&'static str, &'static str)]| {
+        let w = &w;
+        async move {
+            slash_ok(w, "dana", &format!("phase start {name}")).await;
+            for (who, item) in ticks {
+                slash_ok(w, who, &format!("check {item}")).await;
+            }
+            if name == "production" {
+                slash_ok(w, "olga", "traffic 50").await;
+                for step in [70, 85, 100] {
+                    w.ctx.clock.advance(minutes(31));
+                    w.settle().await;
+                    slash_ok(w, "olga", &format!("traffic {step}")).await;
+                }
+                w.ctx.clock.advance(minutes(31));
+                w.settle().await;
+            }
+            for (who, role) in signoffs {
+                slash_ok(w, who, &format!("signoff {role}")).await;
+            }
+            slash_ok(w, "dana", "phase done").await;
+        }
+    };
+    slash_ok(&w, "dana", "start v2.4.0").await;
+    phase("pre-deployment", common::PRE_DEPLOYMENT_TICKS, common::PRE_DEPLOYMENT_SIGNOFFS).await;
+    phase("staging", common::STAGING_TICKS, common::STAGING_SIGNOFFS).await;
+    slash_ok(&w, "dana", "go").await;
+    phase("production", common::PRODUCTION_TICKS, common::PRODUCTION_SIGNOFFS).await;
+    phase("post-deployment", common::POST_DEPLOYMENT_TICKS, common::POST_DEPLOYMENT_SIGNOFFS).await;
+    slash_ok(&w, "dana", "complete").await;
+    w.arrives("the completion in the digest", |c| c.channel() == "C0STAKE" && c.text().contains("completed")).await;
+    w.ctx.clock.advance(minutes(30));
+    w.settle().await;
+
+    let digest: Vec<String> =
+        w.fake.delivered().into_iter().filter(|c| c.channel() == "C0STAKE").map(|c| c.text().to_string()).collect();
+    let head = "v2.4.0 (Standard production release):";
+    let mut expected: Vec<String> = [50, 70, 85, 100]
+        .iter()
+        .map(|p| format!("{head} ↗ {p}% of traffic on the new version, set by u0ops"))
+        .collect();
+    expected.push(format!("{head} 🎉 completed by u0dana, took 2h 4m of 10h planned"));
+    assert_eq!(digest, expected);
+    // The working channel had its status posts meanwhile; none reached the digest.
+    assert!(w.fake.delivered().iter().any(|c| c.channel() == "C0DEPLOY" && c.text().starts_with("STATUS")));
+}
+
 #[test]
 fn notify_rejects_unknown_milestones_and_malformed_channels_naming_what_is_allowed() {
     let config = |notify: &str| {
