@@ -343,15 +343,21 @@ fn timing(d: &Deployment, now: DateTime<Utc>) -> Vec<String> {
     if !d.status.is_open() {
         return out;
     }
+    // While rolling back the forward plan is abandoned: no next milestone, no traffic hold.
+    let forward = d.status == Status::Active;
     if let Some(go_live) = d.go_live {
         let next = d
             .next_milestone()
+            .filter(|_| forward)
             .map(|m| {
                 let late = if m.at <= now { " — LATE" } else { "" };
                 format!(" · next: phase {} at {} ({} UTC){late}", m.phase, offset(m.offset), m.at.format("%H:%M"))
             })
             .unwrap_or_default();
         out.push(format!("{} (go-live {} UTC){next}", t_minus(go_live, now), go_live.format("%Y-%m-%d %H:%M")));
+    }
+    if !forward {
+        return out;
     }
     if let (Some(t), Some(left)) = (d.traffic, d.hold_left(now)) {
         out.push(format!("watching {t}% — {} to go", minutes_left(left)));
