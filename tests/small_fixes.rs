@@ -94,7 +94,7 @@ async fn refusals_of_complete_and_untick_say_what_to_do_instead() {
 }
 
 #[tokio::test]
-async fn history_says_rolling_back_and_rolled_back_in_words_in_chat_and_on_the_command_line() {
+async fn history_says_rolling_back_in_words_and_finds_a_slack_channel_in_the_form_it_prints() {
     let w = Workspace::new().await;
     accepted(&w, "U0DANA", "start v2.4.0").await;
     accepted(&w, "U0OPS", "rollback level=immediate smoke tests fail").await;
@@ -106,6 +106,15 @@ async fn history_says_rolling_back_and_rolled_back_in_words_in_chat_and_on_the_c
     let cli = golive_stdout(&["history", "--db", db.to_str().unwrap()]);
     assert!(cli.contains(" rolling back "), "{cli}");
     assert!(!cli.contains("rolling_back"), "{cli}");
+    // The channel as the list prints it (slack:C0DEPLOY) finds it, as does the bare id.
+    assert!(cli.contains(" slack:C0DEPLOY "), "{cli}");
+    for channel in ["slack:C0DEPLOY", "C0DEPLOY"] {
+        let found = golive_stdout(&["history", "--db", db.to_str().unwrap(), "--channel", channel]);
+        assert!(found.contains("v2.4.0") && found.contains(" rolling back "), "--channel {channel}: {found}");
+    }
+    let other = golive_stdout(&["history", "--db", db.to_str().unwrap(), "--channel", "slack:C0OTHER"]);
+    assert!(other.starts_with("no deployments recorded in channel slack:C0OTHER in "), "{other}");
+    assert!(other.trim_end().ends_with("(others are; list them without --channel)"), "{other}");
 
     accepted(&w, "U0DANA", "complete").await;
     let history = answer(&w, "U0DANA", "history").await;
