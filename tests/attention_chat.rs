@@ -259,6 +259,40 @@ async fn the_snooze_button_on_the_slack_status_post_snoozes_the_posts_for_an_hou
 }
 
 #[tokio::test]
+async fn a_scheduled_slack_post_with_nothing_new_is_one_line() {
+    let w = Workspace::new().await; // 09:07
+    slash_ok(&w, "dana", "start v2.4.0").await;
+    slash_ok(&w, "dana", "phase start pre-deployment").await;
+    let scheduled = || {
+        w.fake
+            .delivered()
+            .into_iter()
+            .filter(|c| c.channel() == "C0DEPLOY" && c.text().starts_with("STATUS"))
+            .collect::<Vec<_>>()
+    };
+    // 09:30: news since the start, the whole post.
+    w.ctx.clock.advance(minutes(23));
+    let full = w.arrives("the 09:30 post", |c| c.text().starts_with("STATUS")).await;
+    assert!(full.text().contains("Checklist: 0/7 done"), "{}", full.text());
+    assert!(full.body["blocks"].as_array().unwrap().len() > 3, "{:#}", full.body["blocks"]);
+    // 10:00: nothing happened, one line.
+    w.ctx.clock.advance(minutes(30));
+    w.arrives("the 10:00 post", |c| c.text().contains("nothing new")).await;
+    let posts = scheduled();
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    assert_eq!(
+        posts[1].text(),
+        "STATUS v2.4.0 — nothing new since the last update: phase pre-deployment running 53m of 2h planned, \
+         0% done · next update 10:30 UTC"
+    );
+    assert_eq!(posts[1].body["blocks"].as_array().map(Vec::len), Some(1), "{:#}", posts[1].body["blocks"]);
+    // A tick is news: 10:30 is whole again.
+    slash_ok(&w, "bruno", "check tests").await;
+    w.ctx.clock.advance(minutes(30));
+    w.arrives("the 10:30 post", |c| c.text().contains("Checklist: 1/7 done")).await;
+}
+
+#[tokio::test]
 async fn discord_has_the_attention_commands_and_the_snooze_button() {
     let g = Guild::new().await;
     let registered = g.fake.calls().into_iter().find(|c| c.method == "PUT").expect("the command was registered");
