@@ -194,6 +194,36 @@ async fn the_digest_hears_every_traffic_step_and_a_completion_once() {
     assert!(w.fake.delivered().iter().any(|c| c.channel() == "C0DEPLOY" && c.text().starts_with("STATUS")));
 }
 
+#[tokio::test]
+async fn a_slack_deployment_s_milestones_reach_a_discord_digest_channel_pinging_nobody() {
+    const STAKE: &str = "600000000000000001";
+    let g = Guild::with_config(true, |c| {
+        c + &format!("\n[notify]\nchannels = [\"discord:{STAKE}\"]\nevents = [\"started\", \"aborted\"]\n")
+    })
+    .await;
+    let ok = |a: common::http::Answer| assert_eq!((a.status, a.body.clone()), (200, String::new()), "{a:?}");
+    ok(g.slack_slash("U0DANA", "start v2.4.0").await);
+    ok(g.slack_slash("U0OPS", "note the CDN is warm").await);
+    ok(g.slack_slash("U0DANA", "abort wrong build @everyone").await);
+    g.arrives("the abort in the digest", |c| c.path.contains(STAKE) && c.content().contains("aborted")).await;
+    g.settle().await;
+
+    let digest = g.fake.posts_to(STAKE);
+    let lines: Vec<&str> = digest.iter().map(|c| c.content()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("v2.4.0 (Standard production release): 🚀 started by "), "{lines:?}");
+    assert!(
+        lines[1].contains("(Standard production release): 🛑 aborted by ")
+            && lines[1].ends_with(": wrong build @everyone"),
+        "{lines:?}"
+    );
+    for post in &digest {
+        // Text people typed is shown as typed: a digest line pings nobody on Discord.
+        assert_eq!(post.body["allowed_mentions"]["parse"], serde_json::json!([]), "{:#}", post.body);
+        assert!(post.body["allowed_mentions"]["users"].as_array().is_none_or(Vec::is_empty), "{:#}", post.body);
+    }
+}
+
 #[test]
 fn notify_rejects_unknown_milestones_and_malformed_channels_naming_what_is_allowed() {
     let config = |notify: &str| {
