@@ -83,10 +83,19 @@ async fn a_snooze_pauses_the_scheduled_posts_but_not_pages_and_ends_by_itself() 
     assert_eq!(ctx.refused("dana", "snooze 9h").await, "status posts can be snoozed for at most 8h; `9h` is longer");
     assert!(ctx.refused("dana", "snooze soon").await.starts_with("`soon` is not a duration such as 30m, 1h or 2h"));
     assert_eq!(ctx.refused("dana", "unsnooze").await, "the status posts are not snoozed");
+    assert_eq!(
+        ctx.refused("dana", "snooze 8h1m").await,
+        "status posts can be snoozed for at most 8h; `8h 1m` is longer"
+    );
+    let zero = ctx.refused("dana", "snooze 0m").await;
+    assert!(zero.contains("0m"), "{zero}");
+    // Exactly 8 hours is allowed.
+    let eight = ctx.ok("dana", "snooze 8h").await;
+    assert!(eight[0].starts_with("dana snoozed the scheduled status posts for 8h, until 19:30 UTC."), "{eight:?}");
 
     let id = ctx.store.deployments(None, 1).await.unwrap()[0].id;
     let kinds = ctx.event_kinds(id).await;
-    assert_eq!(kinds.iter().filter(|k| *k == "status_snoozed").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| *k == "status_snoozed").count(), 2);
     assert_eq!(kinds.iter().filter(|k| *k == "status_posted").count(), 1);
 }
 
