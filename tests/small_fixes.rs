@@ -1,6 +1,7 @@
 //! The small things people tripped on (issue #19), as they meet them in Slack: golive serve's
 //! real routes, signed slash commands, a fake Slack Web API, a real SQLite file and the manual
-//! clock. Each answer is read as the person who typed the command reads it.
+//! clock; a whole deployment's way to 100% traffic goes through the engine on the console.
+//! Each answer is read as the person who typed the command reads it.
 
 mod common;
 
@@ -123,4 +124,26 @@ async fn history_says_rolling_back_in_words_and_finds_a_slack_channel_in_the_for
     let cli = golive_stdout(&["history", "--db", db.to_str().unwrap()]);
     assert!(cli.contains(" rolled back "), "{cli}");
     assert!(!cli.contains("rolled_back"), "{cli}");
+}
+
+#[tokio::test]
+async fn traffic_at_its_last_step_says_how_to_finish_the_phase_not_that_the_next_steps_are_none() {
+    let ctx = common::Ctx::new().await;
+    ctx.through_staging().await;
+    ctx.ok("dana", "go").await;
+    ctx.ok("dana", "phase start production").await;
+    ctx.tick_and_sign(common::PRODUCTION_TICKS, &[]).await;
+    ctx.ok("olga", "traffic 50").await;
+    for step in [70, 85, 100] {
+        ctx.advance(common::minutes(31));
+        ctx.ok("olga", &format!("traffic {step}")).await;
+    }
+    for again in ["traffic 100", "traffic 85"] {
+        let refusal = ctx.refused("olga", again).await;
+        assert_eq!(
+            refusal,
+            "traffic is already at 100%, the last step of phase `production`; `/deploy phase done` completes the phase"
+        );
+        assert!(!refusal.contains("none"), "{refusal}");
+    }
 }
