@@ -243,6 +243,8 @@ fn commands_that_need_a_database_say_where_to_find_one() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = golive(&["history", "--db", "fresh.db"], dir.path());
     assert_eq!(stdout(&out), "no deployments recorded in fresh.db\n");
+    let out = golive(&["history", "--db", "fresh.db", "--channel", "slack:C0DEPLOY"], dir.path());
+    assert_eq!(stdout(&out), "no deployments recorded in channel slack:C0DEPLOY in fresh.db (none at all)\n");
 
     let out = golive(&["show", "7", "--db", "fresh.db"], dir.path());
     assert_eq!(out.status.code(), Some(1));
