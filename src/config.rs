@@ -13,8 +13,11 @@ use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 
+mod notify;
 mod plan;
 
+pub use notify::NotifyConfig;
+use notify::RawNotify;
 use plan::RawPlan;
 
 use crate::domain::freeze::{self, Freeze, Window};
@@ -46,6 +49,8 @@ pub struct Config {
     pub triggers: Triggers,
     /// Deploy freezes (`[[freeze]]`), each with the plans it applies to (empty: all).
     pub freezes: Vec<(Freeze, Vec<String>)>,
+    /// The stakeholder digest: `[notify]`.
+    pub notify: NotifyConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -374,6 +379,8 @@ struct RawConfig {
     escalation: RawEscalation,
     #[serde(default)]
     freeze: Vec<RawFreeze>,
+    #[serde(default)]
+    notify: RawNotify,
 }
 
 #[derive(Deserialize)]
@@ -832,6 +839,7 @@ impl RawConfig {
 
         at.api_url("slack", &self.slack.api_url)?;
         at.api_url("discord", &self.discord.api_url)?;
+        let notify = self.notify.validate(at, self.slack.enabled, self.discord.enabled)?;
 
         Ok(Config {
             source: at.file.to_string(),
@@ -852,6 +860,7 @@ impl RawConfig {
             escalation,
             triggers,
             freezes,
+            notify,
         })
     }
 }

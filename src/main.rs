@@ -242,8 +242,10 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let id = summary.deployment_id.map(|i| i.to_string()).unwrap_or_else(|| "?".into());
             writeln!(
                 out,
-                "\nDemo finished: deployment {id} completed, with {} scheduled status posts and {} refused commands on the way. Its history is in {url}; the hash chain over all {} events there verifies.",
-                summary.status_posts, summary.refusals, summary.audit.events
+                "\nDemo finished: deployment {id} completed, with {} and {} on the way. Its history is in {url}; the hash chain over all {} there verifies.",
+                count(summary.status_posts, "scheduled status post"),
+                count(summary.refusals, "refused command"),
+                count(usize::try_from(summary.audit.events).unwrap_or_default(), "event")
             )?;
             writeln!(out, "Look at it:\n  golive history --db {url}\n  golive show {id} --db {url} --format md\n  golive audit verify --db {url}")?;
             writeln!(
@@ -415,9 +417,9 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 Ok(report) => {
                     writeln!(
                         out,
-                        "ok: {} events over {} deployments, hash chain intact (head {}), deployments table matches its events",
-                        report.events,
-                        report.deployments,
+                        "ok: {} over {}, hash chain intact (head {}), deployments table matches its events",
+                        count(usize::try_from(report.events).unwrap_or_default(), "event"),
+                        count(report.deployments, "deployment"),
                         &report.head[..12]
                     )?;
                     writeln!(out, "{}", report.keying())?;
@@ -445,6 +447,9 @@ fn phase_extras(p: &golive::domain::Phase) -> String {
     }
     if let Some(hold) = p.hold {
         out.push_str(&format!(" · hold {} per step", render::human(hold)));
+    }
+    if let Some(after) = p.remind_after {
+        out.push_str(&format!(" · remind after {}", render::human(after)));
     }
     let steps: Vec<String> =
         p.items.iter().filter_map(|it| it.step.map(|st| format!("{} before leaving {st}%", it.id))).collect();
@@ -499,6 +504,12 @@ fn summary(config: &Config) -> String {
             roles(&plan.lead_roles, "any role's members"),
             if plan.go_roles.is_empty() { String::new() } else { format!(" and {}", plan.go_roles.join(", ")) }
         ));
+        if let Some(after) = plan.remind_after {
+            s.push_str(&format!(
+                "  reminds the owners of open required items and missing sign-offs {} into a phase\n",
+                render::human(after)
+            ));
+        }
         for (i, p) in plan.phases.iter().enumerate() {
             let required = p.items.iter().filter(|it| it.required).count();
             let gate = if plan.go_gate.as_deref() == Some(p.id.as_str()) { " · needs go" } else { "" };
@@ -553,6 +564,17 @@ fn summary(config: &Config) -> String {
             "  escalates by itself: sign-offs missing {} into a phase ({severity}, level {})\n",
             render::human(*after),
             m.level
+        ));
+    }
+    let notify = &config.notify;
+    if notify.channels.is_empty() {
+        s.push_str("\nstakeholder digest: off (no [notify] channels)\n");
+    } else {
+        let channels: Vec<String> = notify.channels.iter().map(|c| c.to_string()).collect();
+        s.push_str(&format!(
+            "\nstakeholder digest: {} hear of {}\n",
+            channels.join(", "),
+            if notify.events.is_empty() { "nothing (events is empty)".to_string() } else { notify.events.join(", ") }
         ));
     }
     if !config.freezes.is_empty() {

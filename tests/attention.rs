@@ -83,10 +83,19 @@ async fn a_snooze_pauses_the_scheduled_posts_but_not_pages_and_ends_by_itself() 
     assert_eq!(ctx.refused("dana", "snooze 9h").await, "status posts can be snoozed for at most 8h; `9h` is longer");
     assert!(ctx.refused("dana", "snooze soon").await.starts_with("`soon` is not a duration such as 30m, 1h or 2h"));
     assert_eq!(ctx.refused("dana", "unsnooze").await, "the status posts are not snoozed");
+    assert_eq!(
+        ctx.refused("dana", "snooze 8h1m").await,
+        "status posts can be snoozed for at most 8h; `8h 1m` is longer"
+    );
+    let zero = ctx.refused("dana", "snooze 0m").await;
+    assert!(zero.contains("0m"), "{zero}");
+    // Exactly 8 hours is allowed.
+    let eight = ctx.ok("dana", "snooze 8h").await;
+    assert!(eight[0].starts_with("dana snoozed the scheduled status posts for 8h, until 19:30 UTC."), "{eight:?}");
 
     let id = ctx.store.deployments(None, 1).await.unwrap()[0].id;
     let kinds = ctx.event_kinds(id).await;
-    assert_eq!(kinds.iter().filter(|k| *k == "status_snoozed").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| *k == "status_snoozed").count(), 2);
     assert_eq!(kinds.iter().filter(|k| *k == "status_posted").count(), 1);
 }
 
@@ -181,4 +190,142 @@ async fn slack_blocks_and_the_discord_embed_show_blockers_the_snooze_and_a_quiet
     assert!(slack.to_string().contains(line), "{slack}");
     let discord = golive::render::discord::status_message(&quiet);
     assert!(discord["embeds"][0]["description"].as_str().unwrap().starts_with(line), "{discord}");
+}
+
+#[tokio::test]
+async fn the_status_post_names_owners_the_last_items_done_the_eta_and_the_next_steps() {
+    let ctx = Ctx::new().await; // 09:07
+    ctx.ok("dana", "start v2.4.0").await;
+    ctx.ok("dana", "phase start pre-deployment").await;
+    for (who, item) in
+        [("bruno", "tests"), ("sam", "security-scan"), ("bruno", "migrations-tested"), ("olga", "db-backup")]
+    {
+        ctx.advance(minutes(1));
+        ctx.ok(who, &format!("check {item}")).await;
+    }
+    ctx.ok("olga", "note backup took 3 minutes").await; // 09:11
+    let shown = status(&ctx).await;
+    assert_eq!(
+        shown,
+        "STATUS v2.4.0 — Standard production release · lead dana · 11% done · active\n\
+         Phase 1/4 pre-deployment (Pre-deployment verification): running 4m of 2h planned\n\
+         Checklist: 4/7 done · open required: secrets (Operations Team: @olga) · rollback-plan (Technical Lead: @alice)\n\
+         Done: security-scan ✓ sam, migrations-tested ✓ bruno, db-backup ✓ olga (+1 earlier)\n\
+         Sign-offs: missing: tech-lead (Technical Lead: @alice), security (Security Review: @sam)\n\
+         Note from olga: backup took 3 minutes\n\
+         Next: tick secrets, rollback-plan · sign-offs from tech-lead, security\n\
+         Running 4m of 10h planned · ETA 19:07 UTC · next update 09:30 UTC"
+    );
+
+    // The same model on Slack and Discord: owners with their members, the last items done,
+    // what comes next, the ETA.
+    let outcome = ctx.say("dana", "status").await;
+    let Message::Status(view) = &outcome.posts[0].message else { panic!("expected a status post") };
+    let slack = serde_json::to_string(&golive::render::slack::status_blocks(view)).unwrap();
+    for part in [
+        "☐ `secrets` Production secrets and API keys in place — _Operations Team: @olga_",
+        "*Done:* security-scan ✓ sam, migrations-tested ✓ bruno, db-backup ✓ olga (+1 earlier)",
+        "⏳ tech-lead — missing: _Technical Lead: @alice_",
+        "*Next*\\n• tick secrets, rollback-plan\\n• sign-offs from tech-lead, security",
+        "ETA 19:07 UTC · next update 09:30 UTC",
+        r#""action_id":"golive.snooze","#,
+    ] {
+        assert!(slack.contains(part), "{part} not in {slack}");
+    }
+    let discord = golive::render::discord::status_message(view);
+    let embed = discord["embeds"][0].to_string();
+    for part in [
+        "☐ `secrets` Production secrets and API keys in place — *Operations Team:* <@olga>",
+        "⏳ tech-lead — missing: *Technical Lead:* <@alice>",
+        r#""name":"Next","value":"• tick secrets, rollback-plan\n• sign-offs from tech-lead, security""#,
+        "ETA 19:07 UTC · next update 09:30 UTC",
+    ] {
+        assert!(embed.contains(part), "{part} not in {embed}");
+    }
+    let buttons = discord["components"].to_string();
+    assert!(buttons.contains(r#""custom_id":"golive.snooze:1","label":"Snooze 1h""#), "{buttons}");
+
+    // Between phases the next step is the next phase; at the gate, the lead's decision.
+    ctx.tick_and_sign(&[("olga", "secrets"), ("alice", "rollback-plan")], common::PRE_DEPLOYMENT_SIGNOFFS).await;
+    assert!(status(&ctx).await.contains("Next: `/deploy phase done` completes pre-deployment"));
+    ctx.ok("dana", "phase done").await;
+    assert!(status(&ctx).await.contains("Next: `/deploy phase start staging`"));
+    ctx.ok("dana", "phase start staging").await;
+    ctx.tick_and_sign(common::STAGING_TICKS, common::STAGING_SIGNOFFS).await;
+    ctx.ok("dana", "phase done").await;
+    assert!(status(&ctx).await.contains("Next: the lead's go/no-go for production"));
+    // With traffic: the step, its place among the steps, and when the next may be set.
+    ctx.ok("dana", "go").await;
+    ctx.ok("dana", "phase start production").await;
+    ctx.ok("olga", "traffic 50").await;
+    ctx.advance(minutes(10));
+    let shown = status(&ctx).await;
+    assert!(shown.contains("traffic 50% (step 1 of 4)"), "{shown}");
+    assert!(shown.contains("watching 50% — 20 min to go"), "{shown}");
+    assert!(shown.contains("· traffic 70% in 20 min"), "{shown}");
+    // A snoozed deployment offers no second snooze.
+    ctx.ok("dana", "snooze 1h").await;
+    let outcome = ctx.say("dana", "status").await;
+    let Message::Status(view) = &outcome.posts[0].message else { panic!("expected a status post") };
+    assert!(!view.actions.snooze);
+}
+
+#[tokio::test]
+async fn a_reminder_on_discord_pings_exactly_the_owners_it_names() {
+    let ctx = Ctx::new().await;
+    let channel = golive::domain::Channel { platform: golive::domain::Platform::Discord, id: "500".into() };
+    let dana = golive::domain::Actor::new(golive::domain::Platform::Discord, "100000000000000009");
+    for line in ["start v2.4.0", "phase start pre-deployment"] {
+        assert!(!ctx.engine.submit(Input::text(&channel, &dana, line)).await.unwrap().refused);
+    }
+    let outcome = ctx.engine.submit(Input::text(&channel, &dana, "remind <@100000000000000099>")).await.unwrap();
+    assert!(outcome.refused, "remind takes nothing after it");
+    let outcome = ctx.engine.submit(Input::text(&channel, &dana, "remind")).await.unwrap();
+    let renderer = golive::render::post::Renderer::new(ctx.engine.config());
+    let payload = renderer.render(&outcome.posts[0]).unwrap();
+    // Of everyone the phase waits on, only ops and the tech lead are on Discord.
+    assert!(payload.text.ends_with("Owners: <@100000000000000002> <@100000000000000001>."), "{}", payload.text);
+    let allowed = &payload.blocks.unwrap()["allowed_mentions"];
+    assert_eq!(
+        allowed,
+        &serde_json::json!({ "parse": [], "users": ["100000000000000002", "100000000000000001"], "roles": [] })
+    );
+}
+
+#[tokio::test]
+async fn a_reminder_due_before_a_restart_comes_after_it_once() {
+    use std::sync::Arc;
+    let ctx = Ctx::new().await; // 09:07
+    let text = golive::config::EXAMPLE.replacen(
+        "id = \"pre-deployment\"\n",
+        "id = \"pre-deployment\"\nremind_after = \"45m\"\n",
+        1,
+    );
+    let config = Arc::new(golive::config::Config::parse(&text, "remind.toml").unwrap());
+    assert_eq!(config.default_plan().remind_after(0), Some(minutes(45)));
+    assert_eq!(config.default_plan().remind_after(1), None);
+    let console = |name: &str| golive::domain::Actor::new(golive::domain::Platform::Console, name);
+    let first = golive::engine::Engine::new(ctx.store.clone(), config.clone(), Arc::new(ctx.clock.clone()));
+    for (who, line) in [("dana", "start v2.4.0"), ("dana", "phase start pre-deployment"), ("olga", "check db-backup")] {
+        assert!(!first.submit(Input::text(&ctx.channel, &console(who), line)).await.unwrap().refused);
+    }
+    ctx.advance(minutes(44));
+    let posts = first.submit(Input::Timers).await.unwrap().posts;
+    assert!(ctx.post_texts(&posts).iter().all(|p| !p.starts_with("Reminder")), "{:?}", ctx.post_texts(&posts));
+    drop(first);
+
+    // golive was down when the reminder fell due; the next process sends it, once.
+    ctx.advance(minutes(30));
+    let store = golive::store::Store::open(&ctx.url).await.unwrap();
+    let second = golive::engine::Engine::new(store, config, Arc::new(ctx.clock.clone()));
+    let posts = ctx.post_texts(&second.submit(Input::Timers).await.unwrap().posts);
+    let reminders: Vec<&String> = posts.iter().filter(|p| p.starts_with("Reminder")).collect();
+    assert_eq!(
+        reminders,
+        ["Reminder: phase pre-deployment is waiting on tests, security-scan, migrations-tested, secrets, \
+          rollback-plan, sign-off tech-lead, sign-off security. Owners: @bruno @sam @olga @alice."]
+    );
+    ctx.advance(minutes(30));
+    let posts = ctx.post_texts(&second.submit(Input::Timers).await.unwrap().posts);
+    assert!(posts.iter().all(|p| !p.starts_with("Reminder")), "{posts:?}");
 }

@@ -55,6 +55,8 @@ fn the_demo_runs_a_whole_deployment_and_its_history_verifies() {
     let verify = golive(&["audit", "verify", "--db", "demo.db"], dir.path());
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
     assert!(stdout(&verify).starts_with("ok: "), "{}", stdout(&verify));
+    // One deployment in the file is counted as one, not "1 deployments".
+    assert!(stdout(&verify).contains(" events over 1 deployment, hash chain intact"), "{}", stdout(&verify));
 
     let history = stdout(&golive(&["history", "--db", "demo.db"], dir.path()));
     assert!(history.contains("v2.4.0"), "{history}");
@@ -120,6 +122,10 @@ fn history_finds_a_channel_in_the_form_it_prints_and_says_why_a_list_is_empty() 
     let md = stdout(&golive(&["show", "1", "--db", "demo.db"], dir.path()));
     assert!(md.contains("| pre-deployment | Technical Lead (`tech-lead`) |"), "{md}");
     assert!(md.contains("| Outcome | completed |") && md.contains("## Notes\n"), "{md}");
+    // The closing sheet reads like seed 004's: the final sign-offs ticked, then the status.
+    assert!(md.contains("## Deployment sign-off\n\n- [x] Technical Lead (`tech-lead`): alice · "), "{md}");
+    assert!(md.contains("- [x] Operations Team (`ops`): olga · "), "{md}");
+    assert!(md.contains("**Deployment Status:** ✅ Complete\n\n## Notes\n"), "{md}");
 }
 
 /// Edits the file the way someone with the sqlite3 tool would, through a separate connection.
@@ -186,6 +192,42 @@ fn check_config_accepts_the_example_and_names_file_line_and_key_of_a_broken_plan
 }
 
 #[test]
+fn check_config_prints_reminders_and_the_digest_and_counts_in_the_right_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml")).unwrap();
+    let edited = example
+        .replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1)
+        .replacen("# remind_after = \"30m\"", "remind_after = \"30m\"", 1)
+        .replacen("id = \"production\"\n", "id = \"production\"\nremind_after = \"10m\"\n", 1)
+        .replacen(r#"members = ["slack:U0SECURITY", "console:sam"]"#, r#"members = ["console:sam"]"#, 1)
+        .replacen(r#"members = ["slack:U0STAKEHOLDER", "console:sol"]"#, r#"members = ["console:sol"]"#, 1)
+        + "\n[notify]\nchannels = [\"slack:C0STAKEHOLDERS\"]\nevents = [\"started\", \"go\", \"rolled_back\"]\n";
+    std::fs::write(dir.path().join("golive.toml"), &edited).unwrap();
+    let out = golive(&["check-config"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary = stdout(&out);
+    for expected in [
+        "  reminds the owners of open required items and missing sign-offs 30m into a phase\n",
+        "3. production (Production deployment, 3h): 7 items (6 required) · sign-offs: ops · traffic 50%→70%→85%→100% · needs go · starts T-0 · hold 30m per step · remind after 10m",
+        "\nstakeholder digest: slack:C0STAKEHOLDERS hear of started, go, rolled_back",
+        "security (1 member),",
+        "3. Project stakeholders — ack within 15m — 1 member\n",
+    ] {
+        assert!(summary.contains(expected), "check-config lacks {expected:?}:\n{summary}");
+    }
+    for wrong in ["1 members", "remind after 30m"] {
+        assert!(!summary.contains(wrong), "check-config says {wrong:?}:\n{summary}");
+    }
+
+    // Without [notify] channels it says the digest is off, and a plan without remind_after
+    // says nothing of reminders.
+    let example_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let plain = stdout(&golive(&["check-config", "--config", example_path.to_str().unwrap()], dir.path()));
+    assert!(plain.contains("\nstakeholder digest: off (no [notify] channels)"), "{plain}");
+    assert!(!plain.contains("remind"), "{plain}");
+}
+
+#[test]
 fn commands_that_need_a_database_say_where_to_find_one() {
     let dir = tempfile::tempdir().unwrap();
     let out = golive(&["history"], dir.path());
@@ -201,6 +243,8 @@ fn commands_that_need_a_database_say_where_to_find_one() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = golive(&["history", "--db", "fresh.db"], dir.path());
     assert_eq!(stdout(&out), "no deployments recorded in fresh.db\n");
+    let out = golive(&["history", "--db", "fresh.db", "--channel", "slack:C0DEPLOY"], dir.path());
+    assert_eq!(stdout(&out), "no deployments recorded in channel slack:C0DEPLOY in fresh.db (none at all)\n");
 
     let out = golive(&["show", "7", "--db", "fresh.db"], dir.path());
     assert_eq!(out.status.code(), Some(1));

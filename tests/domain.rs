@@ -341,6 +341,7 @@ fn canary_plan() -> Plan {
             traffic: vec![10, 50, 100],
             hold: None,
             at: None,
+            remind_after: None,
         }],
         go_gate: None,
         status_cron: None,
@@ -349,6 +350,7 @@ fn canary_plan() -> Plan {
         rollback: Default::default(),
         lead_roles: Vec::new(),
         go_roles: Vec::new(),
+        remind_after: None,
     }
 }
 

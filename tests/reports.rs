@@ -47,8 +47,21 @@ async fn a_rolled_back_deployment_reads_as_rolled_back_in_its_status_and_report(
         status.contains("ROLLING BACK: (quick, 5–15 min) error rate at 2% by olga (traffic was at 70%)"),
         "{status}"
     );
-    for forward in ["Phase 3/4", "open required", "traffic 70%", "next is"] {
+    for forward in ["Phase 3/4", "open required", "traffic 70%", "next is", "watching 70%", "next: phase"] {
         assert!(!status.contains(forward), "the status after a rollback shows {forward:?}:\n{status}");
+    }
+
+    // Slack's blocks and Discord's embed come from the same model: the rollback, no traffic step.
+    let outcome = ctx.say("dana", "status").await;
+    let golive::engine::Message::Status(view) = &outcome.posts[0].message else { panic!("expected a status post") };
+    let slack = serde_json::to_string(&golive::render::slack::status_blocks(view)).unwrap();
+    let discord = golive::render::discord::status_message(view).to_string();
+    for (platform, shown) in [("slack", &slack), ("discord", &discord)] {
+        assert!(shown.contains("error rate at 2% by olga"), "{platform}: {shown}");
+        for forward in ["step 2 of 4", "watching 70%", "next: phase"] {
+            assert!(!shown.contains(forward), "{platform} shows the abandoned plan's {forward:?}: {shown}");
+        }
+        assert!(!shown.contains("latency"), "{platform} shows the abandoned checklist: {shown}");
     }
 
     ctx.ok("olga", "ack").await;
@@ -68,6 +81,14 @@ async fn a_rolled_back_deployment_reads_as_rolled_back_in_its_status_and_report(
     // Role names, as the plans' sign-off sheets write them.
     has(&md, "| pre-deployment | Technical Lead (`tech-lead`) | alice |");
     has(&md, "| Operations Team (`ops`) |");
+    // Closing like seed 004's sheet: the final sign-offs (never given), the status, the notes.
+    has(
+        &md,
+        "## Deployment sign-off\n\n- [ ] Technical Lead (`tech-lead`): not signed\n\
+         - [ ] Product Manager (`product`): not signed\n- [ ] Security Review (`security`): not signed\n\
+         - [ ] Operations Team (`ops`): not signed\n\n\
+         **Deployment Status:** 🔄 Rolled back (quick rollback, 5–15 min)\n\n## Notes\n",
+    );
 }
 
 #[tokio::test]
@@ -87,4 +108,6 @@ async fn an_aborted_deployment_ends_its_running_phase_and_says_aborted() {
     has(&md, "aborted: the change window was withdrawn");
     lacks(&md, "(running, ");
     lacks(&md, "## Rollback checklist");
+    has(&md, "**Deployment Status:** ❌ Aborted\n\n## Notes\n");
+    has(&md, "- [ ] Operations Team (`ops`): not signed\n");
 }

@@ -117,6 +117,12 @@ async fn a_rolled_back_deployment_takes_notes_its_checklist_and_completes_when_i
         other => panic!("{other:?}"),
     });
     assert!(text.contains("Rollback checklist 1/3 done") && text.contains("[ ] db-restored"), "{text}");
+    // Each open item names its owners; the next step is the checklist, not the abandoned plan.
+    assert!(
+        text.contains("[ ] db-restored — Database matches the pre-release backup (Backend Team: @bruno)"),
+        "{text}"
+    );
+    assert!(text.contains("Next: tick the rollback checklist: db-restored\n"), "{text}");
     let early = say(&d, "dana", "complete").await;
     assert_eq!(
         early.reply.as_deref(),

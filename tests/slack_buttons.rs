@@ -99,7 +99,7 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     let status = started_with_status(&w).await;
     assert_eq!(
         buttons(&status),
-        ["Sign off as tech-lead", "Sign off as security", "Roll back…"],
+        ["Sign off as tech-lead", "Sign off as security", "Snooze 1h", "Roll back…"],
         "the status post offers what can be done now"
     );
     let posts_before = w.fake.accepted("chat.postMessage").len();
@@ -126,7 +126,8 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     ok(&w, "U0DANA", "phase done").await;
 
     // The go gate: the lead decides from the button.
-    let now = status_when(&w, &status, "the go gate", |c| buttons(c) == ["Go", "No-go…", "Roll back…"]).await;
+    let now =
+        status_when(&w, &status, "the go gate", |c| buttons(c) == ["Go", "No-go…", "Snooze 1h", "Roll back…"]).await;
     press(&w, "U0DANA", &now, "Go").await;
 
     ok(&w, "U0DANA", "phase start production").await;

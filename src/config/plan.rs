@@ -28,6 +28,7 @@ pub(super) struct RawPlan {
     rollback: Option<RawRollback>,
     lead_roles: Option<Vec<Spanned<String>>>,
     go_roles: Option<Vec<Spanned<String>>>,
+    remind_after: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -121,6 +122,7 @@ struct RawPhase {
     traffic: Option<Spanned<Vec<u8>>>,
     hold: Option<Spanned<String>>,
     at: Option<Spanned<String>>,
+    remind_after: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -395,7 +397,12 @@ impl RawPlan {
                 Some(a) => Some(t_offset(at, a, &format!("{pkey}.at"))?),
                 None => None,
             };
+            let remind_after = match &raw.remind_after {
+                Some(r) => Some(duration(at, r, &format!("{pkey}.remind_after"))?),
+                None => None,
+            };
             phases.push(Phase {
+                remind_after,
                 id: phase_id.clone(),
                 name: raw.name.clone().unwrap_or_else(|| phase_id.clone()),
                 planned,
@@ -460,7 +467,12 @@ impl RawPlan {
         };
         let lead_roles = role_list(&self.lead_roles, "lead_roles")?;
         let go_roles = role_list(&self.go_roles, "go_roles")?;
+        let remind_after = match &self.remind_after {
+            Some(r) => Some(duration(at, r, &format!("{base}.remind_after"))?),
+            None => None,
+        };
         Ok(Plan {
+            remind_after,
             lead_roles,
             go_roles,
             id: plan_id.clone(),

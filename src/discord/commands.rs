@@ -93,6 +93,28 @@ pub fn definition(name: &str, escalation_levels: usize) -> Value {
         sub("ack", "Acknowledge the open escalation", vec![]),
         sub("oncall", "Who is on call now", vec![]),
         sub("note", "Add a note to the timeline", vec![text("text", "The note", true)]),
+        sub(
+            "blocker",
+            "Record what stands in the way; status posts show it until it is cleared",
+            vec![text("text", "What blocks", true)],
+        ),
+        sub(
+            "unblock",
+            "Clear a blocker",
+            vec![
+                json!({ "type": INTEGER, "name": "number", "description": "The blocker's number", "required": true, "min_value": 1 }),
+            ],
+        ),
+        sub(
+            "snooze",
+            "Pause the scheduled status posts (at most 8h; pages go on)",
+            vec![
+                json!({ "type": STRING, "name": "duration", "description": "How long, e.g. 30m, 1h, 2h", "required": true, "max_length": 20 }),
+                text("reason", "Why", false),
+            ],
+        ),
+        sub("unsnooze", "Resume the scheduled status posts now", vec![]),
+        sub("remind", "Mention the owners of the running phase's open items and missing sign-offs", vec![]),
         sub("complete", "Complete the deployment", vec![]),
         sub("abort", "Abort the deployment", vec![text("reason", "Why", true)]),
         sub("status", "Post the current status", vec![]),

@@ -215,6 +215,7 @@ impl DiscordInbound {
             Button::SignOff(role) => Command::SignOff { role, note: None },
             Button::Ack => Command::Ack,
             Button::Go => Command::Go,
+            Button::Snooze => Command::Snooze { minutes: crate::render::SNOOZE_BUTTON_MINUTES, reason: None },
             Button::NoGo => {
                 let probe = Command::NoGo { reason: "(asked in the modal)".into() };
                 return self.open_modal(&channel, &actor, probe, origin, render::no_go_modal).await;

@@ -306,7 +306,12 @@ impl Invocation {
                 push(self.word("level")?);
                 push(self.get("message"));
             }
-            ["note"] => push(self.get("text")),
+            ["note"] | ["blocker"] => push(self.get("text")),
+            ["unblock"] => push(self.word("number")?),
+            ["snooze"] => {
+                push(self.word("duration")?);
+                push(self.get("reason"));
+            }
             ["help"] => push(self.word("topic")?),
             _ => {}
         }

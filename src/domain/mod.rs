@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod decide;
 pub mod deployment;
+pub mod digest;
 pub mod event;
 pub mod freeze;
 pub mod oncall;

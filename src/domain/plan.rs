@@ -38,6 +38,10 @@ pub struct Plan {
     /// Roles whose members, besides the lead, may give go / no-go. Empty: the lead only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub go_roles: Vec<String>,
+    /// How long a phase may run with open required items or missing sign-offs before golive
+    /// mentions their owners (once per phase); a phase's own `remind_after` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_secs")]
+    pub remind_after: Option<Duration>,
 }
 
 /// The rollback levels' permissions and the rollback checklist. An immediate rollback may
@@ -121,6 +125,9 @@ pub struct Phase {
     /// before it. Only meaningful when the deployment was started with a go-live time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<i64>,
+    /// This phase's own reminder delay, overriding the plan's.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_secs")]
+    pub remind_after: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,6 +185,11 @@ impl Plan {
 
     pub fn planned_total(&self) -> Duration {
         self.phases.iter().map(|p| p.planned).sum()
+    }
+
+    /// How long phase `i` runs with open work before golive reminds its owners, if at all.
+    pub fn remind_after(&self, i: usize) -> Option<Duration> {
+        self.phases.get(i)?.remind_after.or(self.remind_after)
     }
 }
 

@@ -96,6 +96,29 @@ impl Deployment {
         Some(EventKind::Reminded { phase: phase.id.clone(), waiting: waiting.collect(), owners })
     }
 
+    /// When golive reminds the owners of the running phase's open work by itself: its start
+    /// plus its `remind_after`, unless it waits on nobody or was reminded already.
+    pub fn reminder_due(&self) -> Option<DateTime<Utc>> {
+        if self.status != Status::Active {
+            return None;
+        }
+        let i = self.current?;
+        if self.reminded.contains(&self.plan.phases[i].id) {
+            return None;
+        }
+        if self.open_required_items(i).is_empty() && self.missing_signoffs(i).is_empty() {
+            return None;
+        }
+        let after = Duration::from_std(self.plan.remind_after(i)?).ok()?;
+        self.phases[i].started_at?.checked_add_signed(after)
+    }
+
+    /// The `reminded` event golive records by itself at `now`, if the running phase's
+    /// `remind_after` has passed with work still open.
+    pub fn due_reminder(&self, now: DateTime<Utc>, roles: &Roles) -> Option<EventKind> {
+        (self.reminder_due()? <= now).then(|| self.reminder(self.current?, roles)).flatten()
+    }
+
     /// When the whole plan should be over: from the go-live time where the last phase is
     /// planned against it, else from the start with every phase's planned duration.
     pub fn planned_end(&self) -> DateTime<Utc> {

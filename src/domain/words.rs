@@ -77,8 +77,6 @@ fn is_invisible(c: char) -> bool {
         )
 }
 
-/// What someone typed, for echoing back: invisible characters written as `\u{200b}` so the
-/// reader sees why `infra\u{200b}-ready` is not `infra-ready`.
 /// "1 member", "3 members": a count with its noun in the right number (nouns with a plain
 /// `s` plural, which is all golive counts).
 pub fn count(n: usize, noun: &str) -> String {
@@ -89,6 +87,8 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
+/// What someone typed, for echoing back: invisible characters written as `\u{200b}` so the
+/// reader sees why `infra\u{200b}-ready` is not `infra-ready`.
 pub fn shown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

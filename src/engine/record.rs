@@ -297,6 +297,7 @@ impl Writer {
             }
         }
         messages.extend(self.pages_and_hooks(id, &events, &open_before, &state));
+        messages.extend(self.digest(id, &channel, &events, &state));
         if let Some(target) = on_screen {
             let view = self.core.view(id, &state, at, None);
             let status = Post { channel: channel.clone(), message: Message::Status(Box::new(view)) };
@@ -379,6 +380,27 @@ impl Writer {
                         event: serde_json::to_value(run).ok(),
                     },
                 ));
+            }
+        }
+        messages
+    }
+
+    /// The stakeholder digest: one line per milestone in each `[notify]` channel that asked
+    /// for it (not the deployment's own channel, which hears everything anyway).
+    fn digest(&self, id: i64, channel: &Channel, events: &[Event], state: &Deployment) -> Vec<NewMessage> {
+        let notify = &self.core.config.notify;
+        if notify.channels.is_empty() {
+            return Vec::new();
+        }
+        let rolled_back = state.status == crate::domain::Status::Ended(crate::domain::Outcome::RolledBack);
+        let page = self.core.config.server.public_url.as_deref().map(|url| crate::render::page_url(url, id));
+        let mut messages = Vec::new();
+        for event in events {
+            let Some(milestone) = crate::domain::digest::milestone(&event.kind, rolled_back) else { continue };
+            let Some(line) = crate::render::digest::line(event, state, page.as_deref()) else { continue };
+            for to in notify.channels_for(milestone).iter().filter(|c| *c != channel) {
+                let payload = self.core.renderer.digest(to, line.clone());
+                messages.push(NewMessage::post(Some(id), to.clone(), payload));
             }
         }
         messages

@@ -27,7 +27,8 @@ impl Core {
 
     /// The status view of deployment `id`, as posted now.
     pub(super) fn view(&self, id: i64, d: &Deployment, now: DateTime<Utc>, late_by: Option<Duration>) -> StatusView {
-        let mut view = StatusView::build(id, d, &self.config.escalation, now, self.next_status_for(d));
+        let mut view =
+            StatusView::build(id, d, &self.config.escalation, &self.config.roles, now, self.next_status_for(d));
         view.late_by = late_by;
         view.page = self.config.server.public_url.as_deref().map(|url| crate::render::page_url(url, id));
         view
@@ -41,13 +42,14 @@ impl Core {
         self.schedule_for(d).next_after(d.status_slots_from())
     }
 
-    /// The deployment's next timer: a status slot or its phase running past its plan.
+    /// The deployment's next timer: a status slot, its phase running past its plan, a
+    /// reminder to the owners of open work, an escalation step or a milestone.
     /// `None` once it has ended, which drops its timer.
     pub(super) fn next_timer_for(&self, d: &Deployment) -> Option<DateTime<Utc>> {
         let levels = &self.config.escalation;
         let climb = oncall::climb_due(d, levels);
         let trigger = oncall::trigger_due(d, &self.config.triggers, levels);
-        let clock = [d.milestone_due(), d.deployment_overdue_due()];
+        let clock = [d.milestone_due(), d.deployment_overdue_due(), d.reminder_due()];
         [self.next_status_for(d), d.overdue_due(), climb, trigger].into_iter().chain(clock).flatten().min()
     }
 
@@ -64,10 +66,13 @@ impl Core {
         let climb = oncall::climb(d, levels, now);
         let trigger = oncall::triggered(d, &self.config.triggers, levels, now);
         let clock = d.missed_milestones(now, &self.config.roles).into_iter().chain(d.deployment_overdue(now));
+        // The owners are asked before on-call is paged about the same phase.
+        let reminder = d.due_reminder(now, &self.config.roles);
         (
             slot,
             d.overdue_naming_owners(now, &self.config.roles)
                 .into_iter()
+                .chain(reminder)
                 .chain(climb)
                 .chain(trigger)
                 .chain(clock)

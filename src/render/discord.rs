@@ -35,6 +35,8 @@ pub enum Button {
     Go,
     NoGo,
     RollBack,
+    /// Snooze the scheduled status posts for an hour.
+    Snooze,
 }
 
 impl Button {
@@ -45,6 +47,7 @@ impl Button {
             Button::Go => "golive.go",
             Button::NoGo => "golive.nogo",
             Button::RollBack => "golive.rollback",
+            Button::Snooze => "golive.snooze",
         }
     }
 
@@ -66,6 +69,7 @@ impl Button {
             "golive.go" => Button::Go,
             "golive.nogo" => Button::NoGo,
             "golive.rollback" => Button::RollBack,
+            "golive.snooze" => Button::Snooze,
             _ => return None,
         };
         Some((button, deployment))
@@ -128,6 +132,9 @@ fn status_buttons(v: &StatusView) -> Vec<Value> {
         buttons.push(button("Go", Button::Go.custom_id(id), PRIMARY));
         buttons.push(button("No-go…", Button::NoGo.custom_id(id), SECONDARY));
     }
+    if a.snooze {
+        buttons.push(button("Snooze 1h", Button::Snooze.custom_id(id), SECONDARY));
+    }
     if a.roll_back {
         buttons.push(button("Roll back…", Button::RollBack.custom_id(id), DANGER));
     }
@@ -160,8 +167,12 @@ pub fn status_message(v: &StatusView) -> Value {
                 format!("`{}` running {} of {} planned{overdue}", escape(&p.id), human(p.elapsed), human(p.planned)),
             );
             let mut checklist = format!("{}/{} done", p.items_done, p.items_total);
+            if !v.done_recent.is_empty() {
+                checklist.push_str(&format!("\nDone: {}", escape(&text::done_recent(v, p.items_done))));
+            }
             for (id, text, role) in &p.open_required {
-                checklist.push_str(&format!("\n☐ `{}` {} — *{}*", escape(id), escape(text), escape(role)));
+                let owner = owner(v, role);
+                checklist.push_str(&format!("\n☐ `{}` {} — {owner}", escape(id), escape(text)));
             }
             field("Checklist".into(), checklist);
             if !p.signed.is_empty() || !p.missing_signoffs.is_empty() {
@@ -170,7 +181,7 @@ pub fn status_message(v: &StatusView) -> Value {
                     signoffs.push(format!("✅ {} — {} at {} UTC", escape(role), escape(by), text::time(*at)));
                 }
                 for role in &p.missing_signoffs {
-                    signoffs.push(format!("⏳ {} — missing", escape(role)));
+                    signoffs.push(format!("⏳ {} — missing: {}", escape(role), owner(v, role)));
                 }
                 field("Sign-offs".into(), signoffs.join("\n"));
             }
@@ -181,7 +192,7 @@ pub fn status_message(v: &StatusView) -> Value {
         }
     }
     if let Some(t) = v.traffic {
-        field("Traffic".into(), format!("{t}%"));
+        field("Traffic".into(), format!("{t}%{}", text::traffic_step(v, t)));
     }
     if let Some(d) = &v.decision {
         field("Decision".into(), escape(d));
@@ -203,7 +214,7 @@ pub fn status_message(v: &StatusView) -> Value {
     if let Some(super::RollbackChecklist { done, total, open }) = &v.rollback_checklist {
         let mut list = format!("{done}/{total} done");
         for (id, text, role) in open {
-            list.push_str(&format!("\n☐ `{}` {} — *{}*", escape(id), escape(text), escape(role)));
+            list.push_str(&format!("\n☐ `{}` {} — {}", escape(id), escape(text), owner(v, role)));
         }
         field("Rollback checklist".into(), list);
     }
@@ -217,6 +228,10 @@ pub fn status_message(v: &StatusView) -> Value {
             v.notes.iter().map(|(by, text)| format!("📝 {}: {}", escape(by), escape(text))).collect();
         field("Notes".into(), notes.join("\n"));
     }
+    if !v.next_steps.is_empty() {
+        let steps: Vec<String> = v.next_steps.iter().map(|s| format!("• {}", escape(s))).collect();
+        field("Next".into(), steps.join("\n"));
+    }
     fields.truncate(25);
     let fixed = title.chars().count() + description.chars().count().min(DESCRIPTION_MAX) + 100;
     fit(&mut fields, EMBED_MAX.saturating_sub(fixed));
@@ -227,10 +242,11 @@ pub fn status_message(v: &StatusView) -> Value {
     } else {
         BLUE
     };
+    let eta = v.eta.map(|t| format!(" · ETA {}", text::day_time_short(t, v.now))).unwrap_or_default();
     let footer = match (&v.snoozed, v.next_update) {
-        (Some(snoozed), _) => format!("As of {} UTC · status posts snoozed {}", text::time(v.now), typed(snoozed)),
-        (None, Some(next)) => format!("As of {} UTC · next update {} UTC", text::time(v.now), text::time(next)),
-        (None, None) => format!("As of {} UTC", text::time(v.now)),
+        (Some(snoozed), _) => format!("As of {} UTC{eta} · status posts snoozed {}", text::time(v.now), typed(snoozed)),
+        (None, Some(next)) => format!("As of {} UTC{eta} · next update {} UTC", text::time(v.now), text::time(next)),
+        (None, None) => format!("As of {} UTC{eta}", text::time(v.now)),
     };
     let mut message = json!({
         "embeds": [{
@@ -247,6 +263,19 @@ pub fn status_message(v: &StatusView) -> Value {
         message["embeds"][0]["url"] = json!(page);
     }
     message
+}
+
+/// "*Operations Team:* <@id>": a role and its members. Discord shows a mention in an embed as
+/// the person's name and never pings from an embed.
+fn owner(v: &StatusView, role: &str) -> String {
+    match v.owner(role) {
+        Some(o) if o.members.is_empty() => format!("*{}*", escape(&o.name)),
+        Some(o) => {
+            let members: Vec<String> = o.members.iter().map(|m| format!("<@{m}>")).collect();
+            format!("*{}:* {}", escape(&o.name), members.join(" "))
+        }
+        None => format!("*{}*", escape(role)),
+    }
 }
 
 /// Shortens the longest field values until all the fields' texts fit in `budget`

@@ -2,6 +2,7 @@
 //! `/deploy status` share it); `text` renders it and event announcements as plain text for the
 //! console; `report` renders a whole deployment for `golive show`.
 
+pub mod digest;
 pub mod discord;
 pub mod limits;
 pub mod paging;
@@ -15,7 +16,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::domain::progress::progress;
-use crate::domain::{Deployment, EscalationLevel, Status};
+use crate::domain::{Deployment, EscalationLevel, Roles, Status};
+
+/// How long the status post's "Snooze 1h" button snoozes the scheduled posts.
+pub const SNOOZE_BUTTON_MINUTES: u32 = 60;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusView {
@@ -59,6 +63,57 @@ pub struct StatusView {
     pub blockers: Vec<(u32, String, String)>,
     /// "until 21:30 UTC by dana: waiting for the window" while the scheduled posts are snoozed.
     pub snoozed: Option<String>,
+    /// When the deployment should be done: now plus the planned time left, or the go-live
+    /// plan's end when that is later. `None` once it no longer moves forward.
+    pub eta: Option<DateTime<Utc>>,
+    /// The last items ticked in the running phase, oldest first: id and who (at most
+    /// `DONE_SHOWN`; `PhaseView::items_done` counts them all).
+    pub done_recent: Vec<(String, String)>,
+    /// The roles the open items and missing sign-offs wait on: who they are.
+    pub owners: Vec<Owner>,
+    /// What has to happen next, in order, as people would do it.
+    pub next_steps: Vec<String>,
+}
+
+/// How many of the running phase's ticked items a status post lists; older ones are counted.
+pub const DONE_SHOWN: usize = 3;
+
+/// A role the status names as the owner of open work: its name, and its members on the
+/// deployment's platform (ids as the platform knows them; `&ID` for a Discord server role).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub role: String,
+    pub name: String,
+    pub members: Vec<String>,
+}
+
+impl StatusView {
+    /// The owner of `role`, if the status names it.
+    pub fn owner(&self, role: &str) -> Option<&Owner> {
+        self.owners.iter().find(|o| o.role == role)
+    }
+
+    /// "Operations Team: @olga" with `member` writing each member, or the role id when the
+    /// status does not know the role.
+    pub fn owner_words(&self, role: &str, member: impl Fn(&str) -> String) -> String {
+        match self.owner(role) {
+            Some(o) if o.members.is_empty() => o.name.clone(),
+            Some(o) => format!("{}: {}", o.name, o.members.iter().map(|m| member(m)).collect::<Vec<_>>().join(" ")),
+            None => role.to_string(),
+        }
+    }
+}
+
+/// Open items grouped by the role that owns them, in the order they first appear.
+pub fn by_role(items: &[(String, String, String)]) -> Vec<(&str, Vec<&str>)> {
+    let mut out: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (id, _, role) in items {
+        match out.iter_mut().find(|(r, _)| r == role) {
+            Some((_, ids)) => ids.push(id),
+            None => out.push((role, vec![id])),
+        }
+    }
+    out
 }
 
 /// The rollback checklist as the status shows it.
@@ -81,6 +136,8 @@ pub struct Actions {
     pub decide: bool,
     /// Rollback has not started.
     pub roll_back: bool,
+    /// The scheduled posts run and are not snoozed: "Snooze 1h" quiets them.
+    pub snooze: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +174,7 @@ impl StatusView {
         id: i64,
         d: &Deployment,
         levels: &[EscalationLevel],
+        roles: &Roles,
         now: DateTime<Utc>,
         next_update: Option<DateTime<Utc>>,
     ) -> StatusView {
@@ -188,6 +246,7 @@ impl StatusView {
                     .go_gate_index()
                     .is_some_and(|g| d.phases[g].started_at.is_none() && d.phases[..g].iter().all(|p| p.is_done())),
             roll_back: open,
+            snooze: d.status.is_open() && d.snoozed(now).is_none(),
         };
         StatusView {
             deployment_id: id,
@@ -240,6 +299,18 @@ impl StatusView {
                 let why = s.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
                 format!("until {} UTC by {}{why}", s.until.format("%H:%M"), s.by)
             }),
+            eta: eta(d, now),
+            done_recent: match d.current.filter(|_| !rolled_back) {
+                Some(i) => {
+                    let mut done: Vec<_> = d.phases[i].checked.iter().collect();
+                    done.sort_by_key(|(_, stamp)| stamp.at);
+                    let skip = done.len().saturating_sub(DONE_SHOWN);
+                    done.into_iter().skip(skip).map(|(id, s)| (id.clone(), s.by.display().to_string())).collect()
+                }
+                None => Vec::new(),
+            },
+            owners: owners(d, roles, rolled_back),
+            next_steps: next_steps(d, now),
         }
     }
 }
@@ -272,15 +343,21 @@ fn timing(d: &Deployment, now: DateTime<Utc>) -> Vec<String> {
     if !d.status.is_open() {
         return out;
     }
+    // While rolling back the forward plan is abandoned: no next milestone, no traffic hold.
+    let forward = d.status == Status::Active;
     if let Some(go_live) = d.go_live {
         let next = d
             .next_milestone()
+            .filter(|_| forward)
             .map(|m| {
                 let late = if m.at <= now { " — LATE" } else { "" };
                 format!(" · next: phase {} at {} ({} UTC){late}", m.phase, offset(m.offset), m.at.format("%H:%M"))
             })
             .unwrap_or_default();
         out.push(format!("{} (go-live {} UTC){next}", t_minus(go_live, now), go_live.format("%Y-%m-%d %H:%M")));
+    }
+    if !forward {
+        return out;
     }
     if let (Some(t), Some(left)) = (d.traffic, d.hold_left(now)) {
         out.push(format!("watching {t}% — {} to go", minutes_left(left)));
@@ -289,6 +366,125 @@ fn timing(d: &Deployment, now: DateTime<Utc>) -> Vec<String> {
     }
     if now >= d.planned_end() && d.status == Status::Active {
         out.push(format!("OVERDUE: past the whole plan ({} planned)", human(d.plan.planned_total())));
+    }
+    out
+}
+
+/// When the deployment should be done, if it still moves forward: now plus the planned time
+/// left (the running phase's remainder and every phase not started), or the end of the
+/// go-live plan when the deployment has one and that is later.
+fn eta(d: &Deployment, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if d.status != Status::Active {
+        return None;
+    }
+    let left: Duration = d
+        .plan
+        .phases
+        .iter()
+        .zip(&d.phases)
+        .filter(|(_, state)| !state.is_done())
+        .map(|(phase, state)| match state.started_at {
+            Some(started) => phase.planned.saturating_sub(since(started, now)),
+            None => phase.planned,
+        })
+        .sum();
+    let from_now = now.checked_add_signed(chrono::Duration::from_std(left).ok()?)?;
+    let last = d.plan.phases.len().checked_sub(1)?;
+    Some(match d.planned_start(last) {
+        Some(_) => from_now.max(d.planned_end()),
+        None => from_now,
+    })
+}
+
+/// The roles the open work waits on (open required items, missing sign-offs, or while
+/// rolling back the open rollback items), each once, with their members on this platform.
+fn owners(d: &Deployment, roles: &Roles, rolled_back: bool) -> Vec<Owner> {
+    let mut ids: Vec<&str> = Vec::new();
+    if rolled_back {
+        if d.status == Status::RollingBack {
+            let open = d.plan.rollback.items.iter().filter(|i| !d.rollback_checked.contains_key(&i.id));
+            ids.extend(open.map(|i| i.role.as_str()));
+        }
+    } else if let Some(i) = d.current {
+        let open = d.open_required_items(i);
+        let items = d.plan.phases[i].items.iter().filter(|it| open.contains(&it.id.as_str()));
+        ids.extend(items.map(|it| it.role.as_str()));
+        ids.extend(d.missing_signoffs(i));
+    }
+    let mut out: Vec<Owner> = Vec::new();
+    for id in ids {
+        if out.iter().any(|o| o.role == id) {
+            continue;
+        }
+        let (name, members) = match roles.get(id) {
+            Some(role) => (
+                role.name.clone(),
+                role.members.iter().filter(|m| m.platform == d.platform).map(|m| m.id.clone()).collect(),
+            ),
+            None => (id.to_string(), Vec::new()),
+        };
+        out.push(Owner { role: id.to_string(), name, members });
+    }
+    out
+}
+
+/// What has to happen next, as people would do it: the work of the running phase, the next
+/// traffic step, the go decision, the next phase, completion; while rolling back, the
+/// rollback checklist and closing the deployment.
+fn next_steps(d: &Deployment, now: DateTime<Utc>) -> Vec<String> {
+    let mut out = Vec::new();
+    match d.status {
+        Status::Ended(_) => {}
+        Status::RollingBack => {
+            let open: Vec<&str> = d
+                .plan
+                .rollback
+                .items
+                .iter()
+                .filter(|i| i.required && !d.rollback_checked.contains_key(&i.id))
+                .map(|i| i.id.as_str())
+                .collect();
+            if open.is_empty() {
+                out.push("`/deploy complete` closes the rolled-back deployment".into());
+            } else {
+                out.push(format!("tick the rollback checklist: {}", open.join(", ")));
+            }
+        }
+        Status::Active => match d.current {
+            Some(i) => {
+                let phase = &d.plan.phases[i];
+                let open = d.open_required_items(i);
+                let missing = d.missing_signoffs(i);
+                if !open.is_empty() {
+                    out.push(format!("tick {}", open.join(", ")));
+                }
+                if !missing.is_empty() {
+                    out.push(format!("sign-offs from {}", missing.join(", ")));
+                }
+                let next_step = phase.traffic.iter().copied().find(|s| d.traffic.map_or(true, |t| *s > t));
+                if let Some(step) = next_step {
+                    let waiting = d.open_step_items();
+                    match (d.hold_left(now), waiting.is_empty()) {
+                        (Some(left), _) => out.push(format!("traffic {step}% in {}", minutes_left(left))),
+                        (None, false) => out.push(format!("finish {} before traffic {step}%", waiting.join(", "))),
+                        (None, true) => out.push(format!("`/deploy traffic {step}`")),
+                    }
+                }
+                if open.is_empty() && missing.is_empty() && next_step.is_none() {
+                    out.push(format!("`/deploy phase done` completes {}", phase.id));
+                }
+            }
+            None => match d.next_phase() {
+                Some(j) if d.plan.go_gate_index() == Some(j) && !d.decision.as_ref().is_some_and(|x| x.go) => {
+                    out.push(format!(
+                        "the lead's go/no-go for {} (`/deploy go` or `/deploy nogo REASON`)",
+                        d.plan.phases[j].id
+                    ));
+                }
+                Some(j) => out.push(format!("`/deploy phase start {}`", d.plan.phases[j].id)),
+                None => out.push("`/deploy complete` ends the deployment".into()),
+            },
+        },
     }
     out
 }

@@ -2,7 +2,7 @@
 //! writer renders every post once, as it queues it in the outbox.
 
 use crate::config::Config;
-use crate::domain::{Channel, Deployment, EscalationLevel, Event, EventKind, Platform};
+use crate::domain::{Channel, Deployment, EscalationLevel, Event, EventKind, Member, Platform};
 use crate::store::Payload;
 
 use super::{discord, slack, text, StatusView};
@@ -49,6 +49,16 @@ impl Renderer {
         Some(payload)
     }
 
+    /// A stakeholder digest line as its platform shows it: on Slack with all markup escaped,
+    /// on Discord with nobody to ping (the default of every Discord post).
+    pub fn digest(&self, channel: &Channel, text: String) -> Payload {
+        let text = match channel.platform {
+            Platform::Slack => slack::escape_except(&text, &slack::Mentions::new()),
+            _ => text,
+        };
+        Payload { text, blocks: None, event: None }
+    }
+
     fn render_unescaped(&self, post: &Post) -> Option<Payload> {
         match &post.message {
             Message::Event { event, state, deployment_id } => {
@@ -62,14 +72,20 @@ impl Renderer {
                     Platform::Discord => {
                         let mut body =
                             if page { discord::escalation_message(*deployment_id) } else { serde_json::json!({}) };
-                        // Only a page pings, and only the people it pages: a mention typed
-                        // into a note or an escalation message pings nobody.
-                        let paged = match event.kind {
+                        // Only golive's own mentions ping: the people a page pages, and the
+                        // owners a reminder, an overdue phase or a missed milestone names. A
+                        // mention typed into a note or an escalation message pings nobody.
+                        let discord = |members: &[Member]| -> slack::Mentions {
+                            members.iter().filter(|m| m.platform == Platform::Discord).map(text::mention).collect()
+                        };
+                        let paged = match &event.kind {
                             EventKind::EscalationOpened { level, .. } | EventKind::EscalationRaised { level, .. } => {
-                                let on_call = self.escalation.get(usize::from(level).saturating_sub(1));
-                                let members = on_call.map(|l| l.on_call(event.at).members).unwrap_or_default();
-                                members.iter().filter(|m| m.platform == Platform::Discord).map(text::mention).collect()
+                                let on_call = self.escalation.get(usize::from(*level).saturating_sub(1));
+                                discord(&on_call.map(|l| l.on_call(event.at).members).unwrap_or_default())
                             }
+                            EventKind::Reminded { owners, .. }
+                            | EventKind::PhaseOverdue { owners, .. }
+                            | EventKind::MilestoneMissed { owners, .. } => discord(owners),
                             _ => slack::Mentions::new(),
                         };
                         body["allowed_mentions"] = discord::allowed_mentions(&text, &paged);

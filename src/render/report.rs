@@ -103,6 +103,24 @@ fn outcome(d: &Deployment) -> String {
     }
 }
 
+/// The status line of seed 004's sheet ("⏳ Pending / ✅ Complete / ❌ Failed / 🔄 Rolled Back"),
+/// with the rollback level where there was one.
+fn deployment_status(d: &Deployment) -> String {
+    let mark = match d.status {
+        Status::Active => "⏳ In progress",
+        Status::RollingBack => "🔄 Rolling back",
+        Status::Ended(Outcome::Completed) => "✅ Complete",
+        Status::Ended(Outcome::RolledBack) => "🔄 Rolled back",
+        Status::Ended(Outcome::Aborted) => "❌ Aborted",
+    };
+    match d.rollback_level {
+        Some(level) if matches!(d.status, Status::RollingBack | Status::Ended(Outcome::RolledBack)) => {
+            format!("{mark} ({level} rollback, {})", level.window())
+        }
+        _ => mark.to_string(),
+    }
+}
+
 /// A timeline line, read against the deployment: closing a rolled-back deployment is not
 /// "completing" it.
 fn reading(kind: &EventKind, d: &Deployment) -> String {
@@ -230,6 +248,22 @@ pub fn markdown(
         }
         let _ = writeln!(md);
     }
+
+    // The closing sheet the plans are written from (seed 004): the final phase's sign-offs,
+    // the deployment's status, then the notes.
+    let _ = writeln!(md, "## Deployment sign-off\n");
+    let last = d.plan.phases.iter().zip(&d.phases).rev().find(|(phase, _)| !phase.signoffs.is_empty());
+    if let Some((phase, state)) = last {
+        for r in &phase.signoffs {
+            let line = match state.signoffs.get(r) {
+                Some(s) => format!("- [x] {}: {} · {}", role(r), cell(s.by.display()), when(s.at)),
+                None => format!("- [ ] {}: not signed", role(r)),
+            };
+            let _ = writeln!(md, "{line}");
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "**Deployment Status:** {}\n", deployment_status(d));
 
     // Like the sign-off sheets the plans are written from: what people wrote down on the way.
     let _ = writeln!(md, "## Notes\n");

@@ -18,6 +18,7 @@ pub mod ids {
     pub const GO: &str = "golive.go";
     pub const NO_GO: &str = "golive.nogo";
     pub const ROLL_BACK: &str = "golive.rollback";
+    pub const SNOOZE: &str = "golive.snooze";
     /// `callback_id`s of the dialogs.
     pub const ROLLBACK_VIEW: &str = "golive.rollback";
     pub const NO_GO_VIEW: &str = "golive.nogo";
@@ -60,6 +61,9 @@ fn action_buttons(v: &StatusView) -> Option<SlackBlock> {
     if a.decide {
         elements.push(button(ids::GO.into(), "Go".into(), id.to_string(), Some(SlackBlockButtonStyle::Primary)));
         elements.push(button(ids::NO_GO.into(), "No-go…".into(), id.to_string(), None));
+    }
+    if a.snooze {
+        elements.push(button(ids::SNOOZE.into(), "Snooze 1h".into(), id.to_string(), None));
     }
     if a.roll_back {
         elements.push(button(
@@ -224,8 +228,12 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
                 human(p.planned)
             )));
             let mut checklist = format!("*Checklist* {}/{} done", p.items_done, p.items_total);
+            if !v.done_recent.is_empty() {
+                checklist.push_str(&format!("\n*Done:* {}", escape(&text::done_recent(v, p.items_done))));
+            }
             for (id, text, role) in &p.open_required {
-                checklist.push_str(&format!("\n☐ `{}` {} — _{}_", escape(id), escape(text), escape(role)));
+                let owner = escape(&v.owner_words(role, text::member_plain));
+                checklist.push_str(&format!("\n☐ `{}` {} — _{owner}_", escape(id), escape(text)));
             }
             blocks.push(section(checklist));
             if !p.signed.is_empty() || !p.missing_signoffs.is_empty() {
@@ -234,7 +242,8 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
                     signoffs.push_str(&format!("\n✅ {} — {} at {} UTC", escape(role), escape(by), text::time(*at)));
                 }
                 for role in &p.missing_signoffs {
-                    signoffs.push_str(&format!("\n⏳ {} — missing", escape(role)));
+                    let who = escape(&v.owner_words(role, text::member_plain));
+                    signoffs.push_str(&format!("\n⏳ {} — missing: _{who}_", escape(role)));
                 }
                 blocks.push(section(signoffs));
             }
@@ -246,7 +255,7 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
     }
     let mut facts = Vec::new();
     if let Some(t) = v.traffic {
-        facts.push(format!("*Traffic* {t}%"));
+        facts.push(format!("*Traffic* {t}%{}", text::traffic_step(v, t)));
     }
     if let Some(d) = &v.decision {
         facts.push(escape(d));
@@ -267,7 +276,8 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
     if let Some(super::RollbackChecklist { done, total, open }) = &v.rollback_checklist {
         let mut list = format!("*Rollback checklist* {done}/{total} done");
         for (id, text, role) in open {
-            list.push_str(&format!("\n☐ `{}` {} — _{}_", escape(id), escape(text), escape(role)));
+            let owner = escape(&v.owner_words(role, text::member_plain));
+            list.push_str(&format!("\n☐ `{}` {} — _{owner}_", escape(id), escape(text)));
         }
         facts.push(list);
     }
@@ -279,14 +289,17 @@ pub fn status_blocks(v: &StatusView) -> Vec<SlackBlock> {
             v.notes.iter().map(|(by, text)| format!("📝 {}: {}", escape(by), escape(text))).collect();
         blocks.push(section(notes.join("\n")));
     }
-    let next = match (&v.snoozed, v.next_update) {
-        (Some(snoozed), _) => Some(format!("status posts snoozed {}", escape(snoozed))),
-        (None, Some(next)) => Some(format!("next update {} UTC", text::time(next))),
-        (None, None) => None,
-    };
-    if let Some(next) = next {
-        blocks.push(SlackContextBlock::new(vec![md!(format!("As of {} UTC · {next}", text::time(v.now)))]).into());
+    if !v.next_steps.is_empty() {
+        let steps: Vec<String> = v.next_steps.iter().map(|s| format!("• {}", escape(s))).collect();
+        blocks.push(section(format!("*Next*\n{}", steps.join("\n"))));
     }
+    let eta = v.eta.map(|t| format!(" · ETA {}", text::day_time_short(t, v.now))).unwrap_or_default();
+    let next = match (&v.snoozed, v.next_update) {
+        (Some(snoozed), _) => format!(" · status posts snoozed {}", escape(snoozed)),
+        (None, Some(next)) => format!(" · next update {} UTC", text::time(next)),
+        (None, None) => String::new(),
+    };
+    blocks.push(SlackContextBlock::new(vec![md!(format!("As of {} UTC{eta}{next}", text::time(v.now)))]).into());
     blocks.extend(action_buttons(v));
     blocks
 }

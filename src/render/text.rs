@@ -43,10 +43,16 @@ pub fn status(v: &StatusView) -> String {
             let open = if p.open_required.is_empty() {
                 "no required items open".to_string()
             } else {
-                let list: Vec<String> = p.open_required.iter().map(|(id, _, role)| format!("{id} ({role})")).collect();
-                format!("open required: {}", list.join(", "))
+                let list: Vec<String> = super::by_role(&p.open_required)
+                    .into_iter()
+                    .map(|(role, ids)| format!("{} ({})", ids.join(", "), v.owner_words(role, member_plain)))
+                    .collect();
+                format!("open required: {}", list.join(" · "))
             };
             out.push(format!("Checklist: {}/{} done · {open}", p.items_done, p.items_total));
+            if !v.done_recent.is_empty() {
+                out.push(format!("Done: {}", done_recent(v, p.items_done)));
+            }
             if !p.sections.is_empty() {
                 let sections: Vec<String> =
                     p.sections.iter().map(|(name, done, total)| format!("{} {done}/{total}", typed(name))).collect();
@@ -58,7 +64,12 @@ pub fn status(v: &StatusView) -> String {
                 let missing = if p.missing_signoffs.is_empty() {
                     "none missing".to_string()
                 } else {
-                    format!("missing: {}", p.missing_signoffs.join(", "))
+                    let who: Vec<String> = p
+                        .missing_signoffs
+                        .iter()
+                        .map(|r| format!("{r} ({})", v.owner_words(r, member_plain)))
+                        .collect();
+                    format!("missing: {}", who.join(", "))
                 };
                 let signed = if signed.is_empty() { String::new() } else { format!("{} · ", signed.join(", ")) };
                 out.push(format!("Sign-offs: {signed}{missing}"));
@@ -74,7 +85,7 @@ pub fn status(v: &StatusView) -> String {
     }
     let mut facts = Vec::new();
     if let Some(t) = v.traffic {
-        facts.push(format!("traffic {t}%"));
+        facts.push(format!("traffic {t}%{}", traffic_step(v, t)));
     }
     if let Some(d) = &v.decision {
         facts.push(typed(d));
@@ -98,22 +109,59 @@ pub fn status(v: &StatusView) -> String {
     if let Some(super::RollbackChecklist { done, total, open }) = &v.rollback_checklist {
         out.push(format!("Rollback checklist {done}/{total} done"));
         for (id, text, role) in open {
-            out.push(format!("  [ ] {id} — {} ({role})", typed(text)));
+            out.push(format!("  [ ] {id} — {} ({})", typed(text), v.owner_words(role, member_plain)));
         }
     }
     for (by, text) in &v.notes {
         out.push(format!("Note from {by}: {}", typed(text)));
+    }
+    if !v.next_steps.is_empty() {
+        out.push(format!("Next: {}", v.next_steps.join(" · ")));
     }
     let next = match (&v.snoozed, v.next_update) {
         (Some(snoozed), _) => format!(" · status posts snoozed {}", typed(snoozed)),
         (None, Some(t)) => format!(" · next update {} UTC", time(t)),
         (None, None) => String::new(),
     };
-    out.push(format!("Running {} of {} planned{next}", human(v.elapsed), human(v.planned)));
+    let eta = v.eta.map(|t| format!(" · ETA {}", day_time_short(t, v.now))).unwrap_or_default();
+    out.push(format!("Running {} of {} planned{eta}{next}", human(v.elapsed), human(v.planned)));
     if let Some(page) = &v.page {
         out.push(format!("Live page: {page}"));
     }
     out.join("\n")
+}
+
+/// A member as the status names them: `@id`, plainly (a status post pings nobody).
+pub fn member_plain(member: &str) -> String {
+    format!("@{member}")
+}
+
+/// "security-scan ✓ sam, db-backup ✓ olga (+4 earlier)": the last items ticked.
+pub fn done_recent(v: &StatusView, done: usize) -> String {
+    let list: Vec<String> = v.done_recent.iter().map(|(id, by)| format!("{id} ✓ {by}")).collect();
+    let earlier = done.saturating_sub(v.done_recent.len());
+    let earlier = if earlier > 0 { format!(" (+{earlier} earlier)") } else { String::new() };
+    format!("{}{earlier}", list.join(", "))
+}
+
+/// " (step 2 of 4)": where the traffic step stands among the phase's steps.
+pub fn traffic_step(v: &StatusView, t: u8) -> String {
+    match v.phase.as_ref().map(|p| &p.traffic_steps) {
+        Some(steps) if !steps.is_empty() => match steps.iter().position(|s| *s == t) {
+            Some(n) => format!(" (step {} of {})", n + 1, steps.len()),
+            None => String::new(),
+        },
+        _ => String::new(),
+    }
+}
+
+/// "14:30 UTC", or "Tue 14:30 UTC" when it is not on the day of `now`.
+pub fn day_time_short(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if t.date_naive() == now.date_naive() {
+        format!("{} UTC", time(t))
+    } else {
+        t.format("%a %H:%M UTC").to_string()
+    }
 }
 
 fn status_word(s: Status) -> &'static str {

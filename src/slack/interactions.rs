@@ -60,6 +60,7 @@ enum Pressed {
     Go,
     NoGo,
     RollBack,
+    Snooze,
 }
 
 impl Pressed {
@@ -71,6 +72,7 @@ impl Pressed {
             ids::GO => Pressed::Go,
             ids::NO_GO => Pressed::NoGo,
             ids::ROLL_BACK => Pressed::RollBack,
+            ids::SNOOZE => Pressed::Snooze,
             other if other.starts_with(ids::SIGN_OFF) => Pressed::SignOff(rest?.to_string()),
             _ => return None,
         };
@@ -106,6 +108,7 @@ async fn block_actions(slack: &SlackInbound, payload: &Value) -> Response {
         Pressed::SignOff(role) => Command::SignOff { role, note: None },
         Pressed::Ack => Command::Ack,
         Pressed::Go => Command::Go,
+        Pressed::Snooze => Command::Snooze { minutes: crate::render::SNOOZE_BUTTON_MINUTES, reason: None },
         Pressed::NoGo => {
             let probe = Command::NoGo { reason: "(asked in the dialog)".into() };
             return open_dialog(slack, &respond, &actor, probe, origin, trigger, no_go_modal).await;

@@ -94,10 +94,19 @@ impl Guild {
         Guild::start(true).await
     }
 
+    /// A server whose config (with Slack too when `with_slack`) is first changed by `edit`.
+    pub async fn with_config(with_slack: bool, edit: impl FnOnce(String) -> String) -> Guild {
+        Guild::start_with(with_slack, edit).await
+    }
+
     async fn start(with_slack: bool) -> Guild {
+        Guild::start_with(with_slack, |c| c).await
+    }
+
+    async fn start_with(with_slack: bool, edit: impl FnOnce(String) -> String) -> Guild {
         let ctx = Ctx::new().await;
         let fake = FakeDiscord::start().await;
-        let text = config_text(with_slack).replacen("https://discord.com/api/v10/", &fake.url, 1).replacen(
+        let text = edit(config_text(with_slack)).replacen("https://discord.com/api/v10/", &fake.url, 1).replacen(
             "application_id = \"0\"",
             &format!("application_id = \"{APP}\""),
             1,
