@@ -380,7 +380,7 @@ fn start_opens_a_deployment_on_the_default_plan_led_by_whoever_started_it() {
     let d = s.d();
     assert_eq!(d.release, "v2.4.0");
     assert_eq!((d.platform, d.channel.as_str()), (Platform::Console, "releases"));
-    assert_eq!(d.plan, plan);
+    assert_eq!(*d.plan, plan);
     assert_eq!(d.lead, console(LEAD));
     assert_eq!(d.started_at, s.now);
     assert_eq!(d.status, Status::Active);
@@ -405,7 +405,7 @@ fn start_trims_the_release_name() {
 fn start_with_plan_name_uses_that_plan() {
     let mut s = Desk::with(with_canary());
     s.run(LEAD, start_plan("v2.4.0-canary", "canary"));
-    assert_eq!(s.d().plan, canary_plan());
+    assert_eq!(*s.d().plan, canary_plan());
     assert_eq!(s.d().phases.len(), 1);
 
     let mut s = Desk::new();

@@ -293,7 +293,7 @@ impl DiscordInbound {
             }
             None => None,
         };
-        let plan = running.as_ref().map(|l| &l.state.plan).unwrap_or_else(|| config.default_plan());
+        let plan = running.as_ref().map(|l| l.state.plan.as_ref()).unwrap_or_else(|| config.default_plan());
         let current = running.as_ref().and_then(|l| l.state.current).and_then(|c| plan.phases.get(c));
         let candidates: Vec<(String, String)> = match invocation.focused.as_deref() {
             Some("phase") => plan.phases.iter().map(|p| (p.id.clone(), format!("{} — {}", p.id, p.name))).collect(),

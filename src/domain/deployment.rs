@@ -1,6 +1,7 @@
 //! The state of one deployment, and the only way to get it: folding its events in order.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -13,7 +14,9 @@ pub struct Deployment {
     pub release: String,
     pub platform: Platform,
     pub channel: String,
-    pub plan: Plan,
+    /// Shared: every clone of the state (the writer keeps one per open deployment, each post
+    /// another) points at the one plan it was started with.
+    pub plan: Arc<Plan>,
     pub lead: Actor,
     pub started_at: DateTime<Utc>,
     pub status: Status,
@@ -38,7 +41,8 @@ pub struct Deployment {
     pub failing_checks: BTreeMap<String, String>,
     /// Causes golive has escalated on: each only once, even after it was resolved.
     pub escalated_causes: std::collections::BTreeSet<String>,
-    pub notes: Vec<Note>,
+    /// A persistent vector: cloning the state does not copy a long channel's notes.
+    pub notes: imbl::Vector<Note>,
     pub rollback: Option<Note>,
     pub rollback_level: Option<RollbackLevel>,
     pub last_status_slot: Option<DateTime<Utc>>,
@@ -232,7 +236,7 @@ impl Deployment {
             platform: *platform,
             channel: channel.clone(),
             phases: vec![PhaseState::default(); plan.phases.len()],
-            plan: plan.as_ref().clone(),
+            plan: Arc::new(plan.as_ref().clone()),
             lead: event.actor.clone(),
             started_at: event.at,
             status: Status::Active,
@@ -247,7 +251,7 @@ impl Deployment {
             escalated_causes: Default::default(),
             failing_checks: BTreeMap::new(),
             rollback_checked: BTreeMap::new(),
-            notes: Vec::new(),
+            notes: imbl::Vector::new(),
             rollback: None,
             rollback_level: None,
             last_status_slot: None,
@@ -324,7 +328,7 @@ impl Deployment {
             }
             EventKind::DeploymentOverdue { .. } => self.overdue_at = Some(event.at),
             EventKind::NoteAdded { text } => {
-                self.notes.push(Note { by: event.actor.clone(), at: event.at, text: text.clone() })
+                self.notes.push_back(Note { by: event.actor.clone(), at: event.at, text: text.clone() })
             }
             EventKind::RollbackStarted { reason, level } => {
                 self.status = Status::RollingBack;

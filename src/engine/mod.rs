@@ -33,7 +33,7 @@ use crate::metrics::{CommandOutcome, Metrics};
 use crate::render::post::Renderer;
 use crate::render::text;
 use crate::schedule::StatusSchedule;
-use crate::store::{Loaded, NewMessage, Store, StoreError};
+use crate::store::{Delivered, Loaded, NewMessage, Store, StoreError};
 
 pub use crate::render::post::{Message, Post};
 
@@ -90,6 +90,9 @@ pub enum Input {
     DeliveryFailed { deployment: i64, channel: Channel, error: String, messages: u64 },
     /// Messages no event caused (an answer to a mention), queued once per request `key`.
     Enqueue { key: Option<String>, messages: Vec<NewMessage> },
+    /// Posts the platforms took: marked delivered in the writer's next commit, which they
+    /// share with the commands decided meanwhile.
+    Delivered { messages: Vec<Delivered> },
 }
 
 impl Input {
@@ -282,6 +285,7 @@ impl Engine {
                 return ("delivery_failed", Sorted::Write(work));
             }
             Input::Enqueue { key, messages } => return ("enqueue", Sorted::Write(Work::Enqueue { key, messages })),
+            Input::Delivered { messages } => return ("delivered", Sorted::Write(Work::Delivered { messages })),
         };
         let kind = request.kind();
         let sorted = match request {
@@ -385,6 +389,7 @@ impl Recorder for Engine {
             Report::GaveUp { deployment, channel, error, messages } => {
                 Input::DeliveryFailed { deployment, channel, error, messages }
             }
+            Report::Delivered { messages } => Input::Delivered { messages },
         };
         self.submit(input).await.map(drop).map_err(Into::into)
     }
@@ -438,6 +443,9 @@ enum Work {
     Enqueue {
         key: Option<String>,
         messages: Vec<NewMessage>,
+    },
+    Delivered {
+        messages: Vec<Delivered>,
     },
 }
 

@@ -85,6 +85,10 @@ impl Writer {
                 stage.messages.extend(messages.iter().cloned());
                 Ok(Outcome::default())
             }
+            Work::Delivered { messages } => {
+                stage.delivered.extend(messages.iter().cloned());
+                Ok(Outcome::default())
+            }
         }
     }
 

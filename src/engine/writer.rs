@@ -21,7 +21,7 @@ use tracing::{error, Instrument};
 
 use super::{Core, EngineError, Job, Outcome, Work};
 use crate::domain::{Channel, Deployment};
-use crate::store::{ChainHead, Loaded, NewMessage, StoreError, StoredEvent, Tx};
+use crate::store::{ChainHead, Delivered, Loaded, NewMessage, StoreError, StoredEvent, Tx};
 
 /// Inputs decided in one transaction at most; more wait for the next.
 const MAX_BATCH: usize = 256;
@@ -80,11 +80,20 @@ pub(super) struct Batch {
     /// Deployments whose listing row changes, with their state after the batch.
     changed: Vec<(i64, Deployment)>,
     timers: Vec<(i64, Option<DateTime<Utc>>)>,
+    delivered: Vec<Delivered>,
     /// Answers to request keys: those given before (read at the start) and in this batch.
     answered: HashMap<String, String>,
     answers: Vec<(String, String)>,
     /// Each deployment's status post on screen, as read in this batch.
     status_posts: HashMap<i64, Option<i64>>,
+}
+
+/// What a commit held, to wake whoever acts on it.
+struct Committed {
+    /// Deployments that got events.
+    deployments: Vec<i64>,
+    enqueued: bool,
+    timers: bool,
 }
 
 /// One input's writes, joined to its batch only if the input succeeds.
@@ -95,6 +104,7 @@ pub(super) struct Stage {
     pub(super) messages: Vec<NewMessage>,
     states: Vec<(i64, Deployment)>,
     pub(super) timers: Vec<(i64, Option<DateTime<Utc>>)>,
+    pub(super) delivered: Vec<Delivered>,
 }
 
 impl Stage {
@@ -136,31 +146,37 @@ impl Batch {
 impl Writer {
     /// Decides `jobs` in order, commits what they wrote together, then answers each.
     async fn batch(&mut self, jobs: Vec<Job>) {
-        let (answers, committed, ok) = match self.decide_all(&jobs).await {
+        let (answers, committed) = match self.decide_all(&jobs).await {
             Ok((batch, answers)) => match self.flush(batch).await {
-                Ok(committed) => (answers, committed, true),
+                Ok(committed) => (answers, Some(committed)),
                 Err(e) => {
                     error!(error = %e, inputs = jobs.len(), "could not commit a batch; nothing of it was recorded");
                     let e = Arc::new(e);
-                    (jobs.iter().map(|_| Err(EngineError::Batch(e.clone()))).collect(), Vec::new(), false)
+                    (jobs.iter().map(|_| Err(EngineError::Batch(e.clone()))).collect(), None)
                 }
             },
             Err(e) => {
                 error!(error = %e, inputs = jobs.len(), "could not start a write transaction");
                 let e = Arc::new(e);
-                (jobs.iter().map(|_| Err(EngineError::Batch(e.clone()))).collect(), Vec::new(), false)
+                (jobs.iter().map(|_| Err(EngineError::Batch(e.clone()))).collect(), None)
             }
         };
-        if ok {
+        if let Some(committed) = committed {
             self.core.metrics.commit(jobs.len());
-        }
-        if !committed.is_empty() {
-            self.core.signals.enqueued.notify_one();
-            self.core.signals.timers_changed.notify_one();
-            self.core.signals.checks_changed.notify_one();
-            for id in committed {
-                // Nobody listening is fine: the ids are a hint for pages showing them.
-                let _ = self.core.commits.0.send(id);
+            // Wake only the workers this commit gave something to: a batch of delivery
+            // marks must not send the delivery worker round again.
+            if committed.enqueued {
+                self.core.signals.enqueued.notify_one();
+            }
+            if committed.timers {
+                self.core.signals.timers_changed.notify_one();
+            }
+            if !committed.deployments.is_empty() {
+                self.core.signals.checks_changed.notify_one();
+                for id in committed.deployments {
+                    // Nobody listening is fine: the ids are a hint for pages showing them.
+                    let _ = self.core.commits.0.send(id);
+                }
             }
         }
         for (job, answer) in jobs.into_iter().zip(answers) {
@@ -189,6 +205,7 @@ impl Writer {
             messages: Vec::new(),
             changed: Vec::new(),
             timers: Vec::new(),
+            delivered: Vec::new(),
             answered,
             answers: Vec::new(),
             status_posts: HashMap::new(),
@@ -236,6 +253,7 @@ impl Writer {
         batch.rows.extend(stage.rows);
         batch.messages.extend(stage.messages);
         batch.timers.extend(stage.timers);
+        batch.delivered.extend(stage.delivered);
         for (id, state) in stage.states {
             let channel = Channel { platform: state.platform, id: state.channel.clone() };
             if state.status.is_open() {
@@ -252,14 +270,15 @@ impl Writer {
         }
     }
 
-    /// Writes the batch and commits it; returns the deployments that got events.
-    async fn flush(&mut self, batch: Batch) -> Result<Vec<i64>, StoreError> {
-        let Batch { mut tx, now, head, rows, messages, changed, timers, answers, .. } = batch;
+    /// Writes the batch and commits it; says what the commit holds.
+    async fn flush(&mut self, batch: Batch) -> Result<Committed, StoreError> {
+        let Batch { mut tx, now, head, rows, messages, changed, timers, delivered, answers, .. } = batch;
         let result = async {
             let listed: Vec<(i64, &Deployment)> = changed.iter().map(|(id, d)| (*id, d)).collect();
             tx.append_events(&rows, &head, &listed).await?;
             tx.enqueue(&messages, now).await?;
             tx.set_timers(&timers).await?;
+            tx.mark_sent(&delivered, now).await?;
             tx.record_answers(&answers, now).await?;
             tx.commit().await
         }
@@ -267,7 +286,11 @@ impl Writer {
         match result {
             Ok(()) => {
                 self.cache.head = Some(head);
-                Ok(changed.into_iter().map(|(id, _)| id).collect())
+                Ok(Committed {
+                    deployments: changed.into_iter().map(|(id, _)| id).collect(),
+                    enqueued: !messages.is_empty(),
+                    timers: !timers.is_empty(),
+                })
             }
             Err(e) => {
                 self.cache.clear();

@@ -24,7 +24,7 @@ use thiserror::Error;
 pub use audit::{AuditFailure, AuditReport};
 pub use batch::ChainHead;
 pub use chain::{AuditKey, StoredEvent, GENESIS, KEY_VAR as AUDIT_KEY_VAR};
-pub use outbox::{Action, Delivered, NewMessage, OutboxItem, OutboxRow, Payload};
+pub use outbox::{Action, Delivered, NewMessage, OutboxItem, OutboxRow, Payload, Queued};
 pub use pages::{ListPage, ListQuery};
 pub use vitals::Vitals;
 

@@ -112,6 +112,14 @@ pub struct Delivered {
     pub reposted: bool,
 }
 
+/// A pending message as the delivery worker queues it, before it reads the payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub id: i64,
+    pub channel: Channel,
+    pub next_attempt: DateTime<Utc>,
+}
+
 /// A pending message, as the delivery worker sees it.
 #[derive(Debug, Clone)]
 pub struct OutboxItem {
@@ -254,6 +262,27 @@ impl Tx {
         Ok(())
     }
 
+    /// Marks messages delivered at `at`, with one statement per few hundred.
+    pub async fn mark_sent(&mut self, sent: &[Delivered], at: DateTime<Utc>) -> Result<(), StoreError> {
+        let at = format_time(at);
+        for chunk in sent.chunks(ROWS_PER_INSERT) {
+            let mut update = QueryBuilder::new("WITH v (id, remote_id, reposted) AS (");
+            update.push_values(chunk, |mut b, d| {
+                b.push_bind(d.id).push_bind(&d.remote_id).push_bind(d.reposted);
+            });
+            update.push(") UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ");
+            update.push_bind(&at);
+            update.push(
+                ", remote_id = v.remote_id,
+                   action = CASE WHEN v.reposted THEN 'post' ELSE action END,
+                   kind = CASE WHEN v.reposted THEN 'status' ELSE kind END
+                 FROM v WHERE outbox.id = v.id",
+            );
+            update.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
     /// The deployment's latest status post that may still be on screen (not given up), which
     /// updates of its status change in place.
     pub async fn status_post(&mut self, deployment_id: i64) -> Result<Option<i64>, StoreError> {
@@ -378,23 +407,36 @@ impl Store {
 
     /// Marks messages delivered at `at`, all in one statement (one commit).
     pub async fn mark_all_sent(&self, sent: &[Delivered], at: DateTime<Utc>) -> Result<(), StoreError> {
-        let at = format_time(at);
-        for chunk in sent.chunks(ROWS_PER_INSERT) {
-            let mut update = QueryBuilder::new("WITH v (id, remote_id, reposted) AS (");
-            update.push_values(chunk, |mut b, d| {
-                b.push_bind(d.id).push_bind(&d.remote_id).push_bind(d.reposted);
-            });
-            update.push(") UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ");
-            update.push_bind(&at);
-            update.push(
-                ", remote_id = v.remote_id,
-                   action = CASE WHEN v.reposted THEN 'post' ELSE action END,
-                   kind = CASE WHEN v.reposted THEN 'status' ELSE kind END
-                 FROM v WHERE outbox.id = v.id",
-            );
-            update.build().execute(&self.pool).await?;
-        }
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.mark_sent(sent, at).await?;
+        tx.commit().await
+    }
+
+    /// Every pending message with an id above `after`, oldest first, as the delivery worker
+    /// queues them: id, channel and when it may be tried. `after = 0` reads them all.
+    pub async fn pending_since(&self, after: i64) -> Result<Vec<Queued>, StoreError> {
+        // Above 0 the primary key bounds the scan to the new rows; the whole set comes from
+        // the partial index of pending rows, however long the outbox's history.
+        let sql = if after > 0 {
+            "SELECT id, platform, channel, next_attempt_at FROM outbox WHERE id > ? AND state = 'pending' ORDER BY id"
+        } else {
+            "SELECT id, platform, channel, next_attempt_at FROM outbox WHERE id > ? AND state = 'pending'
+             ORDER BY platform, channel, id"
+        };
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(sql).bind(after).fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|(id, platform, channel, next)| {
+                let platform = Platform::parse(&platform)
+                    .ok_or_else(|| StoreError::Corrupt { id, why: format!("unknown platform `{platform}`") })?;
+                Ok(Queued { id, channel: Channel { platform, id: channel }, next_attempt: parse_time(id, &next)? })
+            })
+            .collect()
+    }
+
+    /// The highest outbox id so far (0 when empty).
+    pub async fn last_outbox_id(&self) -> Result<i64, StoreError> {
+        let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM outbox").fetch_one(&self.pool).await?;
+        Ok(id.unwrap_or(0))
     }
 
     pub async fn mark_retry(&self, id: i64, next: DateTime<Utc>, error: &str) -> Result<(), StoreError> {

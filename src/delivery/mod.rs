@@ -28,6 +28,9 @@ use crate::domain::{Channel, EventKind, Platform};
 use crate::metrics::{Metrics, PostResult};
 use crate::store::{Delivered, OutboxItem, Store, StoreError};
 
+mod queue;
+use queue::Queue;
+
 /// The worker looks at the outbox at least this often even when nothing wakes it.
 const IDLE_POLL: Duration = Duration::from_secs(60);
 
@@ -68,6 +71,8 @@ pub enum Report {
     Hook { deployment: i64, report: HookReport },
     /// The platform refused the deployment's posts for good.
     GaveUp { deployment: i64, channel: Channel, error: String, messages: u64 },
+    /// The platforms took these messages.
+    Delivered { messages: Vec<Delivered> },
 }
 
 /// Where the worker sends its reports; answers once they are recorded.
@@ -154,6 +159,8 @@ pub struct Delivery {
     /// the write): the next pass records them again instead of sending them again, so such a
     /// post repeats at most once, after a restart.
     unrecorded: Arc<Mutex<HashMap<i64, Sent>>>,
+    /// What is pending, by channel: one pass at a time holds it.
+    queue: Arc<tokio::sync::Mutex<Queue>>,
 }
 
 impl Delivery {
@@ -166,6 +173,7 @@ impl Delivery {
             settings,
             last_sent: Arc::default(),
             unrecorded: Arc::default(),
+            queue: Arc::default(),
         }
     }
 
@@ -174,22 +182,30 @@ impl Delivery {
     }
 
     /// When a channel may get its next post.
-    fn ready_at(&self, platform: Platform, channel: &str) -> Option<DateTime<Utc>> {
-        let last = self.last_sent.lock().ok()?.get(&(platform, channel.to_string())).copied()?;
+    fn ready_at(&self, channel: &Channel) -> Option<DateTime<Utc>> {
+        let last = self.last_sent.lock().ok()?.get(&(channel.platform, channel.id.clone())).copied()?;
         Some(last + chrono::Duration::from_std(self.settings.channel_interval).unwrap_or_default())
+    }
+
+    fn platforms(&self) -> Vec<Platform> {
+        self.apis.iter().map(|a| a.platform()).collect()
     }
 
     /// Sends every message that may go now, across channels at once, and records how each
     /// went. Returns what happened; a store error stops the pass.
     pub async fn deliver_due(&self) -> Result<Pass, DeliveryError> {
+        let mut queue = self.queue.lock().await;
         let now = self.clock.now();
+        queue.refresh(&self.outbox.store, now).await?;
         let mut ready = Vec::new();
         for api in self.apis.iter() {
-            let store = &self.outbox.store;
-            let heads = store.due_heads(api.platform(), now, 1000).await?;
-            let paced = |channel: &str| self.ready_at(api.platform(), channel).map_or(true, |t| t <= now);
-            let ids: Vec<i64> = heads.iter().filter(|(_, channel)| paced(channel)).map(|(id, _)| *id).collect();
-            ready.extend(store.pending_items(&ids).await?.into_iter().map(|i| (api.clone(), i)));
+            let ids = queue.due(api.platform(), now, |channel| self.ready_at(channel));
+            let items = self.outbox.store.pending_items(&ids).await?;
+            // What is queued here but no longer pending went some other way.
+            for id in ids.iter().filter(|id| !items.iter().any(|i| i.id == **id)) {
+                queue.forget(*id, now);
+            }
+            ready.extend(items.into_iter().map(|i| (api.clone(), i)));
         }
         // Each send is its own task, at most `concurrency` at once across channels.
         let send_timeout = self.settings.send_timeout;
@@ -239,7 +255,8 @@ impl Delivery {
             })
             .collect();
         if !delivered.is_empty() {
-            let recorded = self.outbox.store.mark_all_sent(&delivered, self.clock.now()).await;
+            // Through the writer: the marks share a commit with whatever it decides meanwhile.
+            let recorded = self.record(Report::Delivered { messages: delivered }).await;
             if let Ok(mut unrecorded) = self.unrecorded.lock() {
                 for (item, result) in &results {
                     match (&recorded, result) {
@@ -254,7 +271,7 @@ impl Delivery {
         let mut pass = Pass::default();
         for (item, result) in results {
             let span = post_span(&item);
-            self.settle(&item, result, &mut pass).instrument(span).await?;
+            self.settle(&item, result, &mut pass, &mut queue).instrument(span).await?;
         }
         Ok(pass)
     }
@@ -264,6 +281,7 @@ impl Delivery {
         item: &OutboxItem,
         result: Result<Sent, SendError>,
         pass: &mut Pass,
+        queue: &mut Queue,
     ) -> Result<(), DeliveryError> {
         let now = self.clock.now();
         let store = &self.outbox.store;
@@ -284,6 +302,7 @@ impl Delivery {
                 if item.attempts > 0 {
                     info!(outbox = item.id, %channel, attempts = item.attempts + 1, "delivered after retrying");
                 }
+                queue.remove(&item.channel, item.id, now);
                 pass.sent += 1;
             }
             Err(SendError::Retry { reason, after })
@@ -295,18 +314,26 @@ impl Delivery {
                 let next = now + chrono::Duration::from_std(wait).unwrap_or_default();
                 warn!(outbox = item.id, %channel, attempt = item.attempts + 1, %reason, retry_in = ?wait, "post not delivered; will retry");
                 store.mark_retry(item.id, next, &reason).await?;
+                queue.retry_at(&item.channel, next);
                 pass.retried += 1;
             }
             Err(SendError::Retry { reason, .. }) => {
                 let reason =
                     format!("still failing after {}: {reason}", crate::render::human(self.settings.give_up_after));
                 self.give_up(item, &channel, reason, false, None).await?;
+                queue.remove(&item.channel, item.id, now);
                 pass.failed += 1;
                 self.outbox.metrics.post(item.channel.platform, PostResult::Failed);
                 return Ok(());
             }
             Err(SendError::Permanent { reason, channel_unusable, hint }) => {
                 self.give_up(item, &channel, reason, channel_unusable, hint).await?;
+                if channel_unusable {
+                    // The channel's other messages were given up with it.
+                    queue.invalidate();
+                } else {
+                    queue.remove(&item.channel, item.id, now);
+                }
                 pass.failed += 1;
             }
         }
@@ -359,34 +386,16 @@ impl Delivery {
 
     /// When the next pass has something to do: a message's retry time or a channel's pacing.
     pub async fn next_wake(&self) -> Result<Option<DateTime<Utc>>, DeliveryError> {
-        let now = self.clock.now();
-        let mut wake: Option<DateTime<Utc>> = None;
-        for api in self.apis.iter() {
-            let store = &self.outbox.store;
-            if let Some(t) = store.next_attempt(api.platform()).await? {
-                let t = if t <= now {
-                    // Due already but paced: the soonest any of those channels is ready.
-                    let heads = store.due_heads(api.platform(), now, 1000).await?;
-                    heads
-                        .iter()
-                        .filter_map(|(_, channel)| self.ready_at(api.platform(), channel))
-                        .min()
-                        .unwrap_or(t)
-                        .max(t)
-                } else {
-                    t
-                };
-                wake = Some(wake.map_or(t, |w| w.min(t)));
-            }
-        }
-        Ok(wake)
+        let mut queue = self.queue.lock().await;
+        queue.refresh(&self.outbox.store, self.clock.now()).await?;
+        Ok(queue.next_due(&self.platforms(), |channel| self.ready_at(channel)))
     }
 
     /// Posts still waiting for this worker's platforms.
-    async fn pending(&self) -> Result<i64, DeliveryError> {
-        let pending = self.outbox.store.pending_by_platform().await?;
-        let mine = |p: &Platform| self.apis.iter().any(|a| a.platform() == *p);
-        Ok(pending.iter().filter(|(p, _, _)| mine(p)).map(|(_, n, _)| n).sum())
+    async fn pending(&self) -> Result<usize, DeliveryError> {
+        let mut queue = self.queue.lock().await;
+        queue.refresh(&self.outbox.store, self.clock.now()).await?;
+        Ok(queue.pending(&self.platforms()))
     }
 
     /// On the way out: keeps delivering until nothing is pending or `grace` has passed.
@@ -433,12 +442,14 @@ impl Delivery {
                 Ok(_) => false,
                 Err(e) => {
                     error!(error = %e, "outbox pass failed; retrying in 5s");
+                    self.queue.lock().await.invalidate();
                     true
                 }
             };
             let wake = match self.next_wake().await {
                 Ok(_) if failed => backoff,
-                Ok(Some(t)) => t,
+                // Even with a retry far off, look at the outbox again now and then.
+                Ok(Some(t)) => t.min(self.clock.now() + chrono::Duration::from_std(IDLE_POLL).unwrap_or_default()),
                 Ok(None) => self.clock.now() + chrono::Duration::from_std(IDLE_POLL).unwrap_or_default(),
                 Err(e) => {
                     error!(error = %e, "cannot read the outbox");

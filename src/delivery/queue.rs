@@ -1,0 +1,142 @@
+//! The delivery worker's picture of the outbox's pending messages: each channel's queue, oldest
+//! first, with when its head may be tried. Kept in memory so that choosing what to send next,
+//! and when to wake for it, reads nothing from the database; the outbox stays the record.
+//!
+//! The picture follows the database by reading only rows newer than the last one seen, and is
+//! read whole again at the start, every [`RELOAD_EVERY`], and after anything it cannot follow
+//! in memory (a channel given up). A message it still holds that is no longer pending (sent by
+//! another process, superseded by a newer update) is dropped when its payload is asked for.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Channel, Platform};
+use crate::store::{Queued, Store, StoreError};
+
+/// The whole pending set is read again at least this often, to heal anything missed.
+pub(super) const RELOAD_EVERY: Duration = Duration::from_secs(60);
+
+/// A channel's pending messages: ids, oldest first, and when the oldest may be tried.
+#[derive(Debug)]
+struct Lane {
+    ids: VecDeque<i64>,
+    head_due: DateTime<Utc>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Queue {
+    lanes: HashMap<Channel, Lane>,
+    /// The highest outbox id looked at; rows above it are new.
+    seen: i64,
+    /// When the whole pending set was last read; `None`: read it on the next refresh.
+    loaded_at: Option<DateTime<Utc>>,
+}
+
+impl Queue {
+    /// Brings the picture up to date: new rows only, or everything when due.
+    pub(super) async fn refresh(&mut self, store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let reload_every = chrono::Duration::from_std(RELOAD_EVERY).unwrap_or_default();
+        let whole = self.loaded_at.map_or(true, |at| now - at >= reload_every || now < at);
+        if whole {
+            // Read the high-water mark first: a row committed between the two reads is
+            // read again by the next refresh, never missed.
+            let seen = store.last_outbox_id().await?;
+            let rows = store.pending_since(0).await?;
+            self.lanes.clear();
+            self.seen = seen;
+            self.loaded_at = Some(now);
+            self.extend(rows);
+        } else {
+            let rows = store.pending_since(self.seen).await?;
+            self.extend(rows);
+        }
+        Ok(())
+    }
+
+    /// Read everything again at the next refresh.
+    pub(super) fn invalidate(&mut self) {
+        self.loaded_at = None;
+    }
+
+    fn extend(&mut self, rows: Vec<Queued>) {
+        for row in rows {
+            self.seen = self.seen.max(row.id);
+            match self.lanes.get_mut(&row.channel) {
+                Some(lane) if lane.ids.back().is_some_and(|last| *last >= row.id) => {}
+                Some(lane) => lane.ids.push_back(row.id),
+                None => {
+                    let lane = Lane { ids: VecDeque::from([row.id]), head_due: row.next_attempt };
+                    self.lanes.insert(row.channel, lane);
+                }
+            }
+        }
+    }
+
+    /// The head of every channel on `platform` that may be tried at `now`, given when each
+    /// channel may next get a post (`ready`).
+    pub(super) fn due(
+        &self,
+        platform: Platform,
+        now: DateTime<Utc>,
+        ready: impl Fn(&Channel) -> Option<DateTime<Utc>>,
+    ) -> Vec<i64> {
+        let mut due: Vec<i64> = self
+            .lanes
+            .iter()
+            .filter(|(channel, lane)| {
+                channel.platform == platform && lane.head_due <= now && ready(channel).map_or(true, |t| t <= now)
+            })
+            .filter_map(|(_, lane)| lane.ids.front().copied())
+            .collect();
+        due.sort_unstable();
+        due
+    }
+
+    /// When some channel on one of `platforms` has a message that may be tried.
+    pub(super) fn next_due(
+        &self,
+        platforms: &[Platform],
+        ready: impl Fn(&Channel) -> Option<DateTime<Utc>>,
+    ) -> Option<DateTime<Utc>> {
+        self.lanes
+            .iter()
+            .filter(|(channel, _)| platforms.contains(&channel.platform))
+            .map(|(channel, lane)| ready(channel).map_or(lane.head_due, |t| t.max(lane.head_due)))
+            .min()
+    }
+
+    /// Messages waiting on one of `platforms`.
+    pub(super) fn pending(&self, platforms: &[Platform]) -> usize {
+        self.lanes.iter().filter(|(c, _)| platforms.contains(&c.platform)).map(|(_, lane)| lane.ids.len()).sum()
+    }
+
+    /// The message left the queue (sent, given up, or no longer pending): its channel's next
+    /// one may be tried at once.
+    pub(super) fn remove(&mut self, channel: &Channel, id: i64, now: DateTime<Utc>) {
+        let Some(lane) = self.lanes.get_mut(channel) else { return };
+        let was_head = lane.ids.front() == Some(&id);
+        lane.ids.retain(|queued| *queued != id);
+        if lane.ids.is_empty() {
+            self.lanes.remove(channel);
+        } else if was_head {
+            lane.head_due = lane.head_due.min(now);
+        }
+    }
+
+    /// Drops a message found no longer pending, wherever it is queued.
+    pub(super) fn forget(&mut self, id: i64, now: DateTime<Utc>) {
+        let channel = self.lanes.iter().find(|(_, lane)| lane.ids.front() == Some(&id)).map(|(c, _)| c.clone());
+        if let Some(channel) = channel {
+            self.remove(&channel, id, now);
+        }
+    }
+
+    /// The channel's head waits until `next` (a retry).
+    pub(super) fn retry_at(&mut self, channel: &Channel, next: DateTime<Utc>) {
+        if let Some(lane) = self.lanes.get_mut(channel) {
+            lane.head_due = next;
+        }
+    }
+}
