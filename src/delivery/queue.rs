@@ -2,9 +2,10 @@
 //! first, with when its head may be tried. Kept in memory so that choosing what to send next,
 //! and when to wake for it, reads nothing from the database; the outbox stays the record.
 //!
-//! The picture follows the database by reading only rows newer than the last one seen, and is
-//! read whole again at the start, every [`RELOAD_EVERY`], and after anything it cannot follow
-//! in memory (a channel given up). A message it still holds that is no longer pending (sent by
+//! The picture follows the database by reading only rows newer than the last one seen, when
+//! this process committed some since the last read, and is read whole again at the start,
+//! every [`RELOAD_EVERY`] (rows other processes queued), and after anything it cannot follow
+//! in memory (a channel given up, a failed pass). A message it still holds that is no longer pending (sent by
 //! another process, superseded by a newer update) is dropped when its payload is asked for.
 
 use std::collections::{HashMap, VecDeque};
@@ -32,6 +33,9 @@ pub(super) struct Queue {
     seen: i64,
     /// When the whole pending set was last read; `None`: read it on the next refresh.
     loaded_at: Option<DateTime<Utc>>,
+    /// The store's count of commits that queued messages, as of the last read: while it
+    /// stands still, this process queued nothing new and there is nothing to read.
+    version: u64,
 }
 
 impl Queue {
@@ -39,6 +43,12 @@ impl Queue {
     pub(super) async fn refresh(&mut self, store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
         let reload_every = chrono::Duration::from_std(RELOAD_EVERY).unwrap_or_default();
         let whole = self.loaded_at.map_or(true, |at| now - at >= reload_every || now < at);
+        let version = store.outbox_commits();
+        if !whole && version == self.version {
+            return Ok(());
+        }
+        // Taken before the read: a commit after it moves the count again.
+        self.version = version;
         if whole {
             // Read the high-water mark first: a row committed between the two reads is
             // read again by the next refresh, never missed.

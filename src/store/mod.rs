@@ -13,6 +13,7 @@ mod read;
 mod vitals;
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -106,6 +107,9 @@ pub struct Store {
     audit_key: Option<AuditKey>,
     /// Which file was opened and whether it was found damaged (`health`).
     health: Arc<health::Health>,
+    /// Counts this process's commits that queued messages: the delivery worker reads the
+    /// outbox again only when it moved (or now and then, for other processes' rows).
+    outbox_commits: Arc<AtomicU64>,
 }
 
 /// Times are stored as RFC 3339 UTC with milliseconds: sortable as text, hashed as text.
@@ -165,6 +169,9 @@ impl Store {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A local file needs no ping before each use (a round trip to the connection's
+            // thread per statement); a connection that broke fails its statement instead.
+            .test_before_acquire(false)
             // A transaction whose COMMIT failed (a full disk) can leave its connection stuck
             // "in a transaction" that SQLite already rolled back; such a connection is closed
             // and replaced instead of failing every later `BEGIN`.
@@ -180,7 +187,13 @@ impl Store {
             .connect_with(options)
             .await?;
         let health = health::Health::opened(file.as_deref());
-        Ok(Store { pool, writers: Arc::default(), audit_key: AuditKey::from_env(), health })
+        Ok(Store {
+            pool,
+            writers: Arc::default(),
+            audit_key: AuditKey::from_env(),
+            health,
+            outbox_commits: Arc::default(),
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -207,7 +220,18 @@ impl Store {
         // Issue 17: never write into a file that was deleted or replaced under us.
         self.health.same_file()?;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Tx { tx, _turn: turn, audit_key: self.audit_key.clone() })
+        Ok(Tx {
+            tx,
+            _turn: turn,
+            audit_key: self.audit_key.clone(),
+            outbox_commits: self.outbox_commits.clone(),
+            enqueued: false,
+        })
+    }
+
+    /// How many of this process's commits so far queued messages.
+    pub fn outbox_commits(&self) -> u64 {
+        self.outbox_commits.load(Ordering::Acquire)
     }
 
     pub async fn close(&self) {
@@ -320,6 +344,9 @@ pub struct Tx {
     /// Released when the transaction ends (commit, or drop, which rolls back).
     _turn: tokio::sync::OwnedMutexGuard<()>,
     audit_key: Option<AuditKey>,
+    outbox_commits: Arc<AtomicU64>,
+    /// Whether this transaction queued messages.
+    enqueued: bool,
 }
 
 impl Tx {
@@ -355,6 +382,9 @@ impl Tx {
 
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
+        if self.enqueued {
+            self.outbox_commits.fetch_add(1, Ordering::Release);
+        }
         Ok(())
     }
 }

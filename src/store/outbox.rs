@@ -234,6 +234,7 @@ impl Tx {
             supersede.push(")");
             supersede.build().execute(&mut *self.tx).await?;
         }
+        self.enqueued |= !kept.is_empty();
         let now = format_time(now);
         for chunk in kept.chunks(ROWS_PER_INSERT) {
             let payloads = chunk
