@@ -308,7 +308,7 @@ async fn main() {
     println!("\n{} (a new process each run; cold: first run after dropping the file from the page cache)", GOLIVE);
     let (small, largest) = (small.to_string(), largest.to_string());
     let runs = opts.runs;
-    time("history --limit 0 (process baseline)", &["history", "--limit", "0"], &opts.db, runs);
+    time("history --limit 1 (process baseline)", &["history", "--limit", "1"], &opts.db, runs);
     time("history", &["history"], &opts.db, runs);
     time("history --limit 1000", &["history", "--limit", "1000"], &opts.db, runs);
     time("history --limit 1000 --json", &["history", "--limit", "1000", "--json"], &opts.db, runs);

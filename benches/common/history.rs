@@ -605,6 +605,8 @@ impl<'a> Simulator<'a> {
             .items
             .iter()
             .filter(|item| !state.checked.contains_key(&item.id))
+            // An item that comes after others waits for them (the plan's `after`).
+            .filter(|item| item.after.iter().all(|before| state.checked.contains_key(before)))
             .filter(|item| item.required || rng.chance(0.3))
             .map(|item| Command::Check { item: item.id.clone() })
             .collect();
@@ -652,7 +654,13 @@ impl<'a> Simulator<'a> {
         let roll = rng.below(100);
         let running = d.current.filter(|_| d.status == Status::Active);
         if let (true, Some(i)) = (roll < 35, running) {
-            let checked: Vec<&String> = d.phases[i].checked.keys().collect();
+            // Not one a ticked item comes after: unticking it would be refused.
+            let items = &d.plan.phases[i].items;
+            let checked: Vec<&String> = d.phases[i]
+                .checked
+                .keys()
+                .filter(|id| !items.iter().any(|it| it.after.contains(id) && d.phases[i].checked.contains_key(&it.id)))
+                .collect();
             if !checked.is_empty() {
                 let item = checked[rng.below(checked.len())].clone();
                 let role = &d.plan.phases[i].item(&item).expect("item of the phase").role;

@@ -128,10 +128,7 @@ async fn projection(pool: &SqlitePool) -> Result<Result<(), AuditFailure>, Store
     for row in rows {
         let fail =
             |problem: String| Ok(Err(AuditFailure { event_id: 0, deployment_id: Some(row.id), seq: None, problem }));
-        let stored = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events WHERE deployment_id = ? ORDER BY seq")
-            .bind(row.id)
-            .fetch_all(pool)
-            .await?;
+        let stored = super::read::all(&mut *pool.acquire().await?, Some(row.id)).await?;
         let events = match stored.iter().map(decode).collect::<Result<Vec<_>, _>>() {
             Ok(events) if !events.is_empty() => events,
             Ok(_) => return fail("the deployments table lists it, but it has no events".into()),

@@ -96,6 +96,10 @@ pub struct Loaded {
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// The one connection write transactions use. Kept apart from the readers' so its page
+    /// cache stays warm: in WAL mode a connection drops its cache whenever another one wrote,
+    /// and a writer that took any pooled connection re-read its pages on most commits.
+    writer: SqlitePool,
     /// Transactions of this process queue here, first come first served, before they ask
     /// SQLite for its write lock. SQLite's own busy handler retries with growing sleeps and
     /// no queue, so under load an unlucky command lost the lock again and again (over a
@@ -167,28 +171,31 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            // A local file needs no ping before each use (a round trip to the connection's
-            // thread per statement); a connection that broke fails its statement instead.
-            .test_before_acquire(false)
-            // A transaction whose COMMIT failed (a full disk) can leave its connection stuck
-            // "in a transaction" that SQLite already rolled back; such a connection is closed
-            // and replaced instead of failing every later `BEGIN`.
-            .after_release(|conn, _| {
-                Box::pin(async move {
-                    if conn.is_in_transaction() {
-                        // A rollback may still be queued on the connection: let it run first.
-                        conn.ping().await?;
-                    }
-                    Ok(!conn.is_in_transaction())
+        let pool_options = |connections| {
+            SqlitePoolOptions::new()
+                .max_connections(connections)
+                // A local file needs no ping before each use (a round trip to the connection's
+                // thread per statement); a connection that broke fails its statement instead.
+                .test_before_acquire(false)
+                // A transaction whose COMMIT failed (a full disk) can leave its connection stuck
+                // "in a transaction" that SQLite already rolled back; such a connection is closed
+                // and replaced instead of failing every later `BEGIN`.
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        if conn.is_in_transaction() {
+                            // A rollback may still be queued on the connection: let it run first.
+                            conn.ping().await?;
+                        }
+                        Ok(!conn.is_in_transaction())
+                    })
                 })
-            })
-            .connect_with(options)
-            .await?;
+        };
+        let pool = pool_options(4).connect_with(options.clone()).await?;
+        let writer = pool_options(1).connect_with(options).await?;
         let health = health::Health::opened(file.as_deref());
         Ok(Store {
             pool,
+            writer,
             writers: Arc::default(),
             audit_key: AuditKey::from_env(),
             health,
@@ -219,7 +226,7 @@ impl Store {
         let turn = self.writers.clone().lock_owned().await;
         // Issue 17: never write into a file that was deleted or replaced under us.
         self.health.same_file()?;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         Ok(Tx {
             tx,
             _turn: turn,
@@ -236,6 +243,7 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// Deployments, newest first.

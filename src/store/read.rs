@@ -10,9 +10,8 @@ use super::{StoreError, StoredEvent};
 /// Events per packed page: a few megabytes of text.
 const PAGE: i64 = 10_000;
 
-/// One page of events after `?1`, of deployment `?2` (or all when NULL), packed in id order.
-const PACKED_PAGE: &str = "SELECT count(*), max(id), group_concat(
-        id || ',' || deployment_id || ',' || seq || ',' ||
+/// The packed fields of one event, in the order [`unpack`] reads them.
+const PACKED_ROW: &str = "id || ',' || deployment_id || ',' || seq || ',' ||
         length(CAST(at AS BLOB)) || ':' || at ||
         length(CAST(actor AS BLOB)) || ':' || actor ||
         coalesce(length(CAST(actor_name AS BLOB)) || ':' || actor_name, '-') ||
@@ -21,20 +20,43 @@ const PACKED_PAGE: &str = "SELECT count(*), max(id), group_concat(
         length(CAST(kind AS BLOB)) || ':' || kind ||
         length(CAST(payload AS BLOB)) || ':' || payload ||
         length(CAST(prev_hash AS BLOB)) || ':' || prev_hash ||
-        length(CAST(hash AS BLOB)) || ':' || hash, '' ORDER BY id)
-    FROM (SELECT * FROM events WHERE id > ?1 AND (?2 IS NULL OR deployment_id = ?2) ORDER BY id LIMIT ?3)";
+        length(CAST(hash AS BLOB)) || ':' || hash";
 
-/// Reads the events after id `after` (of one deployment, or all), a page at a time, handing
-/// each page to `each` in id order. Stops early when `each` says so.
+/// One page of the whole log after id `?1`, packed in id order; the page's last id.
+fn packed_log_page() -> String {
+    format!(
+        "SELECT count(*), max(id), group_concat({PACKED_ROW}, '' ORDER BY id)
+         FROM (SELECT * FROM events WHERE id > ?1 ORDER BY id LIMIT ?2)"
+    )
+}
+
+/// One page of deployment `?3`'s events after seq `?1`, packed in order; the page's last seq.
+/// Through the `(deployment_id, seq)` index: a deployment's page reads its own rows only.
+fn packed_deployment_page() -> String {
+    format!(
+        "SELECT count(*), max(seq), group_concat({PACKED_ROW}, '' ORDER BY seq)
+         FROM (SELECT * FROM events WHERE deployment_id = ?3 AND seq > ?1 ORDER BY seq LIMIT ?2)"
+    )
+}
+
+/// Reads the events (of one deployment, or all), a page at a time, handing each page to
+/// `each` in order. Stops early when `each` says so.
 pub(super) async fn pages(
     conn: &mut SqliteConnection,
     deployment: Option<i64>,
     mut each: impl FnMut(Vec<StoredEvent>) -> bool,
 ) -> Result<(), StoreError> {
+    let sql = match deployment {
+        Some(_) => packed_deployment_page(),
+        None => packed_log_page(),
+    };
     let mut after = 0i64;
     loop {
-        let (count, last, packed): (i64, Option<i64>, Option<String>) =
-            sqlx::query_as(PACKED_PAGE).bind(after).bind(deployment).bind(PAGE).fetch_one(&mut *conn).await?;
+        let mut query = sqlx::query_as(&sql).bind(after).bind(PAGE);
+        if let Some(id) = deployment {
+            query = query.bind(id);
+        }
+        let (count, last, packed): (i64, Option<i64>, Option<String>) = query.fetch_one(&mut *conn).await?;
         let (Some(last), Some(packed)) = (last, packed) else { return Ok(()) };
         let rows = unpack(&packed, count as usize).map_err(|why| StoreError::Corrupt { id: after + 1, why })?;
         if !each(rows) || count < PAGE {
