@@ -35,7 +35,7 @@ async fn readyz(golive: &Served, status: u16) -> String {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("/readyz never answered {status}; last: {last}");
+    panic!("/readyz never answered {status}; last: {last}\n{}", golive.log_tail());
 }
 
 async fn notes(db: &std::path::Path) -> Vec<String> {

@@ -20,6 +20,8 @@ pub struct Served {
     pub addr: String,
     pub dir: PathBuf,
     pub fake: FakeSlack,
+    /// The server's log, outside `dir` (which a test may fill up or replace).
+    log: tempfile::NamedTempFile,
 }
 
 fn free_port() -> u16 {
@@ -43,6 +45,7 @@ impl Served {
         let addr = format!("127.0.0.1:{}", free_port());
         std::fs::write(dir.join("golive.toml"), config(&addr, &fake)).unwrap();
         let script = format!("{shell}\nexec \"$0\" serve --db \"$1\"");
+        let log = tempfile::NamedTempFile::new().expect("a file for the server's log");
         let child = Command::new("sh")
             .args(["-c", &script, env!("CARGO_BIN_EXE_golive"), db])
             .current_dir(dir)
@@ -50,10 +53,10 @@ impl Served {
             .env("GOLIVE_SLACK_BOT_TOKEN", "xoxb-process")
             .env("GOLIVE_SLACK_SIGNING_SECRET", SECRET)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().expect("the server's log"))
             .spawn()
             .expect("start golive serve");
-        let served = Served { child, addr, dir: dir.to_path_buf(), fake };
+        let served = Served { child, addr, dir: dir.to_path_buf(), fake, log };
         for _ in 0..400 {
             if try_get(&served.addr, "/healthz").await.is_some_and(|a| a.status == 200) {
                 return served;
@@ -71,6 +74,20 @@ impl Served {
         let send =
             try_post(&self.addr, "/slack/commands", "application/x-www-form-urlencoded", &headers, body.as_bytes());
         tokio::time::timeout(patience, send).await.ok().flatten()
+    }
+
+    /// The last lines the server logged, and whether it is still running, for a failure's
+    /// message.
+    pub fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        // An exited child stays a zombie (state Z) until it is waited for.
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let running = match stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next()) {
+            Some('Z') | None => "has exited",
+            Some(_) => "is still running",
+        };
+        format!("golive serve {running}; its last log lines:\n{}", lines[lines.len().saturating_sub(20)..].join("\n"))
     }
 
     pub async fn get(&self, path: &str) -> Option<Answer> {
