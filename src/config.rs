@@ -13,17 +13,21 @@ use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 
+mod escalation;
+mod freeze;
 mod notify;
 mod plan;
+mod values;
 
+use escalation::RawEscalation;
+use freeze::RawFreeze;
 pub use notify::NotifyConfig;
 use notify::RawNotify;
 use plan::RawPlan;
+use values::{duration, id, local_time, members, timezone, LONGEST};
 
-use crate::domain::freeze::{self, Freeze, Window};
-use crate::domain::{
-    EscalationLevel, Member, Override, Plan, Role, Roles, Rotation, Rules, Severity, Trigger, Triggers,
-};
+use crate::domain::freeze::Freeze;
+use crate::domain::{EscalationLevel, Plan, Role, Roles, Rules, Triggers};
 
 /// The example config, built into the binary: `golive demo` runs its plan.
 pub const EXAMPLE: &str = include_str!("../config.example.toml");
@@ -383,71 +387,6 @@ struct RawConfig {
     notify: RawNotify,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFreeze {
-    name: Option<String>,
-    from: Spanned<String>,
-    to: Spanned<String>,
-    timezone: Option<Spanned<String>>,
-    #[serde(default)]
-    plans: Vec<Spanned<String>>,
-}
-
-impl RawFreeze {
-    fn validate(
-        &self,
-        at: &Locator<'_>,
-        i: usize,
-        default_tz: Tz,
-        plans: &BTreeMap<String, Plan>,
-    ) -> Result<(Freeze, Vec<String>), ConfigError> {
-        let key = format!("freeze[{i}]");
-        let tz = match &self.timezone {
-            Some(_) => timezone(at, self.timezone.as_ref(), &format!("{key}.timezone"))?,
-            None => default_tz,
-        };
-        let name = self.name.clone().unwrap_or_else(|| format!("freeze {}", i + 1));
-        let weekly = (freeze::parse_weekly(self.from.get_ref()), freeze::parse_weekly(self.to.get_ref()));
-        let window = match weekly {
-            (Some(from), Some(to)) => {
-                if freeze::weekly_minutes(from, to) == 0 {
-                    return at.err(self.to.span(), format!("{key}.to"), "the freeze ends when it starts; it would never hold");
-                }
-                Window::Weekly { from, to }
-            }
-            (None, None) => {
-                let from = local_time(at, &self.from, &format!("{key}.from"))?;
-                let to = local_time(at, &self.to, &format!("{key}.to"))?;
-                if to <= from {
-                    return at.err(self.to.span(), format!("{key}.to"), "the freeze must end after it starts");
-                }
-                Window::Dated { from, to }
-            }
-            _ => {
-                return at.err(
-                    self.from.span(),
-                    format!("{key}.from"),
-                    "write both ends the same way: weekly as \"Fri 16:00\" and \"Mon 08:00\", or dates as \"2026-12-24 00:00\"",
-                )
-            }
-        };
-        let mut applies = Vec::new();
-        for plan in &self.plans {
-            if !plans.contains_key(plan.get_ref()) {
-                let allowed = plans.keys().cloned().collect::<Vec<_>>().join(", ");
-                return at.err(
-                    plan.span(),
-                    format!("{key}.plans"),
-                    format!("no plan `{}`; plans: {allowed}", plan.get_ref()),
-                );
-            }
-            applies.push(plan.get_ref().clone());
-        }
-        Ok((Freeze { name, window, timezone: tz }, applies))
-    }
-}
-
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawStatus {
@@ -460,299 +399,6 @@ struct RawStatus {
 struct RawRole {
     name: Option<String>,
     members: Option<Spanned<Vec<Spanned<String>>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawEscalation {
-    #[serde(default)]
-    levels: Vec<Spanned<RawLevel>>,
-    #[serde(default)]
-    overrides: Vec<Spanned<RawOverride>>,
-    #[serde(default)]
-    triggers: RawTriggers,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawTriggers {
-    phase_overdue: Option<RawTrigger>,
-    signoff_missing: Option<RawTrigger>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTrigger {
-    severity: Option<Spanned<String>>,
-    level: Option<Spanned<i64>>,
-    grace: Option<Spanned<String>>,
-    after: Option<Spanned<String>>,
-}
-
-/// How long a warning waits before it pages, unless the trigger says.
-const DEFAULT_GRACE: Duration = Duration::from_secs(10 * 60);
-
-impl RawTrigger {
-    fn validate(&self, at: &Locator<'_>, key: &str, levels: usize) -> Result<Trigger, ConfigError> {
-        let severity = match self.severity.as_ref().map(|s| (s, s.get_ref().as_str())) {
-            None | Some((_, "warning")) => Severity::Warning,
-            Some((_, "critical")) => Severity::Critical,
-            Some((s, other)) => {
-                return at.err(
-                    s.span(),
-                    format!("{key}.severity"),
-                    format!("`{other}` is not a severity; use \"critical\" or \"warning\""),
-                )
-            }
-        };
-        let level = match &self.level {
-            None => 1,
-            Some(l) => match u8::try_from(*l.get_ref()).ok().filter(|n| *n >= 1 && usize::from(*n) <= levels) {
-                Some(n) => n,
-                None => {
-                    return at.err(
-                        l.span(),
-                        format!("{key}.level"),
-                        format!("no level {}; levels are 1 to {levels}", l.get_ref()),
-                    )
-                }
-            },
-        };
-        let grace = match &self.grace {
-            None => DEFAULT_GRACE,
-            // No grace at all is a fair choice for a warning.
-            Some(g) if humantime::parse_duration(g.get_ref()).is_ok_and(|d| d.is_zero()) => Duration::ZERO,
-            Some(g) => duration(at, g, &format!("{key}.grace"))?,
-        };
-        Ok(Trigger { severity, level, grace })
-    }
-}
-
-impl RawTriggers {
-    fn validate(&self, at: &Locator<'_>, levels: usize) -> Result<Triggers, ConfigError> {
-        let mut triggers = Triggers::default();
-        if let Some(raw) = &self.phase_overdue {
-            let key = "escalation.triggers.phase_overdue";
-            if let Some(after) = &raw.after {
-                return at.err(
-                    after.span(),
-                    format!("{key}.after"),
-                    "a phase is overdue after its own `planned` duration; remove `after`",
-                );
-            }
-            triggers.phase_overdue = Some(raw.validate(at, key, levels)?);
-        }
-        if let Some(raw) = &self.signoff_missing {
-            let key = "escalation.triggers.signoff_missing";
-            let Some(after) = &raw.after else {
-                return at.err(
-                    0..0,
-                    format!("{key}.after"),
-                    "say how long after a phase starts a missing sign-off escalates, e.g. after = \"2h\"",
-                );
-            };
-            let after = duration(at, after, &format!("{key}.after"))?;
-            triggers.signoff_missing = Some((after, raw.validate(at, key, levels)?));
-        }
-        if levels == 0 && (triggers.phase_overdue.is_some() || triggers.signoff_missing.is_some()) {
-            return at.err(0..0, "escalation.triggers", "triggers need at least one `[[escalation.levels]]` to page");
-        }
-        Ok(triggers)
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLevel {
-    name: String,
-    ack_timeout: Spanned<String>,
-    repeat: Option<u32>,
-    members: Option<Spanned<Vec<Spanned<String>>>>,
-    rotation: Option<Spanned<RawRotation>>,
-    webhook: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRotation {
-    members: Spanned<Vec<Spanned<String>>>,
-    every: Spanned<String>,
-    handoff: Spanned<String>,
-    timezone: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOverride {
-    level: Spanned<i64>,
-    member: Spanned<String>,
-    from: Spanned<String>,
-    until: Spanned<String>,
-    timezone: Option<Spanned<String>>,
-}
-
-fn timezone(at: &Locator<'_>, value: Option<&Spanned<String>>, key: &str) -> Result<Tz, ConfigError> {
-    match value {
-        None => Ok(Tz::UTC),
-        Some(tz) => tz.get_ref().parse::<Tz>().or_else(|_| {
-            at.err(
-                tz.span(),
-                key,
-                format!("`{}` is not a timezone; use an IANA name such as \"UTC\" or \"Europe/Berlin\"", tz.get_ref()),
-            )
-        }),
-    }
-}
-
-/// A wall-clock time such as "2026-06-01 09:00" (or with a `T`), read in the given timezone.
-fn local_time(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<chrono::NaiveDateTime, ConfigError> {
-    let v = value.get_ref().trim();
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-        .iter()
-        .find_map(|f| chrono::NaiveDateTime::parse_from_str(v, f).ok())
-        .map_or_else(
-            || at.err(value.span(), key, format!("`{v}` is not a date and time; write e.g. \"2026-06-01 09:00\"")),
-            Ok,
-        )
-}
-
-fn instant(
-    at: &Locator<'_>,
-    value: &Spanned<String>,
-    tz: Tz,
-    key: &str,
-) -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
-    let local = local_time(at, value, key)?;
-    match local.and_local_timezone(tz).earliest() {
-        Some(t) => Ok(t.with_timezone(&chrono::Utc)),
-        None => at.err(value.span(), key, format!("{local} does not exist in {tz} (a daylight-saving gap)")),
-    }
-}
-
-impl RawLevel {
-    fn validate(
-        &self,
-        at: &Locator<'_>,
-        span: std::ops::Range<usize>,
-        key: &str,
-    ) -> Result<EscalationLevel, ConfigError> {
-        let ack_timeout = duration(at, &self.ack_timeout, &format!("{key}.ack_timeout"))?;
-        let fixed = members(at, self.members.as_ref(), &format!("{key}.members"))?;
-        let rotation = match &self.rotation {
-            None => None,
-            Some(r) => {
-                let rkey = format!("{key}.rotation");
-                let raw = r.get_ref();
-                let members = members(at, Some(&raw.members), &format!("{rkey}.members"))?;
-                if members.is_empty() {
-                    return at.err(
-                        raw.members.span(),
-                        format!("{rkey}.members"),
-                        "a rotation needs someone to take turns",
-                    );
-                }
-                let timezone = timezone(at, raw.timezone.as_ref(), &format!("{rkey}.timezone"))?;
-                let every = duration(at, &raw.every, &format!("{rkey}.every"))?;
-                if every < Duration::from_secs(60) {
-                    return at.err(raw.every.span(), format!("{rkey}.every"), "a turn lasts at least a minute");
-                }
-                Some(Rotation {
-                    members,
-                    every,
-                    handoff: local_time(at, &raw.handoff, &format!("{rkey}.handoff"))?,
-                    timezone,
-                })
-            }
-        };
-        match (fixed.is_empty(), &rotation) {
-            (true, None) => {
-                let span = self.members.as_ref().map_or(span, Spanned::span);
-                return at.err(
-                    span,
-                    format!("{key}.members"),
-                    "an escalation level needs someone to page: `members` or a `rotation`",
-                );
-            }
-            (false, Some(_)) => {
-                let span = self.rotation.as_ref().map_or(span, Spanned::span);
-                return at.err(
-                    span,
-                    format!("{key}.rotation"),
-                    "give a level either fixed `members` or a `rotation`, not both",
-                );
-            }
-            _ => {}
-        }
-        let webhook = match &self.webhook {
-            None => None,
-            Some(url) => match url::Url::parse(url.get_ref()) {
-                Ok(u) if u.scheme() == "https" || u.scheme() == "http" => Some(url.get_ref().clone()),
-                _ => {
-                    return at.err(
-                        url.span(),
-                        format!("{key}.webhook"),
-                        format!("`{}` is not an http(s) URL", url.get_ref()),
-                    )
-                }
-            },
-        };
-        Ok(EscalationLevel {
-            name: self.name.clone(),
-            ack_timeout,
-            repeat: self.repeat.unwrap_or(0),
-            members: fixed,
-            rotation,
-            overrides: Vec::new(),
-            webhook,
-        })
-    }
-}
-
-/// No duration in a deployment plan is longer; beyond it, date arithmetic could overflow.
-const LONGEST: Duration = Duration::from_secs(10 * 366 * 24 * 3600);
-
-fn duration(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<Duration, ConfigError> {
-    match humantime::parse_duration(value.get_ref()) {
-        Ok(d) if d > LONGEST => at.err(value.span(), key, "the duration is longer than ten years"),
-        Ok(d) if !d.is_zero() => Ok(d),
-        Ok(_) => at.err(value.span(), key, "the duration must be longer than zero"),
-        Err(e) => at.err(
-            value.span(),
-            key,
-            format!("`{}` is not a duration ({e}); write e.g. \"90s\", \"10m\", \"2h\"", value.get_ref()),
-        ),
-    }
-}
-
-fn members(
-    at: &Locator<'_>,
-    raw: Option<&Spanned<Vec<Spanned<String>>>>,
-    key: &str,
-) -> Result<Vec<Member>, ConfigError> {
-    let mut out = Vec::new();
-    for (i, m) in raw.map(|r| r.get_ref().as_slice()).unwrap_or_default().iter().enumerate() {
-        let member = Member::parse(m.get_ref()).or_else(|e| at.err(m.span(), format!("{key}[{i}]"), e))?;
-        if out.contains(&member) {
-            return at.err(m.span(), format!("{key}[{i}]"), format!("`{member}` is listed twice"));
-        }
-        out.push(member);
-    }
-    Ok(out)
-}
-
-/// Ids are typed in chat, so they must be one word (`+` as in `t+24-review`).
-fn id(at: &Locator<'_>, value: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
-    let v = value.get_ref();
-    let ok = !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'));
-    if ok {
-        Ok(v.clone())
-    } else {
-        at.err(
-            value.span(),
-            key,
-            format!("`{v}` is not a usable id: use letters, digits, `-`, `_`, `.` or `+`, no spaces"),
-        )
-    }
 }
 
 impl RawConfig {
@@ -798,37 +444,7 @@ impl RawConfig {
             }
         };
 
-        let mut escalation = Vec::new();
-        for (i, level) in self.escalation.levels.iter().enumerate() {
-            escalation.push(level.get_ref().validate(at, level.span(), &format!("escalation.levels[{i}]"))?);
-        }
-        if escalation.len() > usize::from(u8::MAX) {
-            return at.err(0..0, "escalation.levels", "more than 255 levels");
-        }
-        for (i, o) in self.escalation.overrides.iter().enumerate() {
-            let key = format!("escalation.overrides[{i}]");
-            let raw = o.get_ref();
-            let n = *raw.level.get_ref();
-            let Some(level) = usize::try_from(n).ok().filter(|n| *n >= 1).and_then(|n| escalation.get_mut(n - 1))
-            else {
-                return at.err(
-                    raw.level.span(),
-                    format!("{key}.level"),
-                    format!("no level {n}; levels are 1 to {}", self.escalation.levels.len()),
-                );
-            };
-            let member = Member::parse(raw.member.get_ref())
-                .or_else(|e| at.err(raw.member.span(), format!("{key}.member"), e))?;
-            let tz = timezone(at, raw.timezone.as_ref(), &format!("{key}.timezone"))?;
-            let from = instant(at, &raw.from, tz, &format!("{key}.from"))?;
-            let until = instant(at, &raw.until, tz, &format!("{key}.until"))?;
-            if until <= from {
-                return at.err(raw.until.span(), format!("{key}.until"), "the override ends before it starts");
-            }
-            level.overrides.push(Override { member, from, until });
-        }
-
-        let triggers = self.escalation.triggers.validate(at, escalation.len())?;
+        let (escalation, triggers) = self.escalation.validate(at)?;
 
         let freezes = self
             .freeze
