@@ -14,7 +14,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::fake_slack::FakeSlack;
 use common::webdriver::Browser;
-use golive::config::EXAMPLE;
 use golive::slack::verify::SigningSecret;
 use serde_json::json;
 
@@ -76,10 +75,7 @@ async fn a_browser_sees_the_list_the_page_and_a_slack_command_arrive_live_and_no
     let fake = FakeSlack::start().await;
     let dir = tempfile::tempdir().unwrap();
     let addr = format!("127.0.0.1:{}", free_port());
-    let config = EXAMPLE
-        .replace("listen = \"127.0.0.1:3000\"", &format!("listen = \"{addr}\""))
-        .replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1)
-        .replace("api_url = \"https://slack.com/api/\"", &format!("api_url = \"{}\"", fake.url));
+    let config = common::process::slack_config(&addr, &fake);
     std::fs::write(dir.path().join("golive.toml"), config).unwrap();
     let _golive = Golive(
         Command::new(env!("CARGO_BIN_EXE_golive"))

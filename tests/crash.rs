@@ -18,7 +18,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::fake_slack::{FakeSlack, Reply};
-use golive::config::EXAMPLE;
 use golive::domain::EventKind;
 use golive::store::Store;
 
@@ -88,10 +87,7 @@ async fn sigkill_at_any_point_loses_no_answered_command_and_no_queued_post() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
-    let config = EXAMPLE
-        .replace("listen = \"127.0.0.1:3000\"", &format!("listen = \"{addr}\""))
-        .replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1)
-        .replace("api_url = \"https://slack.com/api/\"", &format!("api_url = \"{}\"", fake.url))
+    let config = common::process::slack_config(&addr, &fake)
         .replace("cron = \"0 */30 * * * *\"", "cron = \"*/2 * * * * *\"")
         // Level 1 waits two seconds for an ack, so the climb runs while the test watches.
         .replacen("ack_timeout = \"5m\"", "ack_timeout = \"2s\"", 1)
@@ -203,10 +199,7 @@ async fn sigkill_while_commands_share_a_commit_loses_no_answered_command() {
     let fake = FakeSlack::start().await;
     let dir = tempfile::tempdir().unwrap();
     let addr = format!("127.0.0.1:{}", free_port());
-    let config = EXAMPLE
-        .replace("listen = \"127.0.0.1:3000\"", &format!("listen = \"{addr}\""))
-        .replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1)
-        .replace("api_url = \"https://slack.com/api/\"", &format!("api_url = \"{}\"", fake.url));
+    let config = common::process::slack_config(&addr, &fake);
     std::fs::write(dir.path().join("golive.toml"), &config).unwrap();
     const CHANNELS: usize = 8;
     const CLIENTS: usize = 32;

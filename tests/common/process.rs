@@ -28,13 +28,17 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// The example config with Slack on, posting to `fake`, listening on `addr`, quick posts.
-pub fn config(addr: &str, fake: &FakeSlack) -> String {
+/// The example config with Slack on, posting to `fake`, listening on `addr`.
+pub fn slack_config(addr: &str, fake: &FakeSlack) -> String {
     EXAMPLE
         .replace("listen = \"127.0.0.1:3000\"", &format!("listen = \"{addr}\""))
         .replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1)
         .replace("api_url = \"https://slack.com/api/\"", &format!("api_url = \"{}\"", fake.url))
-        + "\n[delivery]\nchannel_interval = \"5ms\"\n"
+}
+
+/// [`slack_config`] with quick posts.
+pub fn config(addr: &str, fake: &FakeSlack) -> String {
+    slack_config(addr, fake) + "\n[delivery]\nchannel_interval = \"5ms\"\n"
 }
 
 impl Served {
