@@ -163,11 +163,8 @@ struct PendingRow {
     target_remote_id: Option<String>,
 }
 
-/// The oldest pending message of every channel.
-const HEADS: &str = "SELECT * FROM outbox WHERE id IN
-     (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY platform, channel)";
-
-/// The same, with the delivered id of the message each update changes.
+/// The oldest pending message of every channel, with the delivered id of the message each
+/// update changes.
 const HEADS_WITH_TARGETS: &str = "SELECT o.*, t.remote_id AS target_remote_id FROM outbox o
      LEFT JOIN outbox t ON t.id = o.target_id
      WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY platform, channel)";
@@ -345,29 +342,6 @@ impl Store {
         rows.into_iter().map(item).collect()
     }
 
-    /// The oldest pending message of each channel on `platform` that may be attempted at
-    /// `now`: ids and channels only. The worker decides on these which to send (pacing) and
-    /// reads the payloads of those alone: with hundreds of channels waiting, reading every
-    /// head's payload on every pass was most of a busy server's work (BENCHMARKS.md).
-    pub async fn due_heads(
-        &self,
-        platform: Platform,
-        now: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<(i64, String)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, channel FROM outbox
-             WHERE id IN (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY platform, channel)
-               AND platform = ? AND next_attempt_at <= ?
-             ORDER BY next_attempt_at, id LIMIT ?",
-        )
-        .bind(platform.as_str())
-        .bind(format_time(now))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
     /// Pending messages by id, whole, in id order.
     pub async fn pending_items(&self, ids: &[i64]) -> Result<Vec<OutboxItem>, StoreError> {
         if ids.is_empty() {
@@ -382,16 +356,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(item).collect()
-    }
-
-    /// When the next pending message on `platform` may be attempted.
-    pub async fn next_attempt(&self, platform: Platform) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let next: Option<(String,)> =
-            sqlx::query_as(&format!("SELECT MIN(next_attempt_at) FROM ({HEADS} AND platform = ?) HAVING COUNT(*) > 0"))
-                .bind(platform.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-        next.map(|(t,)| parse_time(0, &t)).transpose()
     }
 
     /// Marks a message delivered. An update that had to be posted as a new message becomes
