@@ -1,10 +1,15 @@
 //! The chat adapters: where people talk to golive. Each platform translates its wire format
 //! (Slack's signed forms and Web API, Discord's signed interactions and REST API, the console's
 //! lines) into engine inputs and the engine's posts back into its own format; the `/deploy`
-//! grammar they all accept lives here once.
+//! grammar they all accept lives here once, read by the one command table every adapter shares.
 
+pub mod commands;
 pub mod console;
 pub mod discord;
 pub mod grammar;
+#[cfg(test)]
+mod old_diff;
 pub mod signature;
 pub mod slack;
+pub mod spec;
+pub mod syntax;

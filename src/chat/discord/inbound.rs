@@ -1,7 +1,7 @@
 //! Discord interactions, however they arrive: `POST /discord/interactions` (verified first;
 //! a bad or stale signature is a 401 with nothing recorded) or the gateway, which hands the
-//! same JSON to `answer`. A slash command becomes its shared-grammar line and goes through the
-//! engine like a typed command; a button is the command it stands for, checked against the
+//! same JSON to `answer`. A slash command's options become its request through the command
+//! table, as a typed line's words do; a button is the command it stands for, checked against the
 //! deployment it was drawn for; No-go and Roll back open a modal first. The person who acted
 //! gets the answer privately (an ephemeral response); what changed reaches the channel
 //! through the outbox, as on every platform.
@@ -19,9 +19,10 @@ use tracing::{info, warn};
 use super::api::DiscordApi;
 use super::interaction::{kind, Interaction, Sender};
 use super::verify::{PublicKey, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use crate::chat::grammar::COMMANDS;
+use crate::chat::commands::TABLE;
 use crate::domain::{Actor, Channel, Command, Platform, RollbackLevel};
 use crate::engine::{Answer, Engine, Input, Origin};
+use crate::metrics::CommandOutcome;
 use crate::render::discord::{self as render, Button};
 
 /// Largest request body accepted; Discord's interactions are far smaller.
@@ -169,22 +170,17 @@ impl DiscordInbound {
             Ok(o) => o,
             Err(answer) => return answer,
         };
-        let origin = Origin { key: Self::key(i), ..Origin::default() };
-        if let Some(direct) = invocation.direct() {
-            let command = match direct {
-                Ok(command) => command,
-                Err(e) => return ephemeral(e.to_string()),
-            };
-            let what = command.describe();
-            return Self::told(self.engine.submit(Input::command(&channel, &actor, command, origin)).await, &what);
-        }
-        let line = match invocation.grammar_line() {
-            Ok(line) => line,
-            Err(e) => return ephemeral(e.to_string()),
+        let request = match invocation.request() {
+            Ok(request) => request,
+            Err(e) => {
+                // Counted as a typed line the grammar refused is.
+                self.engine.metrics().command("unparsed", CommandOutcome::Refused);
+                return ephemeral(e.to_string());
+            }
         };
-        let text = Input::Text { channel, actor, text: line.clone(), origin };
-        let outcome = self.engine.submit(text).await;
-        Self::told(outcome, &line)
+        let what = request.describe();
+        let origin = Origin { key: Self::key(i), ..Origin::default() };
+        Self::told(self.engine.submit(Input::Request { channel, actor, request, origin }).await, &what)
     }
 
     /// The private answer to a command or button: the reply or refusal, or a short receipt
@@ -317,7 +313,7 @@ impl DiscordInbound {
                 roles.into_iter().map(|r| (r.clone(), r)).collect()
             }
             Some("plan") => config.plans.values().map(|p| (p.id.clone(), format!("{} — {}", p.id, p.name))).collect(),
-            Some("topic") => COMMANDS.iter().map(|(n, _, _)| (n.to_string(), n.to_string())).collect(),
+            Some("topic") => TABLE.iter().map(|s| (s.name.to_string(), s.name.to_string())).collect(),
             _ => Vec::new(),
         };
         let mut matching: Vec<&(String, String)> =
