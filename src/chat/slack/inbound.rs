@@ -224,7 +224,13 @@ async fn event_callback(slack: &SlackInbound, envelope: &Value) -> Response {
                 Err(e) => return retry_later(e),
             }
         }
-        Ok(request @ (Request::Help { .. } | Request::Oncall | Request::History)) => {
+        Ok(Request::Change(_)) => Some(format!(
+            "changes go through the slash command, e.g. `{} {}`",
+            engine.config().slack.command,
+            said.trim()
+        )),
+        // Every other query (help, on-call, history) is answered here.
+        Ok(request) => {
             let request =
                 Input::Request { channel: channel.clone(), actor: actor.clone(), request, origin: Origin::default() };
             match engine.submit(request).await {
@@ -232,11 +238,6 @@ async fn event_callback(slack: &SlackInbound, envelope: &Value) -> Response {
                 Err(e) => return retry_later(e),
             }
         }
-        Ok(Request::Change(_)) => Some(format!(
-            "changes go through the slash command, e.g. `{} {}`",
-            engine.config().slack.command,
-            said.trim()
-        )),
         Err(e) => Some(e.to_string()),
     };
     if let Some(reply) = reply {
