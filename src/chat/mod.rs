@@ -7,8 +7,6 @@ pub mod commands;
 pub mod console;
 pub mod discord;
 pub mod grammar;
-#[cfg(test)]
-mod old_diff;
 pub mod signature;
 pub mod slack;
 pub mod spec;
