@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::harness::fake_slack::FakeSlack;
 use crate::harness::webdriver::Browser;
-use golive::slack::verify::SigningSecret;
+use golive::chat::slack::verify::SigningSecret;
 use serde_json::json;
 
 const SECRET: &str = "browser-test-secret";

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::harness::{minutes, Ctx};
-use golive::console;
+use golive::chat::console;
 use tokio::io::AsyncWriteExt;
 
 /// The terminal: everything the console prints, readable while it runs; each write wakes a

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use crate::harness::fake_slack::{FakeSlack, Reply};
 use crate::harness::http::get;
+use golive::chat::slack::verify::SigningSecret;
 use golive::config::{Config, EXAMPLE};
 use golive::liveness::Liveness;
 use golive::server::{self, Ops};
-use golive::slack::verify::SigningSecret;
 use golive::store::Store;
 
 /// The value of one series on a metrics page, by its name and labels as written there.

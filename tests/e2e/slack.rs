@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use crate::harness::http::post;
 use crate::harness::slack::fixture;
+use golive::chat::slack::verify::{SigningSecret, Unverified};
 use golive::clock::Clock;
 use golive::domain::EventKind;
-use golive::slack::verify::{SigningSecret, Unverified};
 
 #[test]
 fn the_signing_example_from_slacks_documentation_verifies() {

@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ed25519_dalek::{Signer, SigningKey};
+use golive::chat::discord::verify::PublicKey;
+use golive::chat::discord::DiscordApi;
 use golive::clock::{Clock, ManualClock};
 use golive::config::EXAMPLE;
-use golive::delivery::ChatApi;
-use golive::discord::verify::PublicKey;
-use golive::discord::DiscordApi;
+use golive::delivery::Transport;
 use golive::runtime::Adapters;
 use serde_json::{json, Value};
 
@@ -81,7 +81,7 @@ pub(super) fn point_at(text: &str, fake: &FakeDiscord) -> String {
 pub(super) fn plug(adapters: &mut Adapters, fake: &FakeDiscord) {
     let public = PublicKey::from_hex(&hex::encode(key().verifying_key().to_bytes())).unwrap();
     let discord = Arc::new(DiscordApi::new(&fake.url, "test-bot-token", APP).unwrap());
-    adapters.apis.push(discord.clone() as Arc<dyn ChatApi>);
+    adapters.apis.push(discord.clone() as Arc<dyn Transport>);
     adapters.discord_api = Some(discord);
     adapters.discord_key = Some(public);
 }

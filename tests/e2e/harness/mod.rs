@@ -31,10 +31,10 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use golive::clock::ManualClock;
 use golive::config::{Config, EXAMPLE};
-use golive::delivery::ChatApi;
+use golive::delivery::pager::PagingApi;
+use golive::delivery::Transport;
 use golive::domain::{Actor, Channel, Platform};
-use golive::engine::{Engine, Input, Message, Outcome, Post};
-use golive::paging::PagingApi;
+use golive::engine::{Answer, Engine, Input, Message, Post};
 use golive::render::text;
 use golive::runtime::{self, Adapters};
 use golive::store::Store;
@@ -132,7 +132,7 @@ impl<'a> Serve<'a> {
             slack::plug(&mut adapters, fake);
         }
         if config.escalation.iter().any(|l| l.webhook.is_some()) {
-            adapters.apis.push(Arc::new(PagingApi::new(&self.routing_key).unwrap()) as Arc<dyn ChatApi>);
+            adapters.apis.push(Arc::new(PagingApi::new(&self.routing_key).unwrap()) as Arc<dyn Transport>);
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         ctx.addr = listener.local_addr().unwrap().to_string();
@@ -226,7 +226,7 @@ impl Ctx {
 
     // ---- the console: the answer comes back with the command ----
 
-    pub async fn say(&self, user: &str, text: &str) -> Outcome {
+    pub async fn say(&self, user: &str, text: &str) -> Answer {
         self.engine
             .submit(Input::text(&self.channel, &Actor::new(Platform::Console, user), text))
             .await
@@ -248,7 +248,7 @@ impl Ctx {
         outcome.reply.expect("a refusal has a reply")
     }
 
-    pub fn texts(&self, outcome: &Outcome) -> Vec<String> {
+    pub fn texts(&self, outcome: &Answer) -> Vec<String> {
         self.post_texts(&outcome.posts)
     }
 

@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
+use golive::chat::slack::verify::SigningSecret;
+use golive::chat::slack::SlackApi;
 use golive::clock::{Clock, ManualClock};
-use golive::delivery::ChatApi;
+use golive::delivery::Transport;
 use golive::runtime::Adapters;
-use golive::slack::verify::SigningSecret;
-use golive::slack::SlackApi;
 use serde_json::{json, Value};
 
 use super::fake_slack::{Call, FakeSlack};
@@ -25,7 +25,7 @@ pub const WEB_TOKEN: &str = "e2e-web-token";
 /// golive's Slack adapter, talking to `fake` and checking requests signed with [`SECRET`].
 pub(super) fn plug(adapters: &mut Adapters, fake: &FakeSlack) {
     let api = Arc::new(SlackApi::new(&fake.url, "xoxb-e2e").unwrap());
-    adapters.apis.push(api.clone() as Arc<dyn ChatApi>);
+    adapters.apis.push(api.clone() as Arc<dyn Transport>);
     adapters.slack_api = Some(api);
     adapters.slack_secret = Some(SigningSecret::new(SECRET));
 }

@@ -1,0 +1,333 @@
+//! Discord interactions, however they arrive: `POST /discord/interactions` (verified first;
+//! a bad or stale signature is a 401 with nothing recorded) or the gateway, which hands the
+//! same JSON to `answer`. A slash command becomes its shared-grammar line and goes through the
+//! engine like a typed command; a button is the command it stands for, checked against the
+//! deployment it was drawn for; No-go and Roll back open a modal first. The person who acted
+//! gets the answer privately (an ephemeral response); what changed reaches the channel
+//! through the outbox, as on every platform.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use tracing::{info, warn};
+
+use super::api::DiscordApi;
+use super::interaction::{kind, Interaction, Sender};
+use super::verify::{PublicKey, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use crate::chat::grammar::COMMANDS;
+use crate::domain::{Actor, Channel, Command, Platform, RollbackLevel};
+use crate::engine::{Answer, Engine, Input, Origin};
+use crate::render::discord::{self as render, Button};
+
+/// Largest request body accepted; Discord's interactions are far smaller.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Discord's interaction callback types.
+mod callback {
+    pub const PONG: u8 = 1;
+    pub const MESSAGE: u8 = 4;
+    pub const DEFERRED: u8 = 5;
+    pub const AUTOCOMPLETE: u8 = 8;
+    pub const MODAL: u8 = 9;
+}
+/// Message flag: only the person who acted sees it.
+const EPHEMERAL: u64 = 1 << 6;
+
+#[derive(Clone)]
+pub struct DiscordInbound {
+    pub engine: Engine,
+    /// `None` when only the gateway is used: then the HTTP route is not served.
+    pub key: Option<Arc<PublicKey>>,
+    /// For answers that take longer than Discord waits: the real answer replaces a
+    /// deferred one. Without it, a slow answer is simply late.
+    pub api: Option<Arc<DiscordApi>>,
+}
+
+/// Discord waits 3 s for an answer; after this long golive says it is working on it.
+const DEFER_AFTER: Duration = Duration::from_secs(2);
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A private answer to the person who acted.
+pub fn ephemeral(text: impl Into<String>) -> Value {
+    json!({ "type": callback::MESSAGE, "data": {
+        "content": render::content(&text.into()), "flags": EPHEMERAL, "allowed_mentions": { "parse": [] },
+    } })
+}
+
+pub async fn interactions(State(discord): State<DiscordInbound>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(key) = &discord.key else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let checked =
+        key.verify(header(&headers, SIGNATURE_HEADER), header(&headers, TIMESTAMP_HEADER), &body, discord.engine.now());
+    if let Err(why) = checked {
+        warn!(reason = %why, bytes = body.len(), "refused an unverified Discord request");
+        return (StatusCode::UNAUTHORIZED, "invalid request signature\n").into_response();
+    }
+    // serde_json skips the fields golive does not read without checking their encoding.
+    if std::str::from_utf8(&body).is_err() {
+        return (StatusCode::BAD_REQUEST, "the request body is not UTF-8\n").into_response();
+    }
+    let interaction = match Interaction::parse(&body) {
+        Ok(i) => i,
+        Err(e) => {
+            warn!(error = %e, "malformed Discord interaction");
+            return (StatusCode::BAD_REQUEST, "malformed interaction: expected Discord's interaction JSON\n")
+                .into_response();
+        }
+    };
+    axum::Json(discord.answer_in_time(interaction).await).into_response()
+}
+
+impl DiscordInbound {
+    /// The answer if it is ready within Discord's deadline; otherwise a deferred answer now
+    /// (the person sees golive thinking) and the real one as an edit of it when it is ready.
+    /// A command waiting for the database (another process writing, say) still commits.
+    pub async fn answer_in_time(&self, interaction: Interaction) -> Value {
+        let this = self.clone();
+        let token = interaction.token.clone();
+        let mut work = tokio::spawn(async move { this.answer(&interaction).await });
+        match tokio::time::timeout(DEFER_AFTER, &mut work).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "answering a Discord interaction failed");
+                ephemeral("golive failed while answering this; nothing was changed unless the channel says so")
+            }
+            Err(_) => {
+                let Some(api) = self.api.clone() else {
+                    return work.await.unwrap_or_else(|_| ephemeral("golive failed while answering this"));
+                };
+                tokio::spawn(async move {
+                    let Ok(answer) = work.await else { return };
+                    let data = if answer["type"] == callback::MESSAGE {
+                        answer["data"].clone()
+                    } else {
+                        json!({ "content": "golive took too long to open that; press the button again" })
+                    };
+                    if let Err(e) = api.edit_original(&token, &data).await {
+                        warn!(error = %e, "could not replace a deferred Discord answer");
+                    }
+                });
+                json!({ "type": callback::DEFERRED, "data": { "flags": EPHEMERAL } })
+            }
+        }
+    }
+
+    /// The response body for one interaction (Discord's interaction callback).
+    pub async fn answer(&self, i: &Interaction) -> Value {
+        match i.kind {
+            kind::PING => json!({ "type": callback::PONG }),
+            kind::APPLICATION_COMMAND => self.command(i).await,
+            kind::MESSAGE_COMPONENT => self.component(i).await,
+            kind::AUTOCOMPLETE => self.autocomplete(i).await,
+            kind::MODAL_SUBMIT => self.modal(i).await,
+            other => {
+                info!(kind = other, "ignored a Discord interaction of a kind golive does not handle");
+                ephemeral("golive does not handle this kind of interaction")
+            }
+        }
+    }
+
+    fn command_name(&self) -> &str {
+        &self.engine.config().discord.command
+    }
+
+    /// Who acted and where, or the answer saying what is missing.
+    fn origin_of(i: &Interaction) -> Result<(Channel, Actor), Value> {
+        let Some(Sender { id, name, roles }) = i.sender() else {
+            return Err(ephemeral("golive cannot tell who sent this interaction"));
+        };
+        let Some(channel) = i.channel() else {
+            return Err(ephemeral("golive works in a server's channels; this interaction names none"));
+        };
+        let channel = Channel { platform: Platform::Discord, id: channel.to_string() };
+        Ok((channel, Actor { platform: Platform::Discord, id, name, groups: roles }))
+    }
+
+    fn key(i: &Interaction) -> Option<String> {
+        (!i.id.is_empty()).then(|| format!("discord:interaction:{}", i.id))
+    }
+
+    async fn command(&self, i: &Interaction) -> Value {
+        let invocation = i.invocation();
+        if !invocation.command.eq_ignore_ascii_case(self.command_name()) {
+            return ephemeral(format!(
+                "golive answers `/{}`, not `/{}`",
+                self.command_name(),
+                if invocation.command.is_empty() { "?" } else { &invocation.command }
+            ));
+        }
+        let (channel, actor) = match Self::origin_of(i) {
+            Ok(o) => o,
+            Err(answer) => return answer,
+        };
+        let origin = Origin { key: Self::key(i), ..Origin::default() };
+        if let Some(direct) = invocation.direct() {
+            let command = match direct {
+                Ok(command) => command,
+                Err(e) => return ephemeral(e.to_string()),
+            };
+            let what = command.describe();
+            return Self::told(self.engine.submit(Input::command(&channel, &actor, command, origin)).await, &what);
+        }
+        let line = match invocation.grammar_line() {
+            Ok(line) => line,
+            Err(e) => return ephemeral(e.to_string()),
+        };
+        let text = Input::Text { channel, actor, text: line.clone(), origin };
+        let outcome = self.engine.submit(text).await;
+        Self::told(outcome, &line)
+    }
+
+    /// The private answer to a command or button: the reply or refusal, or a short receipt
+    /// when the channel was told.
+    fn told(outcome: Result<Answer, crate::engine::EngineError>, what: &str) -> Value {
+        match outcome {
+            Ok(Answer { reply: Some(reply), .. }) if !reply.trim().is_empty() => ephemeral(reply),
+            Ok(Answer { refused: true, .. }) => ephemeral(format!("golive could not do `{what}` now")),
+            Ok(_) => ephemeral(format!("✓ `{what}` — the channel has it")),
+            Err(e) => {
+                tracing::error!(error = %e, "could not handle a Discord interaction");
+                ephemeral("golive could not record that just now (its database is unavailable); nothing was changed — try again in a moment")
+            }
+        }
+    }
+
+    async fn component(&self, i: &Interaction) -> Value {
+        let Some((button, deployment)) = i.custom_id().and_then(Button::parse) else {
+            info!(custom_id = ?i.custom_id(), "ignored a component that is not golive's");
+            return ephemeral("that button is not golive's");
+        };
+        let (channel, actor) = match Self::origin_of(i) {
+            Ok(o) => o,
+            Err(answer) => return answer,
+        };
+        let origin = Origin { key: Self::key(i), deployment: Some(deployment), retry_refused: false };
+        let command = match button {
+            Button::SignOff(role) => Command::SignOff { role, note: None },
+            Button::Ack => Command::Ack,
+            Button::Go => Command::Go,
+            Button::Snooze => Command::Snooze { minutes: crate::render::SNOOZE_BUTTON_MINUTES, reason: None },
+            Button::NoGo => {
+                let probe = Command::NoGo { reason: "(asked in the modal)".into() };
+                return self.open_modal(&channel, &actor, probe, origin, render::no_go_modal).await;
+            }
+            Button::RollBack => {
+                let probe = Command::Rollback { reason: "(asked in the modal)".into(), level: None };
+                return self.open_modal(&channel, &actor, probe, origin, render::rollback_modal).await;
+            }
+        };
+        let what = command.describe();
+        Self::told(self.engine.submit(Input::command(&channel, &actor, command, origin)).await, &what)
+    }
+
+    /// Checks that the person may do what the modal would do, then opens it; the submission
+    /// is decided again anyway.
+    async fn open_modal(
+        &self,
+        channel: &Channel,
+        actor: &Actor,
+        probe: Command,
+        origin: Origin,
+        modal: fn(i64, &str) -> Value,
+    ) -> Value {
+        let probe = Input::Probe { channel: channel.clone(), actor: actor.clone(), command: probe, origin };
+        match self.engine.submit(probe).await.map(Answer::into_probe) {
+            Ok(Ok(loaded)) => json!({ "type": callback::MODAL, "data": modal(loaded.id, &loaded.state.release) }),
+            Ok(Err(refused)) => ephemeral(refused.reply.unwrap_or_default()),
+            Err(e) => Self::told(Err(e), ""),
+        }
+    }
+
+    async fn modal(&self, i: &Interaction) -> Value {
+        let Some((button, deployment)) = i.custom_id().and_then(Button::parse) else {
+            info!(custom_id = ?i.custom_id(), "ignored a modal that is not golive's");
+            return ephemeral("that form is not golive's");
+        };
+        let (channel, actor) = match Self::origin_of(i) {
+            Ok(o) => o,
+            Err(answer) => return answer,
+        };
+        let values = i.modal_values();
+        let value = |id: &str| values.iter().find(|(k, _)| k == id).map(|(_, v)| v.trim().to_string());
+        let Some(reason) = value(render::REASON).filter(|r| !r.is_empty()) else {
+            return ephemeral("Say why, so the record shows it; nothing was changed.");
+        };
+        let command = match button {
+            Button::RollBack => match value(render::LEVEL).as_deref().map(RollbackLevel::parse) {
+                Some(Some(level)) => Command::Rollback { reason, level: Some(level) },
+                _ => return ephemeral("How fast: write immediate, quick or planned; nothing was changed."),
+            },
+            Button::NoGo => Command::NoGo { reason },
+            _ => return ephemeral("that form is not golive's"),
+        };
+        // Refused submissions may be corrected and sent again.
+        let origin = Origin { key: Self::key(i), deployment: Some(deployment), retry_refused: true };
+        let what = command.describe();
+        Self::told(self.engine.submit(Input::command(&channel, &actor, command, origin)).await, &what)
+    }
+
+    /// Choices for the option being typed, from the channel's running deployment (or the
+    /// default plan when none runs), best matches first.
+    async fn autocomplete(&self, i: &Interaction) -> Value {
+        let invocation = i.invocation();
+        let typed = invocation
+            .focused
+            .as_ref()
+            .and_then(|f| invocation.options.iter().find(|(n, _)| n == f))
+            .map(|(_, v)| v.to_lowercase())
+            .unwrap_or_default();
+        let config = self.engine.config();
+        let running = match i.channel() {
+            Some(c) => {
+                let channel = Channel { platform: Platform::Discord, id: c.to_string() };
+                self.engine.store().open_deployment(&channel).await.ok().flatten()
+            }
+            None => None,
+        };
+        let plan = running.as_ref().map(|l| l.state.plan.as_ref()).unwrap_or_else(|| config.default_plan());
+        let current = running.as_ref().and_then(|l| l.state.current).and_then(|c| plan.phases.get(c));
+        let candidates: Vec<(String, String)> = match invocation.focused.as_deref() {
+            Some("phase") => plan.phases.iter().map(|p| (p.id.clone(), format!("{} — {}", p.id, p.name))).collect(),
+            Some("item") => {
+                let phases: Vec<_> = current.map_or_else(|| plan.phases.iter().collect(), |p| vec![p]);
+                phases
+                    .iter()
+                    .flat_map(|p| &p.items)
+                    .map(|it| (it.id.clone(), format!("{} — {}", it.id, it.text)))
+                    .collect()
+            }
+            Some("section") => {
+                let phases: Vec<_> = current.map_or_else(|| plan.phases.iter().collect(), |p| vec![p]);
+                let mut sections: Vec<&str> = phases.iter().flat_map(|p| p.sections()).collect();
+                sections.dedup();
+                sections.into_iter().map(|s| (s.to_string(), s.to_string())).collect()
+            }
+            Some("role") => {
+                let mut roles: Vec<String> = current.map(|p| p.signoffs.clone()).unwrap_or_default();
+                roles.extend(config.roles.0.keys().filter(|r| !roles.contains(r)).cloned().collect::<Vec<_>>());
+                roles.into_iter().map(|r| (r.clone(), r)).collect()
+            }
+            Some("plan") => config.plans.values().map(|p| (p.id.clone(), format!("{} — {}", p.id, p.name))).collect(),
+            Some("topic") => COMMANDS.iter().map(|(n, _, _)| (n.to_string(), n.to_string())).collect(),
+            _ => Vec::new(),
+        };
+        let mut matching: Vec<&(String, String)> =
+            candidates.iter().filter(|(_, label)| label.to_lowercase().contains(&typed)).collect();
+        matching.sort_by_key(|(value, _)| !value.to_lowercase().starts_with(&typed));
+        let choices: Vec<Value> = matching
+            .into_iter()
+            .take(25)
+            .map(|(value, label)| json!({ "name": label.chars().take(100).collect::<String>(), "value": value }))
+            .collect();
+        json!({ "type": callback::AUTOCOMPLETE, "data": { "choices": choices } })
+    }
+}
