@@ -341,7 +341,7 @@ async fn rate_limits_and_server_errors_delay_updates_but_lose_nothing() {
     let settled = |states: &[String]| states.iter().all(|s| s == "sent" || s == "superseded");
     let outbox = || async { Some(w.store.outbox().await.unwrap().into_iter().map(|r| r.state).collect::<Vec<_>>()) };
     let states =
-        w.until_async("the outbox settled", || async { outbox().await.filter(|s| settled(s)) }, || String::new()).await;
+        w.until_async("the outbox settled", || async { outbox().await.filter(|s| settled(s)) }, String::new).await;
     assert!(states.iter().all(|s| s == "sent" || s == "superseded"), "{states:?}");
     assert!(states.iter().any(|s| s == "superseded"), "two ticks in a row cost one update: {states:?}");
     w.finish().await;

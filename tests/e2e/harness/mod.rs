@@ -77,11 +77,14 @@ pub fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 2, 9, 7, 0).single().expect("valid time")
 }
 
+/// Changes the config text, given the paging webhook's URL.
+type EditConfig<'a> = Box<dyn FnOnce(String, &str) -> String + 'a>;
+
 /// What golive serve runs with: which fake chats, and the config.
 pub struct Serve<'a> {
     slack: bool,
     discord: bool,
-    edit: Box<dyn FnOnce(String, &str) -> String + 'a>,
+    edit: EditConfig<'a>,
     routing_key: String,
 }
 
@@ -147,7 +150,7 @@ impl<'a> Serve<'a> {
         if let Some(discord) = &ctx.discord {
             // golive registers /deploy as it starts; the story begins once that is done.
             let fake = discord.fake.clone();
-            ctx.until("/deploy registered on Discord", || fake.registered().then_some(()), || String::new()).await;
+            ctx.until("/deploy registered on Discord", || fake.registered().then_some(()), String::new).await;
         }
         ctx
     }
