@@ -1,4 +1,4 @@
-//! The outbox and the timers table. A message the bot decides to post is written here in the
+//! The `outbox` table: what the bot has decided to post. A message is written here in the
 //! same transaction as the events that caused it, so a crash can neither lose it nor post it
 //! for events that were never recorded. The delivery worker takes the oldest pending message
 //! of each channel (so order within a channel holds) and marks how its delivery went.
@@ -293,26 +293,6 @@ impl Tx {
         .await?;
         Ok(row.map(|(id,)| id))
     }
-
-    /// Sets (or, with `None`, drops) the deployment's next timer.
-    pub async fn set_timer(&mut self, id: i64, due: Option<DateTime<Utc>>) -> Result<(), StoreError> {
-        match due {
-            Some(due) => {
-                sqlx::query(
-                    "INSERT INTO timers (deployment_id, due_at) VALUES (?1, ?2)
-                     ON CONFLICT (deployment_id) DO UPDATE SET due_at = ?2",
-                )
-                .bind(id)
-                .bind(format_time(due))
-                .execute(&mut *self.tx)
-                .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM timers WHERE deployment_id = ?").bind(id).execute(&mut *self.tx).await?;
-            }
-        }
-        Ok(())
-    }
 }
 
 impl Store {
@@ -443,10 +423,19 @@ impl Store {
         Ok(sqlx::query_as::<_, OutboxRow>("SELECT * FROM outbox ORDER BY id").fetch_all(&self.pool).await?)
     }
 
-    /// When the earliest timer of any open deployment falls due.
-    pub async fn next_timer(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let next: Option<(String,)> =
-            sqlx::query_as("SELECT MIN(due_at) FROM timers HAVING COUNT(*) > 0").fetch_optional(&self.pool).await?;
-        next.map(|(t,)| parse_time(0, &t)).transpose()
+    /// Pending posts per platform, with when the oldest of them was queued.
+    pub async fn pending_by_platform(&self) -> Result<Vec<(Platform, i64, DateTime<Utc>)>, StoreError> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT platform, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' GROUP BY platform",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut pending = Vec::with_capacity(rows.len());
+        for (platform, count, created) in rows {
+            if let Some(platform) = Platform::parse(&platform) {
+                pending.push((platform, count, parse_time(0, &created)?));
+            }
+        }
+        Ok(pending)
     }
 }
