@@ -45,8 +45,8 @@ use std::time::{Duration, Instant};
 use common::load::{
     commit, cpu_seconds_of, free_port, loadavg, machine, memory, ms, signed, slash_command, thousands, Latency,
 };
+use golive::chat::slack::verify::SigningSecret;
 use golive::config::EXAMPLE;
-use golive::slack::verify::SigningSecret;
 use golive::store::Store;
 use tokio::sync::{mpsc, Mutex};
 

@@ -22,7 +22,7 @@ use golive::store::Store;
 use golive::web;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const SCRIPT: &str = include_str!("../src/console/demo.script");
+const SCRIPT: &str = include_str!("../src/chat/console/demo.script");
 
 fn args() -> (i64, usize) {
     let (mut events, mut runs) = (1000, 50);

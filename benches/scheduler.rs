@@ -28,13 +28,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, DurationRound, Utc};
+use golive::chat::slack::SlackApi;
 use golive::clock::{ManualClock, SharedClock, SystemClock};
 use golive::config::{Config, EXAMPLE};
-use golive::delivery::ChatApi;
+use golive::delivery::Transport;
 use golive::domain::{Actor, Channel, Command, Platform};
 use golive::engine::{Engine, Input, Origin};
 use golive::runtime;
-use golive::slack::SlackApi;
 use golive::store::Store;
 
 #[tokio::main(flavor = "multi_thread")]
@@ -89,7 +89,7 @@ async fn main() {
         println!("opened {} escalations, nobody acknowledges them", escalating_channels.len());
     }
 
-    let api: Arc<dyn ChatApi> = Arc::new(SlackApi::new(&fake.url, "xoxb-bench").unwrap());
+    let api: Arc<dyn Transport> = Arc::new(SlackApi::new(&fake.url, "xoxb-bench").unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(runtime::serve(
@@ -164,7 +164,7 @@ async fn main() {
     // Move every timer to the new schedule, as a restart with the new config would.
     sqlx::query("DELETE FROM timers").execute(store.pool()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api: Arc<dyn ChatApi> = Arc::new(SlackApi::new(&fake.url, "xoxb-bench").unwrap());
+    let api: Arc<dyn Transport> = Arc::new(SlackApi::new(&fake.url, "xoxb-bench").unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(runtime::serve(
         idle_config,

@@ -1,33 +1,31 @@
 //! golive: coordinates production deployments from the team's chat channel.
 //!
-//! Layout: `domain` is the pure core (plans, the deployment state machine, events, progress);
-//! `command` is the shared chat grammar; `config` loads plans and settings; `store` keeps the
-//! chained event log in SQLite; `engine` runs one command or timer through parse → decide →
-//! record → outbox; `scheduler` fires timers and `delivery` sends the outbox; `render` turns
-//! state into what people read; `console`, `slack`, `server` and `web` (the read-only pages) are the adapters; `clock` is
-//! the time everything waits on.
+//! The layers, inside out (each imports only the ones above it in this list):
+//! - `domain`: the pure core — plans, the deployment state machine, events, refusals. No I/O.
+//! - `config`: settings and plans loaded from TOML and checked, into domain types.
+//! - `store`: the chained event log, the outbox and the timers in SQLite.
+//! - `render`: what people read — text, Slack blocks, Discord embeds, reports, paging payloads.
+//! - `engine`: the one way in. Every input (a typed command, a button, a timer, a check or hook
+//!   result, a delivery outcome) is decided by one ordered writer and committed with its posts.
+//! - `delivery`: sends the outbox through its transports (chat APIs, paging webhooks, hooks) and
+//!   reports what happened back to the engine as inputs.
+//! - `chat`: the platform adapters (Slack, Discord, the console) and the `/deploy` grammar they
+//!   share; `workers`: the timer loop and the checks runner; `server`, `listen` and `web`: HTTP.
+//! - `runtime` wires them into `golive serve`; `clock` is the time everything waits on.
 
-pub mod checks;
+pub mod chat;
 pub mod clock;
-pub mod command;
 pub mod config;
-pub mod console;
 pub mod delivery;
-pub mod discord;
 pub mod domain;
 pub mod engine;
-pub mod hooks;
 pub mod https;
 pub mod listen;
 pub mod liveness;
 pub mod metrics;
-pub mod paging;
 pub mod render;
 pub mod runtime;
-pub mod schedule;
-pub mod scheduler;
 pub mod server;
-pub mod signature;
-pub mod slack;
 pub mod store;
 pub mod web;
+pub mod workers;

@@ -10,10 +10,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use tracing::info;
 
+use golive::chat::console::{self, demo};
+use golive::chat::discord::{self, DiscordApi};
 use golive::clock::SystemClock;
 use golive::config::{Config, WebConfig};
-use golive::console::{self, demo};
-use golive::discord::{self, DiscordApi};
 use golive::domain::words::count;
 use golive::domain::{Channel, Deployment, Platform, Status};
 use golive::engine::Engine;

@@ -10,25 +10,26 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use crate::chat::discord::api::{DiscordSetupError, TOKEN_VAR as DISCORD_TOKEN_VAR};
+use crate::chat::discord::inbound::DiscordInbound;
+use crate::chat::discord::verify::{BadKey, PublicKey, KEY_VAR};
+use crate::chat::discord::{self, DiscordApi};
+use crate::chat::slack::api::SlackSetupError;
+use crate::chat::slack::inbound::SlackInbound;
+use crate::chat::slack::verify::{SigningSecret, SECRET_VAR};
+use crate::chat::slack::SlackApi;
 use crate::clock::SharedClock;
 use crate::config::{Config, DiscordConfig};
-use crate::delivery::{ChatApi, Delivery};
-use crate::discord::api::{DiscordSetupError, TOKEN_VAR as DISCORD_TOKEN_VAR};
-use crate::discord::inbound::DiscordInbound;
-use crate::discord::verify::{BadKey, PublicKey, KEY_VAR};
-use crate::discord::{self, DiscordApi};
+use crate::delivery::hooks::HookRunner;
+use crate::delivery::pager::{PagingApi, PagingSetupError};
+use crate::delivery::{Delivery, Transport};
 use crate::domain::plan::HookAction;
 use crate::domain::Platform;
 use crate::engine::Engine;
-use crate::hooks::HookRunner;
 use crate::liveness::Liveness;
-use crate::paging::{PagingApi, PagingSetupError};
-use crate::slack::api::SlackSetupError;
-use crate::slack::inbound::SlackInbound;
-use crate::slack::verify::{SigningSecret, SECRET_VAR};
-use crate::slack::SlackApi;
 use crate::store::Store;
-use crate::{checks, scheduler, server, web};
+use crate::workers::{check_runner, timer_loop};
+use crate::{server, web};
 
 /// Background work gets this long, beyond the outbox's grace, to finish its current step
 /// after the HTTP side stops.
@@ -56,7 +57,7 @@ pub enum SetupError {
 /// their requests.
 #[derive(Default)]
 pub struct Adapters {
-    pub apis: Vec<Arc<dyn ChatApi>>,
+    pub apis: Vec<Arc<dyn Transport>>,
     pub slack_secret: Option<SigningSecret>,
     /// Slack's Web API for the inbound side (dialogs, user groups); the same client as the
     /// one in `apis`.
@@ -141,7 +142,7 @@ pub async fn serve(
         let (engine, stopped) = (engine.clone(), stopped.clone());
         async move {
             let _running = scheduler_running;
-            scheduler::run(engine, stopped).await
+            timer_loop::run(engine, stopped).await
         }
     });
     let mut apis = adapters.apis;
@@ -158,7 +159,7 @@ pub async fn serve(
         let (engine, stopped) = (engine.clone(), stopped.clone());
         async move {
             let _running = checks_running;
-            checks::run(engine, stopped).await
+            check_runner::run(engine, stopped).await
         }
     });
     let platforms: Vec<&str> = apis.iter().map(|a| a.platform().as_str()).collect();

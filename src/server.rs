@@ -15,12 +15,12 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tracing::{debug, info_span, warn, Instrument};
 
-use crate::discord::inbound::{self as discord_inbound, DiscordInbound};
+use crate::chat::discord::inbound::{self as discord_inbound, DiscordInbound};
+use crate::chat::slack::inbound::{self, SlackInbound};
+use crate::chat::slack::interactions;
 use crate::engine::Engine;
 use crate::liveness::Liveness;
 use crate::metrics;
-use crate::slack::inbound::{self, SlackInbound};
-use crate::slack::interactions;
 use crate::web;
 
 /// What the operator routes read: the engine (database, clock, counters) and whether the

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{minutes, Ctx};
-use golive::engine::{Input, Message, Outcome};
+use golive::engine::{Answer, Input, Message};
 
 /// Moves the clock and fires what fell due; returns the posts as the console shows them, and
 /// how many of them were scheduled status posts.
@@ -13,7 +13,7 @@ async fn after(ctx: &Ctx, d: std::time::Duration) -> (Vec<String>, usize) {
     ctx.advance(d);
     let posts = ctx.engine.submit(Input::Timers).await.unwrap().posts;
     let statuses = posts.iter().filter(|p| matches!(p.message, Message::Status(_))).count();
-    (ctx.texts(&Outcome { posts, ..Default::default() }), statuses)
+    (ctx.texts(&Answer { posts, ..Default::default() }), statuses)
 }
 
 async fn status(ctx: &Ctx) -> String {

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::fake_slack::FakeSlack;
 use common::webdriver::Browser;
-use golive::slack::verify::SigningSecret;
+use golive::chat::slack::verify::SigningSecret;
 use serde_json::json;
 
 const SECRET: &str = "browser-test-secret";

@@ -1,4 +1,4 @@
-//! The `/deploy …` chat grammar (`golive::command`): every command and the exact domain command
+//! The `/deploy …` chat grammar (`golive::chat::grammar`): every command and the exact domain command
 //! it produces, the errors (what is missing, the unexpected token, the bad value, the
 //! "did you mean" hint), and hostile input that must neither panic nor be altered.
 
@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 mod common;
 
 use common::XorShift;
-use golive::command::{help, parse, parse_line, ParseError, Request, MAX_LEN};
+use golive::chat::grammar::{help, parse, parse_line, ParseError, Request, MAX_LEN};
 use golive::domain::Command;
 
 /// Every command of the grammar with its usage line, written out here rather than read from

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{minutes, Ctx};
-use golive::console;
+use golive::chat::console;
 use tokio::io::AsyncWriteExt;
 
 /// The terminal: everything the console prints, readable while it runs.

@@ -444,8 +444,8 @@ async fn an_interaction_from_the_gateway_reads_the_same_as_one_over_http() {
     let data = common::guild::command_data(&["signoff"], &[("role", json!("product")), ("note", json!("fine"))], None);
     let http = g.interaction("priya", 2, data);
     let typed: serenity::all::Interaction = serde_json::from_value(http.clone()).expect("serenity reads the payload");
-    let back = golive::discord::gateway::as_posted(&typed).unwrap();
-    let direct = golive::discord::interaction::Interaction::parse(http.to_string().as_bytes()).unwrap();
+    let back = golive::chat::discord::gateway::as_posted(&typed).unwrap();
+    let direct = golive::chat::discord::interaction::Interaction::parse(http.to_string().as_bytes()).unwrap();
     assert_eq!(back.invocation(), direct.invocation());
     assert_eq!(back.invocation().grammar_line().unwrap(), "signoff product fine");
     assert_eq!(back.sender(), direct.sender());
@@ -458,11 +458,11 @@ async fn an_interaction_from_the_gateway_reads_the_same_as_one_over_http() {
     let config =
         std::sync::Arc::new(golive::config::Config::parse(&common::guild::config_text(false), "g.toml").unwrap());
     let engine = golive::engine::Engine::new(g.ctx.store.clone(), config, std::sync::Arc::new(g.ctx.clock.clone()));
-    let inbound = golive::discord::inbound::DiscordInbound { engine, key: None, api: None };
-    let api = golive::discord::DiscordApi::new(&g.fake.url, "gateway-token", APP).unwrap();
+    let inbound = golive::chat::discord::inbound::DiscordInbound { engine, key: None, api: None };
+    let api = golive::chat::discord::DiscordApi::new(&g.fake.url, "gateway-token", APP).unwrap();
     let start = common::guild::command_data(&["start"], &[("release", json!("v7.0.0"))], None);
     let typed: serenity::all::Interaction = serde_json::from_value(g.interaction("dana", 2, start)).unwrap();
-    golive::discord::gateway::handle(&inbound, &api, &typed).await;
+    golive::chat::discord::gateway::handle(&inbound, &api, &typed).await;
     let callback =
         g.fake.calls().into_iter().find(|c| c.path.ends_with("/callback")).expect("the interaction was answered");
     let token = match &typed {

@@ -138,7 +138,7 @@ async fn climb(ctx: &Ctx, engine: &Engine) -> Vec<(String, u8, String)> {
 async fn after(ctx: &Ctx, engine: &Engine, d: Duration) -> Vec<String> {
     ctx.advance(d);
     let posts = engine.submit(Input::Timers).await.map(|o| o.posts).unwrap();
-    let outcome = golive::engine::Outcome { posts, ..Default::default() };
+    let outcome = golive::engine::Answer { posts, ..Default::default() };
     ctx.texts(&outcome).into_iter().filter(|t| t.starts_with("ESCALATION")).collect()
 }
 

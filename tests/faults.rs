@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use common::fake_slack::FakeSlack;
 use common::http::post;
+use golive::chat::slack::verify::SigningSecret;
+use golive::chat::slack::SlackApi;
 use golive::config::{Config, EXAMPLE};
-use golive::delivery::ChatApi;
+use golive::delivery::Transport;
 use golive::domain::{Actor, Channel, EventKind, Platform};
 use golive::engine::Engine;
 use golive::engine::Input;
 use golive::runtime::{self, Adapters};
-use golive::slack::verify::SigningSecret;
-use golive::slack::SlackApi;
 use golive::store::Store;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -108,7 +108,7 @@ async fn serve_with(ctx: &common::Ctx, store: Store, api_url: &str, extra: &str)
     let config = Arc::new(Config::parse(&text, "faults.toml").unwrap());
     let api = Arc::new(SlackApi::new(api_url, "xoxb-faults").unwrap());
     let adapters = Adapters {
-        apis: vec![api.clone() as Arc<dyn ChatApi>],
+        apis: vec![api.clone() as Arc<dyn Transport>],
         slack_secret: Some(SigningSecret::new(SECRET)),
         slack_api: Some(api),
         ..Adapters::default()

@@ -49,7 +49,7 @@ fn channel() -> Channel {
     Channel { platform: Platform::Console, id: "ops".into() }
 }
 
-async fn say(d: &Desk, text: &str) -> golive::engine::Outcome {
+async fn say(d: &Desk, text: &str) -> golive::engine::Answer {
     d.engine.submit(Input::text(&channel(), &Actor::new(Platform::Console, "dana"), text)).await.unwrap()
 }
 
@@ -142,7 +142,7 @@ fn a_freeze_written_wrong_is_refused_with_where() {
 
 #[tokio::test]
 async fn the_override_on_discord_is_an_option_of_start() {
-    let interaction = golive::discord::interaction::Interaction::parse(
+    let interaction = golive::chat::discord::interaction::Interaction::parse(
         serde_json::json!({ "id": "1", "type": 2, "token": "t", "data": common::guild::command_data(
             &["start"], &[("release", serde_json::json!("v1")), ("override", serde_json::json!("outage fix"))], None) })
         .to_string()

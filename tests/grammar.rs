@@ -4,7 +4,7 @@
 mod common;
 
 use common::XorShift;
-use golive::command::{help, parse, parse_line, ParseError, Request, COMMANDS, MAX_LEN};
+use golive::chat::grammar::{help, parse, parse_line, ParseError, Request, COMMANDS, MAX_LEN};
 use golive::domain::Command;
 
 fn change(text: &str) -> Command {

@@ -87,8 +87,12 @@ async fn a_webhook_fires_on_the_events_it_names_with_a_signature_the_receiver_ca
     let (headers, body) = &got[0];
     let ts = headers["x-golive-timestamp"].to_str().unwrap();
     let signature = headers["x-golive-signature"].to_str().unwrap();
-    assert_eq!(signature, golive::hooks::sign(SECRET.as_bytes(), ts, body.as_bytes()), "the signature verifies");
-    assert_ne!(signature, golive::hooks::sign(b"another secret", ts, body.as_bytes()));
+    assert_eq!(
+        signature,
+        golive::delivery::hooks::sign(SECRET.as_bytes(), ts, body.as_bytes()),
+        "the signature verifies"
+    );
+    assert_ne!(signature, golive::delivery::hooks::sign(b"another secret", ts, body.as_bytes()));
     let json: serde_json::Value = serde_json::from_str(body).unwrap();
     assert_eq!(json["trigger"], "started");
     assert_eq!(json["deployment"]["release"], "v2.4.0");

@@ -8,9 +8,9 @@ mod common;
 
 use std::sync::OnceLock;
 
-use golive::command;
+use golive::chat::discord::interaction::Interaction;
+use golive::chat::grammar;
 use golive::config::{Config, EXAMPLE};
-use golive::discord::interaction::Interaction;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -62,7 +62,7 @@ proptest! {
 
     #[test]
     fn the_grammar_answers_any_text_and_bounds_what_it_echoes(text in typed()) {
-        match command::parse(&text) {
+        match grammar::parse(&text) {
             Ok(_) => {}
             Err(e) => {
                 let message = e.to_string();

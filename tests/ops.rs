@@ -11,10 +11,10 @@ use std::time::Duration;
 use common::fake_slack::{FakeSlack, Reply};
 use common::http::get;
 use common::workspace::Workspace;
+use golive::chat::slack::verify::SigningSecret;
 use golive::config::{Config, EXAMPLE};
 use golive::liveness::Liveness;
 use golive::server::{self, Ops};
-use golive::slack::verify::SigningSecret;
 use golive::store::Store;
 
 /// The value of one series on a metrics page, by its name and labels as written there.

@@ -10,11 +10,11 @@ use std::time::Duration;
 use chrono::{DateTime, Timelike, Utc};
 use common::fake_slack::{FakeSlack, Reply};
 use common::{minutes, Ctx};
+use golive::chat::slack::SlackApi;
 use golive::clock::Clock;
-use golive::delivery::{ChatApi, Delivery, Pass};
+use golive::delivery::{Delivery, Pass, Transport};
 use golive::domain::{Actor, Channel, EventKind, Platform};
 use golive::engine::Input;
-use golive::slack::SlackApi;
 
 const TOKEN: &str = "xoxb-test-token";
 
@@ -30,7 +30,7 @@ impl Slack {
     async fn new() -> Slack {
         let ctx = Ctx::new().await;
         let fake = FakeSlack::start().await;
-        let api: Arc<dyn ChatApi> = Arc::new(SlackApi::new(&fake.url, TOKEN).expect("slack client"));
+        let api: Arc<dyn Transport> = Arc::new(SlackApi::new(&fake.url, TOKEN).expect("slack client"));
         let delivery = Delivery::new(ctx.engine.outbox(), Arc::new(ctx.clock.clone()), vec![api]);
         Slack { ctx, fake, delivery, channel: Channel { platform: Platform::Slack, id: "C0DEPLOY".into() } }
     }

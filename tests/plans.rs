@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::workspace::Workspace;
 use common::{minutes, Ctx, PRE_DEPLOYMENT_SIGNOFFS, PRE_DEPLOYMENT_TICKS, STAGING_SIGNOFFS, STAGING_TICKS};
-use golive::command::{parse_line, Request};
+use golive::chat::grammar::{parse_line, Request};
 use golive::domain::{Command, EventKind, RollbackLevel};
 use golive::engine::Input;
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use golive::config::{Config, EXAMPLE};
 use golive::domain::{Actor, Channel, EventKind, Platform};
-use golive::engine::{Engine, Input, Outcome};
+use golive::engine::{Answer, Engine, Input};
 use golive::store::Store;
 
 const ROLLBACK: &str = r#"
@@ -45,7 +45,7 @@ async fn desk(with_plan: bool) -> Desk {
     d
 }
 
-async fn say(d: &Desk, who: &str, text: &str) -> Outcome {
+async fn say(d: &Desk, who: &str, text: &str) -> Answer {
     let channel = Channel { platform: Platform::Console, id: "ops".into() };
     d.engine.submit(Input::text(&channel, &Actor::new(Platform::Console, who), text)).await.unwrap()
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use common::http::post;
 use common::workspace::{fixture, Workspace};
+use golive::chat::slack::verify::{SigningSecret, Unverified};
 use golive::clock::Clock;
 use golive::domain::EventKind;
-use golive::slack::verify::{SigningSecret, Unverified};
 
 #[test]
 fn the_signing_example_from_slacks_documentation_verifies() {

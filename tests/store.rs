@@ -239,7 +239,7 @@ async fn a_phase_running_past_its_plan_is_recorded_once_and_announced() {
         for post in ctx.engine.submit(Input::Timers).await.map(|o| o.posts).unwrap() {
             if let Message::Event { .. } = post.message {
                 announced
-                    .push(ctx.texts(&golive::engine::Outcome { posts: vec![post], ..Default::default() }).remove(0));
+                    .push(ctx.texts(&golive::engine::Answer { posts: vec![post], ..Default::default() }).remove(0));
             }
         }
     }

@@ -21,7 +21,7 @@ use golive::domain::progress::progress;
 use golive::domain::{
     decide, oncall, Actor, Channel, Command, Deployment, Event, EventKind, Platform, RollbackLevel, Status,
 };
-use golive::schedule::StatusSchedule;
+use golive::engine::status_slots::StatusSchedule;
 use golive::store::{Store, StoreError};
 
 /// What to build.

@@ -2,7 +2,7 @@
 //! CPU time from /proc, Slack-signed slash command requests, latency summaries, and the
 //! machine and commit a result belongs to.
 
-use golive::slack::verify::SigningSecret;
+use golive::chat::slack::verify::SigningSecret;
 
 use super::percentile;
 

@@ -28,6 +28,8 @@ use crate::domain::{Channel, EventKind, Platform};
 use crate::metrics::{Metrics, PostResult};
 use crate::store::{Delivered, OutboxItem, Store, StoreError};
 
+pub mod hooks;
+pub mod pager;
 mod queue;
 use queue::Queue;
 
@@ -113,7 +115,7 @@ pub enum SendError {
 
 /// A chat platform's Web API, as the worker uses it.
 #[async_trait]
-pub trait ChatApi: Send + Sync {
+pub trait Transport: Send + Sync {
     fn platform(&self) -> Platform;
     async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError>;
 
@@ -150,7 +152,7 @@ type LastSent = HashMap<(Platform, String), DateTime<Utc>>;
 pub struct Delivery {
     outbox: Outbox,
     clock: SharedClock,
-    apis: Arc<Vec<Arc<dyn ChatApi>>>,
+    apis: Arc<Vec<Arc<dyn Transport>>>,
     settings: DeliveryConfig,
     /// When each channel last got a post, for pacing. Only in memory: after a restart the
     /// first post to a channel may come sooner, which Slack's burst allowance absorbs.
@@ -164,7 +166,7 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    pub fn new(outbox: Outbox, clock: SharedClock, apis: Vec<Arc<dyn ChatApi>>) -> Delivery {
+    pub fn new(outbox: Outbox, clock: SharedClock, apis: Vec<Arc<dyn Transport>>) -> Delivery {
         let settings = outbox.settings.clone();
         Delivery {
             outbox,

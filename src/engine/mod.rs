@@ -10,6 +10,7 @@
 //! without the writer.
 
 mod record;
+pub mod status_slots;
 mod timers;
 mod writer;
 
@@ -22,17 +23,17 @@ use thiserror::Error;
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tracing::{field, info_span, Instrument};
 
+use crate::chat::grammar::{self, Request};
 use crate::clock::SharedClock;
-use crate::command::{self, Request};
 use crate::config::Config;
+use crate::delivery::hooks;
 use crate::delivery::{self, Recorder, Report};
 use crate::domain::checks::Measured;
 use crate::domain::{Actor, Channel, Command};
-use crate::hooks;
+use crate::engine::status_slots::StatusSchedule;
 use crate::metrics::{CommandOutcome, Metrics};
 use crate::render::post::Renderer;
 use crate::render::text;
-use crate::schedule::StatusSchedule;
 use crate::store::{Delivered, Loaded, NewMessage, Store, StoreError};
 
 pub use crate::render::post::{Message, Post};
@@ -124,7 +125,7 @@ impl Input {
 
 /// The answer to one input: a reply only the caller sees, and posts for the channel.
 #[derive(Debug, Clone, Default)]
-pub struct Outcome {
+pub struct Answer {
     pub reply: Option<String>,
     pub posts: Vec<Post>,
     /// Set when the command was refused (by the grammar or by the domain).
@@ -136,21 +137,21 @@ pub struct Outcome {
     pub accepted: Option<Box<Loaded>>,
 }
 
-impl Outcome {
-    fn reply(text: impl Into<String>) -> Outcome {
-        Outcome { reply: Some(text.into()), ..Outcome::default() }
+impl Answer {
+    fn reply(text: impl Into<String>) -> Answer {
+        Answer { reply: Some(text.into()), ..Answer::default() }
     }
 
-    fn repeated(answer: String) -> Outcome {
-        Outcome { reply: (!answer.is_empty()).then_some(answer), repeated: true, ..Outcome::default() }
+    fn repeated(answer: String) -> Answer {
+        Answer { reply: (!answer.is_empty()).then_some(answer), repeated: true, ..Answer::default() }
     }
 
-    pub fn refused(text: impl Into<String>) -> Outcome {
-        Outcome { reply: Some(text.into()), refused: true, ..Outcome::default() }
+    pub fn refused(text: impl Into<String>) -> Answer {
+        Answer { reply: Some(text.into()), refused: true, ..Answer::default() }
     }
 
     /// A probe's answer: the deployment the command would act on, or the refusal.
-    pub fn into_probe(self) -> Result<Box<Loaded>, Outcome> {
+    pub fn into_probe(self) -> Result<Box<Loaded>, Answer> {
         match self.accepted {
             Some(loaded) => Ok(loaded),
             None => Err(self),
@@ -199,7 +200,7 @@ struct Core {
 struct Job {
     work: Work,
     span: tracing::Span,
-    answer: oneshot::Sender<Result<Outcome, EngineError>>,
+    answer: oneshot::Sender<Result<Answer, EngineError>>,
 }
 
 #[derive(Clone)]
@@ -233,7 +234,7 @@ impl Engine {
     }
 
     /// Acts on one input and answers once what it did is committed (or refused).
-    pub async fn submit(&self, input: Input) -> Result<Outcome, EngineError> {
+    pub async fn submit(&self, input: Input) -> Result<Answer, EngineError> {
         let person = input.person().map(|(channel, actor)| (channel.clone(), actor.key()));
         // Probes are asked on the way to a command, which is counted itself.
         let counted = matches!(input, Input::Text { .. } | Input::Request { .. });
@@ -264,9 +265,9 @@ impl Engine {
     /// What an input needs: an answer now, a read, or the writer. With its name for metrics.
     fn sort(&self, input: Input) -> (&'static str, Sorted) {
         let (channel, actor, request, origin) = match input {
-            Input::Text { channel, actor, text, origin } => match command::parse(&text) {
+            Input::Text { channel, actor, text, origin } => match grammar::parse(&text) {
                 Ok(request) => (channel, actor, request, origin),
-                Err(e) => return ("unparsed", Sorted::Answered(Outcome::refused(e.to_string()))),
+                Err(e) => return ("unparsed", Sorted::Answered(Answer::refused(e.to_string()))),
             },
             Input::Request { channel, actor, request, origin } => (channel, actor, request, origin),
             Input::Probe { channel, actor, command, origin } => {
@@ -289,8 +290,8 @@ impl Engine {
         };
         let kind = request.kind();
         let sorted = match request {
-            Request::Help { topic } => Sorted::Answered(Outcome::reply(command::help(topic.as_deref()))),
-            Request::Oncall => Sorted::Answered(Outcome::reply(text::oncall(
+            Request::Help { topic } => Sorted::Answered(Answer::reply(grammar::help(topic.as_deref()))),
+            Request::Oncall => Sorted::Answered(Answer::reply(text::oncall(
                 &self.core.config.escalation,
                 channel.platform,
                 self.core.clock.now(),
@@ -302,18 +303,18 @@ impl Engine {
         (kind, sorted)
     }
 
-    async fn write(&self, work: Work, span: tracing::Span) -> Result<Outcome, EngineError> {
+    async fn write(&self, work: Work, span: tracing::Span) -> Result<Answer, EngineError> {
         let inbox = self.inbox.get_or_init(|| writer::start(self.core.clone()));
         let (answer, answered) = oneshot::channel();
         inbox.send(Job { work, span, answer }).map_err(|_| EngineError::Stopped)?;
         answered.await.map_err(|_| EngineError::Stopped)?
     }
 
-    async fn history(&self, channel: &Channel) -> Result<Outcome, EngineError> {
+    async fn history(&self, channel: &Channel) -> Result<Answer, EngineError> {
         let rows = self.core.store.deployments(Some(&channel.id), 5).await?;
         let rows: Vec<_> = rows.into_iter().filter(|r| r.platform == channel.platform.as_str()).collect();
         if rows.is_empty() {
-            return Ok(Outcome::reply("no deployments in this channel yet"));
+            return Ok(Answer::reply("no deployments in this channel yet"));
         }
         let lines: Vec<String> = rows
             .iter()
@@ -329,7 +330,7 @@ impl Engine {
                 )
             })
             .collect();
-        Ok(Outcome::reply(format!("Recent deployments here:\n{}", lines.join("\n"))))
+        Ok(Answer::reply(format!("Recent deployments here:\n{}", lines.join("\n"))))
     }
 
     /// The ids of deployments that got new events, sent once per commit that changed them
@@ -397,7 +398,7 @@ impl Recorder for Engine {
 
 /// An input answered at once, a read, or work for the writer.
 enum Sorted {
-    Answered(Outcome),
+    Answered(Answer),
     History(Channel),
     Write(Work),
 }

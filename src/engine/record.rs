@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use tracing::{info, info_span, warn, Instrument, Span};
 
 use super::writer::{Batch, Stage, Writer};
-use super::{Message, Outcome, Post, Work};
+use super::{Answer, Message, Post, Work};
+use crate::delivery::hooks;
 use crate::domain::{decide, oncall, Actor, Channel, Command, Deployment, Event, EventKind, Platform};
-use crate::hooks;
-use crate::render::paging;
+use crate::render::pagerduty;
 use crate::store::{Action, Loaded, NewMessage, Payload, StoreError};
 
 /// A scheduled post later than this says so.
@@ -32,7 +32,7 @@ impl Writer {
         stage: &mut Stage,
         work: &Work,
         now: DateTime<Utc>,
-    ) -> Result<Outcome, StoreError> {
+    ) -> Result<Answer, StoreError> {
         match work {
             Work::Status { channel, .. } => self.status(batch, stage, channel, now).await,
             Work::Command { channel, actor, command, origin } => {
@@ -43,7 +43,7 @@ impl Writer {
                 let belongs = origin.deployment.map_or(true, |id| current.as_ref().map(|l| l.id) == Some(id));
                 if let (true, Some(loaded)) = (belongs, current) {
                     if decide(&self.core.config.rules_at(now), channel, Some(&loaded.state), actor, command).is_ok() {
-                        return Ok(Outcome { accepted: Some(Box::new(loaded)), ..Outcome::default() });
+                        return Ok(Answer { accepted: Some(Box::new(loaded)), ..Answer::default() });
                     }
                 }
                 // Refused: the real path says why, and records a refusal for lack of a role.
@@ -55,7 +55,7 @@ impl Writer {
                     let loaded = self.state(batch, id).await?;
                     stage.timers.push((id, self.core.next_timer_for(&loaded.state)));
                 }
-                Ok(Outcome::default())
+                Ok(Answer::default())
             }
             Work::Checks { deployment, results } => {
                 let loaded = self.state(batch, *deployment).await?;
@@ -83,11 +83,11 @@ impl Writer {
             }
             Work::Enqueue { messages, .. } => {
                 stage.messages.extend(messages.iter().cloned());
-                Ok(Outcome::default())
+                Ok(Answer::default())
             }
             Work::Delivered { messages } => {
                 stage.delivered.extend(messages.iter().cloned());
-                Ok(Outcome::default())
+                Ok(Answer::default())
             }
         }
     }
@@ -100,13 +100,13 @@ impl Writer {
         loaded: Loaded,
         kinds: Vec<EventKind>,
         now: DateTime<Utc>,
-    ) -> Result<Outcome, StoreError> {
+    ) -> Result<Answer, StoreError> {
         Span::current().record("deployment", loaded.id);
         if kinds.is_empty() {
-            return Ok(Outcome::default());
+            return Ok(Answer::default());
         }
         let recorded = self.record(batch, stage, Some(loaded), &Actor::golive(), now, kinds, None).await?;
-        Ok(Outcome { posts: recorded.posts, ..Outcome::default() })
+        Ok(Answer { posts: recorded.posts, ..Answer::default() })
     }
 
     /// `/deploy status`: the same content as the scheduled post.
@@ -116,9 +116,9 @@ impl Writer {
         stage: &mut Stage,
         channel: &Channel,
         now: DateTime<Utc>,
-    ) -> Result<Outcome, StoreError> {
+    ) -> Result<Answer, StoreError> {
         let Some(loaded) = self.open_in(batch, channel).await? else {
-            return Ok(Outcome::reply(
+            return Ok(Answer::reply(
                 "there is no active deployment in this channel; start one with `/deploy start RELEASE`",
             ));
         };
@@ -126,7 +126,7 @@ impl Writer {
         let view = self.core.view(loaded.id, &loaded.state, now, None);
         let post = Post { channel: channel.clone(), message: Message::Status(Box::new(view)) };
         stage.messages.extend(self.outbox_message(Some(loaded.id), &post));
-        Ok(Outcome { posts: vec![post], ..Outcome::default() })
+        Ok(Answer { posts: vec![post], ..Answer::default() })
     }
 
     /// Decides one state-changing command and stages its record.
@@ -140,14 +140,14 @@ impl Writer {
         command: &Command,
         expected: Option<i64>,
         now: DateTime<Utc>,
-    ) -> Result<Outcome, StoreError> {
+    ) -> Result<Answer, StoreError> {
         let current = self.open_in(batch, channel).await?;
         if let Some(loaded) = &current {
             Span::current().record("deployment", loaded.id);
         }
         if let Some(expected) = expected {
             if current.as_ref().map(|l| l.id) != Some(expected) {
-                return Ok(Outcome::refused(format!(
+                return Ok(Answer::refused(format!(
                     "that button belongs to deployment #{expected}, which is no longer running in this channel; \
                      `/deploy status` shows the current one"
                 )));
@@ -164,17 +164,17 @@ impl Writer {
                     let kind = EventKind::CommandRefused { command: command.describe(), reason: refusal.to_string() };
                     self.record(batch, stage, Some(loaded), actor, now, vec![kind], None).await?;
                 }
-                return Ok(Outcome::refused(refusal.to_string()));
+                return Ok(Answer::refused(refusal.to_string()));
             }
         };
         let recorded = match self.record(batch, stage, current, actor, now, kinds, None).await {
             Ok(recorded) => recorded,
-            Err(StoreError::ChannelTaken) => return Ok(Outcome::refused(CHANNEL_TAKEN)),
+            Err(StoreError::ChannelTaken) => return Ok(Answer::refused(CHANNEL_TAKEN)),
             Err(e) => return Err(e),
         };
         Span::current().record("deployment", recorded.id);
         info!(command = %command.describe(), events = recorded.events.len(), "recorded");
-        Ok(Outcome { posts: recorded.posts, ..Outcome::default() })
+        Ok(Answer { posts: recorded.posts, ..Answer::default() })
     }
 
     /// Fires every timer due at `now`. Each deployment is read under the write lock: if
@@ -184,7 +184,7 @@ impl Writer {
         batch: &mut Batch,
         stage: &mut Stage,
         now: DateTime<Utc>,
-    ) -> Result<Outcome, StoreError> {
+    ) -> Result<Answer, StoreError> {
         let mut due = batch.tx.due_timers(now).await?;
         // A timer this batch moved already (an earlier input fired it, or a command moved
         // it) is due only if it still is.
@@ -200,7 +200,7 @@ impl Writer {
             let span = info_span!("timer", deployment = id, %channel);
             posts.extend(self.fire(batch, stage, fresh, now).instrument(span).await?);
         }
-        Ok(Outcome { posts, ..Outcome::default() })
+        Ok(Answer { posts, ..Answer::default() })
     }
 
     /// Stages what is due on one deployment at `now` and moves its timer; returns its posts.
@@ -359,7 +359,7 @@ impl Writer {
     ) -> Vec<NewMessage> {
         let mut messages = Vec::new();
         for (event, before) in events.iter().zip(open_before) {
-            for page in paging::pages(id, event, state, before.as_ref(), &self.core.config.escalation) {
+            for page in pagerduty::pages(id, event, state, before.as_ref(), &self.core.config.escalation) {
                 messages.push(NewMessage::post(
                     Some(id),
                     Channel { platform: Platform::Golive, id: page.url },

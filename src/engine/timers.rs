@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 
 use super::Core;
 use crate::domain::{oncall, Deployment, EventKind};
+use crate::engine::status_slots::StatusSchedule;
 use crate::render::StatusView;
-use crate::schedule::StatusSchedule;
 
 impl Core {
     /// The status schedule a deployment runs on: that of the plan it started with (stored in

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tracing::{error, Instrument};
 
-use super::{Core, EngineError, Job, Outcome, Work};
+use super::{Answer, Core, EngineError, Job, Work};
 use crate::domain::{Channel, Deployment};
 use crate::store::{ChainHead, Delivered, Loaded, NewMessage, StoreError, StoredEvent, Tx};
 
@@ -186,7 +186,7 @@ impl Writer {
     }
 
     /// Opens the transaction, checks the cache against the chain's head and decides every job.
-    async fn decide_all(&mut self, jobs: &[Job]) -> Result<(Batch, Vec<Result<Outcome, EngineError>>), StoreError> {
+    async fn decide_all(&mut self, jobs: &[Job]) -> Result<(Batch, Vec<Result<Answer, EngineError>>), StoreError> {
         let now = self.core.clock.now();
         let mut tx = self.core.store.begin().await?;
         let head = tx.chain_head().await?;
@@ -220,10 +220,10 @@ impl Writer {
 
     /// One job: answered as before if its key was seen, else decided and, if it succeeds,
     /// joined to the batch.
-    async fn decide_one(&mut self, batch: &mut Batch, work: &Work) -> Result<Outcome, StoreError> {
+    async fn decide_one(&mut self, batch: &mut Batch, work: &Work) -> Result<Answer, StoreError> {
         if let Some(answer) = work.key().and_then(|key| batch.answered.get(key)) {
             tracing::info!("request delivered again; answering as before");
-            return Ok(Outcome::repeated(answer.clone()));
+            return Ok(Answer::repeated(answer.clone()));
         }
         // Timers fire at the instant the scheduler found them due, unless inputs decided
         // before them in this batch are later: times on the record never go backwards.

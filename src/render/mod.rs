@@ -5,7 +5,7 @@
 pub mod digest;
 pub mod discord;
 pub mod limits;
-pub mod paging;
+pub mod pagerduty;
 pub mod post;
 pub mod report;
 pub mod slack;

@@ -10,14 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ed25519_dalek::{Signer, SigningKey};
+use golive::chat::discord::verify::PublicKey;
+use golive::chat::discord::DiscordApi;
+use golive::chat::slack::verify::SigningSecret;
+use golive::chat::slack::SlackApi;
 use golive::clock::Clock;
 use golive::config::{Config, EXAMPLE};
-use golive::delivery::ChatApi;
-use golive::discord::verify::PublicKey;
-use golive::discord::DiscordApi;
+use golive::delivery::Transport;
 use golive::runtime::{self, Adapters};
-use golive::slack::verify::SigningSecret;
-use golive::slack::SlackApi;
 use serde_json::{json, Value};
 
 use super::fake_discord::{Call, FakeDiscord};
@@ -116,7 +116,7 @@ impl Guild {
         let public = PublicKey::from_hex(&hex::encode(key.verifying_key().to_bytes())).unwrap();
         let discord = Arc::new(DiscordApi::new(&fake.url, "test-bot-token", APP).unwrap());
         let mut adapters = Adapters {
-            apis: vec![discord.clone() as Arc<dyn ChatApi>],
+            apis: vec![discord.clone() as Arc<dyn Transport>],
             discord_api: Some(discord),
             discord_key: Some(public),
             ..Adapters::default()

@@ -112,6 +112,6 @@ pub fn slash_command(
     ])
     .expect("a form encodes");
     let ts = now.to_string();
-    let signature = golive::slack::verify::SigningSecret::new(secret).sign(&ts, body.as_bytes());
+    let signature = golive::chat::slack::verify::SigningSecret::new(secret).sign(&ts, body.as_bytes());
     ([("X-Slack-Request-Timestamp", ts), ("X-Slack-Signature", signature)], body)
 }

@@ -18,7 +18,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use golive::clock::ManualClock;
 use golive::config::Config;
 use golive::domain::{Actor, Channel, Platform};
-use golive::engine::{Engine, Input, Message, Outcome, Post};
+use golive::engine::{Answer, Engine, Input, Message, Post};
 use golive::render::text;
 use golive::store::Store;
 use tempfile::TempDir;
@@ -53,7 +53,7 @@ impl Ctx {
         Engine::new(store, Arc::new(Config::example()), Arc::new(self.clock.clone()))
     }
 
-    pub async fn say(&self, user: &str, text: &str) -> Outcome {
+    pub async fn say(&self, user: &str, text: &str) -> Answer {
         self.engine
             .submit(Input::text(&self.channel, &Actor::new(Platform::Console, user), text))
             .await
@@ -75,7 +75,7 @@ impl Ctx {
         outcome.reply.expect("a refusal has a reply")
     }
 
-    pub fn texts(&self, outcome: &Outcome) -> Vec<String> {
+    pub fn texts(&self, outcome: &Answer) -> Vec<String> {
         self.post_texts(&outcome.posts)
     }
 

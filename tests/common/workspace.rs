@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use golive::chat::slack::verify::SigningSecret;
+use golive::chat::slack::SlackApi;
 use golive::clock::Clock;
 use golive::config::{Config, EXAMPLE};
-use golive::delivery::ChatApi;
-use golive::paging::PagingApi;
+use golive::delivery::pager::PagingApi;
+use golive::delivery::Transport;
 use golive::runtime::{self, Adapters};
-use golive::slack::verify::SigningSecret;
-use golive::slack::SlackApi;
 use serde_json::{json, Value};
 
 use super::fake_slack::{Call, FakeSlack};
@@ -54,7 +54,7 @@ impl Workspace {
         let config = edit(EXAMPLE.replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1), &hook);
         let config = Arc::new(Config::parse(&config, "slack.toml").unwrap());
         let api = Arc::new(SlackApi::new(&fake.url, "xoxb-e2e").unwrap());
-        let mut apis = vec![api.clone() as Arc<dyn ChatApi>];
+        let mut apis = vec![api.clone() as Arc<dyn Transport>];
         if config.escalation.iter().any(|l| l.webhook.is_some()) {
             apis.push(Arc::new(PagingApi::new(routing_key).unwrap()));
         }

@@ -12,7 +12,7 @@ pub const SIGNATURE_HEADER: &str = "x-slack-signature";
 pub const TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
 /// The environment variable that holds the signing secret.
 pub const SECRET_VAR: &str = "GOLIVE_SLACK_SIGNING_SECRET";
-pub use crate::signature::{Unverified, WINDOW_SECS};
+pub use crate::chat::signature::{Unverified, WINDOW_SECS};
 
 #[derive(Clone)]
 pub struct SigningSecret(String);
@@ -45,7 +45,7 @@ impl SigningSecret {
         now: DateTime<Utc>,
     ) -> Result<(), Unverified> {
         let (signature, timestamp) =
-            crate::signature::fresh(signature, timestamp, (SIGNATURE_HEADER, TIMESTAMP_HEADER), now)?;
+            crate::chat::signature::fresh(signature, timestamp, (SIGNATURE_HEADER, TIMESTAMP_HEADER), now)?;
         let expected = signature.strip_prefix("v0=").and_then(|h| hex::decode(h).ok()).ok_or(Unverified::Mismatch)?;
         // Constant-time comparison, so timing does not leak how much of a guess was right.
         self.mac(timestamp, body).verify_slice(&expected).map_err(|_| Unverified::Mismatch)

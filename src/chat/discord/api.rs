@@ -15,7 +15,7 @@ use serenity::http::{Http, HttpBuilder, HttpError};
 use serenity::model::id::{ApplicationId, ChannelId, GuildId, InteractionId, MessageId};
 use thiserror::Error;
 
-use crate::delivery::{ChatApi, SendError, Sent};
+use crate::delivery::{SendError, Sent, Transport};
 use crate::domain::Platform;
 use crate::store::{Action, OutboxItem};
 
@@ -146,7 +146,7 @@ fn id_of(s: &str) -> Option<u64> {
 }
 
 #[async_trait]
-impl ChatApi for DiscordApi {
+impl Transport for DiscordApi {
     fn platform(&self) -> Platform {
         Platform::Discord
     }

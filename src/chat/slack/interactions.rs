@@ -16,7 +16,7 @@ use tracing::{info, warn};
 
 use super::inbound::{bad_request, slack_channel, unavailable, SlackInbound};
 use crate::domain::{Channel, Command, RollbackLevel};
-use crate::engine::{Input, Origin, Outcome};
+use crate::engine::{Answer, Input, Origin};
 use crate::render::slack::{ids, no_go_modal, rollback_modal};
 use crate::store::{NewMessage, Payload};
 
@@ -145,7 +145,7 @@ async fn open_dialog(
     dialog: fn(i64, &str, &str) -> Value,
 ) -> Response {
     let input = Input::Probe { channel: respond.channel.clone(), actor: actor.clone(), command: probe.clone(), origin };
-    let loaded = match slack.engine.submit(input).await.map(Outcome::into_probe) {
+    let loaded = match slack.engine.submit(input).await.map(Answer::into_probe) {
         Ok(Ok(loaded)) => loaded,
         Ok(Err(refused)) => {
             respond.tell(refused.reply.unwrap_or_default()).await;
@@ -233,7 +233,7 @@ async fn view_submission(slack: &SlackInbound, payload: &Value) -> Response {
     let key = text(view, "/id").map(|id| format!("slack:view:{id}"));
     let origin = Origin { key, deployment: Some(of.deployment), retry_refused: true };
     match slack.engine.submit(Input::command(&channel, &actor, command, origin)).await {
-        Ok(Outcome { refused: true, reply: Some(reply), .. }) => dialog_errors(&[(ids::REASON, &reply)]),
+        Ok(Answer { refused: true, reply: Some(reply), .. }) => dialog_errors(&[(ids::REASON, &reply)]),
         // Accepted (or a repeat of an accepted one): the dialog closes; the channel is told.
         Ok(_) => StatusCode::OK.into_response(),
         Err(e) => {

@@ -1,6 +1,6 @@
-//! Outbound paging: delivers the escalation events of `render::paging` to each level's
+//! Outbound paging: delivers the escalation events of `render::pagerduty` to each level's
 //! webhook (PagerDuty's Events API v2, or anything that speaks it), adding the routing key
-//! from the environment at the last moment so it is never stored. It is a `ChatApi` for the
+//! from the environment at the last moment so it is never stored. It is a `Transport` for the
 //! delivery worker, under golive's own platform with the webhook URL as the "channel": the
 //! worker's order, pacing, retries and give-up rules apply as they do to chat posts, and
 //! trigger, acknowledge and resolve reach a webhook in the order they happened.
@@ -15,7 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use thiserror::Error;
 
-use crate::delivery::{ChatApi, SendError, Sent};
+use crate::delivery::{SendError, Sent, Transport};
 use crate::domain::Platform;
 use crate::store::OutboxItem;
 
@@ -57,7 +57,7 @@ fn retry_after(value: Option<&axum::http::HeaderValue>) -> Option<Duration> {
 }
 
 #[async_trait]
-impl ChatApi for PagingApi {
+impl Transport for PagingApi {
     fn platform(&self) -> Platform {
         Platform::Golive
     }

@@ -12,7 +12,7 @@ use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 use thiserror::Error;
 
-use crate::delivery::{ChatApi, SendError, Sent};
+use crate::delivery::{SendError, Sent, Transport};
 use crate::domain::Platform;
 use crate::store::{Action, OutboxItem};
 
@@ -112,7 +112,7 @@ impl SlackApi {
 }
 
 #[async_trait]
-impl ChatApi for SlackApi {
+impl Transport for SlackApi {
     fn platform(&self) -> Platform {
         Platform::Slack
     }

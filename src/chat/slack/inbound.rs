@@ -19,9 +19,9 @@ use tracing::{info, warn};
 use super::groups::Groups;
 use super::verify::{SigningSecret, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use super::SlackApi;
-use crate::command::{self, Request};
+use crate::chat::grammar::{self, Request};
 use crate::domain::{Actor, Channel, Platform};
-use crate::engine::{Engine, Input, Origin, Outcome};
+use crate::engine::{Answer, Engine, Input, Origin};
 use crate::store::{NewMessage, Payload};
 
 /// Largest request body accepted on `/slack/*`; Slack's own payloads are far smaller.
@@ -122,7 +122,7 @@ struct SlashCommand {
 }
 
 /// What the caller sees: a refusal or a reply, ephemeral; nothing when the channel saw it.
-fn answer(outcome: &Outcome) -> Response {
+fn answer(outcome: &Answer) -> Response {
     match &outcome.reply {
         Some(reply) => ephemeral(reply.clone()),
         None => StatusCode::OK.into_response(),
@@ -212,7 +212,7 @@ async fn event_callback(slack: &SlackInbound, envelope: &Value) -> Response {
     let said = strip_mentions(text);
     let engine = &slack.engine;
     let mut key = key;
-    let reply = match command::parse(&said) {
+    let reply = match grammar::parse(&said) {
         Ok(Request::Status) => {
             let origin = Origin { key: key.take(), deployment: None, retry_refused: false };
             let status =

@@ -9,10 +9,10 @@ use std::io::Write;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
+use crate::chat::grammar;
 use crate::clock::Clock;
-use crate::command;
 use crate::domain::{Actor, Channel, Platform};
-use crate::engine::{Engine, EngineError, Input, Origin, Outcome};
+use crate::engine::{Answer, Engine, EngineError, Input, Origin};
 use crate::render::text;
 
 /// Prints what came of one command: the private reply, then what the bot posted.
@@ -20,7 +20,7 @@ pub async fn print_outcome(
     out: &mut (dyn Write + Send),
     engine: &Engine,
     user: &str,
-    outcome: &Outcome,
+    outcome: &Answer,
 ) -> Result<(), EngineError> {
     let stamp = text::time(engine.now());
     if let Some(reply) = &outcome.reply {
@@ -78,12 +78,12 @@ async fn line(
         }
         return Ok(());
     }
-    let outcome = match command::parse_line(line, &engine.config().slack.command) {
+    let outcome = match grammar::parse_line(line, &engine.config().slack.command) {
         Ok(request) => {
             let origin = Origin::default();
             engine.submit(Input::Request { channel: channel.clone(), actor: actor(user), request, origin }).await?
         }
-        Err(e) => Outcome::refused(e.to_string()),
+        Err(e) => Answer::refused(e.to_string()),
     };
     print_outcome(out, engine, user, &outcome).await
 }

@@ -30,7 +30,7 @@ use crate::domain::freeze::Freeze;
 use crate::domain::{EscalationLevel, Plan, Role, Roles, Rules, Triggers};
 
 /// The example config, built into the binary: `golive demo` runs its plan.
-pub const EXAMPLE: &str = include_str!("../config.example.toml");
+pub const EXAMPLE: &str = include_str!("../../config.example.toml");
 pub const EXAMPLE_NAME: &str = "config.example.toml (built in)";
 
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ pub const SIGNATURE_HEADER: &str = "x-signature-ed25519";
 pub const TIMESTAMP_HEADER: &str = "x-signature-timestamp";
 /// The environment variable that holds the application's public key.
 pub const KEY_VAR: &str = "GOLIVE_DISCORD_PUBLIC_KEY";
-pub use crate::signature::{Unverified, WINDOW_SECS};
+pub use crate::chat::signature::{Unverified, WINDOW_SECS};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{KEY_VAR} must be the application's public key from the Discord developer portal: 64 hex digits")]
@@ -36,7 +36,7 @@ impl PublicKey {
         now: DateTime<Utc>,
     ) -> Result<(), Unverified> {
         let (signature, timestamp) =
-            crate::signature::fresh(signature, timestamp, (SIGNATURE_HEADER, TIMESTAMP_HEADER), now)?;
+            crate::chat::signature::fresh(signature, timestamp, (SIGNATURE_HEADER, TIMESTAMP_HEADER), now)?;
         self.0.verify(signature, timestamp, body).map_err(|()| Unverified::Mismatch)
     }
 }

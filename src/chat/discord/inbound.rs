@@ -19,9 +19,9 @@ use tracing::{info, warn};
 use super::api::DiscordApi;
 use super::interaction::{kind, Interaction, Sender};
 use super::verify::{PublicKey, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use crate::command::COMMANDS;
+use crate::chat::grammar::COMMANDS;
 use crate::domain::{Actor, Channel, Command, Platform, RollbackLevel};
-use crate::engine::{Engine, Input, Origin, Outcome};
+use crate::engine::{Answer, Engine, Input, Origin};
 use crate::render::discord::{self as render, Button};
 
 /// Largest request body accepted; Discord's interactions are far smaller.
@@ -189,10 +189,10 @@ impl DiscordInbound {
 
     /// The private answer to a command or button: the reply or refusal, or a short receipt
     /// when the channel was told.
-    fn told(outcome: Result<Outcome, crate::engine::EngineError>, what: &str) -> Value {
+    fn told(outcome: Result<Answer, crate::engine::EngineError>, what: &str) -> Value {
         match outcome {
-            Ok(Outcome { reply: Some(reply), .. }) if !reply.trim().is_empty() => ephemeral(reply),
-            Ok(Outcome { refused: true, .. }) => ephemeral(format!("golive could not do `{what}` now")),
+            Ok(Answer { reply: Some(reply), .. }) if !reply.trim().is_empty() => ephemeral(reply),
+            Ok(Answer { refused: true, .. }) => ephemeral(format!("golive could not do `{what}` now")),
             Ok(_) => ephemeral(format!("✓ `{what}` — the channel has it")),
             Err(e) => {
                 tracing::error!(error = %e, "could not handle a Discord interaction");
@@ -240,7 +240,7 @@ impl DiscordInbound {
         modal: fn(i64, &str) -> Value,
     ) -> Value {
         let probe = Input::Probe { channel: channel.clone(), actor: actor.clone(), command: probe, origin };
-        match self.engine.submit(probe).await.map(Outcome::into_probe) {
+        match self.engine.submit(probe).await.map(Answer::into_probe) {
             Ok(Ok(loaded)) => json!({ "type": callback::MODAL, "data": modal(loaded.id, &loaded.state.release) }),
             Ok(Err(refused)) => ephemeral(refused.reply.unwrap_or_default()),
             Err(e) => Self::told(Err(e), ""),

@@ -11,8 +11,8 @@ use chrono::{DateTime, DurationRound, Utc};
 use thiserror::Error;
 
 use super::{actor, deliver, print_outcome};
+use crate::chat::grammar;
 use crate::clock::{Clock, ManualClock, SystemClock};
-use crate::command;
 use crate::config::Config;
 use crate::domain::{Channel, Command, Platform};
 use crate::engine::{Engine, EngineError, Input, Message, Origin};
@@ -114,7 +114,7 @@ pub async fn run(
             }
             Step::Say { user, text, expect_refusal } => {
                 let _ = writeln!(out, "[{}] {user} › {text}", crate::render::text::time(clock.now()));
-                let request = command::parse_line(&text, "/deploy")
+                let request = grammar::parse_line(&text, "/deploy")
                     .map_err(|e| DemoError::Script { line: 0, why: format!("`{text}` does not parse: {e}") })?;
                 let outcome = engine
                     .submit(Input::Request {

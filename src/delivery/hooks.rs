@@ -25,7 +25,7 @@ use sha2::Sha256;
 use tokio::io::AsyncReadExt;
 
 pub use crate::delivery::HookReport as Report;
-use crate::delivery::{ChatApi, SendError, Sent};
+use crate::delivery::{SendError, Sent, Transport};
 use crate::domain::plan::{Hook, HookAction};
 use crate::domain::{Deployment, EventKind, Platform};
 use crate::store::OutboxItem;
@@ -238,7 +238,7 @@ fn environment(run: &Run) -> Vec<(String, String)> {
 }
 
 #[async_trait]
-impl ChatApi for HookRunner {
+impl Transport for HookRunner {
     fn platform(&self) -> Platform {
         Platform::Hook
     }
