@@ -1,12 +1,14 @@
 //! SQLite storage through sqlx, one module per table: `events` (the chained event log and its
-//! head), `deployments` (the listing projected from the events), `outbox` (messages to send),
-//! `timers` (each open deployment's next timer), `requests` (chat requests already answered)
-//! and `health` (the write probe). This module opens the database, applies the migrations in
-//! `migrations/` and holds the `Store`; `tx.rs` holds the write transaction that every change
-//! goes through; `audit.rs` and `vitals.rs` read across tables.
+//! head), `deployments` (the listing projected from the events), `outbox` (messages to send,
+//! with `destination.rs` reading where each goes), `timers` (each open deployment's next
+//! timer), `requests` (chat requests already answered) and `health` (the write probe). This
+//! module opens the database, applies the migrations in `migrations/` and holds the `Store`;
+//! `tx.rs` holds the write transaction that every change goes through; `audit.rs` and
+//! `vitals.rs` read across tables.
 
 mod audit;
 mod deployments;
+mod destination;
 mod events;
 mod health;
 mod outbox;
@@ -27,6 +29,7 @@ use thiserror::Error;
 
 pub use audit::{AuditFailure, AuditReport};
 pub use deployments::{DeploymentRow, ListPage, ListQuery};
+pub use destination::{Destination, Route};
 pub use events::{AuditKey, ChainHead, Loaded, StoredEvent, GENESIS, KEY_VAR as AUDIT_KEY_VAR};
 pub use outbox::{Action, Delivered, NewMessage, OutboxItem, OutboxRow, Payload, Queued};
 pub use tx::Tx;

@@ -5,13 +5,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreError};
-use crate::domain::Platform;
+use super::{Route, Store, StoreError};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Vitals {
-    /// Pending posts per platform; platforms with none are left out.
-    pub pending: Vec<(Platform, i64)>,
+    /// Pending posts per route; routes with none are left out.
+    pub pending: Vec<(Route, i64)>,
     /// Seconds since the oldest pending post was queued; 0 when none waits.
     pub oldest_pending_secs: f64,
     pub active_deployments: i64,
@@ -22,10 +21,10 @@ pub struct Vitals {
 
 impl Store {
     pub async fn vitals(&self, now: DateTime<Utc>) -> Result<Vitals, StoreError> {
-        let pending = self.pending_by_platform().await?;
+        let pending = self.pending_by_route().await?;
         let mut vitals = Vitals::default();
         let oldest = pending.iter().map(|(_, _, created)| *created).min();
-        vitals.pending = pending.into_iter().map(|(platform, count, _)| (platform, count)).collect();
+        vitals.pending = pending.into_iter().map(|(route, count, _)| (route, count)).collect();
         vitals.oldest_pending_secs = oldest.map_or(0.0, |o| (now - o).to_std().map(|d| d.as_secs_f64()).unwrap_or(0.0));
         vitals.active_deployments = self.active_deployments().await?;
         // An escalation is open from its `escalation_opened` until an `escalation_resolved`;
