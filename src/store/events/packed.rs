@@ -5,7 +5,8 @@
 
 use sqlx::SqliteConnection;
 
-use super::{StoreError, StoredEvent};
+use super::StoredEvent;
+use crate::store::StoreError;
 
 /// Events per packed page: a few megabytes of text.
 const PAGE: i64 = 10_000;
@@ -41,7 +42,7 @@ fn packed_deployment_page() -> String {
 
 /// Reads the events (of one deployment, or all), a page at a time, handing each page to
 /// `each` in order. Stops early when `each` says so.
-pub(super) async fn pages(
+pub(in crate::store) async fn pages(
     conn: &mut SqliteConnection,
     deployment: Option<i64>,
     mut each: impl FnMut(Vec<StoredEvent>) -> bool,
@@ -67,7 +68,10 @@ pub(super) async fn pages(
 }
 
 /// Every event of `deployment` (or all), in order.
-pub(super) async fn all(conn: &mut SqliteConnection, deployment: Option<i64>) -> Result<Vec<StoredEvent>, StoreError> {
+pub(in crate::store) async fn all(
+    conn: &mut SqliteConnection,
+    deployment: Option<i64>,
+) -> Result<Vec<StoredEvent>, StoreError> {
     let mut rows = Vec::new();
     pages(conn, deployment, |page| {
         rows.extend(page);
