@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::domain::{Actor, Channel, Platform};
 use crate::engine::{Answer, Engine, EngineError, Input, Origin};
 use crate::render::text;
+use crate::store::Route;
 
 /// Prints what came of one command: the private reply, then what the bot posted.
 pub async fn print_outcome(
@@ -35,7 +36,7 @@ pub async fn deliver(out: &mut (dyn Write + Send), engine: &Engine) -> Result<()
     let store = engine.store();
     loop {
         let now = engine.now();
-        let items = store.deliverable(Platform::Console, now, 100).await?;
+        let items = store.deliverable(Route::Chat(Platform::Console), now, 100).await?;
         if items.is_empty() {
             break;
         }
