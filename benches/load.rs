@@ -31,9 +31,9 @@
 //! (`target/bolt-venv`); without Python or PyPI it is skipped with a note.
 
 mod common;
-#[path = "../tests/common/fake_slack.rs"]
+#[path = "../tests/e2e/harness/fake_slack.rs"]
 mod fake_slack;
-#[path = "../tests/common/http.rs"]
+#[path = "../tests/e2e/harness/http.rs"]
 mod http;
 
 use std::path::{Path, PathBuf};

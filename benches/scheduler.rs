@@ -19,7 +19,7 @@
 //! scheduler recorded it.
 
 mod common;
-#[path = "../tests/common/fake_slack.rs"]
+#[path = "../tests/e2e/harness/fake_slack.rs"]
 mod fake_slack;
 
 use common::{cpu_seconds, percentile};

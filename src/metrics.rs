@@ -13,8 +13,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::domain::Platform;
-use crate::store::Vitals;
+use crate::store::{Route, Vitals};
 
 /// The content type of the page `render` writes (OpenMetrics text, which Prometheus scrapes
 /// natively).
@@ -200,8 +199,8 @@ impl Metrics {
         self.latency.get_or_create(&RouteLabels { route: route.to_string() }).observe(seconds);
     }
 
-    pub fn post(&self, platform: Platform, result: PostResult) {
-        self.posts.get_or_create(&PostLabels { platform: platform.as_str(), result: result.as_str() }).inc();
+    pub fn post(&self, route: Route, result: PostResult) {
+        self.posts.get_or_create(&PostLabels { platform: route.as_str(), result: result.as_str() }).inc();
     }
 
     /// A scheduler pass fired `fired` timers, the most overdue of them `lag_seconds` late.
@@ -218,9 +217,9 @@ impl Metrics {
 
     /// The page Prometheus scrapes, with the database's figures as of `vitals`.
     pub fn render(&self, vitals: &Vitals) -> String {
-        for platform in Platform::ALL {
-            let depth = vitals.pending.iter().find(|(p, _)| *p == platform).map_or(0, |(_, n)| *n);
-            self.outbox_depth.get_or_create(&PlatformLabels { platform: platform.as_str() }).set(depth);
+        for route in Route::ALL {
+            let depth = vitals.pending.iter().find(|(r, _)| *r == route).map_or(0, |(_, n)| *n);
+            self.outbox_depth.get_or_create(&PlatformLabels { platform: route.as_str() }).set(depth);
         }
         self.outbox_oldest.set(vitals.oldest_pending_secs);
         self.timers_overdue.set(vitals.overdue_timer_secs);

@@ -24,9 +24,9 @@ use crate::delivery::hooks::HookRunner;
 use crate::delivery::pager::{PagingApi, PagingSetupError};
 use crate::delivery::{Delivery, Transport};
 use crate::domain::plan::HookAction;
-use crate::domain::Platform;
 use crate::engine::Engine;
 use crate::liveness::Liveness;
+use crate::store::Route;
 use crate::store::Store;
 use crate::workers::{check_runner, timer_loop};
 use crate::{server, web};
@@ -148,7 +148,7 @@ pub async fn serve(
     let mut apis = adapters.apis;
     // Always: a running deployment's hooks come from the plan it started with, which a
     // config edit since may have dropped.
-    if !apis.iter().any(|a| a.platform() == Platform::Hook) {
+    if !apis.iter().any(|a| a.route() == Route::Hooks) {
         match HookRunner::new() {
             Ok(runner) => apis.push(Arc::new(runner)),
             Err(e) => warn!(error = %e, "cannot set up HTTPS for hooks; webhooks will wait in the outbox"),
@@ -162,7 +162,7 @@ pub async fn serve(
             check_runner::run(engine, stopped).await
         }
     });
-    let platforms: Vec<&str> = apis.iter().map(|a| a.platform().as_str()).collect();
+    let platforms: Vec<&str> = apis.iter().map(|a| a.route().as_str()).collect();
     info!(platforms = ?platforms, "delivering posts");
     let delivery = Delivery::new(engine.outbox(), clock, apis);
     let delivery_running = workers.start("delivery");

@@ -1,29 +1,32 @@
-//! Loading and validating the config file: server, database, chat platforms, status schedule,
-//! roles, plans and the escalation path. Every problem is reported with the file, the line and
-//! the key, so `golive check-config` can point at it.
+//! The config file as a whole: reads it, checks it, and assembles a `Config` from its parts —
+//! the service's settings (`settings`), roles and plans (`plan`), the escalation path
+//! (`escalation`), deploy freezes (`freeze`), the stakeholder digest (`notify`) — with the
+//! value parsers they share (`values`). Every problem is reported with the file, the line and
+//! the key (`locate`), so `golive check-config` can point at it.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
 
-use chrono_tz::Tz;
 use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 
 mod escalation;
 mod freeze;
+mod locate;
 mod notify;
 mod plan;
+mod settings;
 mod values;
 
 use escalation::RawEscalation;
 use freeze::RawFreeze;
+use locate::{key_at, Locator};
 pub use notify::NotifyConfig;
 use notify::RawNotify;
 use plan::RawPlan;
+pub use settings::{DatabaseConfig, DeliveryConfig, DiscordConfig, ServerConfig, SlackConfig, StatusConfig, WebConfig};
+use settings::{RawDelivery, RawServer, RawStatus};
 use values::{duration, id, local_time, members, timezone, LONGEST};
 
 use crate::domain::freeze::Freeze;
@@ -55,143 +58,6 @@ pub struct Config {
     pub freezes: Vec<(Freeze, Vec<String>)>,
     /// The stakeholder digest: `[notify]`.
     pub notify: NotifyConfig,
-}
-
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// Address `golive serve` listens on.
-    pub listen: String,
-    /// On SIGTERM/SIGINT, how long queued posts may keep going out before golive exits.
-    pub shutdown_grace: Duration,
-    /// Where people reach the web pages (`https://golive.example.com`, no trailing slash);
-    /// status posts link there when it is set.
-    pub public_url: Option<String>,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:3000".into(), shutdown_grace: Duration::from_secs(10), public_url: None }
-    }
-}
-
-/// The read-only web pages: `[web]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct WebConfig {
-    /// Serve the pages under `/`.
-    pub enabled: bool,
-    /// No token needed (for a private network only); otherwise `GOLIVE_WEB_TOKEN` is.
-    pub open: bool,
-    /// At most this many live-update streams open at once (each open page holds one); more
-    /// are answered 503 with Retry-After, so pages left open in many tabs cannot exhaust
-    /// golive's connections.
-    pub max_streams: usize,
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        WebConfig { enabled: true, open: false, max_streams: 256 }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DatabaseConfig {
-    /// SQLite URL or path; the file is created if missing.
-    pub url: String,
-}
-
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        DatabaseConfig { url: "sqlite://golive.db".into() }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SlackConfig {
-    pub enabled: bool,
-    /// Base URL of the Slack Web API; tests point it at a local fake.
-    pub api_url: String,
-    /// The slash command the Slack app registers.
-    pub command: String,
-    /// The workspace golive serves: signed requests from any other are refused.
-    pub team_id: Option<String>,
-}
-
-impl Default for SlackConfig {
-    fn default() -> Self {
-        SlackConfig {
-            enabled: false,
-            api_url: "https://slack.com/api/".into(),
-            command: "/deploy".into(),
-            team_id: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DiscordConfig {
-    pub enabled: bool,
-    pub api_url: String,
-    pub application_id: String,
-    /// Open a gateway connection; false = HTTP interactions endpoint only.
-    pub gateway: bool,
-    /// The slash command's name (`/deploy`), without the slash.
-    pub command: String,
-    /// Register the command in this server only (at once), instead of globally (which
-    /// Discord may take a while to show everywhere).
-    pub guild_id: Option<String>,
-    /// Register (overwrite) the command when `golive serve` starts.
-    pub register_commands: bool,
-}
-
-impl Default for DiscordConfig {
-    fn default() -> Self {
-        DiscordConfig {
-            enabled: false,
-            api_url: "https://discord.com/api/v10/".into(),
-            application_id: "0".into(),
-            gateway: true,
-            command: "deploy".into(),
-            guild_id: None,
-            register_commands: true,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct StatusConfig {
-    pub cron: String,
-    pub schedule: cron::Schedule,
-    pub timezone: Tz,
-}
-
-/// How the outbox is delivered: `[delivery]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryConfig {
-    /// The least time between two posts to one channel (Slack allows about one a second).
-    pub channel_interval: Duration,
-    /// A post that still fails with retryable errors this long after it was decided is
-    /// given up and recorded as undelivered.
-    pub give_up_after: Duration,
-    /// Posts in flight at once, across channels.
-    pub concurrency: usize,
-    /// A send with no answer after this long is abandoned and retried: a hung connection
-    /// must not stall a channel for good.
-    pub send_timeout: Duration,
-}
-
-impl Default for DeliveryConfig {
-    fn default() -> Self {
-        DeliveryConfig {
-            channel_interval: Duration::from_secs(1),
-            give_up_after: Duration::from_secs(24 * 3600),
-            concurrency: 16,
-            send_timeout: Duration::from_secs(30),
-        }
-    }
 }
 
 /// A config or plan that cannot be used, with where the problem is.
@@ -247,116 +113,6 @@ impl Config {
     }
 }
 
-/// Turns byte offsets into line numbers and builds errors.
-struct Locator<'a> {
-    text: &'a str,
-    file: &'a str,
-}
-
-impl Locator<'_> {
-    fn line(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
-    }
-
-    fn err<T>(
-        &self,
-        span: std::ops::Range<usize>,
-        key: impl fmt::Display,
-        message: impl fmt::Display,
-    ) -> Result<T, ConfigError> {
-        Err(ConfigError::Invalid {
-            file: self.file.to_string(),
-            line: self.line(span.start),
-            key: key.to_string(),
-            message: message.to_string(),
-        })
-    }
-}
-
-impl Locator<'_> {
-    /// Where `key` is set in the `[table]` table, for errors about keys read without spans;
-    /// the table's header, or the file's start, when it is not written out.
-    fn key_span(&self, table: &str, key: &str) -> std::ops::Range<usize> {
-        let header = format!("[{table}]");
-        let mut offset = 0;
-        let mut in_table = false;
-        let mut found = 0..0;
-        for line in self.text.split_inclusive('\n') {
-            let trimmed = line.trim();
-            if trimmed.starts_with('[') {
-                in_table = trimmed.starts_with(&header);
-                if in_table {
-                    found = offset..offset;
-                }
-            } else if in_table && trimmed.split('=').next().is_some_and(|k| k.trim() == key) {
-                return offset..offset + line.len();
-            }
-            offset += line.len();
-        }
-        found
-    }
-
-    /// Refuses a platform API URL that is not an absolute http(s) URL with a host.
-    fn api_url(&self, table: &str, url: &str) -> Result<(), ConfigError> {
-        match url::Url::parse(url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
-            _ => self.err(
-                self.key_span(table, "api_url"),
-                format!("{table}.api_url"),
-                format!("`{url}` is not an http(s) URL (e.g. https://slack.com/api/)"),
-            ),
-        }
-    }
-}
-
-/// Names the key of an error the TOML parser reports only by position: the table whose
-/// header is on or above the error's line, plus the key on that line. A line that is an
-/// inline table inside an array (`{ id = … }` under `items = [`) is named after the array.
-fn key_at(text: &str, offset: Option<usize>) -> String {
-    let Some(offset) = offset else { return "(file)".to_string() };
-    let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
-    let mut header = None;
-    let mut in_multiline: Option<&str> = None;
-    for l in text[..line_end].lines().map(str::trim) {
-        // A `[x]` line inside a multi-line string is text, not a header.
-        for quote in ["\"\"\"", "'''"] {
-            if in_multiline.map_or(true, |q| q == quote) && l.matches(quote).count() % 2 == 1 {
-                in_multiline = if in_multiline.is_some() { None } else { Some(quote) };
-            }
-        }
-        if in_multiline.is_none() && l.starts_with('[') {
-            let inner = l.trim_start_matches('[');
-            header = Some(inner[..inner.find(']').unwrap_or(inner.len())].trim().to_string()).filter(|h| !h.is_empty());
-        }
-    }
-    let line = text[line_start..line_end].trim();
-    let key_of = |l: &str| {
-        let (k, _) = l.split_once('=')?;
-        let k = k.trim();
-        (!k.is_empty() && !k.starts_with(['[', '{', '#']) && !k.contains(char::is_whitespace)).then(|| k.to_string())
-    };
-    let key = if line.starts_with('{') {
-        // The array this entry belongs to: the nearest `key = [` above, within the table.
-        text[..line_start]
-            .lines()
-            .rev()
-            .map(str::trim)
-            .take_while(|l| !l.starts_with('['))
-            .find(|l| l.split_once('=').is_some_and(|(_, v)| v.trim_start().starts_with('[')))
-            .and_then(key_of)
-    } else {
-        key_of(line)
-    };
-    match (header, key) {
-        (Some(h), Some(k)) => format!("{h}.{k}"),
-        (Some(h), None) => h,
-        (None, Some(k)) => k.to_string(),
-        (None, None) => "(top level)".to_string(),
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -385,13 +141,6 @@ struct RawConfig {
     freeze: Vec<RawFreeze>,
     #[serde(default)]
     notify: RawNotify,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawStatus {
-    cron: Option<Spanned<String>>,
-    timezone: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -478,96 +227,5 @@ impl RawConfig {
             freezes,
             notify,
         })
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawServer {
-    listen: Option<String>,
-    shutdown_grace: Option<Spanned<String>>,
-    public_url: Option<Spanned<String>>,
-}
-
-impl RawServer {
-    fn validate(&self, at: &Locator<'_>) -> Result<ServerConfig, ConfigError> {
-        let mut s = ServerConfig::default();
-        if let Some(listen) = &self.listen {
-            s.listen = listen.clone();
-        }
-        if let Some(v) = &self.shutdown_grace {
-            s.shutdown_grace = duration(at, v, "server.shutdown_grace")?;
-        }
-        if let Some(v) = &self.public_url {
-            let text = v.get_ref().trim().trim_end_matches('/');
-            match url::Url::parse(text) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() && u.query().is_none() => {
-                    s.public_url = Some(u.as_str().trim_end_matches('/').to_string());
-                }
-                _ => {
-                    return at.err(
-                        v.span(),
-                        "server.public_url",
-                        format!(
-                            "`{}` is not an http(s) address; write e.g. \"https://golive.example.com\"",
-                            v.get_ref()
-                        ),
-                    )
-                }
-            }
-        }
-        Ok(s)
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawDelivery {
-    channel_interval: Option<Spanned<String>>,
-    give_up_after: Option<Spanned<String>>,
-    concurrency: Option<Spanned<u32>>,
-    send_timeout: Option<Spanned<String>>,
-}
-
-impl RawDelivery {
-    fn validate(&self, at: &Locator<'_>) -> Result<DeliveryConfig, ConfigError> {
-        let mut d = DeliveryConfig::default();
-        if let Some(v) = &self.channel_interval {
-            d.channel_interval = duration(at, v, "delivery.channel_interval")?;
-        }
-        if let Some(v) = &self.give_up_after {
-            d.give_up_after = duration(at, v, "delivery.give_up_after")?;
-        }
-        if let Some(v) = &self.send_timeout {
-            d.send_timeout = duration(at, v, "delivery.send_timeout")?;
-        }
-        if let Some(v) = &self.concurrency {
-            if !(1..=256).contains(v.get_ref()) {
-                return at.err(v.span(), "delivery.concurrency", "must be between 1 and 256");
-            }
-            d.concurrency = *v.get_ref() as usize;
-        }
-        Ok(d)
-    }
-}
-
-impl RawStatus {
-    fn validate(&self, at: &Locator<'_>) -> Result<StatusConfig, ConfigError> {
-        let cron = self.cron.as_ref().map(|c| c.get_ref().clone()).unwrap_or_else(|| "0 */30 * * * *".into());
-        let schedule = match cron::Schedule::from_str(&cron) {
-            Ok(s) => s,
-            Err(e) => {
-                let span = self.cron.as_ref().map(Spanned::span).unwrap_or(0..0);
-                return at.err(
-                    span,
-                    "status.cron",
-                    format!(
-                        "`{cron}` is not a cron schedule ({e}); it has a seconds field first, e.g. \"0 */30 * * * *\""
-                    ),
-                );
-            }
-        };
-        let timezone = timezone(at, self.timezone.as_ref(), "status.timezone")?;
-        Ok(StatusConfig { cron, schedule, timezone })
     }
 }

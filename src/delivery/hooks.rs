@@ -27,8 +27,8 @@ use tokio::io::AsyncReadExt;
 pub use crate::delivery::HookReport as Report;
 use crate::delivery::{SendError, Sent, Transport};
 use crate::domain::plan::{Hook, HookAction};
-use crate::domain::{Deployment, EventKind, Platform};
-use crate::store::OutboxItem;
+use crate::domain::{Deployment, EventKind};
+use crate::store::{OutboxItem, Route};
 
 /// The signature of a webhook's body: `sha256=` + hex HMAC-SHA256 of `{timestamp}.{body}`.
 pub const SIGNATURE_HEADER: &str = "x-golive-signature";
@@ -239,8 +239,8 @@ fn environment(run: &Run) -> Vec<(String, String)> {
 
 #[async_trait]
 impl Transport for HookRunner {
-    fn platform(&self) -> Platform {
-        Platform::Hook
+    fn route(&self) -> Route {
+        Route::Hooks
     }
 
     fn send_timeout(&self, item: &OutboxItem) -> Option<Duration> {
@@ -272,7 +272,7 @@ impl Transport for HookRunner {
 /// How long a send of a hook may take before the delivery worker gives up on it: the
 /// hook's own timeout and a little more, so the hook's own limit is the one that shows.
 pub fn send_timeout(item: &OutboxItem) -> Option<Duration> {
-    if item.channel.platform != Platform::Hook {
+    if item.destination.route() != Route::Hooks {
         return None;
     }
     let run: Run = serde_json::from_value(item.payload.event.clone()?).ok()?;

@@ -24,9 +24,9 @@ use tracing::{error, field, info, info_span, warn, Instrument, Span};
 
 use crate::clock::SharedClock;
 use crate::config::DeliveryConfig;
-use crate::domain::{Channel, EventKind, Platform};
+use crate::domain::EventKind;
 use crate::metrics::{Metrics, PostResult};
-use crate::store::{Delivered, OutboxItem, Store, StoreError};
+use crate::store::{Delivered, Destination, OutboxItem, Route, Store, StoreError};
 
 pub mod hooks;
 pub mod pager;
@@ -72,7 +72,7 @@ pub enum Report {
     /// A hook ran, or could not be run.
     Hook { deployment: i64, report: HookReport },
     /// The platform refused the deployment's posts for good.
-    GaveUp { deployment: i64, channel: Channel, error: String, messages: u64 },
+    GaveUp { deployment: i64, destination: Destination, error: String, messages: u64 },
     /// The platforms took these messages.
     Delivered { messages: Vec<Delivered> },
 }
@@ -113,10 +113,12 @@ pub enum SendError {
     Permanent { reason: String, channel_unusable: bool, hint: Option<String> },
 }
 
-/// A chat platform's Web API, as the worker uses it.
+/// What sends one route's outbox rows: a chat platform's Web API, the paging webhook, the
+/// hook runner.
 #[async_trait]
 pub trait Transport: Send + Sync {
-    fn platform(&self) -> Platform;
+    /// The rows this transport sends.
+    fn route(&self) -> Route;
     async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError>;
 
     /// How long one send of `item` may take, when not the worker's usual limit.
@@ -145,8 +147,8 @@ impl Pass {
     }
 }
 
-/// When each (platform, channel) last got a post.
-type LastSent = HashMap<(Platform, String), DateTime<Utc>>;
+/// When each destination last got a post.
+type LastSent = HashMap<Destination, DateTime<Utc>>;
 
 #[derive(Clone)]
 pub struct Delivery {
@@ -183,14 +185,14 @@ impl Delivery {
         self.outbox.recorder.record(report).await.map_err(DeliveryError::Record)
     }
 
-    /// When a channel may get its next post.
-    fn ready_at(&self, channel: &Channel) -> Option<DateTime<Utc>> {
-        let last = self.last_sent.lock().ok()?.get(&(channel.platform, channel.id.clone())).copied()?;
+    /// When a destination may get its next post.
+    fn ready_at(&self, destination: &Destination) -> Option<DateTime<Utc>> {
+        let last = self.last_sent.lock().ok()?.get(destination).copied()?;
         Some(last + chrono::Duration::from_std(self.settings.channel_interval).unwrap_or_default())
     }
 
-    fn platforms(&self) -> Vec<Platform> {
-        self.apis.iter().map(|a| a.platform()).collect()
+    fn routes(&self) -> Vec<Route> {
+        self.apis.iter().map(|a| a.route()).collect()
     }
 
     /// Sends every message that may go now, across channels at once, and records how each
@@ -201,7 +203,7 @@ impl Delivery {
         queue.refresh(&self.outbox.store, now).await?;
         let mut ready = Vec::new();
         for api in self.apis.iter() {
-            let ids = queue.due(api.platform(), now, |channel| self.ready_at(channel));
+            let ids = queue.due(api.route(), now, |destination| self.ready_at(destination));
             let items = self.outbox.store.pending_items(&ids).await?;
             // What is queued here but no longer pending went some other way.
             for id in ids.iter().filter(|id| !items.iter().any(|i| i.id == **id)) {
@@ -238,7 +240,7 @@ impl Delivery {
                 Ok(done) => {
                     if done.1.is_ok() {
                         // Counted as the platform answers; marked in the outbox with the pass.
-                        self.outbox.metrics.post(done.0.channel.platform, PostResult::Delivered);
+                        self.outbox.metrics.post(done.0.destination.route(), PostResult::Delivered);
                     }
                     results.push(done)
                 }
@@ -287,7 +289,7 @@ impl Delivery {
     ) -> Result<(), DeliveryError> {
         let now = self.clock.now();
         let store = &self.outbox.store;
-        let channel = item.channel.to_string();
+        let channel = item.destination.to_string();
         let counted = match &result {
             Ok(_) => None,
             Err(SendError::Retry { .. }) => Some(PostResult::Retried),
@@ -299,12 +301,12 @@ impl Delivery {
                     self.record(Report::Hook { deployment: id, report }).await?;
                 }
                 if let Ok(mut last) = self.last_sent.lock() {
-                    last.insert((item.channel.platform, item.channel.id.clone()), now);
+                    last.insert(item.destination.clone(), now);
                 }
                 if item.attempts > 0 {
                     info!(outbox = item.id, %channel, attempts = item.attempts + 1, "delivered after retrying");
                 }
-                queue.remove(&item.channel, item.id, now);
+                queue.remove(&item.destination, item.id, now);
                 pass.sent += 1;
             }
             Err(SendError::Retry { reason, after })
@@ -316,16 +318,16 @@ impl Delivery {
                 let next = now + chrono::Duration::from_std(wait).unwrap_or_default();
                 warn!(outbox = item.id, %channel, attempt = item.attempts + 1, %reason, retry_in = ?wait, "post not delivered; will retry");
                 store.mark_retry(item.id, next, &reason).await?;
-                queue.retry_at(&item.channel, next);
+                queue.retry_at(&item.destination, next);
                 pass.retried += 1;
             }
             Err(SendError::Retry { reason, .. }) => {
                 let reason =
                     format!("still failing after {}: {reason}", crate::render::human(self.settings.give_up_after));
                 self.give_up(item, &channel, reason, false, None).await?;
-                queue.remove(&item.channel, item.id, now);
+                queue.remove(&item.destination, item.id, now);
                 pass.failed += 1;
-                self.outbox.metrics.post(item.channel.platform, PostResult::Failed);
+                self.outbox.metrics.post(item.destination.route(), PostResult::Failed);
                 return Ok(());
             }
             Err(SendError::Permanent { reason, channel_unusable, hint }) => {
@@ -334,13 +336,13 @@ impl Delivery {
                     // The channel's other messages were given up with it.
                     queue.invalidate();
                 } else {
-                    queue.remove(&item.channel, item.id, now);
+                    queue.remove(&item.destination, item.id, now);
                 }
                 pass.failed += 1;
             }
         }
         if let Some(counted) = counted {
-            self.outbox.metrics.post(item.channel.platform, counted);
+            self.outbox.metrics.post(item.destination.route(), counted);
         }
         Ok(())
     }
@@ -353,12 +355,12 @@ impl Delivery {
         whole_channel: bool,
         hint: Option<String>,
     ) -> Result<(), DeliveryError> {
-        if item.channel.platform == Platform::Hook {
+        if item.destination.route() == Route::Hooks {
             // A hook that could not be run is a hook that failed: it goes on the timeline as
             // such (and a rollback's escalates), not as an undelivered post.
             self.outbox.store.mark_failed(item, &reason, false).await?;
             error!(outbox = item.id, %reason, "hook given up");
-            let api = self.apis.iter().find(|a| a.platform() == Platform::Hook);
+            let api = self.apis.iter().find(|a| a.route() == Route::Hooks);
             if let (Some(id), Some(report)) = (item.deployment_id, api.and_then(|a| a.given_up(item, &reason))) {
                 self.record(Report::Hook { deployment: id, report }).await?;
             }
@@ -369,7 +371,8 @@ impl Delivery {
         error!(outbox = item.id, %channel, messages = given_up, %reason, %hint, "post given up");
         if let Some(id) = item.deployment_id {
             let error = if hint.is_empty() { reason } else { format!("{reason} — {hint}") };
-            let failed = Report::GaveUp { deployment: id, channel: item.channel.clone(), error, messages: given_up };
+            let failed =
+                Report::GaveUp { deployment: id, destination: item.destination.clone(), error, messages: given_up };
             self.record(failed).await?;
         }
         Ok(())
@@ -390,14 +393,14 @@ impl Delivery {
     pub async fn next_wake(&self) -> Result<Option<DateTime<Utc>>, DeliveryError> {
         let mut queue = self.queue.lock().await;
         queue.refresh(&self.outbox.store, self.clock.now()).await?;
-        Ok(queue.next_due(&self.platforms(), |channel| self.ready_at(channel)))
+        Ok(queue.next_due(&self.routes(), |destination| self.ready_at(destination)))
     }
 
-    /// Posts still waiting for this worker's platforms.
+    /// Posts still waiting for this worker's routes.
     async fn pending(&self) -> Result<usize, DeliveryError> {
         let mut queue = self.queue.lock().await;
         queue.refresh(&self.outbox.store, self.clock.now()).await?;
-        Ok(queue.pending(&self.platforms()))
+        Ok(queue.pending(&self.routes()))
     }
 
     /// On the way out: keeps delivering until nothing is pending or `grace` has passed.
@@ -469,7 +472,7 @@ impl Delivery {
 
 /// The span one outbox message is sent and settled in.
 fn post_span(item: &OutboxItem) -> Span {
-    let span = info_span!("post", outbox = item.id, channel = %item.channel, deployment = field::Empty);
+    let span = info_span!("post", outbox = item.id, channel = %item.destination, deployment = field::Empty);
     if let Some(id) = item.deployment_id {
         span.record("deployment", id);
     }

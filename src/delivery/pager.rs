@@ -16,8 +16,7 @@ use hyper_util::rt::TokioExecutor;
 use thiserror::Error;
 
 use crate::delivery::{SendError, Sent, Transport};
-use crate::domain::Platform;
-use crate::store::OutboxItem;
+use crate::store::{OutboxItem, Route};
 
 /// The environment variable with the PagerDuty integration (routing) key.
 pub const ROUTING_KEY_VAR: &str = "GOLIVE_PAGERDUTY_ROUTING_KEY";
@@ -58,8 +57,8 @@ fn retry_after(value: Option<&axum::http::HeaderValue>) -> Option<Duration> {
 
 #[async_trait]
 impl Transport for PagingApi {
-    fn platform(&self) -> Platform {
-        Platform::Golive
+    fn route(&self) -> Route {
+        Route::Pager
     }
 
     async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
@@ -71,10 +70,10 @@ impl Transport for PagingApi {
         event["routing_key"] = self.routing_key.clone().into();
         let request = Request::builder()
             .method(Method::POST)
-            .uri(&item.channel.id)
+            .uri(item.destination.address())
             .header(header::CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(event.to_string())))
-            .map_err(|e| permanent(format!("`{}` is not a usable URL: {e}", item.channel.id), None))?;
+            .map_err(|e| permanent(format!("`{}` is not a usable URL: {e}", item.destination.address()), None))?;
         let response = self.client.request(request).await.map_err(|e| SendError::Retry {
             reason: format!("could not reach the paging webhook: {e}"),
             after: None,

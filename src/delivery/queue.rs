@@ -13,13 +13,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Channel, Platform};
-use crate::store::{Queued, Store, StoreError};
+use crate::store::{Destination, Queued, Route, Store, StoreError};
 
 /// The whole pending set is read again at least this often, to heal anything missed.
 pub(super) const RELOAD_EVERY: Duration = Duration::from_secs(60);
 
-/// A channel's pending messages: ids, oldest first, and when the oldest may be tried.
+/// A destination's pending messages: ids, oldest first, and when the oldest may be tried.
 #[derive(Debug)]
 struct Lane {
     ids: VecDeque<i64>,
@@ -28,7 +27,7 @@ struct Lane {
 
 #[derive(Debug, Default)]
 pub(super) struct Queue {
-    lanes: HashMap<Channel, Lane>,
+    lanes: HashMap<Destination, Lane>,
     /// The highest outbox id looked at; rows above it are new.
     seen: i64,
     /// When the whole pending set was last read; `None`: read it on the next refresh.
@@ -73,63 +72,61 @@ impl Queue {
     fn extend(&mut self, rows: Vec<Queued>) {
         for row in rows {
             self.seen = self.seen.max(row.id);
-            match self.lanes.get_mut(&row.channel) {
+            match self.lanes.get_mut(&row.destination) {
                 Some(lane) if lane.ids.back().is_some_and(|last| *last >= row.id) => {}
                 Some(lane) => lane.ids.push_back(row.id),
                 None => {
                     let lane = Lane { ids: VecDeque::from([row.id]), head_due: row.next_attempt };
-                    self.lanes.insert(row.channel, lane);
+                    self.lanes.insert(row.destination, lane);
                 }
             }
         }
     }
 
-    /// The head of every channel on `platform` that may be tried at `now`, given when each
-    /// channel may next get a post (`ready`).
+    /// The head of every destination on `route` that may be tried at `now`, given when each
+    /// may next get a post (`ready`).
     pub(super) fn due(
         &self,
-        platform: Platform,
+        route: Route,
         now: DateTime<Utc>,
-        ready: impl Fn(&Channel) -> Option<DateTime<Utc>>,
+        ready: impl Fn(&Destination) -> Option<DateTime<Utc>>,
     ) -> Vec<i64> {
         let mut due: Vec<i64> = self
             .lanes
             .iter()
-            .filter(|(channel, lane)| {
-                channel.platform == platform && lane.head_due <= now && ready(channel).map_or(true, |t| t <= now)
-            })
+            .filter(|(to, lane)| to.route() == route && lane.head_due <= now && ready(to).map_or(true, |t| t <= now))
             .filter_map(|(_, lane)| lane.ids.front().copied())
             .collect();
         due.sort_unstable();
         due
     }
 
-    /// When some channel on one of `platforms` has a message that may be tried.
+    /// When some destination on one of `routes` has a message that may be tried.
     pub(super) fn next_due(
         &self,
-        platforms: &[Platform],
-        ready: impl Fn(&Channel) -> Option<DateTime<Utc>>,
+        routes: &[Route],
+        ready: impl Fn(&Destination) -> Option<DateTime<Utc>>,
     ) -> Option<DateTime<Utc>> {
         self.lanes
             .iter()
-            .filter(|(channel, _)| platforms.contains(&channel.platform))
-            .map(|(channel, lane)| ready(channel).map_or(lane.head_due, |t| t.max(lane.head_due)))
+            .filter(|(to, _)| routes.contains(&to.route()))
+            .map(|(to, lane)| ready(to).map_or(lane.head_due, |t| t.max(lane.head_due)))
             .min()
     }
 
-    /// Messages waiting on one of `platforms`.
-    pub(super) fn pending(&self, platforms: &[Platform]) -> usize {
-        self.lanes.iter().filter(|(c, _)| platforms.contains(&c.platform)).map(|(_, lane)| lane.ids.len()).sum()
+    /// Messages waiting on one of `routes`.
+    pub(super) fn pending(&self, routes: &[Route]) -> usize {
+        self.lanes.iter().filter(|(to, _)| routes.contains(&to.route())).map(|(_, lane)| lane.ids.len()).sum()
     }
 
-    /// The message left the queue (sent, given up, or no longer pending): its channel's next
-    /// one may be tried at once.
-    pub(super) fn remove(&mut self, channel: &Channel, id: i64, now: DateTime<Utc>) {
-        let Some(lane) = self.lanes.get_mut(channel) else { return };
+    /// The message left the queue (sent, given up, or no longer pending): its destination's
+    /// next one may be tried at once.
+    pub(super) fn remove(&mut self, to: &Destination, id: i64, now: DateTime<Utc>) {
+        let Some(lane) = self.lanes.get_mut(to) else { return };
         let was_head = lane.ids.front() == Some(&id);
         lane.ids.retain(|queued| *queued != id);
         if lane.ids.is_empty() {
-            self.lanes.remove(channel);
+            self.lanes.remove(to);
         } else if was_head {
             lane.head_due = lane.head_due.min(now);
         }
@@ -137,15 +134,15 @@ impl Queue {
 
     /// Drops a message found no longer pending, wherever it is queued.
     pub(super) fn forget(&mut self, id: i64, now: DateTime<Utc>) {
-        let channel = self.lanes.iter().find(|(_, lane)| lane.ids.front() == Some(&id)).map(|(c, _)| c.clone());
-        if let Some(channel) = channel {
-            self.remove(&channel, id, now);
+        let to = self.lanes.iter().find(|(_, lane)| lane.ids.front() == Some(&id)).map(|(to, _)| to.clone());
+        if let Some(to) = to {
+            self.remove(&to, id, now);
         }
     }
 
-    /// The channel's head waits until `next` (a retry).
-    pub(super) fn retry_at(&mut self, channel: &Channel, next: DateTime<Utc>) {
-        if let Some(lane) = self.lanes.get_mut(channel) {
+    /// The destination's head waits until `next` (a retry).
+    pub(super) fn retry_at(&mut self, to: &Destination, next: DateTime<Utc>) {
+        if let Some(lane) = self.lanes.get_mut(to) {
             lane.head_due = next;
         }
     }

@@ -7,29 +7,26 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::Plan;
 
+/// Where people talk to golive: the chat platforms. Where golive's own messages go (a paging
+/// webhook, hook runs) is the outbox's concern (`store::Destination`), not the domain's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
     Slack,
     Discord,
     Console,
-    /// golive itself: scheduled posts and automatic actions.
+    /// golive itself, as the author of what it does on its own (scheduled posts, automatic
+    /// actions, escalations): `golive:golive` on the record. It has no channels.
     Golive,
-    /// Where hooks "post": a deployment's webhooks and commands, run in order by the outbox.
-    Hook,
 }
 
 impl Platform {
-    pub const ALL: [Platform; 5] =
-        [Platform::Slack, Platform::Discord, Platform::Console, Platform::Golive, Platform::Hook];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Platform::Slack => "slack",
             Platform::Discord => "discord",
             Platform::Console => "console",
             Platform::Golive => "golive",
-            Platform::Hook => "hook",
         }
     }
 
@@ -46,7 +43,6 @@ impl Platform {
     pub fn parse(s: &str) -> Option<Platform> {
         match s {
             "golive" => Some(Platform::Golive),
-            "hook" => Some(Platform::Hook),
             other => Platform::parse_member_platform(other),
         }
     }

@@ -34,7 +34,7 @@ use crate::engine::status_slots::StatusSchedule;
 use crate::metrics::{CommandOutcome, Metrics};
 use crate::render::post::Renderer;
 use crate::render::text;
-use crate::store::{Delivered, Loaded, NewMessage, Store, StoreError};
+use crate::store::{Delivered, Destination, Loaded, NewMessage, Store, StoreError};
 
 pub use crate::render::post::{Message, Post};
 
@@ -88,7 +88,7 @@ pub enum Input {
     /// What a hook run came to.
     Hook { deployment: i64, report: hooks::Report },
     /// The platform refused a deployment's posts for good.
-    DeliveryFailed { deployment: i64, channel: Channel, error: String, messages: u64 },
+    DeliveryFailed { deployment: i64, destination: Destination, error: String, messages: u64 },
     /// Messages no event caused (an answer to a mention), queued once per request `key`.
     Enqueue { key: Option<String>, messages: Vec<NewMessage> },
     /// Posts the platforms took: marked delivered in the writer's next commit, which they
@@ -281,8 +281,8 @@ impl Engine {
                 return ("checks", Sorted::Write(Work::Checks { deployment, results }))
             }
             Input::Hook { deployment, report } => return ("hook", Sorted::Write(Work::Hook { deployment, report })),
-            Input::DeliveryFailed { deployment, channel, error, messages } => {
-                let work = Work::DeliveryFailed { deployment, channel, error, messages };
+            Input::DeliveryFailed { deployment, destination, error, messages } => {
+                let work = Work::DeliveryFailed { deployment, destination, error, messages };
                 return ("delivery_failed", Sorted::Write(work));
             }
             Input::Enqueue { key, messages } => return ("enqueue", Sorted::Write(Work::Enqueue { key, messages })),
@@ -387,8 +387,8 @@ impl Recorder for Engine {
     async fn record(&self, report: Report) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let input = match report {
             Report::Hook { deployment, report } => Input::Hook { deployment, report },
-            Report::GaveUp { deployment, channel, error, messages } => {
-                Input::DeliveryFailed { deployment, channel, error, messages }
+            Report::GaveUp { deployment, destination, error, messages } => {
+                Input::DeliveryFailed { deployment, destination, error, messages }
             }
             Report::Delivered { messages } => Input::Delivered { messages },
         };
@@ -437,7 +437,7 @@ enum Work {
     },
     DeliveryFailed {
         deployment: i64,
-        channel: Channel,
+        destination: Destination,
         error: String,
         messages: u64,
     },

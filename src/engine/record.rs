@@ -11,7 +11,7 @@ use super::{Answer, Message, Post, Work};
 use crate::delivery::hooks;
 use crate::domain::{decide, oncall, Actor, Channel, Command, Deployment, Event, EventKind, Platform};
 use crate::render::pagerduty;
-use crate::store::{Action, Loaded, NewMessage, Payload, StoreError};
+use crate::store::{Action, Destination, Loaded, NewMessage, Payload, StoreError};
 
 /// A scheduled post later than this says so.
 const LATE_AFTER: Duration = Duration::from_secs(60);
@@ -72,10 +72,10 @@ impl Writer {
                 kinds.insert(0, report.clone().into_event());
                 self.golive(batch, stage, loaded, kinds, now).await
             }
-            Work::DeliveryFailed { deployment, channel, error, messages } => {
+            Work::DeliveryFailed { deployment, destination, error, messages } => {
                 let loaded = self.state(batch, *deployment).await?;
                 let kind = EventKind::DeliveryFailed {
-                    channel: format!("{}:{}", channel.platform.as_str(), channel.id),
+                    channel: destination.to_string(),
                     error: error.clone(),
                     messages: *messages,
                 };
@@ -307,7 +307,13 @@ impl Writer {
             let status = Post { channel: channel.clone(), message: Message::Status(Box::new(view)) };
             if let Some(payload) = self.core.renderer.render(&status) {
                 let action = Action::Update { target };
-                messages.push(NewMessage { deployment_id: Some(id), channel, payload, action, status: false });
+                messages.push(NewMessage {
+                    deployment_id: Some(id),
+                    destination: channel.into(),
+                    payload,
+                    action,
+                    status: false,
+                });
             }
         }
         stage.append(batch, id, &events, &state)?;
@@ -362,7 +368,7 @@ impl Writer {
             for page in pagerduty::pages(id, event, state, before.as_ref(), &self.core.config.escalation) {
                 messages.push(NewMessage::post(
                     Some(id),
-                    Channel { platform: Platform::Golive, id: page.url },
+                    Destination::Pager { url: page.url },
                     Payload { text: page.summary, blocks: None, event: Some(page.event) },
                 ));
             }
@@ -377,7 +383,7 @@ impl Writer {
                 };
                 messages.push(NewMessage::post(
                     Some(id),
-                    Channel { platform: Platform::Hook, id: format!("deployment:{id}") },
+                    Destination::hooks(id),
                     Payload {
                         text: format!("hook {} on {trigger}", hook.name),
                         blocks: None,
@@ -413,7 +419,7 @@ impl Writer {
     fn outbox_message(&self, deployment_id: Option<i64>, post: &Post) -> Option<NewMessage> {
         Some(NewMessage {
             deployment_id,
-            channel: post.channel.clone(),
+            destination: post.channel.clone().into(),
             payload: self.core.renderer.render(post)?,
             action: Action::Post,
             status: matches!(post.message, Message::Status(_)),

@@ -9,8 +9,8 @@ use std::fmt;
 
 use sqlx::SqlitePool;
 
-use super::chain::{AuditKey, Head, StoredEvent, GENESIS, HEAD, KEY_VAR};
-use super::{decode, format_time, DeploymentRow, StoreError};
+use super::events::{self, decode, AuditKey, Head, StoredEvent, GENESIS, HEAD, KEY_VAR};
+use super::{format_time, DeploymentRow, StoreError};
 use crate::domain::progress::progress;
 use crate::domain::{Deployment, EventKind};
 
@@ -79,7 +79,7 @@ pub(super) async fn verify(
     let mut conn = pool.acquire().await?;
     let mut failure = None;
     let mut walk = Walk { key: key.cloned(), keyed_from, ..Walk::default() };
-    super::read::pages(&mut conn, None, |page| match walk.check(&page) {
+    events::pages(&mut conn, None, |page| match walk.check(&page) {
         Ok(()) => true,
         Err(f) => {
             failure = Some(f);
@@ -128,7 +128,7 @@ async fn projection(pool: &SqlitePool) -> Result<Result<(), AuditFailure>, Store
     for row in rows {
         let fail =
             |problem: String| Ok(Err(AuditFailure { event_id: 0, deployment_id: Some(row.id), seq: None, problem }));
-        let stored = super::read::all(&mut *pool.acquire().await?, Some(row.id)).await?;
+        let stored = events::all(&mut *pool.acquire().await?, Some(row.id)).await?;
         let events = match stored.iter().map(decode).collect::<Result<Vec<_>, _>>() {
             Ok(events) if !events.is_empty() => events,
             Ok(_) => return fail("the deployments table lists it, but it has no events".into()),

@@ -2,7 +2,8 @@
 //! write transaction: the file golive opened is still the one at its path (not deleted or
 //! replaced underneath a running server, which would let commands "succeed" into a file
 //! nobody will ever read again), it passed `PRAGMA quick_check` when golive started, and a
-//! small write commits (a full disk or a read-only mount fails it).
+//! small write commits (a full disk or a read-only mount fails it): the `health_probe` row,
+//! rewritten by each probe, is the one table this module owns.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

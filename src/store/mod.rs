@@ -1,43 +1,46 @@
-//! SQLite storage through sqlx: the chained event log, the per-deployment projection used for
-//! listing, and the audit that re-checks the chain. Migrations in `migrations/` are applied on
-//! open. Writers take `BEGIN IMMEDIATE`, so a command reads the state it decides on and appends
-//! its events in one serialised step, across tasks and across processes sharing the file.
+//! SQLite storage through sqlx, one module per table: `events` (the chained event log and its
+//! head), `deployments` (the listing projected from the events), `outbox` (messages to send,
+//! with `destination.rs` reading where each goes), `timers` (each open deployment's next
+//! timer), `requests` (chat requests already answered) and `health` (the write probe). This
+//! module opens the database, applies the migrations in `migrations/` and holds the `Store`;
+//! `tx.rs` holds the write transaction that every change goes through; `audit.rs` and
+//! `vitals.rs` read across tables.
 
 mod audit;
-mod batch;
-mod chain;
+mod deployments;
+mod destination;
+mod events;
 mod health;
 mod outbox;
-mod pages;
-mod read;
+mod requests;
+mod timers;
+mod tx;
 mod vitals;
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
+use sqlx::{Connection, SqlitePool};
 use thiserror::Error;
 
 pub use audit::{AuditFailure, AuditReport};
-pub use batch::ChainHead;
-pub use chain::{AuditKey, StoredEvent, GENESIS, KEY_VAR as AUDIT_KEY_VAR};
+pub use deployments::{DeploymentRow, ListPage, ListQuery};
+pub use destination::{Destination, Route};
+pub use events::{AuditKey, ChainHead, Loaded, StoredEvent, GENESIS, KEY_VAR as AUDIT_KEY_VAR};
 pub use outbox::{Action, Delivered, NewMessage, OutboxItem, OutboxRow, Payload, Queued};
-pub use pages::{ListPage, ListQuery};
+pub use tx::Tx;
 pub use vitals::Vitals;
 
 use crate::domain::deployment::FoldError;
-use crate::domain::{Actor, Channel, Deployment, Event, EventKind, Platform};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// SQLite binds at most 32,766 values per statement; multi-row inserts stay well below it.
 const ROWS_PER_INSERT: usize = 500;
-
-const OPEN_IN_CHANNEL: &str = "SELECT id FROM deployments WHERE platform = ? AND channel = ? AND ended_at IS NULL";
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -69,30 +72,8 @@ pub enum StoreError {
     Damaged(String),
 }
 
-/// A deployment as listed by `golive history`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
-pub struct DeploymentRow {
-    pub id: i64,
-    pub release: String,
-    pub plan: String,
-    pub platform: String,
-    pub channel: String,
-    pub lead: String,
-    pub lead_name: Option<String>,
-    pub status: String,
-    pub progress: i64,
-    pub started_at: String,
-    pub updated_at: String,
-    pub ended_at: Option<String>,
-}
-
-/// The deployment's identity in the database and its folded state.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub id: i64,
-    pub state: Deployment,
-}
-
+/// The database: readers share a small pool, writes go through one connection (`begin`).
+/// Cloning is cheap and shares both.
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
@@ -221,92 +202,9 @@ impl Store {
         Ok(MIGRATOR.iter().all(|m| applied.iter().any(|(v,)| *v == m.version)))
     }
 
-    /// Starts a write transaction that holds SQLite's write lock from the first statement.
-    pub async fn begin(&self) -> Result<Tx, StoreError> {
-        let turn = self.writers.clone().lock_owned().await;
-        // Issue 17: never write into a file that was deleted or replaced under us.
-        self.health.same_file()?;
-        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Tx {
-            tx,
-            _turn: turn,
-            audit_key: self.audit_key.clone(),
-            outbox_commits: self.outbox_commits.clone(),
-            enqueued: false,
-        })
-    }
-
-    /// How many of this process's commits so far queued messages.
-    pub fn outbox_commits(&self) -> u64 {
-        self.outbox_commits.load(Ordering::Acquire)
-    }
-
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
-    }
-
-    /// Deployments, newest first.
-    /// The newest deployments first; `channel` is a channel id or `platform:id`, as
-    /// `golive history` prints it.
-    pub async fn deployments(&self, channel: Option<&str>, limit: i64) -> Result<Vec<DeploymentRow>, StoreError> {
-        let rows = sqlx::query_as::<_, DeploymentRow>(
-            "SELECT * FROM deployments WHERE (?1 IS NULL OR channel = ?1 OR platform || ':' || channel = ?1) \
-             ORDER BY id DESC LIMIT ?2",
-        )
-        .bind(channel)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows)
-    }
-
-    pub async fn deployment_row(&self, id: i64) -> Result<DeploymentRow, StoreError> {
-        sqlx::query_as::<_, DeploymentRow>("SELECT * FROM deployments WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NoSuchDeployment(id))
-    }
-
-    /// A deployment's events in order, read a page at a time (`read.rs`).
-    pub async fn events(&self, id: i64) -> Result<Vec<Event>, StoreError> {
-        let rows = read::all(&mut *self.pool.acquire().await?, Some(id)).await?;
-        rows.iter().map(decode).collect()
-    }
-
-    pub async fn load(&self, id: i64) -> Result<Loaded, StoreError> {
-        let events = self.events(id).await?;
-        if events.is_empty() {
-            return Err(StoreError::NoSuchDeployment(id));
-        }
-        let state = Deployment::from_events(&events).map_err(|source| StoreError::Fold { id, source })?;
-        Ok(Loaded { id, state })
-    }
-
-    /// The channel's open deployment, for reading (no write lock).
-    pub async fn open_deployment(&self, channel: &Channel) -> Result<Option<Loaded>, StoreError> {
-        let id: Option<(i64,)> = sqlx::query_as(OPEN_IN_CHANNEL)
-            .bind(channel.platform.as_str())
-            .bind(&channel.id)
-            .fetch_optional(&self.pool)
-            .await?;
-        match id {
-            Some((id,)) => self.load(id).await.map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// Every deployment that has not ended, for the scheduler.
-    pub async fn open_deployments(&self) -> Result<Vec<Loaded>, StoreError> {
-        let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM deployments WHERE ended_at IS NULL ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for (id,) in ids {
-            out.push(self.load(id).await?);
-        }
-        Ok(out)
     }
 
     pub async fn verify(&self) -> Result<Result<AuditReport, AuditFailure>, StoreError> {
@@ -326,73 +224,5 @@ impl Store {
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
-    }
-}
-
-/// Turns a stored row back into a domain event.
-fn decode(row: &StoredEvent) -> Result<Event, StoreError> {
-    let kind: EventKind = serde_json::from_str(&row.payload)
-        .map_err(|e| StoreError::Corrupt { id: row.id, why: format!("payload: {e}") })?;
-    let (platform, id) = row
-        .actor
-        .split_once(':')
-        .and_then(|(p, id)| Some((Platform::parse(p)?, id)))
-        .ok_or_else(|| StoreError::Corrupt { id: row.id, why: format!("actor `{}`", row.actor) })?;
-    Ok(Event {
-        seq: row.seq,
-        at: parse_time(row.id, &row.at)?,
-        actor: Actor { platform, id: id.to_string(), name: row.actor_name.clone(), groups: Vec::new() },
-        kind,
-    })
-}
-
-/// One write transaction. Dropping it without `commit` rolls everything back.
-pub struct Tx {
-    tx: Transaction<'static, Sqlite>,
-    /// Released when the transaction ends (commit, or drop, which rolls back).
-    _turn: tokio::sync::OwnedMutexGuard<()>,
-    audit_key: Option<AuditKey>,
-    outbox_commits: Arc<AtomicU64>,
-    /// Whether this transaction queued messages.
-    enqueued: bool,
-}
-
-impl Tx {
-    /// The channel's open deployment, folded from its events.
-    pub async fn open_deployment(&mut self, channel: &Channel) -> Result<Option<Loaded>, StoreError> {
-        let Some(id) = self.open_in_channel(channel).await? else { return Ok(None) };
-        self.load(id).await.map(Some)
-    }
-
-    pub async fn load(&mut self, id: i64) -> Result<Loaded, StoreError> {
-        let rows = read::all(&mut self.tx, Some(id)).await?;
-        if rows.is_empty() {
-            return Err(StoreError::NoSuchDeployment(id));
-        }
-        let events = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-        let state = Deployment::from_events(&events).map_err(|source| StoreError::Fold { id, source })?;
-        Ok(Loaded { id, state })
-    }
-
-    /// Appends `events` (already folded into `after`) to deployment `id`, or to a new
-    /// deployment when `id` is `None` and the first event starts one. Returns the id. The
-    /// engine's writer batches these steps itself; this is the one-off form (imports, benches).
-    pub async fn append(&mut self, id: Option<i64>, events: &[Event], after: &Deployment) -> Result<i64, StoreError> {
-        let id = match id {
-            Some(id) => id,
-            None => self.insert_deployment(after).await?,
-        };
-        let mut head = self.chain_head().await?;
-        let rows = events.iter().map(|e| head.chain(id, e, after)).collect::<Result<Vec<_>, _>>()?;
-        self.append_events(&rows, &head, &[(id, after)]).await?;
-        Ok(id)
-    }
-
-    pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
-        if self.enqueued {
-            self.outbox_commits.fetch_add(1, Ordering::Release);
-        }
-        Ok(())
     }
 }

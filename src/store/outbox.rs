@@ -1,4 +1,4 @@
-//! The outbox and the timers table. A message the bot decides to post is written here in the
+//! The `outbox` table: what the bot has decided to post. A message is written here in the
 //! same transaction as the events that caused it, so a crash can neither lose it nor post it
 //! for events that were never recorded. The delivery worker takes the oldest pending message
 //! of each channel (so order within a channel holds) and marks how its delivery went.
@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
 
-use super::{format_time, parse_time, Store, StoreError, Tx, ROWS_PER_INSERT};
-use crate::domain::{Channel, Platform};
+use super::{format_time, parse_time, Destination, Route, Store, StoreError, Tx, ROWS_PER_INSERT};
+use crate::domain::Channel;
 
 /// What to send, already rendered for the channel's platform.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,7 +77,7 @@ impl Action {
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub deployment_id: Option<i64>,
-    pub channel: Channel,
+    pub destination: Destination,
     pub payload: Payload,
     pub action: Action,
     /// A status post: later updates of the deployment's status target the latest one.
@@ -85,14 +85,14 @@ pub struct NewMessage {
 }
 
 impl NewMessage {
-    pub fn post(deployment_id: Option<i64>, channel: Channel, payload: Payload) -> NewMessage {
-        NewMessage { deployment_id, channel, payload, action: Action::Post, status: false }
+    pub fn post(deployment_id: Option<i64>, to: impl Into<Destination>, payload: Payload) -> NewMessage {
+        NewMessage { deployment_id, destination: to.into(), payload, action: Action::Post, status: false }
     }
 
     pub fn ephemeral(channel: Channel, user: impl Into<String>, payload: Payload) -> NewMessage {
         NewMessage {
             deployment_id: None,
-            channel,
+            destination: channel.into(),
             payload,
             action: Action::Ephemeral { user: user.into() },
             status: false,
@@ -100,7 +100,13 @@ impl NewMessage {
     }
 
     pub fn respond(channel: Channel, url: impl Into<String>, payload: Payload) -> NewMessage {
-        NewMessage { deployment_id: None, channel, payload, action: Action::Respond { url: url.into() }, status: false }
+        NewMessage {
+            deployment_id: None,
+            destination: channel.into(),
+            payload,
+            action: Action::Respond { url: url.into() },
+            status: false,
+        }
     }
 }
 
@@ -116,7 +122,7 @@ pub struct Delivered {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
     pub id: i64,
-    pub channel: Channel,
+    pub destination: Destination,
     pub next_attempt: DateTime<Utc>,
 }
 
@@ -125,7 +131,7 @@ pub struct Queued {
 pub struct OutboxItem {
     pub id: i64,
     pub deployment_id: Option<i64>,
-    pub channel: Channel,
+    pub destination: Destination,
     pub payload: Payload,
     pub action: Action,
     /// For an update: the platform's id of the message to change, if it was delivered.
@@ -163,12 +169,6 @@ struct PendingRow {
     target_remote_id: Option<String>,
 }
 
-/// The oldest pending message of every channel, with the delivered id of the message each
-/// update changes.
-const HEADS_WITH_TARGETS: &str = "SELECT o.*, t.remote_id AS target_remote_id FROM outbox o
-     LEFT JOIN outbox t ON t.id = o.target_id
-     WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY platform, channel)";
-
 fn action(row: &OutboxRow) -> Result<Action, StoreError> {
     let address = || {
         row.address
@@ -191,14 +191,14 @@ fn action(row: &OutboxRow) -> Result<Action, StoreError> {
 fn item(pending: PendingRow) -> Result<OutboxItem, StoreError> {
     let PendingRow { row, target_remote_id } = pending;
     let action = action(&row)?;
-    let platform = Platform::parse(&row.platform)
+    let destination = Destination::from_columns(&row.platform, row.channel.clone())
         .ok_or_else(|| StoreError::Corrupt { id: row.id, why: format!("outbox platform `{}`", row.platform) })?;
     let payload = serde_json::from_str(&row.payload)
         .map_err(|e| StoreError::Corrupt { id: row.id, why: format!("outbox payload: {e}") })?;
     Ok(OutboxItem {
         id: row.id,
         deployment_id: row.deployment_id,
-        channel: Channel { platform, id: row.channel },
+        destination,
         payload,
         action,
         target_remote_id,
@@ -245,8 +245,8 @@ impl Tx {
             );
             insert.push_values(chunk.iter().zip(payloads), |mut b, (m, payload)| {
                 b.push_bind(m.deployment_id)
-                    .push_bind(m.channel.platform.as_str())
-                    .push_bind(&m.channel.id)
+                    .push_bind(m.destination.route().as_str())
+                    .push_bind(m.destination.address())
                     .push_bind(m.action.name())
                     .push_bind(payload)
                     .push_bind(&now)
@@ -260,7 +260,9 @@ impl Tx {
         Ok(())
     }
 
-    /// Marks messages delivered at `at`, with one statement per few hundred.
+    /// Marks messages delivered at `at`, with one statement per few hundred. An update that
+    /// had to be posted as a new message becomes a status post itself, so the next updates
+    /// change it rather than the lost one.
     pub async fn mark_sent(&mut self, sent: &[Delivered], at: DateTime<Utc>) -> Result<(), StoreError> {
         let at = format_time(at);
         for chunk in sent.chunks(ROWS_PER_INSERT) {
@@ -293,26 +295,6 @@ impl Tx {
         .await?;
         Ok(row.map(|(id,)| id))
     }
-
-    /// Sets (or, with `None`, drops) the deployment's next timer.
-    pub async fn set_timer(&mut self, id: i64, due: Option<DateTime<Utc>>) -> Result<(), StoreError> {
-        match due {
-            Some(due) => {
-                sqlx::query(
-                    "INSERT INTO timers (deployment_id, due_at) VALUES (?1, ?2)
-                     ON CONFLICT (deployment_id) DO UPDATE SET due_at = ?2",
-                )
-                .bind(id)
-                .bind(format_time(due))
-                .execute(&mut *self.tx)
-                .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM timers WHERE deployment_id = ?").bind(id).execute(&mut *self.tx).await?;
-            }
-        }
-        Ok(())
-    }
 }
 
 impl Store {
@@ -321,25 +303,6 @@ impl Store {
         let mut tx = self.begin().await?;
         tx.enqueue(messages, now).await?;
         tx.commit().await
-    }
-
-    /// The messages that may be sent now: the oldest pending one of each channel on
-    /// `platform`, if its next attempt is due.
-    pub async fn deliverable(
-        &self,
-        platform: Platform,
-        now: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<OutboxItem>, StoreError> {
-        let rows = sqlx::query_as::<_, PendingRow>(&format!(
-            "{HEADS_WITH_TARGETS} AND o.platform = ? AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?"
-        ))
-        .bind(platform.as_str())
-        .bind(format_time(now))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(item).collect()
     }
 
     /// Pending messages by id, whole, in id order.
@@ -358,25 +321,6 @@ impl Store {
         rows.into_iter().map(item).collect()
     }
 
-    /// Marks a message delivered. An update that had to be posted as a new message becomes
-    /// a status post itself, so the next updates change it rather than the lost one.
-    pub async fn mark_sent(
-        &self,
-        id: i64,
-        at: DateTime<Utc>,
-        remote_id: Option<&str>,
-        reposted: bool,
-    ) -> Result<(), StoreError> {
-        self.mark_all_sent(&[Delivered { id, remote_id: remote_id.map(str::to_string), reposted }], at).await
-    }
-
-    /// Marks messages delivered at `at`, all in one statement (one commit).
-    pub async fn mark_all_sent(&self, sent: &[Delivered], at: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        tx.mark_sent(sent, at).await?;
-        tx.commit().await
-    }
-
     /// Every pending message with an id above `after`, oldest first, as the delivery worker
     /// queues them: id, channel and when it may be tried. `after = 0` reads them all.
     pub async fn pending_since(&self, after: i64) -> Result<Vec<Queued>, StoreError> {
@@ -391,9 +335,9 @@ impl Store {
         let rows: Vec<(i64, String, String, String)> = sqlx::query_as(sql).bind(after).fetch_all(&self.pool).await?;
         rows.into_iter()
             .map(|(id, platform, channel, next)| {
-                let platform = Platform::parse(&platform)
+                let destination = Destination::from_columns(&platform, channel)
                     .ok_or_else(|| StoreError::Corrupt { id, why: format!("unknown platform `{platform}`") })?;
-                Ok(Queued { id, channel: Channel { platform, id: channel }, next_attempt: parse_time(id, &next)? })
+                Ok(Queued { id, destination, next_attempt: parse_time(id, &next)? })
             })
             .collect()
     }
@@ -424,8 +368,8 @@ impl Store {
             )
             .bind(item.id)
             .bind(error)
-            .bind(item.channel.platform.as_str())
-            .bind(&item.channel.id)
+            .bind(item.destination.route().as_str())
+            .bind(item.destination.address())
             .execute(&self.pool)
             .await?
         } else {
@@ -443,10 +387,19 @@ impl Store {
         Ok(sqlx::query_as::<_, OutboxRow>("SELECT * FROM outbox ORDER BY id").fetch_all(&self.pool).await?)
     }
 
-    /// When the earliest timer of any open deployment falls due.
-    pub async fn next_timer(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let next: Option<(String,)> =
-            sqlx::query_as("SELECT MIN(due_at) FROM timers HAVING COUNT(*) > 0").fetch_optional(&self.pool).await?;
-        next.map(|(t,)| parse_time(0, &t)).transpose()
+    /// Pending posts per route, with when the oldest of them was queued.
+    pub async fn pending_by_route(&self) -> Result<Vec<(Route, i64, DateTime<Utc>)>, StoreError> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT platform, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' GROUP BY platform",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut pending = Vec::with_capacity(rows.len());
+        for (platform, count, created) in rows {
+            if let Some(route) = Route::parse(&platform) {
+                pending.push((route, count, parse_time(0, &created)?));
+            }
+        }
+        Ok(pending)
     }
 }

@@ -1,16 +1,16 @@
 //! The figures operators watch, read straight from the database when `/metrics` is scraped:
 //! how much waits in the outbox and for how long, how many deployments are running, and how
-//! many of them have an escalation nobody has resolved.
+//! many of them have an escalation nobody has resolved. Each table's module answers for its
+//! own figure; only the escalation count, which reads two tables, is written here.
 
 use chrono::{DateTime, Utc};
 
-use super::{parse_time, Store, StoreError};
-use crate::domain::Platform;
+use super::{Route, Store, StoreError};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Vitals {
-    /// Pending posts per platform; platforms with none are left out.
-    pub pending: Vec<(Platform, i64)>,
+    /// Pending posts per route; routes with none are left out.
+    pub pending: Vec<(Route, i64)>,
     /// Seconds since the oldest pending post was queued; 0 when none waits.
     pub oldest_pending_secs: f64,
     pub active_deployments: i64,
@@ -20,30 +20,13 @@ pub struct Vitals {
 }
 
 impl Store {
-    /// Pending posts per platform, with when the oldest of them was queued.
-    pub async fn pending_by_platform(&self) -> Result<Vec<(Platform, i64, DateTime<Utc>)>, StoreError> {
-        let rows: Vec<(String, i64, String)> = sqlx::query_as(
-            "SELECT platform, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' GROUP BY platform",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut pending = Vec::with_capacity(rows.len());
-        for (platform, count, created) in rows {
-            if let Some(platform) = Platform::parse(&platform) {
-                pending.push((platform, count, parse_time(0, &created)?));
-            }
-        }
-        Ok(pending)
-    }
-
     pub async fn vitals(&self, now: DateTime<Utc>) -> Result<Vitals, StoreError> {
-        let pending = self.pending_by_platform().await?;
+        let pending = self.pending_by_route().await?;
         let mut vitals = Vitals::default();
         let oldest = pending.iter().map(|(_, _, created)| *created).min();
-        vitals.pending = pending.into_iter().map(|(platform, count, _)| (platform, count)).collect();
+        vitals.pending = pending.into_iter().map(|(route, count, _)| (route, count)).collect();
         vitals.oldest_pending_secs = oldest.map_or(0.0, |o| (now - o).to_std().map(|d| d.as_secs_f64()).unwrap_or(0.0));
-        (vitals.active_deployments,) =
-            sqlx::query_as("SELECT COUNT(*) FROM deployments WHERE ended_at IS NULL").fetch_one(&self.pool).await?;
+        vitals.active_deployments = self.active_deployments().await?;
         // An escalation is open from its `escalation_opened` until an `escalation_resolved`;
         // only running deployments count (ending one closes its escalation).
         (vitals.open_escalations,) = sqlx::query_as(
@@ -55,10 +38,7 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
-        let earliest: Option<(String,)> =
-            sqlx::query_as("SELECT MIN(due_at) FROM timers HAVING COUNT(*) > 0").fetch_optional(&self.pool).await?;
-        if let Some((due,)) = earliest {
-            let due = parse_time(0, &due)?;
+        if let Some(due) = self.next_timer().await? {
             vitals.overdue_timer_secs = (now - due).to_std().map(|d| d.as_secs_f64()).unwrap_or(0.0);
         }
         Ok(vitals)

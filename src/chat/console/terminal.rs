@@ -15,7 +15,7 @@ use crate::delivery::{Delivery, DeliveryError, SendError, Sent, Transport};
 use crate::domain::Platform;
 use crate::engine::{Answer, Engine, EngineError};
 use crate::render::text;
-use crate::store::OutboxItem;
+use crate::store::{OutboxItem, Route};
 
 #[derive(Debug, Error)]
 pub enum ConsoleError {
@@ -36,8 +36,8 @@ struct Lines {
 
 #[async_trait]
 impl Transport for Lines {
-    fn platform(&self) -> Platform {
-        Platform::Console
+    fn route(&self) -> Route {
+        Route::Chat(Platform::Console)
     }
 
     async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {

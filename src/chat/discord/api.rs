@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use crate::delivery::{SendError, Sent, Transport};
 use crate::domain::Platform;
-use crate::store::{Action, OutboxItem};
+use crate::store::{Action, OutboxItem, Route};
 
 /// The environment variable that holds the bot token.
 pub const TOKEN_VAR: &str = "GOLIVE_DISCORD_TOKEN";
@@ -147,14 +147,14 @@ fn id_of(s: &str) -> Option<u64> {
 
 #[async_trait]
 impl Transport for DiscordApi {
-    fn platform(&self) -> Platform {
-        Platform::Discord
+    fn route(&self) -> Route {
+        Route::Chat(Platform::Discord)
     }
 
     async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
-        let Some(channel) = id_of(&item.channel.id).map(ChannelId::new) else {
+        let Some(channel) = id_of(item.destination.address()).map(ChannelId::new) else {
             return Err(SendError::Permanent {
-                reason: format!("`{}` is not a Discord channel id", item.channel.id),
+                reason: format!("`{}` is not a Discord channel id", item.destination.address()),
                 channel_unusable: true,
                 hint: None,
             });

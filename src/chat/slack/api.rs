@@ -14,7 +14,7 @@ use thiserror::Error;
 
 use crate::delivery::{SendError, Sent, Transport};
 use crate::domain::Platform;
-use crate::store::{Action, OutboxItem};
+use crate::store::{Action, OutboxItem, Route};
 
 /// `views.open` must beat the trigger id's three seconds; past this it has lost anyway.
 const VIEW_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(2500);
@@ -113,8 +113,8 @@ impl SlackApi {
 
 #[async_trait]
 impl Transport for SlackApi {
-    fn platform(&self) -> Platform {
-        Platform::Slack
+    fn route(&self) -> Route {
+        Route::Chat(Platform::Slack)
     }
 
     async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
@@ -147,9 +147,9 @@ impl Transport for SlackApi {
 impl SlackApi {
     /// Sends one outbox message's content as its action says.
     async fn send_content(&self, item: &OutboxItem, content: SlackMessageContent) -> Result<Sent, SendError> {
-        let channel: SlackChannelId = item.channel.id.clone().into();
+        let channel: SlackChannelId = item.destination.address().to_string().into();
         let session = self.client.open_session(&self.token);
-        let failed = |e| classify(e, &item.channel.id);
+        let failed = |e| classify(e, item.destination.address());
         let post = |channel: SlackChannelId, content: SlackMessageContent, reposted: bool| {
             let session = self.client.open_session(&self.token);
             async move {

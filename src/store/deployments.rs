@@ -1,0 +1,211 @@
+//! The `deployments` table: one row per deployment, projected from its events for listing
+//! (`golive history`, the web pages) and for finding a channel's open deployment. The events
+//! are the record; this row is rewritten from the folded state whenever they change it, and
+//! `golive audit verify` checks it against them. A unique index keeps one open deployment per
+//! channel in the database itself, not only in code. Read-only queries take no write lock.
+
+use sqlx::QueryBuilder;
+
+use super::events::Loaded;
+use super::{format_time, Store, StoreError, Tx, ROWS_PER_INSERT};
+use crate::domain::progress::progress;
+use crate::domain::{Channel, Deployment};
+
+const OPEN_IN_CHANNEL: &str = "SELECT id FROM deployments WHERE platform = ? AND channel = ? AND ended_at IS NULL";
+
+/// A deployment as listed by `golive history`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct DeploymentRow {
+    pub id: i64,
+    pub release: String,
+    pub plan: String,
+    pub platform: String,
+    pub channel: String,
+    pub lead: String,
+    pub lead_name: Option<String>,
+    pub status: String,
+    pub progress: i64,
+    pub started_at: String,
+    pub updated_at: String,
+    pub ended_at: Option<String>,
+}
+
+/// Which deployments a list page shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// A `deployments.status` word (`active`, `completed`, …).
+    pub status: Option<String>,
+    /// `platform:channel`, as the list shows it.
+    pub channel: Option<String>,
+    /// Zero-based.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// One page of the list and how many deployments match in all.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub rows: Vec<DeploymentRow>,
+    pub total: i64,
+}
+
+impl Store {
+    /// The newest deployments first; `channel` is a channel id or `platform:id`, as
+    /// `golive history` prints it.
+    pub async fn deployments(&self, channel: Option<&str>, limit: i64) -> Result<Vec<DeploymentRow>, StoreError> {
+        let rows = sqlx::query_as::<_, DeploymentRow>(
+            "SELECT * FROM deployments WHERE (?1 IS NULL OR channel = ?1 OR platform || ':' || channel = ?1) \
+             ORDER BY id DESC LIMIT ?2",
+        )
+        .bind(channel)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    pub async fn deployment_row(&self, id: i64) -> Result<DeploymentRow, StoreError> {
+        sqlx::query_as::<_, DeploymentRow>("SELECT * FROM deployments WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NoSuchDeployment(id))
+    }
+
+    /// The channel's open deployment, for reading (no write lock).
+    pub async fn open_deployment(&self, channel: &Channel) -> Result<Option<Loaded>, StoreError> {
+        let id: Option<(i64,)> = sqlx::query_as(OPEN_IN_CHANNEL)
+            .bind(channel.platform.as_str())
+            .bind(&channel.id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match id {
+            Some((id,)) => self.load(id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every deployment that has not ended, for the scheduler.
+    pub async fn open_deployments(&self) -> Result<Vec<Loaded>, StoreError> {
+        let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM deployments WHERE ended_at IS NULL ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            out.push(self.load(id).await?);
+        }
+        Ok(out)
+    }
+
+    /// Deployments matching `query`, newest first, one page of them (the web list).
+    pub async fn deployment_page(&self, query: &ListQuery) -> Result<ListPage, StoreError> {
+        fn filtered<'a>(select: &str, query: &'a ListQuery) -> QueryBuilder<'a, sqlx::Sqlite> {
+            let mut sql = QueryBuilder::new(select);
+            sql.push(" WHERE 1 = 1");
+            if let Some(status) = &query.status {
+                sql.push(" AND status = ").push_bind(status);
+            }
+            if let Some(channel) = &query.channel {
+                // `platform:channel`; the channel id itself may hold a colon.
+                let (platform, id) = channel.split_once(':').unwrap_or(("", channel.as_str()));
+                sql.push(" AND platform = ").push_bind(platform).push(" AND channel = ").push_bind(id);
+            }
+            sql
+        }
+        let (total,): (i64,) =
+            filtered("SELECT COUNT(*) FROM deployments", query).build_query_as().fetch_one(&self.pool).await?;
+        let mut select = filtered("SELECT * FROM deployments", query);
+        select
+            .push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(query.per_page))
+            .push(" OFFSET ")
+            .push_bind(i64::from(query.page) * i64::from(query.per_page));
+        let rows = select.build_query_as::<DeploymentRow>().fetch_all(&self.pool).await?;
+        Ok(ListPage { rows, total })
+    }
+
+    /// Every channel that has had a deployment, as `platform:channel`, for the list's filter.
+    pub async fn deployment_channels(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT DISTINCT platform || ':' || channel AS c FROM deployments ORDER BY c LIMIT 500")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(c,)| c).collect())
+    }
+
+    /// How many deployments have not ended.
+    pub(super) async fn active_deployments(&self) -> Result<i64, StoreError> {
+        let (active,) =
+            sqlx::query_as("SELECT COUNT(*) FROM deployments WHERE ended_at IS NULL").fetch_one(&self.pool).await?;
+        Ok(active)
+    }
+}
+
+impl Tx {
+    /// The channel's open deployment, folded from its events.
+    pub async fn open_deployment(&mut self, channel: &Channel) -> Result<Option<Loaded>, StoreError> {
+        let Some(id) = self.open_in_channel(channel).await? else { return Ok(None) };
+        self.load(id).await.map(Some)
+    }
+
+    /// The id of the channel's open deployment, if any.
+    pub async fn open_in_channel(&mut self, channel: &Channel) -> Result<Option<i64>, StoreError> {
+        let id: Option<(i64,)> = sqlx::query_as(OPEN_IN_CHANNEL)
+            .bind(channel.platform.as_str())
+            .bind(&channel.id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(id.map(|(id,)| id))
+    }
+
+    /// Opens the listing row of a new deployment and returns its id; `ChannelTaken` when the
+    /// channel has an open deployment already.
+    pub async fn insert_deployment(&mut self, d: &Deployment) -> Result<i64, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO deployments (release, plan, platform, channel, lead, lead_name, status, progress, started_at, updated_at, ended_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&d.release)
+        .bind(&d.plan.id)
+        .bind(d.platform.as_str())
+        .bind(&d.channel)
+        .bind(d.lead.key())
+        .bind(&d.lead.name)
+        .bind(d.status.as_str())
+        .bind(i64::from(progress(d).percent()))
+        .bind(format_time(d.started_at))
+        .bind(format_time(d.updated_at))
+        .bind(d.ended_at().map(format_time))
+        .execute(&mut *self.tx)
+        .await;
+        match inserted {
+            Ok(done) => Ok(done.last_insert_rowid()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::ChannelTaken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Rewrites the listing rows of the deployments a batch changed from their folded states.
+    pub(super) async fn update_listings(&mut self, changed: &[(i64, &Deployment)]) -> Result<(), StoreError> {
+        for chunk in changed.chunks(ROWS_PER_INSERT) {
+            let mut update =
+                QueryBuilder::new("WITH v (id, status, progress, updated_at, ended_at, lead, lead_name) AS (");
+            update.push_values(chunk, |mut b, (id, d)| {
+                b.push_bind(*id)
+                    .push_bind(d.status.as_str())
+                    .push_bind(i64::from(progress(d).percent()))
+                    .push_bind(format_time(d.updated_at))
+                    .push_bind(d.ended_at().map(format_time))
+                    // The lead may have been handed over (`/deploy lead`).
+                    .push_bind(d.lead.key())
+                    .push_bind(&d.lead.name);
+            });
+            update.push(
+                ") UPDATE deployments SET status = v.status, progress = v.progress, updated_at = v.updated_at,
+                   ended_at = v.ended_at, lead = v.lead, lead_name = v.lead_name FROM v WHERE deployments.id = v.id",
+            );
+            update.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+}
