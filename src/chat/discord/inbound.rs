@@ -19,7 +19,7 @@ use tracing::{info, warn};
 use super::api::DiscordApi;
 use super::interaction::{kind, Interaction, Sender};
 use super::verify::PublicKey;
-use crate::chat::actions::{unrecorded, Again, Missing, LEVEL, REASON};
+use crate::chat::actions::{unrecorded, Again, Button, Missing, LEVEL, REASON};
 use crate::chat::grammar::COMMANDS;
 use crate::chat::press::{press, submit, Pressed};
 use crate::chat::signature::{self, Refused};
@@ -195,13 +195,20 @@ impl DiscordInbound {
         }
     }
 
-    async fn component(&self, i: &Interaction) -> Value {
+    /// The golive button (or its modal, a "form") an interaction is about, the deployment it
+    /// was drawn for, and who acted where; or the answer saying what is wrong.
+    fn pressed(i: &Interaction, what: &str) -> Result<(Button, i64, Channel, Actor), Value> {
         let Some((button, deployment)) = i.custom_id().and_then(render::read_custom_id) else {
-            info!(custom_id = ?i.custom_id(), "ignored a component that is not golive's");
-            return ephemeral("that button is not golive's");
+            info!(custom_id = ?i.custom_id(), what, "ignored a component or modal that is not golive's");
+            return Err(ephemeral(format!("that {what} is not golive's")));
         };
-        let (channel, actor) = match Self::origin_of(i) {
-            Ok(o) => o,
+        let (channel, actor) = Self::origin_of(i)?;
+        Ok((button, deployment, channel, actor))
+    }
+
+    async fn component(&self, i: &Interaction) -> Value {
+        let (button, deployment, channel, actor) = match Self::pressed(i, "button") {
+            Ok(pressed) => pressed,
             Err(answer) => return answer,
         };
         let origin = Origin { key: Self::key(i), deployment: Some(deployment), retry_refused: false };
@@ -216,16 +223,12 @@ impl DiscordInbound {
     }
 
     async fn modal(&self, i: &Interaction) -> Value {
-        let Some((button, deployment)) = i.custom_id().and_then(render::read_custom_id) else {
-            info!(custom_id = ?i.custom_id(), "ignored a modal that is not golive's");
-            return ephemeral("that form is not golive's");
-        };
-        let (channel, actor) = match Self::origin_of(i) {
-            Ok(o) => o,
+        let (dialog, deployment, channel, actor) = match Self::pressed(i, "form") {
+            Ok((button, deployment, channel, actor)) => match button.dialog() {
+                Some(dialog) => (dialog, deployment, channel, actor),
+                None => return ephemeral("that form is not golive's"),
+            },
             Err(answer) => return answer,
-        };
-        let Some(dialog) = button.dialog() else {
-            return ephemeral("that form is not golive's");
         };
         let values = i.modal_values();
         let value = |id: &str| values.iter().find(|(k, _)| k == id).map(|(_, v)| v.as_str());
