@@ -15,6 +15,7 @@
 
 pub mod chat;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod delivery;
 pub mod domain;

@@ -6,7 +6,7 @@
 //! again after a refusal. The adapters read their wire formats into `chat::actions` and answer
 //! in theirs from what comes back here.
 
-use super::actions::{Button, Dialog, Press};
+use crate::commands::actions::{Button, Dialog, Press};
 use crate::domain::{Actor, Channel, Command};
 use crate::engine::{Answer, Engine, EngineError, Input, Origin};
 use crate::store::Loaded;

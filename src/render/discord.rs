@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 
 use super::{clean, human, text, typed, StatusView};
-use crate::chat::actions::{Button, Dialog, LEVEL, REASON};
+use crate::commands::actions::{Button, Dialog, LEVEL, REASON};
 use crate::domain::RollbackLevel;
 
 /// Discord's limits: message content, embed description and field values.

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use slack_morphism::prelude::*;
 
 use super::{clean, human, text, typed, StatusView};
-use crate::chat::actions::{Button, Dialog, LEVEL, REASON};
+use crate::commands::actions::{Button, Dialog, LEVEL, REASON};
 use crate::domain::RollbackLevel;
 
 /// A button on Slack: its `action_id` is the button's name, with `.ROLE` for a sign-off (Slack

@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 use tracing::{info, warn};
 
 use super::inbound::{bad_request, slack_channel, unavailable, SlackInbound};
-use crate::chat::actions::{unrecorded, Again, Button, Dialog, Missing, LEVEL, REASON};
 use crate::chat::press::{press, submit, Pressed};
+use crate::commands::actions::{unrecorded, Again, Button, Dialog, Missing, LEVEL, REASON};
 use crate::domain::Channel;
 use crate::engine::{Answer, Input, Origin};
 use crate::render::slack::dialog_view;

@@ -6,10 +6,10 @@
 
 use thiserror::Error;
 
-pub use crate::chat::spec::Request;
+pub use crate::commands::spec::Request;
 
-use crate::chat::commands::{self, TABLE};
-use crate::chat::spec::{self, word, Refusal, Spec};
+use crate::commands::spec::{self, word, Refusal, Spec};
+use crate::commands::table::{self, TABLE};
 use crate::domain::words::{nearest, shown};
 
 /// Longest text accepted after `/deploy`. Slack caps a message at 4,000 characters too.
@@ -123,7 +123,7 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
     let Some((head, rest)) = word(text) else {
         return Err(ParseError::Empty);
     };
-    let spec = commands::find(head).ok_or_else(|| unknown(head))?;
+    let spec = table::find(head).ok_or_else(|| unknown(head))?;
     let args = spec::read(spec, rest).map_err(|r| refused(spec, r))?;
     (spec.build)(args).map_err(|r| refused(spec, r))
 }
