@@ -1,7 +1,7 @@
 //! The `/deploy …` grammar shared by every adapter: text in, a `Request` out, or an error that
 //! names the bad token and lists what is allowed. No I/O; adapters hand in the text after the
 //! slash command itself (Slack's `text` field, a console line without `/deploy`). What each
-//! command accepts is its entry in the command table (`chat::commands`); this module reads the
+//! command accepts is its entry in the command table (`commands::table`); this module reads the
 //! line by it and writes `help` and the README's command list from it.
 
 use thiserror::Error;
