@@ -30,3 +30,6 @@ pub mod server;
 pub mod store;
 pub mod web;
 pub mod workers;
+
+#[cfg(test)]
+mod architecture;
