@@ -82,6 +82,11 @@ impl Actor {
         Actor::new(Platform::Golive, "golive")
     }
 
+    /// Whether golive did this on its own (a timer, a check, an automatic step), not a person.
+    pub fn is_golive(&self) -> bool {
+        self.platform == Platform::Golive
+    }
+
     /// `platform:id`, the form members are written in, used as the stored actor.
     pub fn key(&self) -> String {
         format!("{}:{}", self.platform, self.id)

@@ -357,7 +357,7 @@ impl Deployment {
                 esc.paged_levels.insert(*level);
                 // A person who raises golive's escalation makes it theirs: it no longer
                 // closes by itself when golive's cause goes away.
-                if event.actor.platform != Platform::Golive {
+                if !event.actor.is_golive() {
                     esc.cause = None;
                 }
                 esc.level = *level;

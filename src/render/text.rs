@@ -402,7 +402,7 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
             let within = l.map(|l| format!(" within {}", human(l.ack_timeout))).unwrap_or_default();
             // A climb is golive's own doing: say why it pinged.
             let from = match (&event.kind, d.escalation.as_ref()) {
-                (EventKind::EscalationRaised { .. }, Some(e)) if event.actor.platform == Platform::Golive => {
+                (EventKind::EscalationRaised { .. }, Some(e)) if event.actor.is_golive() => {
                     let again = if e.pings > 1 { format!(" (ping {})", e.pings) } else { String::new() };
                     format!("not acknowledged in time{again}")
                 }
@@ -421,7 +421,7 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
                 .unwrap_or_default();
             format!("{who} acknowledged the level {level} escalation{after}.")
         }
-        EventKind::EscalationResolved if event.actor.platform == Platform::Golive => {
+        EventKind::EscalationResolved if event.actor.is_golive() => {
             "The escalation is resolved: what caused it is gone.".to_string()
         }
         EventKind::EscalationResolved => format!("{who} resolved the escalation."),
@@ -478,7 +478,7 @@ pub fn announce(event: &Event, d: &Deployment, levels: &[EscalationLevel]) -> Op
         }
         EventKind::StatusUnsnoozed => format!("{who} resumed the scheduled status posts."),
         EventKind::Reminded { phase, waiting, owners } => {
-            let from = if event.actor.platform == Platform::Golive { String::new() } else { format!(" from {who}") };
+            let from = if event.actor.is_golive() { String::new() } else { format!(" from {who}") };
             format!(
                 "Reminder{from}: phase {phase} is waiting on {}.{}",
                 waiting.join(", "),
