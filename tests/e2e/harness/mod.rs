@@ -456,6 +456,21 @@ impl Drop for Ctx {
     }
 }
 
+/// What a phase walked through in order shows, a fragment a post: its start, each tick and
+/// sign-off by its person (`name` gives how the platform shows a cast member), and its end.
+pub fn phase_walk(
+    phase: &str,
+    ticks: &[(&str, &str)],
+    signoffs: &[(&str, &str)],
+    name: impl Fn(&str) -> String,
+) -> Vec<String> {
+    let mut walk = vec![format!(" {phase} (")];
+    walk.extend(ticks.iter().map(|(who, item)| format!("{} checked {item} ", name(who))));
+    walk.extend(signoffs.iter().map(|(who, role)| format!("{} signed off {phase} as {role} ", name(who))));
+    walk.push(format!(" {phase} is done "));
+    walk
+}
+
 /// Waits until `find` finds something, waking when a fake receives a call and moving golive's
 /// clock on by `step` whenever the fakes have been quiet for a moment; fails after
 /// [`PATIENCE`] of real time.
