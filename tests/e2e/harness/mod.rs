@@ -382,6 +382,28 @@ impl Ctx {
         }
     }
 
+    // ---- reading what a person sees now ----
+
+    /// The Slack status post as it stands once golive has delivered everything: the newest of
+    /// the status posts and edits the story has not read, counting the ones before it as read
+    /// (they were replaced on screen; how many edits it took is golive's business).
+    pub async fn status_on_slack(&self) -> fake_slack::Call {
+        self.drain().await;
+        let fake = &self.slack().fake;
+        let statuses: Vec<_> = fake.unread_posts().into_iter().filter(fake_slack::Call::is_status).collect();
+        fake.read(&statuses);
+        statuses.last().cloned().expect("golive posted or edited no status on Slack the story has not read")
+    }
+
+    /// The Discord status post as it stands, as [`Ctx::status_on_slack`].
+    pub async fn status_on_discord(&self) -> fake_discord::Call {
+        self.drain().await;
+        let fake = &self.discord().fake;
+        let statuses: Vec<_> = fake.unread_posts().into_iter().filter(fake_discord::Call::is_status).collect();
+        fake.read(&statuses);
+        statuses.last().cloned().expect("golive posted or edited no status on Discord the story has not read")
+    }
+
     // ---- the end of the story: every post read ----
 
     /// This story does not read what golive posts to the chats (say why beside it).
