@@ -176,11 +176,6 @@ impl FakeDiscord {
         self.inner.lock().unwrap().read.extend(calls.iter().map(|c| c.seq));
     }
 
-    /// Counts every call so far as read.
-    pub fn mark_all_read(&self) {
-        let _ = self.calls();
-    }
-
     /// golive's posts and edits the test has not been handed (nor said it does not read),
     /// oldest first.
     pub fn unread_posts(&self) -> Vec<Call> {

@@ -192,11 +192,6 @@ impl FakeSlack {
         self.inner.lock().unwrap().read.extend(calls.iter().map(|c| c.seq));
     }
 
-    /// Counts every call so far as read.
-    pub fn mark_all_read(&self) {
-        let _ = self.calls();
-    }
-
     /// golive's posts the test has not been handed (nor said it does not read), oldest first.
     pub fn unread_posts(&self) -> Vec<Call> {
         let inner = self.inner.lock().unwrap();

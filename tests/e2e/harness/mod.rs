@@ -9,8 +9,10 @@
 //!
 //! Every post golive makes to a fake chat must be read by the test: a story over chat ends with
 //! `ctx.finish().await`, which waits for the outbox to drain and fails listing any post the test
-//! never looked at, or says up front that it does not read them (`ctx.ignore_posts()`), so the
-//! intent is visible. Waits wake on what the fakes receive and move golive's clock when
+//! never looked at. A story reads posts in order (`ctx.slack().reads("started deploying v3")`),
+//! by what they say (`arrives`), or the status post as it stands (`ctx.status_on_slack()`); posts
+//! it does not read it names with the reason (`ctx.slack().skips(what, why, matches)`), or it
+//! says up front that the chat is not its point at all (`ctx.ignore_posts()`, with why beside it). Waits wake on what the fakes receive and move golive's clock when
 //! nothing is happening; nothing sleeps for real to let time pass.
 
 #![allow(dead_code)]
@@ -411,18 +413,6 @@ impl Ctx {
         self.ignored.store(true, Ordering::SeqCst);
     }
 
-    /// Waits until golive has delivered what it has so far, then counts every post it made as
-    /// read: they are not this story's point (the story says so where it calls this).
-    pub async fn skip_posts(&self) {
-        self.drain().await;
-        if let Some(s) = &self.slack {
-            s.fake.mark_all_read();
-        }
-        if let Some(d) = &self.discord {
-            d.fake.mark_all_read();
-        }
-    }
-
     /// Waits until golive's outbox holds nothing pending: every post it decided on has reached
     /// the fakes (or failed for good).
     async fn drain(&self) {
@@ -456,8 +446,8 @@ impl Ctx {
         }
         assert!(
             unread.is_empty(),
-            "golive posted {} message(s) this test never read (read them, or say `ctx.skip_posts()` / \
-             `ctx.ignore_posts()` where they are not the story's point):\n  {}",
+            "golive posted {} message(s) this test never read (read them: `reads`, `arrives`, \
+             `status_on_slack`…, or name the ones the story does not read and why: `skips`):\n  {}",
             unread.len(),
             unread.join("\n  ")
         );
