@@ -337,6 +337,18 @@ impl Ctx {
         until(&self.clock, self.arrivals(), STEP, what, find, seen).await
     }
 
+    /// [`Ctx::until_async`] moving golive's clock on by `step` (not [`STEP`]) whenever the
+    /// fakes are quiet: for waits on golive's own pacing and back-off, say.
+    pub async fn until_stepping<T, F: Future<Output = Option<T>>>(
+        &self,
+        what: &str,
+        step: Duration,
+        find: impl FnMut() -> F,
+        seen: impl Fn() -> String,
+    ) -> T {
+        until(&self.clock, self.arrivals(), step, what, find, seen).await
+    }
+
     /// Waits until the events of deployment `id` satisfy `done`, moving golive's clock on by
     /// `step` whenever the fakes are quiet (for checks and hooks due every so many seconds).
     pub async fn until_events(
