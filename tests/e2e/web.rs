@@ -545,16 +545,11 @@ async fn live_streams_are_capped_and_all_end_when_golive_shuts_down() {
 
     // A browser that goes away gives its place back.
     drop(first);
-    let mut third = None;
-    for _ in 0..200 {
+    let open = || async {
         let mut stream = Stream::open(&w.addr, "/deployments/1/events", None).await;
-        if stream.until("\r\n\r\n").await.starts_with("HTTP/1.1 200") {
-            third = Some(stream);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let mut third = third.expect("a stream's place was never given back after its browser went away");
+        stream.until("\r\n\r\n").await.starts_with("HTTP/1.1 200").then_some(stream)
+    };
+    let mut third = w.until_async("a stream's place given back after its browser went away", open, String::new).await;
     assert_eq!(w.slack().slash("U0DANA", "note still streaming").await.status, 200);
     second.until("note: still streaming").await;
     third.until("note: still streaming").await;
