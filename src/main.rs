@@ -263,11 +263,10 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             };
             let url = cli.db.clone().unwrap_or(config.database.url.clone());
             let store = Store::open(&url).await.with_context(|| format!("opening {url}"))?;
-            let clock = Arc::new(SystemClock);
-            let engine = Engine::new(store.clone(), Arc::new(config), clock.clone());
+            let engine = Engine::new(store.clone(), Arc::new(config), Arc::new(SystemClock));
             let channel = Channel { platform: Platform::Console, id: channel.clone() };
             let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-            console::run(&engine, clock.as_ref(), channel, user.clone(), stdin, &mut std::io::stdout()).await?;
+            console::run(&engine, channel, user.clone(), stdin, &mut std::io::stdout()).await?;
             store.close().await;
         }
         Cmd::Web { listen } => {

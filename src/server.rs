@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tracing::{debug, info_span, warn, Instrument};
 
 use crate::chat::discord::inbound::{self as discord_inbound, DiscordInbound};
+use crate::chat::signature::BODY_LIMIT;
 use crate::chat::slack::inbound::{self, SlackInbound};
 use crate::chat::slack::interactions;
 use crate::engine::Engine;
@@ -51,7 +52,7 @@ pub fn router(
                 .route("/slack/commands", post(inbound::commands))
                 .route("/slack/events", post(inbound::events))
                 .route("/slack/interactions", post(interactions::interactions))
-                .layer(DefaultBodyLimit::max(inbound::BODY_LIMIT))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
                 .with_state(slack),
         );
     }
@@ -59,7 +60,7 @@ pub fn router(
         router = router.merge(
             Router::new()
                 .route("/discord/interactions", post(discord_inbound::interactions))
-                .layer(DefaultBodyLimit::max(discord_inbound::BODY_LIMIT))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
                 .with_state(discord),
         );
     }

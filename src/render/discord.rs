@@ -1,12 +1,13 @@
 //! Discord rendering: the status model as an embed with buttons for what can be done right
 //! now, the escalation page with its Ack button, the modals the No-go and Roll back buttons
-//! open, and the `allowed_mentions` that let only golive's own mentions ping. The custom ids
-//! written here are read back by `discord::inbound` through `Button::parse`, so a button and
-//! its handler cannot drift apart.
+//! open, and the `allowed_mentions` that let only golive's own mentions ping. The buttons are
+//! `chat::actions`'; their custom ids are written here and read back by `discord::inbound`
+//! through `read_custom_id`, so a button and its handler cannot drift apart.
 
 use serde_json::{json, Value};
 
 use super::{clean, human, text, typed, StatusView};
+use crate::chat::actions::{Button, Dialog, LEVEL, REASON};
 use crate::domain::RollbackLevel;
 
 /// Discord's limits: message content, embed description and field values.
@@ -21,59 +22,21 @@ const BLUE: u32 = 0x3B82F6;
 const AMBER: u32 = 0xF59E0B;
 const RED: u32 = 0xDC2626;
 
-/// Ids of the modal inputs.
-pub const REASON: &str = "reason";
-pub const LEVEL: &str = "level";
-
-/// One of golive's buttons, and what its `custom_id` carries: the deployment it was drawn
-/// for (so a button on an old post cannot act on a newer deployment) and, for a sign-off,
-/// the role.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Button {
-    SignOff(String),
-    Ack,
-    Go,
-    NoGo,
-    RollBack,
-    /// Snooze the scheduled status posts for an hour.
-    Snooze,
+/// A button's `custom_id`: its name, the deployment it was drawn for and, for a sign-off,
+/// the role: `golive.signoff:42:security`, `golive.ack:42`. The modals of No-go and Roll back
+/// use their buttons' ids.
+pub fn custom_id(button: &Button, deployment: i64) -> String {
+    match button {
+        Button::SignOff(role) => format!("{}:{deployment}:{role}", button.name()),
+        _ => format!("{}:{deployment}", button.name()),
+    }
 }
 
-impl Button {
-    fn name(&self) -> &'static str {
-        match self {
-            Button::SignOff(_) => "golive.signoff",
-            Button::Ack => "golive.ack",
-            Button::Go => "golive.go",
-            Button::NoGo => "golive.nogo",
-            Button::RollBack => "golive.rollback",
-            Button::Snooze => "golive.snooze",
-        }
-    }
-
-    /// `golive.signoff:42:security`, `golive.ack:42`. The modals of No-go and Roll back
-    /// use the same ids.
-    pub fn custom_id(&self, deployment: i64) -> String {
-        match self {
-            Button::SignOff(role) => format!("{}:{deployment}:{role}", self.name()),
-            _ => format!("{}:{deployment}", self.name()),
-        }
-    }
-
-    pub fn parse(custom_id: &str) -> Option<(Button, i64)> {
-        let mut parts = custom_id.splitn(3, ':');
-        let (name, deployment) = (parts.next()?, parts.next()?.parse().ok()?);
-        let button = match name {
-            "golive.signoff" => Button::SignOff(parts.next().filter(|r| !r.is_empty())?.to_string()),
-            "golive.ack" => Button::Ack,
-            "golive.go" => Button::Go,
-            "golive.nogo" => Button::NoGo,
-            "golive.rollback" => Button::RollBack,
-            "golive.snooze" => Button::Snooze,
-            _ => return None,
-        };
-        Some((button, deployment))
-    }
+/// The button (or modal) a `custom_id` names, and its deployment.
+pub fn read_custom_id(custom_id: &str) -> Option<(Button, i64)> {
+    let mut parts = custom_id.splitn(3, ':');
+    let (name, deployment) = (parts.next()?, parts.next()?.parse().ok()?);
+    Some((Button::from_name(name, parts.next().filter(|r| !r.is_empty()))?, deployment))
 }
 
 /// Backslash-escapes Discord markdown in text people typed, so a note cannot restyle the
@@ -103,10 +66,10 @@ pub fn content(s: &str) -> String {
     super::limits::clip(s, CONTENT_MAX)
 }
 
-fn button(label: &str, custom_id: String, style: u8) -> Value {
+fn button(label: &str, id: String, style: u8) -> Value {
     // Discord cuts labels at 80 characters and custom ids at 100.
     let label: String = label.chars().take(80).collect();
-    json!({ "type": 2, "style": style, "label": label, "custom_id": cut(custom_id, 100) })
+    json!({ "type": 2, "style": style, "label": label, "custom_id": cut(id, 100) })
 }
 
 const PRIMARY: u8 = 1;
@@ -123,20 +86,20 @@ fn status_buttons(v: &StatusView) -> Vec<Value> {
     let a = &v.actions;
     let mut buttons = Vec::new();
     if a.ack {
-        buttons.push(button("Ack", Button::Ack.custom_id(id), PRIMARY));
+        buttons.push(button("Ack", custom_id(&Button::Ack, id), PRIMARY));
     }
     for role in &a.sign_off {
-        buttons.push(button(&format!("Sign off as {role}"), Button::SignOff(role.clone()).custom_id(id), SECONDARY));
+        buttons.push(button(&format!("Sign off as {role}"), custom_id(&Button::SignOff(role.clone()), id), SECONDARY));
     }
     if a.decide {
-        buttons.push(button("Go", Button::Go.custom_id(id), PRIMARY));
-        buttons.push(button("No-go…", Button::NoGo.custom_id(id), SECONDARY));
+        buttons.push(button("Go", custom_id(&Button::Go, id), PRIMARY));
+        buttons.push(button("No-go…", custom_id(&Button::NoGo, id), SECONDARY));
     }
     if a.snooze {
-        buttons.push(button("Snooze 1h", Button::Snooze.custom_id(id), SECONDARY));
+        buttons.push(button("Snooze 1h", custom_id(&Button::Snooze, id), SECONDARY));
     }
     if a.roll_back {
-        buttons.push(button("Roll back…", Button::RollBack.custom_id(id), DANGER));
+        buttons.push(button("Roll back…", custom_id(&Button::RollBack, id), DANGER));
     }
     rows(buttons)
 }
@@ -299,7 +262,7 @@ fn fit(fields: &mut [Value], budget: usize) {
 
 /// An escalation page: the Ack button that stops the climb (the announcement is the content).
 pub fn escalation_message(deployment_id: i64) -> Value {
-    json!({ "components": rows(vec![button("Ack", Button::Ack.custom_id(deployment_id), PRIMARY)]) })
+    json!({ "components": rows(vec![button("Ack", custom_id(&Button::Ack, deployment_id), PRIMARY)]) })
 }
 
 /// Who a message may ping: the users and roles golive mentioned itself (`<@id>`, `<@&id>`)
@@ -331,11 +294,19 @@ fn text_input(id: &str, label: &str, style: u8, placeholder: &str, max: u32) -> 
     }] })
 }
 
+/// The modal a dialog is on Discord.
+pub fn modal(dialog: Dialog, deployment_id: i64, release: &str) -> Value {
+    match dialog {
+        Dialog::NoGo => no_go_modal(deployment_id, release),
+        Dialog::RollBack => rollback_modal(deployment_id, release),
+    }
+}
+
 /// The modal the Roll back button opens: why, and how fast.
-pub fn rollback_modal(deployment_id: i64, release: &str) -> Value {
+fn rollback_modal(deployment_id: i64, release: &str) -> Value {
     let levels: Vec<&str> = RollbackLevel::ALL.iter().map(|l| l.as_str()).collect();
     json!({
-        "custom_id": Button::RollBack.custom_id(deployment_id),
+        "custom_id": custom_id(&Button::RollBack, deployment_id),
         "title": cut(format!("Roll back {}", clean(release)), 45),
         "components": [
             text_input(REASON, "Why roll back?", 2, "what went wrong", 2000),
@@ -345,9 +316,9 @@ pub fn rollback_modal(deployment_id: i64, release: &str) -> Value {
 }
 
 /// The modal the No-go button opens: why.
-pub fn no_go_modal(deployment_id: i64, release: &str) -> Value {
+fn no_go_modal(deployment_id: i64, release: &str) -> Value {
     json!({
-        "custom_id": Button::NoGo.custom_id(deployment_id),
+        "custom_id": custom_id(&Button::NoGo, deployment_id),
         "title": cut(format!("No-go for {}", clean(release)), 45),
         "components": [text_input(REASON, "Why not go?", 2, "what is missing or wrong", 2000)],
     })
@@ -356,6 +327,15 @@ pub fn no_go_modal(deployment_id: i64, release: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn custom_ids_are_read_back_as_the_buttons_they_were_written_for() {
+        for button in [Button::SignOff("tech-lead".into()), Button::Ack, Button::NoGo, Button::RollBack] {
+            assert_eq!(read_custom_id(&custom_id(&button, 42)), Some((button, 42)));
+        }
+        assert_eq!(read_custom_id("golive.signoff:42:"), None, "a sign-off names its role");
+        assert_eq!(read_custom_id("golive.ack:x"), None);
+    }
 
     #[test]
     fn fields_are_shortened_to_fit_the_embed_budget() {

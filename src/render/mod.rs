@@ -18,9 +18,6 @@ use chrono::{DateTime, Utc};
 use crate::domain::progress::progress;
 use crate::domain::{Deployment, EscalationLevel, Roles, Status};
 
-/// How long the status post's "Snooze 1h" button snoozes the scheduled posts.
-pub const SNOOZE_BUTTON_MINUTES: u32 = 60;
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusView {
     pub deployment_id: i64,

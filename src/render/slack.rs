@@ -1,45 +1,36 @@
 //! Slack Block Kit rendering of the status model: the same facts as the plain-text post, laid
 //! out as a header, phase progress, checklist, sign-offs with who and when, and escalation,
 //! with buttons for what can be done right now. The plain text rides along as the
-//! notification and accessibility fallback. The dialogs the buttons open live here too, with
-//! the ids `slack::inbound` reads back, so a button and its handler cannot drift apart.
+//! notification and accessibility fallback. The buttons and the dialogs they open are
+//! `chat::actions`'; they are drawn here under the ids `slack::interactions` reads back.
 
 use serde_json::{json, Value};
 use slack_morphism::prelude::*;
 
 use super::{clean, human, text, typed, StatusView};
+use crate::chat::actions::{Button, Dialog, LEVEL, REASON};
 use crate::domain::RollbackLevel;
 
-/// `action_id`s of golive's buttons. A sign-off button's id ends with the role (`.ROLE`), as
-/// Slack wants the ids within one block distinct. Every value starts with the deployment id.
-pub mod ids {
-    pub const SIGN_OFF: &str = "golive.signoff";
-    pub const ACK: &str = "golive.ack";
-    pub const GO: &str = "golive.go";
-    pub const NO_GO: &str = "golive.nogo";
-    pub const ROLL_BACK: &str = "golive.rollback";
-    pub const SNOOZE: &str = "golive.snooze";
-    /// `callback_id`s of the dialogs.
-    pub const ROLLBACK_VIEW: &str = "golive.rollback";
-    pub const NO_GO_VIEW: &str = "golive.nogo";
-    /// Block and action ids of the dialogs' inputs.
-    pub const REASON: &str = "reason";
-    pub const LEVEL: &str = "level";
-}
-
+/// A button on Slack: its `action_id` is the button's name, with `.ROLE` for a sign-off (Slack
+/// wants the ids within one block distinct), and its value the deployment id, with `:ROLE`
+/// for a sign-off. `slack::interactions` reads them back.
 fn button(
-    action_id: String,
-    label: String,
-    value: String,
+    button: &Button,
+    deployment: i64,
+    label: &str,
     style: Option<SlackBlockButtonStyle>,
 ) -> SlackActionBlockElement {
+    let (action_id, value) = match button {
+        Button::SignOff(role) => (format!("{}.{role}", button.name()), format!("{deployment}:{role}")),
+        _ => (button.name().to_string(), deployment.to_string()),
+    };
     // Slack cuts button labels at 75 characters.
     let label: String = label.chars().take(75).collect();
-    let mut button = SlackBlockButtonElement::new(pt!(label)).with_action_id(action_id.into()).with_value(value);
+    let mut element = SlackBlockButtonElement::new(pt!(label)).with_action_id(action_id.into()).with_value(value);
     if let Some(style) = style {
-        button = button.with_style(style);
+        element = element.with_style(style);
     }
-    SlackActionBlockElement::Button(button)
+    SlackActionBlockElement::Button(element)
 }
 
 /// The buttons of a status post, or nothing once there is nothing to do.
@@ -48,30 +39,20 @@ fn action_buttons(v: &StatusView) -> Option<SlackBlock> {
     let a = &v.actions;
     let mut elements = Vec::new();
     if a.ack {
-        elements.push(button(ids::ACK.into(), "Ack".into(), id.to_string(), Some(SlackBlockButtonStyle::Primary)));
+        elements.push(button(&Button::Ack, id, "Ack", Some(SlackBlockButtonStyle::Primary)));
     }
     for role in &a.sign_off {
-        elements.push(button(
-            format!("{}.{role}", ids::SIGN_OFF),
-            format!("Sign off as {role}"),
-            format!("{id}:{role}"),
-            None,
-        ));
+        elements.push(button(&Button::SignOff(role.clone()), id, &format!("Sign off as {role}"), None));
     }
     if a.decide {
-        elements.push(button(ids::GO.into(), "Go".into(), id.to_string(), Some(SlackBlockButtonStyle::Primary)));
-        elements.push(button(ids::NO_GO.into(), "No-go…".into(), id.to_string(), None));
+        elements.push(button(&Button::Go, id, "Go", Some(SlackBlockButtonStyle::Primary)));
+        elements.push(button(&Button::NoGo, id, "No-go…", None));
     }
     if a.snooze {
-        elements.push(button(ids::SNOOZE.into(), "Snooze 1h".into(), id.to_string(), None));
+        elements.push(button(&Button::Snooze, id, "Snooze 1h", None));
     }
     if a.roll_back {
-        elements.push(button(
-            ids::ROLL_BACK.into(),
-            "Roll back…".into(),
-            id.to_string(),
-            Some(SlackBlockButtonStyle::Danger),
-        ));
+        elements.push(button(&Button::RollBack, id, "Roll back…", Some(SlackBlockButtonStyle::Danger)));
     }
     // Slack takes at most 25 elements in one actions block.
     elements.truncate(25);
@@ -83,13 +64,8 @@ fn action_buttons(v: &StatusView) -> Option<SlackBlock> {
 pub fn escalation_blocks(deployment_id: i64, announcement: &str, mentions: &Mentions) -> Vec<SlackBlock> {
     vec![
         section(escape_except(announcement, mentions)),
-        SlackActionsBlock::new(vec![button(
-            ids::ACK.into(),
-            "Ack".into(),
-            deployment_id.to_string(),
-            Some(SlackBlockButtonStyle::Primary),
-        )])
-        .into(),
+        SlackActionsBlock::new(vec![button(&Button::Ack, deployment_id, "Ack", Some(SlackBlockButtonStyle::Primary))])
+            .into(),
     ]
 }
 
@@ -126,8 +102,16 @@ pub fn dialog_metadata(deployment_id: i64, channel: &str) -> String {
     json!({ "deployment": deployment_id, "channel": channel }).to_string()
 }
 
+/// The view a dialog is on Slack, for a deployment in a channel.
+pub fn dialog_view(dialog: Dialog, deployment_id: i64, channel: &str, release: &str) -> Value {
+    match dialog {
+        Dialog::NoGo => no_go_modal(deployment_id, channel, release),
+        Dialog::RollBack => rollback_modal(deployment_id, channel, release),
+    }
+}
+
 /// The rollback dialog: the reason and the rollback level, as the plan documents define them.
-pub fn rollback_modal(deployment_id: i64, channel: &str, release: &str) -> Value {
+fn rollback_modal(deployment_id: i64, channel: &str, release: &str) -> Value {
     let options: Vec<Value> = RollbackLevel::ALL
         .iter()
         .map(|l| {
@@ -146,38 +130,38 @@ pub fn rollback_modal(deployment_id: i64, channel: &str, release: &str) -> Value
         })
         .collect();
     let question = format!("Roll back *{}*? The channel is told, and on-call is paged.", escape(release));
-    let level = json!({ "type": "input", "block_id": ids::LEVEL, "label": { "type": "plain_text", "text": "Rollback level" },
-                        "element": { "type": "radio_buttons", "action_id": ids::LEVEL, "options": options } });
-    let dialog = Dialog { callback_id: ids::ROLLBACK_VIEW, title: "Roll back", submit: "Roll back", question };
-    dialog.view(deployment_id, channel, vec![level])
+    let level = json!({ "type": "input", "block_id": LEVEL, "label": { "type": "plain_text", "text": "Rollback level" },
+                        "element": { "type": "radio_buttons", "action_id": LEVEL, "options": options } });
+    let form = Form { dialog: Dialog::RollBack, title: "Roll back", submit: "Roll back", question };
+    form.view(deployment_id, channel, vec![level])
 }
 
 /// The no-go dialog: the lead says why not.
-pub fn no_go_modal(deployment_id: i64, channel: &str, release: &str) -> Value {
+fn no_go_modal(deployment_id: i64, channel: &str, release: &str) -> Value {
     let question = format!("Stop *{}* at the go gate?", escape(release));
-    let dialog = Dialog { callback_id: ids::NO_GO_VIEW, title: "No-go", submit: "Record no-go", question };
-    dialog.view(deployment_id, channel, Vec::new())
+    let form = Form { dialog: Dialog::NoGo, title: "No-go", submit: "Record no-go", question };
+    form.view(deployment_id, channel, Vec::new())
 }
 
 /// A golive dialog: a question, the reason, and any further inputs.
-struct Dialog {
-    callback_id: &'static str,
+struct Form {
+    dialog: Dialog,
     title: &'static str,
     submit: &'static str,
     question: String,
 }
 
-impl Dialog {
+impl Form {
     fn view(self, deployment_id: i64, channel: &str, more: Vec<Value>) -> Value {
         let mut blocks = vec![
             json!({ "type": "section", "text": { "type": "mrkdwn", "text": self.question } }),
-            json!({ "type": "input", "block_id": ids::REASON, "label": { "type": "plain_text", "text": "Reason" },
-                    "element": { "type": "plain_text_input", "action_id": ids::REASON, "multiline": true, "max_length": 2000 } }),
+            json!({ "type": "input", "block_id": REASON, "label": { "type": "plain_text", "text": "Reason" },
+                    "element": { "type": "plain_text_input", "action_id": REASON, "multiline": true, "max_length": 2000 } }),
         ];
         blocks.extend(more);
         json!({
             "type": "modal",
-            "callback_id": self.callback_id,
+            "callback_id": self.dialog.name(),
             "private_metadata": dialog_metadata(deployment_id, channel),
             "title": { "type": "plain_text", "text": self.title },
             "submit": { "type": "plain_text", "text": self.submit },

@@ -169,12 +169,6 @@ struct PendingRow {
     target_remote_id: Option<String>,
 }
 
-/// The oldest pending message of every channel, with the delivered id of the message each
-/// update changes.
-const HEADS_WITH_TARGETS: &str = "SELECT o.*, t.remote_id AS target_remote_id FROM outbox o
-     LEFT JOIN outbox t ON t.id = o.target_id
-     WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY platform, channel)";
-
 fn action(row: &OutboxRow) -> Result<Action, StoreError> {
     let address = || {
         row.address
@@ -266,7 +260,9 @@ impl Tx {
         Ok(())
     }
 
-    /// Marks messages delivered at `at`, with one statement per few hundred.
+    /// Marks messages delivered at `at`, with one statement per few hundred. An update that
+    /// had to be posted as a new message becomes a status post itself, so the next updates
+    /// change it rather than the lost one.
     pub async fn mark_sent(&mut self, sent: &[Delivered], at: DateTime<Utc>) -> Result<(), StoreError> {
         let at = format_time(at);
         for chunk in sent.chunks(ROWS_PER_INSERT) {
@@ -309,25 +305,6 @@ impl Store {
         tx.commit().await
     }
 
-    /// The messages that may be sent now: the oldest pending one of each destination on
-    /// `route`, if its next attempt is due.
-    pub async fn deliverable(
-        &self,
-        route: Route,
-        now: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<OutboxItem>, StoreError> {
-        let rows = sqlx::query_as::<_, PendingRow>(&format!(
-            "{HEADS_WITH_TARGETS} AND o.platform = ? AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?"
-        ))
-        .bind(route.as_str())
-        .bind(format_time(now))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(item).collect()
-    }
-
     /// Pending messages by id, whole, in id order.
     pub async fn pending_items(&self, ids: &[i64]) -> Result<Vec<OutboxItem>, StoreError> {
         if ids.is_empty() {
@@ -342,25 +319,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(item).collect()
-    }
-
-    /// Marks a message delivered. An update that had to be posted as a new message becomes
-    /// a status post itself, so the next updates change it rather than the lost one.
-    pub async fn mark_sent(
-        &self,
-        id: i64,
-        at: DateTime<Utc>,
-        remote_id: Option<&str>,
-        reposted: bool,
-    ) -> Result<(), StoreError> {
-        self.mark_all_sent(&[Delivered { id, remote_id: remote_id.map(str::to_string), reposted }], at).await
-    }
-
-    /// Marks messages delivered at `at`, all in one statement (one commit).
-    pub async fn mark_all_sent(&self, sent: &[Delivered], at: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        tx.mark_sent(sent, at).await?;
-        tx.commit().await
     }
 
     /// Every pending message with an id above `after`, oldest first, as the delivery worker

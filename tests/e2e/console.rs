@@ -56,10 +56,9 @@ async fn typing_in_the_console_drives_a_deployment_and_status_arrives_on_schedul
     let ctx = Ctx::new().await; // 09:07
     let (mut keyboard, stdin) = tokio::io::duplex(4096);
     let screen = Screen::default();
-    let (engine, clock, channel, mut out) =
-        (ctx.engine.clone(), ctx.clock.clone(), ctx.channel.clone(), screen.clone());
+    let (engine, channel, mut out) = (ctx.engine.clone(), ctx.channel.clone(), screen.clone());
     let running = tokio::spawn(async move {
-        console::run(&engine, &clock, channel, "dana".into(), tokio::io::BufReader::new(stdin), &mut out).await
+        console::run(&engine, channel, "dana".into(), tokio::io::BufReader::new(stdin), &mut out).await
     });
 
     keyboard.write_all(b"/deploy start v2.4.0\n").await.unwrap();

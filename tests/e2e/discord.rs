@@ -12,7 +12,8 @@ use crate::harness::{
     POST_DEPLOYMENT_SIGNOFFS, POST_DEPLOYMENT_TICKS, PRE_DEPLOYMENT_SIGNOFFS, PRE_DEPLOYMENT_TICKS, PRODUCTION_TICKS,
     STAGING_TICKS,
 };
-use golive::domain::{Channel, EventKind, Platform, RollbackLevel};
+use golive::chat::grammar::Request;
+use golive::domain::{Channel, Command, EventKind, Platform, RollbackLevel};
 use serde_json::{json, Value};
 
 fn discord_channel() -> Channel {
@@ -479,7 +480,10 @@ async fn an_interaction_from_the_gateway_reads_the_same_as_one_over_http() {
     let back = golive::chat::discord::gateway::as_posted(&typed).unwrap();
     let direct = golive::chat::discord::interaction::Interaction::parse(http.to_string().as_bytes()).unwrap();
     assert_eq!(back.invocation(), direct.invocation());
-    assert_eq!(back.invocation().grammar_line().unwrap(), "signoff product fine");
+    assert_eq!(
+        back.invocation().request(),
+        Ok(Request::Change(Command::SignOff { role: "product".into(), note: Some("fine".into()) }))
+    );
     assert_eq!(back.sender(), direct.sender());
     assert_eq!(back.sender().unwrap().roles, [format!("&{}", harness::discord::PRODUCT_ROLE)]);
     assert_eq!(back.channel(), Some(CHANNEL));

@@ -148,5 +148,13 @@ async fn the_override_on_discord_is_an_option_of_start() {
         .as_bytes(),
     )
     .unwrap();
-    assert_eq!(interaction.invocation().grammar_line().unwrap(), "start v1 override outage fix");
+    assert_eq!(
+        interaction.invocation().request(),
+        Ok(golive::chat::grammar::Request::Change(golive::domain::Command::Start {
+            release: "v1".into(),
+            plan: None,
+            freeze_override: Some("outage fix".into()),
+            at: None,
+        }))
+    );
 }

@@ -78,14 +78,14 @@ proptest! {
         let body = value.to_string();
         if let Ok(i) = Interaction::parse(body.as_bytes()) {
             let invocation = i.invocation();
-            let _ = invocation.grammar_line();
+            let _ = invocation.request();
             let _ = (i.sender(), i.channel(), i.custom_id(), i.modal_values());
         }
         // Wrapped as an interaction so the fields golive reads get arbitrary values too.
         let wrapped = json!({ "id": "1", "type": 2, "token": "t", "channel_id": value.clone(), "member": value.clone(),
                               "data": { "name": "deploy", "options": value.clone(), "components": value } });
         if let Ok(i) = Interaction::parse(wrapped.to_string().as_bytes()) {
-            let _ = i.invocation().grammar_line();
+            let _ = i.invocation().request();
             let _ = (i.sender(), i.channel(), i.modal_values());
         }
     }

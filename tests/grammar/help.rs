@@ -6,7 +6,7 @@ use crate::*;
 fn help_without_a_topic_mentions_every_command() {
     let all = help(None);
     assert!(all.starts_with("golive coordinates this channel's deployment. Commands:\n"), "{all}");
-    for (name, usage) in GRAMMAR {
+    for (name, usage) in grammar() {
         assert!(all.contains(&format!("`{usage}`")), "help lacks `{name}`: {all}");
     }
     // The crate's own command table, which the help is built from, agrees.
@@ -14,7 +14,7 @@ fn help_without_a_topic_mentions_every_command() {
         assert!(all.contains(usage), "help lacks {name}");
     }
     // One line per command after the heading, and no trailing newline.
-    assert_eq!(all.lines().count(), GRAMMAR.len() + 1);
+    assert_eq!(all.lines().count(), COMMANDS.len() + 1);
     assert!(!all.ends_with('\n'));
 }
 
@@ -26,7 +26,7 @@ fn help_on_one_command_gives_its_usage() {
     );
     assert_eq!(help(Some("SIGNOFF")), help(Some("signoff")));
     assert_eq!(help(Some("SignOff")), help(Some("signoff")));
-    for (name, usage) in GRAMMAR {
+    for (name, usage) in grammar() {
         let one = help(Some(name));
         assert!(one.starts_with(&format!("`{usage}`\n")), "help {name}: {one}");
         assert_eq!(one.lines().count(), 2, "help {name}: {one}");

@@ -90,7 +90,7 @@ fn random_text(rng: &mut XorShift) -> String {
         }
         // A valid command with something random after it.
         _ => {
-            let (name, _) = GRAMMAR[rng.below(GRAMMAR.len())];
+            let (name, _, _) = COMMANDS[rng.below(COMMANDS.len())];
             let tail: String = (0..rng.below(5)).map(|_| WORDS[rng.below(WORDS.len())]).collect::<Vec<_>>().join(" ");
             format!("{name} {tail}")
         }

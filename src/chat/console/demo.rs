@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, DurationRound, Utc};
 use thiserror::Error;
 
-use super::{actor, deliver, print_outcome};
+use super::{actor, ConsoleError, Terminal};
 use crate::chat::grammar;
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::Config;
@@ -35,6 +35,8 @@ pub enum DemoError {
     Unexpected { user: String, text: String, got: &'static str, expected: &'static str, reply: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(transparent)]
+    Console(#[from] ConsoleError),
     #[error("the demo's history did not verify: {0}")]
     Audit(String),
 }
@@ -87,6 +89,7 @@ pub async fn run(
     let clock = ManualClock::new(origin);
     let engine = Engine::new(store.clone(), Arc::new(Config::example()), Arc::new(clock.clone()));
     let channel = Channel { platform: Platform::Console, id: CHANNEL.to_string() };
+    let terminal = Terminal::new(&engine);
 
     close_leftover(&store, &channel, out).await?;
     let _ = writeln!(
@@ -107,7 +110,7 @@ pub async fn run(
                     clock.set(due);
                     let posts = engine.submit(Input::Timers).await?.posts;
                     status_posts += posts.iter().filter(|p| matches!(p.message, Message::Status(_))).count();
-                    deliver(out, &engine).await?;
+                    terminal.deliver(out).await?;
                 }
                 pace(&clock, target, speed).await;
                 clock.set(target);
@@ -116,7 +119,7 @@ pub async fn run(
                 let _ = writeln!(out, "[{}] {user} › {text}", crate::render::text::time(clock.now()));
                 let request = grammar::parse_line(&text, "/deploy")
                     .map_err(|e| DemoError::Script { line: 0, why: format!("`{text}` does not parse: {e}") })?;
-                let outcome = engine
+                let answer = engine
                     .submit(Input::Request {
                         channel: channel.clone(),
                         actor: actor(&user),
@@ -124,17 +127,17 @@ pub async fn run(
                         origin: Origin::default(),
                     })
                     .await?;
-                print_outcome(out, &engine, &user, &outcome).await?;
-                if outcome.refused != expect_refusal {
+                terminal.show(out, &user, &answer).await?;
+                if answer.refused != expect_refusal {
                     return Err(DemoError::Unexpected {
                         user,
                         text,
-                        got: if outcome.refused { "refused" } else { "accepted" },
+                        got: if answer.refused { "refused" } else { "accepted" },
                         expected: if expect_refusal { "refused" } else { "accepted" },
-                        reply: outcome.reply.unwrap_or_default(),
+                        reply: answer.reply.unwrap_or_default(),
                     });
                 }
-                refusals += usize::from(outcome.refused);
+                refusals += usize::from(answer.refused);
                 pace(&clock, clock.now() + chrono::Duration::seconds(45), speed).await;
             }
         }
@@ -166,7 +169,7 @@ async fn close_leftover(store: &Store, channel: &Channel, out: &mut (dyn Write +
         engine
             .submit(Input::command(channel, &loaded.state.lead, Command::Abort { reason }, Origin::default()))
             .await?;
-        deliver(out, &engine).await?;
+        Terminal::new(&engine).deliver(out).await?;
         let _ = writeln!(out, "(closed deployment {} left open by an interrupted demo run)\n", loaded.id);
     }
     Ok(())

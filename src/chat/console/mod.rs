@@ -1,57 +1,23 @@
 //! The console channel: a local chat channel in the terminal. Lines typed on stdin are the
 //! messages of a named local user (`console:NAME`); the bot's posts, including scheduled ones,
-//! are printed. `golive console` runs it on the wall clock; `golive demo` drives it from a script.
+//! are printed. The console is one more platform of the outbox: the delivery worker delivers
+//! its posts to the `terminal`, and the server's timer loop fires its scheduled ones.
+//! `golive console` runs it on the wall clock; `golive demo` drives it from a script.
 
 pub mod demo;
+mod terminal;
 
-use std::future::pending;
+pub use terminal::{ConsoleError, Terminal};
+
 use std::io::Write;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::sync::watch;
 
 use crate::chat::grammar;
-use crate::clock::Clock;
 use crate::domain::{Actor, Channel, Platform};
-use crate::engine::{Answer, Engine, EngineError, Input, Origin};
-use crate::render::text;
-use crate::store::Route;
-
-/// Prints what came of one command: the private reply, then what the bot posted.
-pub async fn print_outcome(
-    out: &mut (dyn Write + Send),
-    engine: &Engine,
-    user: &str,
-    outcome: &Answer,
-) -> Result<(), EngineError> {
-    let stamp = text::time(engine.now());
-    if let Some(reply) = &outcome.reply {
-        let tag = if outcome.refused { "refused" } else { "only you see this" };
-        let _ = writeln!(out, "[{stamp}] golive → {user} ({tag}): {}", indent(reply));
-    }
-    deliver(out, engine).await
-}
-
-/// Delivers the console channels' messages from the outbox: the terminal is their chat API.
-pub async fn deliver(out: &mut (dyn Write + Send), engine: &Engine) -> Result<(), EngineError> {
-    let store = engine.store();
-    loop {
-        let now = engine.now();
-        let items = store.deliverable(Route::Chat(Platform::Console), now, 100).await?;
-        if items.is_empty() {
-            break;
-        }
-        for item in items {
-            let _ = writeln!(out, "[{}] golive: {}", text::time(now), indent(&item.payload.text));
-            store.mark_sent(item.id, now, None, false).await?;
-        }
-    }
-    let _ = out.flush();
-    Ok(())
-}
-
-fn indent(s: &str) -> String {
-    s.replace('\n', "\n        ")
-}
+use crate::engine::{Answer, Engine, Input, Origin};
+use crate::workers::timer_loop;
 
 pub fn actor(user: &str) -> Actor {
     Actor::new(Platform::Console, user)
@@ -59,12 +25,13 @@ pub fn actor(user: &str) -> Actor {
 
 /// One line typed by `user`: a meta command (`:user NAME`) or a `/deploy` command.
 async fn line(
+    terminal: &Terminal,
     engine: &Engine,
     channel: &Channel,
     user: &mut String,
     line: &str,
     out: &mut (dyn Write + Send),
-) -> Result<(), EngineError> {
+) -> Result<(), ConsoleError> {
     let line = line.trim();
     if line.is_empty() {
         return Ok(());
@@ -79,54 +46,49 @@ async fn line(
         }
         return Ok(());
     }
-    let outcome = match grammar::parse_line(line, &engine.config().slack.command) {
+    let answer = match grammar::parse_line(line, &engine.config().slack.command) {
         Ok(request) => {
             let origin = Origin::default();
             engine.submit(Input::Request { channel: channel.clone(), actor: actor(user), request, origin }).await?
         }
         Err(e) => Answer::refused(e.to_string()),
     };
-    print_outcome(out, engine, user, &outcome).await
+    terminal.show(out, user, &answer).await
 }
 
-/// The interactive loop: commands from `input`, status posts when they fall due, until the
-/// input ends or Ctrl-C.
+/// The interactive loop: commands from `input`, and the posts of the server's timer loop
+/// (status posts, reminders, escalations) as they are queued, until the input ends or Ctrl-C.
 pub async fn run(
     engine: &Engine,
-    clock: &dyn Clock,
     channel: Channel,
     mut user: String,
     input: impl AsyncBufRead + Unpin,
     out: &mut (dyn Write + Send),
-) -> Result<(), EngineError> {
+) -> Result<(), ConsoleError> {
     let _ = writeln!(
         out,
         "golive console — channel `{}`, you are `{user}` (console:{user}). Type `/deploy help`; `:user NAME` switches user; Ctrl-D quits.",
         channel.id
     );
+    let terminal = Terminal::new(engine);
     let mut lines = input.lines();
-    engine.submit(Input::ResumeTimers).await?;
+    // The timer loop stops with the console: it is dropped when the loop ends.
+    let (_running, stop) = watch::channel(false);
+    let timers = timer_loop::run(engine.clone(), stop);
+    tokio::pin!(timers);
+    let enqueued = engine.signals().enqueued.clone();
     loop {
-        let due = engine.next_due().await?;
-        let timer = async {
-            match due {
-                Some(t) => clock.sleep_until(t).await,
-                None => pending().await,
-            }
-        };
         tokio::select! {
             next = lines.next_line() => match next {
-                Ok(Some(text)) => line(engine, &channel, &mut user, &text, out).await?,
+                Ok(Some(text)) => line(&terminal, engine, &channel, &mut user, &text, out).await?,
                 Ok(None) => break,
                 Err(e) => {
                     let _ = writeln!(out, "cannot read input: {e}");
                     break;
                 }
             },
-            _ = timer => {
-                engine.submit(Input::Timers).await?;
-                deliver(out, engine).await?;
-            }
+            _ = enqueued.notified() => terminal.deliver(out).await?,
+            () = &mut timers => break,
             _ = tokio::signal::ctrl_c() => break,
         }
     }

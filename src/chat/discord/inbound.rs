@@ -1,8 +1,8 @@
 //! Discord interactions, however they arrive: `POST /discord/interactions` (verified first;
 //! a bad or stale signature is a 401 with nothing recorded) or the gateway, which hands the
-//! same JSON to `answer`. A slash command becomes its shared-grammar line and goes through the
-//! engine like a typed command; a button is the command it stands for, checked against the
-//! deployment it was drawn for; No-go and Roll back open a modal first. The person who acted
+//! same JSON to `answer`. A slash command's options become its request through the command
+//! table, as a typed line's words do; a button or a modal is read into `chat::actions` and
+//! pressed or submitted through `chat::press`, as on every platform. The person who acted
 //! gets the answer privately (an ephemeral response); what changed reaches the channel
 //! through the outbox, as on every platform.
 
@@ -18,14 +18,15 @@ use tracing::{info, warn};
 
 use super::api::DiscordApi;
 use super::interaction::{kind, Interaction, Sender};
-use super::verify::{PublicKey, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use crate::chat::grammar::COMMANDS;
-use crate::domain::{Actor, Channel, Command, Platform, RollbackLevel};
+use super::verify::PublicKey;
+use crate::chat::actions::{unrecorded, Again, Button, Missing, LEVEL, REASON};
+use crate::chat::commands::TABLE;
+use crate::chat::press::{press, submit, Pressed};
+use crate::chat::signature::{self, Refused};
+use crate::domain::{Actor, Channel, Platform};
 use crate::engine::{Answer, Engine, Input, Origin};
-use crate::render::discord::{self as render, Button};
-
-/// Largest request body accepted; Discord's interactions are far smaller.
-pub const BODY_LIMIT: usize = 64 * 1024;
+use crate::metrics::CommandOutcome;
+use crate::render::discord as render;
 
 /// Discord's interaction callback types.
 mod callback {
@@ -51,10 +52,6 @@ pub struct DiscordInbound {
 /// Discord waits 3 s for an answer; after this long golive says it is working on it.
 const DEFER_AFTER: Duration = Duration::from_secs(2);
 
-fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
 /// A private answer to the person who acted.
 pub fn ephemeral(text: impl Into<String>) -> Value {
     json!({ "type": callback::MESSAGE, "data": {
@@ -66,15 +63,13 @@ pub async fn interactions(State(discord): State<DiscordInbound>, headers: Header
     let Some(key) = &discord.key else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let checked =
-        key.verify(header(&headers, SIGNATURE_HEADER), header(&headers, TIMESTAMP_HEADER), &body, discord.engine.now());
-    if let Err(why) = checked {
-        warn!(reason = %why, bytes = body.len(), "refused an unverified Discord request");
-        return (StatusCode::UNAUTHORIZED, "invalid request signature\n").into_response();
-    }
-    // serde_json skips the fields golive does not read without checking their encoding.
-    if std::str::from_utf8(&body).is_err() {
-        return (StatusCode::BAD_REQUEST, "the request body is not UTF-8\n").into_response();
+    match signature::check(&**key, &headers, &body, discord.engine.now()) {
+        Ok(()) => {}
+        Err(Refused::Unverified(why)) => {
+            warn!(reason = %why, bytes = body.len(), "refused an unverified Discord request");
+            return (StatusCode::UNAUTHORIZED, "invalid request signature\n").into_response();
+        }
+        Err(Refused::NotUtf8) => return (StatusCode::BAD_REQUEST, "the request body is not UTF-8\n").into_response(),
     }
     let interaction = match Interaction::parse(&body) {
         Ok(i) => i,
@@ -169,22 +164,17 @@ impl DiscordInbound {
             Ok(o) => o,
             Err(answer) => return answer,
         };
-        let origin = Origin { key: Self::key(i), ..Origin::default() };
-        if let Some(direct) = invocation.direct() {
-            let command = match direct {
-                Ok(command) => command,
-                Err(e) => return ephemeral(e.to_string()),
-            };
-            let what = command.describe();
-            return Self::told(self.engine.submit(Input::command(&channel, &actor, command, origin)).await, &what);
-        }
-        let line = match invocation.grammar_line() {
-            Ok(line) => line,
-            Err(e) => return ephemeral(e.to_string()),
+        let request = match invocation.request() {
+            Ok(request) => request,
+            Err(e) => {
+                // Counted as a typed line the grammar refused is.
+                self.engine.metrics().command("unparsed", CommandOutcome::Refused);
+                return ephemeral(e.to_string());
+            }
         };
-        let text = Input::Text { channel, actor, text: line.clone(), origin };
-        let outcome = self.engine.submit(text).await;
-        Self::told(outcome, &line)
+        let what = request.describe();
+        let origin = Origin { key: Self::key(i), ..Origin::default() };
+        Self::told(self.engine.submit(Input::Request { channel, actor, request, origin }).await, &what)
     }
 
     /// The private answer to a command or button: the reply or refusal, or a short receipt
@@ -196,83 +186,57 @@ impl DiscordInbound {
             Ok(_) => ephemeral(format!("✓ `{what}` — the channel has it")),
             Err(e) => {
                 tracing::error!(error = %e, "could not handle a Discord interaction");
-                ephemeral("golive could not record that just now (its database is unavailable); nothing was changed — try again in a moment")
+                ephemeral(unrecorded(Again::Try))
             }
         }
     }
 
-    async fn component(&self, i: &Interaction) -> Value {
-        let Some((button, deployment)) = i.custom_id().and_then(Button::parse) else {
-            info!(custom_id = ?i.custom_id(), "ignored a component that is not golive's");
-            return ephemeral("that button is not golive's");
+    /// The golive button (or its modal, a "form") an interaction is about, the deployment it
+    /// was drawn for, and who acted where; or the answer saying what is wrong.
+    fn pressed(i: &Interaction, what: &str) -> Result<(Button, i64, Channel, Actor), Value> {
+        let Some((button, deployment)) = i.custom_id().and_then(render::read_custom_id) else {
+            info!(custom_id = ?i.custom_id(), what, "ignored a component or modal that is not golive's");
+            return Err(ephemeral(format!("that {what} is not golive's")));
         };
-        let (channel, actor) = match Self::origin_of(i) {
-            Ok(o) => o,
+        let (channel, actor) = Self::origin_of(i)?;
+        Ok((button, deployment, channel, actor))
+    }
+
+    async fn component(&self, i: &Interaction) -> Value {
+        let (button, deployment, channel, actor) = match Self::pressed(i, "button") {
+            Ok(pressed) => pressed,
             Err(answer) => return answer,
         };
         let origin = Origin { key: Self::key(i), deployment: Some(deployment), retry_refused: false };
-        let command = match button {
-            Button::SignOff(role) => Command::SignOff { role, note: None },
-            Button::Ack => Command::Ack,
-            Button::Go => Command::Go,
-            Button::Snooze => Command::Snooze { minutes: crate::render::SNOOZE_BUTTON_MINUTES, reason: None },
-            Button::NoGo => {
-                let probe = Command::NoGo { reason: "(asked in the modal)".into() };
-                return self.open_modal(&channel, &actor, probe, origin, render::no_go_modal).await;
+        match press(&self.engine, &channel, &actor, button, origin).await {
+            Ok(Pressed::Decided { answer, what }) => Self::told(Ok(answer), &what),
+            Ok(Pressed::Ask { dialog, deployment }) => {
+                json!({ "type": callback::MODAL, "data": render::modal(dialog, deployment.id, &deployment.state.release) })
             }
-            Button::RollBack => {
-                let probe = Command::Rollback { reason: "(asked in the modal)".into(), level: None };
-                return self.open_modal(&channel, &actor, probe, origin, render::rollback_modal).await;
-            }
-        };
-        let what = command.describe();
-        Self::told(self.engine.submit(Input::command(&channel, &actor, command, origin)).await, &what)
-    }
-
-    /// Checks that the person may do what the modal would do, then opens it; the submission
-    /// is decided again anyway.
-    async fn open_modal(
-        &self,
-        channel: &Channel,
-        actor: &Actor,
-        probe: Command,
-        origin: Origin,
-        modal: fn(i64, &str) -> Value,
-    ) -> Value {
-        let probe = Input::Probe { channel: channel.clone(), actor: actor.clone(), command: probe, origin };
-        match self.engine.submit(probe).await.map(Answer::into_probe) {
-            Ok(Ok(loaded)) => json!({ "type": callback::MODAL, "data": modal(loaded.id, &loaded.state.release) }),
-            Ok(Err(refused)) => ephemeral(refused.reply.unwrap_or_default()),
+            Ok(Pressed::Refused(reply)) => ephemeral(reply),
             Err(e) => Self::told(Err(e), ""),
         }
     }
 
     async fn modal(&self, i: &Interaction) -> Value {
-        let Some((button, deployment)) = i.custom_id().and_then(Button::parse) else {
-            info!(custom_id = ?i.custom_id(), "ignored a modal that is not golive's");
-            return ephemeral("that form is not golive's");
-        };
-        let (channel, actor) = match Self::origin_of(i) {
-            Ok(o) => o,
+        let (dialog, deployment, channel, actor) = match Self::pressed(i, "form") {
+            Ok((button, deployment, channel, actor)) => match button.dialog() {
+                Some(dialog) => (dialog, deployment, channel, actor),
+                None => return ephemeral("that form is not golive's"),
+            },
             Err(answer) => return answer,
         };
         let values = i.modal_values();
-        let value = |id: &str| values.iter().find(|(k, _)| k == id).map(|(_, v)| v.trim().to_string());
-        let Some(reason) = value(render::REASON).filter(|r| !r.is_empty()) else {
-            return ephemeral("Say why, so the record shows it; nothing was changed.");
+        let value = |id: &str| values.iter().find(|(k, _)| k == id).map(|(_, v)| v.as_str());
+        let command = match dialog.submit(value(REASON), value(LEVEL)) {
+            Ok(command) => command,
+            Err(Missing::Reason) => return ephemeral("Say why, so the record shows it; nothing was changed."),
+            Err(Missing::Level) => {
+                return ephemeral("How fast: write immediate, quick or planned; nothing was changed.")
+            }
         };
-        let command = match button {
-            Button::RollBack => match value(render::LEVEL).as_deref().map(RollbackLevel::parse) {
-                Some(Some(level)) => Command::Rollback { reason, level: Some(level) },
-                _ => return ephemeral("How fast: write immediate, quick or planned; nothing was changed."),
-            },
-            Button::NoGo => Command::NoGo { reason },
-            _ => return ephemeral("that form is not golive's"),
-        };
-        // Refused submissions may be corrected and sent again.
-        let origin = Origin { key: Self::key(i), deployment: Some(deployment), retry_refused: true };
         let what = command.describe();
-        Self::told(self.engine.submit(Input::command(&channel, &actor, command, origin)).await, &what)
+        Self::told(submit(&self.engine, &channel, &actor, command, deployment, Self::key(i)).await, &what)
     }
 
     /// Choices for the option being typed, from the channel's running deployment (or the
@@ -317,7 +281,7 @@ impl DiscordInbound {
                 roles.into_iter().map(|r| (r.clone(), r)).collect()
             }
             Some("plan") => config.plans.values().map(|p| (p.id.clone(), format!("{} — {}", p.id, p.name))).collect(),
-            Some("topic") => COMMANDS.iter().map(|(n, _, _)| (n.to_string(), n.to_string())).collect(),
+            Some("topic") => TABLE.iter().map(|s| (s.name.to_string(), s.name.to_string())).collect(),
             _ => Vec::new(),
         };
         let mut matching: Vec<&(String, String)> =

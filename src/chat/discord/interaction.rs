@@ -2,13 +2,16 @@
 //! roles), in which channel, and what they asked for. Read leniently from the JSON, keeping
 //! only these fields, so payloads from Discord's newer API versions, and the trimmed ones its
 //! own libraries test with, are understood rather than rejected. The `/deploy` subcommand and
-//! its options become the line of the shared grammar they stand for, so Discord commands are
-//! parsed, refused and recorded exactly as typed commands are.
+//! its typed options become the named arguments of the command table's entry, which builds the
+//! request from them as it does from a typed line: Discord commands are refused and recorded
+//! as typed commands are, without being written out as text and read again.
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::domain::{Command, RollbackLevel};
+use crate::chat::commands;
+use crate::chat::grammar::{self, ParseError};
+use crate::chat::spec::{Args, Form, Kind, Request};
 
 /// Discord's interaction types.
 pub mod kind {
@@ -114,10 +117,14 @@ pub struct Invocation {
     pub focused: Option<String>,
 }
 
-/// A shared-grammar line could not be made from the options.
+/// The options are not a request: the grammar's refusal, or a word with spaces in it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct NotAGrammarLine(pub String);
+pub enum OptionsError {
+    #[error(transparent)]
+    Refused(#[from] ParseError),
+    #[error("`{name}` must be one word, without spaces: `{value}` is not")]
+    NotOneWord { name: &'static str, value: String },
+}
 
 impl Interaction {
     pub fn parse(body: &[u8]) -> Result<Interaction, serde_json::Error> {
@@ -211,110 +218,35 @@ impl Invocation {
         self.options.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
     }
 
-    /// A value that the grammar reads as one word (a release, phase, item or role).
-    fn word(&self, name: &str) -> Result<Option<&str>, NotAGrammarLine> {
-        match self.get(name) {
-            Some(v) if v.chars().any(char::is_whitespace) => {
-                Err(NotAGrammarLine(format!("`{name}` must be one word, without spaces: `{v}` is not")))
-            }
-            other => Ok(other),
-        }
-    }
-
-    /// The command, built straight from the typed options where free text follows an
-    /// optional setting: read back as a line, "3 pods down" would become level 3, and
-    /// "level=planned …" in a reason would set the level. `None`: read the grammar line.
-    pub fn direct(&self) -> Option<Result<Command, NotAGrammarLine>> {
-        let path: Vec<&str> = self.path.iter().map(String::as_str).collect();
-        match path.as_slice() {
-            ["escalate"] => {
-                let message = self.get("message").unwrap_or_default().to_string();
-                let level = match self.get("level") {
-                    None => None,
-                    Some(l) => match l.parse::<u8>() {
-                        Ok(l) => Some(l),
-                        Err(_) => return Some(Err(NotAGrammarLine(format!("`{l}` is not a level number")))),
-                    },
-                };
-                Some(Ok(if level.is_none() && message.eq_ignore_ascii_case("resolve") {
-                    Command::EscalateResolve
-                } else {
-                    Command::Escalate { level, message }
-                }))
-            }
-            ["rollback"] => {
-                let reason = self.get("reason").unwrap_or_default().to_string();
-                let level = match self.get("level") {
-                    None => None,
-                    Some(l) => match RollbackLevel::parse(l) {
-                        Some(l) => Some(l),
-                        None => {
-                            return Some(Err(NotAGrammarLine(format!(
-                                "`{l}` is not a rollback level; levels: immediate, quick, planned"
-                            ))))
-                        }
-                    },
-                };
-                Some(Ok(Command::Rollback { reason, level }))
-            }
-            _ => None,
-        }
-    }
-
-    /// The shared-grammar line this invocation stands for: `/deploy phase start` with
-    /// `phase: staging` is `phase start staging`; free text (a reason, a note) comes last,
-    /// as the grammar reads it.
-    pub fn grammar_line(&self) -> Result<String, NotAGrammarLine> {
-        let path: Vec<&str> = self.path.iter().map(String::as_str).collect();
-        let mut words: Vec<String> = path.iter().map(|p| p.to_string()).collect();
-        let mut push = |v: Option<&str>| {
-            if let Some(v) = v {
-                words.push(v.to_string());
+    /// The request this invocation stands for: its subcommand is the table's command, and each
+    /// option the argument of the same name. `/deploy phase start` with `phase: staging` is
+    /// `PhaseStart { phase: "staging" }`; free text stays as typed, never read as a setting.
+    pub fn request(&self) -> Result<Request, OptionsError> {
+        let Some(name) = self.path.first() else {
+            return Err(ParseError::Empty.into());
+        };
+        let spec = commands::find(name).ok_or_else(|| grammar::unknown(name))?;
+        let mut args = Args::new(spec);
+        let declared = match spec.form {
+            Form::Options(declared) => declared,
+            Form::Group(subs) => {
+                args.sub = self.path.get(1).cloned();
+                let sub =
+                    args.sub.as_deref().and_then(|given| subs.iter().find(|s| s.name.eq_ignore_ascii_case(given)));
+                sub.map_or(&[][..], |s| s.args)
             }
         };
-        match path.as_slice() {
-            ["start"] => {
-                push(self.word("release")?);
-                push(self.word("plan")?.map(|p| format!("plan={p}")).as_deref());
-                push(self.word("at")?.map(|t| format!("at={t}")).as_deref());
-                push(self.get("override").map(|why| format!("override {why}")).as_deref());
+        for arg in declared {
+            let Some(value) = self.get(arg.name) else { continue };
+            if arg.kind.one_word() && value.chars().any(char::is_whitespace) {
+                return Err(OptionsError::NotOneWord { name: arg.name, value: value.to_string() });
             }
-            ["phase", "start"] => push(self.word("phase")?),
-            ["lead"] => push(self.word("user")?.map(|id| format!("<@{id}>")).as_deref()),
-            ["check"] => match self.get("section") {
-                Some(section) => push(Some(format!("section={section}").as_str())),
-                None => {
-                    push(self.word("item")?);
-                    push(self.get("more"));
-                }
-            },
-            ["uncheck"] => push(self.word("item")?),
-            ["signoff"] => {
-                push(self.word("role")?);
-                push(self.get("note"));
+            match arg.kind {
+                // Discord sends the picked user's id; the grammar's USER is a mention.
+                Kind::User => args.set(arg.name, &format!("<@{value}>")),
+                _ => args.set(arg.name, value),
             }
-            ["nogo"] | ["abort"] => push(self.get("reason")),
-            ["traffic"] => {
-                push(self.word("percent")?);
-                push(self.get("force").map(|why| format!("force {why}")).as_deref());
-            }
-            ["rollback"] => {
-                push(self.word("level")?.map(|l| format!("level={l}")).as_deref());
-                push(self.get("reason"));
-            }
-            ["escalate"] => {
-                push(self.word("level")?);
-                push(self.get("message"));
-            }
-            ["note"] | ["blocker"] => push(self.get("text")),
-            ["unblock"] => push(self.word("number")?),
-            ["snooze"] => {
-                push(self.word("duration")?);
-                push(self.get("reason"));
-            }
-            ["help"] => push(self.word("topic")?),
-            _ => {}
         }
-        Ok(words.join(" "))
+        (spec.build)(args).map_err(|r| grammar::refused(spec, r).into())
     }
 }

@@ -2,11 +2,12 @@
 //! `{X-Signature-Timestamp}{raw body}` under the application's key, checked with serenity's
 //! verifier against `GOLIVE_DISCORD_PUBLIC_KEY`. Discord does not bound the timestamp; golive
 //! refuses one more than five minutes from its (injected) clock, so a captured request cannot
-//! be replayed later.
+//! be replayed later (see `chat::signature`).
 
-use chrono::{DateTime, Utc};
 use serenity::interactions_endpoint::Verifier;
 use thiserror::Error;
+
+use crate::chat::signature::Scheme;
 
 pub const SIGNATURE_HEADER: &str = "x-signature-ed25519";
 pub const TIMESTAMP_HEADER: &str = "x-signature-timestamp";
@@ -26,18 +27,13 @@ impl PublicKey {
         let bytes: [u8; 32] = hex::decode(hex_key.trim()).ok().and_then(|b| b.try_into().ok()).ok_or(BadKey)?;
         Verifier::try_new(bytes).map(PublicKey).map_err(|_| BadKey)
     }
+}
 
-    /// Checks a request's signature headers against its exact body bytes at `now`.
-    pub fn verify(
-        &self,
-        signature: Option<&str>,
-        timestamp: Option<&str>,
-        body: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<(), Unverified> {
-        let (signature, timestamp) =
-            crate::chat::signature::fresh(signature, timestamp, (SIGNATURE_HEADER, TIMESTAMP_HEADER), now)?;
-        self.0.verify(signature, timestamp, body).map_err(|()| Unverified::Mismatch)
+impl Scheme for PublicKey {
+    const HEADERS: (&'static str, &'static str) = (SIGNATURE_HEADER, TIMESTAMP_HEADER);
+
+    fn signs(&self, signature: &str, timestamp: &str, body: &[u8]) -> bool {
+        self.0.verify(signature, timestamp, body).is_ok()
     }
 }
 

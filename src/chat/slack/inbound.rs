@@ -17,15 +17,14 @@ use serde_json::{json, Value};
 use tracing::{info, warn};
 
 use super::groups::Groups;
-use super::verify::{SigningSecret, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use super::verify::{SigningSecret, SIGNATURE_HEADER};
 use super::SlackApi;
+use crate::chat::actions::{unrecorded, Again};
 use crate::chat::grammar::{self, Request};
+use crate::chat::signature::{self, header, Refused};
 use crate::domain::{Actor, Channel, Platform};
 use crate::engine::{Answer, Engine, Input, Origin};
 use crate::store::{NewMessage, Payload};
-
-/// Largest request body accepted on `/slack/*`; Slack's own payloads are far smaller.
-pub const BODY_LIMIT: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub struct SlackInbound {
@@ -37,10 +36,6 @@ pub struct SlackInbound {
     pub api: Option<Arc<SlackApi>>,
     /// The configured user groups, when roles name any.
     pub groups: Option<Arc<Groups>>,
-}
-
-fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 impl SlackInbound {
@@ -55,18 +50,14 @@ impl SlackInbound {
     /// 401 unless the request is signed with our secret within the window.
     #[allow(clippy::result_large_err)]
     pub(super) fn verify(&self, route: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
-        let checked = self.secret.verify(
-            header(headers, SIGNATURE_HEADER),
-            header(headers, TIMESTAMP_HEADER),
-            body,
-            self.engine.now(),
-        );
-        checked.map_err(|why| {
-            warn!(route, reason = %why, bytes = body.len(), "refused an unverified Slack request");
-            (StatusCode::UNAUTHORIZED, "request signature could not be verified\n").into_response()
-        })?;
-        // Slack sends UTF-8; anything else is not Slack's, even when signed.
-        std::str::from_utf8(body).map(|_| ()).map_err(|_| bad_request("the request body is not UTF-8"))
+        match signature::check(&*self.secret, headers, body, self.engine.now()) {
+            Ok(()) => Ok(()),
+            Err(Refused::Unverified(why)) => {
+                warn!(route, reason = %why, bytes = body.len(), "refused an unverified Slack request");
+                Err((StatusCode::UNAUTHORIZED, "request signature could not be verified\n").into_response())
+            }
+            Err(Refused::NotUtf8) => Err(bad_request("the request body is not UTF-8")),
+        }
     }
 
     /// 401 when `[slack] team_id` is set and the request names another workspace, or none: a
@@ -165,7 +156,7 @@ pub async fn commands(State(slack): State<SlackInbound>, headers: HeaderMap, bod
 
 pub(super) fn unavailable(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "could not handle a Slack request");
-    ephemeral("golive could not record that just now (its database is unavailable); nothing was changed — try again in a moment")
+    ephemeral(unrecorded(Again::Try))
 }
 
 /// `/slack/events`: the URL check when the app is set up, and `@golive …` mentions.
@@ -224,7 +215,13 @@ async fn event_callback(slack: &SlackInbound, envelope: &Value) -> Response {
                 Err(e) => return retry_later(e),
             }
         }
-        Ok(request @ (Request::Help { .. } | Request::Oncall | Request::History)) => {
+        Ok(Request::Change(_)) => Some(format!(
+            "changes go through the slash command, e.g. `{} {}`",
+            engine.config().slack.command,
+            said.trim()
+        )),
+        // Every other query (help, on-call, history) is answered here.
+        Ok(request) => {
             let request =
                 Input::Request { channel: channel.clone(), actor: actor.clone(), request, origin: Origin::default() };
             match engine.submit(request).await {
@@ -232,11 +229,6 @@ async fn event_callback(slack: &SlackInbound, envelope: &Value) -> Response {
                 Err(e) => return retry_later(e),
             }
         }
-        Ok(Request::Change(_)) => Some(format!(
-            "changes go through the slash command, e.g. `{} {}`",
-            engine.config().slack.command,
-            said.trim()
-        )),
         Err(e) => Some(e.to_string()),
     };
     if let Some(reply) = reply {

@@ -1,10 +1,9 @@
 //! `/slack/interactions`: the buttons on golive's posts (`block_actions`) and the dialogs they
-//! open (`view_submission`). A button is a command like any other: it goes through the engine
-//! with the deployment it was drawn for, so a button on an old post cannot act on a newer
-//! deployment. Slack ignores what a button's HTTP answer says, so a refusal is sent through
-//! the interaction's `response_url`, visible only to the person who pressed. Buttons that
-//! need a reason open a dialog at once (the trigger id lives three seconds); its submission
-//! is checked, and a refusal is shown inside the dialog, where the person can still act on it.
+//! open (`view_submission`), read into `chat::actions` and pressed or submitted through
+//! `chat::press`, as on every platform. Slack ignores what a button's HTTP answer says, so a
+//! refusal is sent through the interaction's `response_url`, visible only to the person who
+//! pressed. A dialog opens at once (the trigger id lives three seconds); a refusal of its
+//! submission is shown inside the dialog, where the person can still act on it.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -15,10 +14,12 @@ use serde_json::{json, Value};
 use tracing::{info, warn};
 
 use super::inbound::{bad_request, slack_channel, unavailable, SlackInbound};
-use crate::domain::{Channel, Command, RollbackLevel};
+use crate::chat::actions::{unrecorded, Again, Button, Dialog, Missing, LEVEL, REASON};
+use crate::chat::press::{press, submit, Pressed};
+use crate::domain::Channel;
 use crate::engine::{Answer, Input, Origin};
-use crate::render::slack::{ids, no_go_modal, rollback_modal};
-use crate::store::{NewMessage, Payload};
+use crate::render::slack::dialog_view;
+use crate::store::{Loaded, NewMessage, Payload};
 
 #[derive(Deserialize)]
 struct InteractionForm {
@@ -53,31 +54,14 @@ pub async fn interactions(State(slack): State<SlackInbound>, headers: HeaderMap,
     }
 }
 
-/// What one of golive's buttons asks for.
-enum Pressed {
-    SignOff(String),
-    Ack,
-    Go,
-    NoGo,
-    RollBack,
-    Snooze,
-}
-
-impl Pressed {
-    fn read(action_id: &str, value: &str) -> Option<(Pressed, i64)> {
-        let (id, rest) = value.split_once(':').map_or((value, None), |(id, rest)| (id, Some(rest)));
-        let id: i64 = id.parse().ok()?;
-        let pressed = match action_id {
-            ids::ACK => Pressed::Ack,
-            ids::GO => Pressed::Go,
-            ids::NO_GO => Pressed::NoGo,
-            ids::ROLL_BACK => Pressed::RollBack,
-            ids::SNOOZE => Pressed::Snooze,
-            other if other.starts_with(ids::SIGN_OFF) => Pressed::SignOff(rest?.to_string()),
-            _ => return None,
-        };
-        Some((pressed, id))
-    }
+/// A button's `action_id` and value, as `render::slack` writes them: the name (`.ROLE` after
+/// a sign-off's) and the deployment id (`:ROLE` after a sign-off's).
+fn read_button(action_id: &str, value: &str) -> Option<(Button, i64)> {
+    let (id, role) = value.split_once(':').map_or((value, None), |(id, role)| (id, Some(role)));
+    let id: i64 = id.parse().ok()?;
+    let sign_off = Button::SignOff(String::new()).name();
+    let name = if action_id.starts_with(sign_off) { sign_off } else { action_id };
+    Some((Button::from_name(name, role)?, id))
 }
 
 fn text<'v>(v: &'v Value, pointer: &str) -> Option<&'v str> {
@@ -89,7 +73,7 @@ async fn block_actions(slack: &SlackInbound, payload: &Value) -> Response {
         return bad_request("block_actions without a user or an action");
     };
     let value = text(payload, "/actions/0/value").unwrap_or_default();
-    let Some((pressed, deployment)) = Pressed::read(action_id, value) else {
+    let Some((button, deployment)) = read_button(action_id, value) else {
         // Another app's button, or one golive no longer draws: nothing to do.
         info!(action_id, "ignored a button that is not golive's");
         return StatusCode::OK.into_response();
@@ -104,69 +88,43 @@ async fn block_actions(slack: &SlackInbound, payload: &Value) -> Response {
     let respond = Responder { slack, channel: &channel, user, response_url: text(payload, "/response_url") };
     let key = trigger.map(|t| format!("slack:action:{t}"));
     let origin = Origin { key, deployment: Some(deployment), retry_refused: false };
-    let command = match pressed {
-        Pressed::SignOff(role) => Command::SignOff { role, note: None },
-        Pressed::Ack => Command::Ack,
-        Pressed::Go => Command::Go,
-        Pressed::Snooze => Command::Snooze { minutes: crate::render::SNOOZE_BUTTON_MINUTES, reason: None },
-        Pressed::NoGo => {
-            let probe = Command::NoGo { reason: "(asked in the dialog)".into() };
-            return open_dialog(slack, &respond, &actor, probe, origin, trigger, no_go_modal).await;
-        }
-        Pressed::RollBack => {
-            let probe = Command::Rollback { reason: "(asked in the dialog)".into(), level: None };
-            return open_dialog(slack, &respond, &actor, probe, origin, trigger, rollback_modal).await;
-        }
-    };
-    match slack.engine.submit(Input::command(&channel, &actor, command, origin)).await {
-        Ok(outcome) if outcome.repeated => StatusCode::OK.into_response(),
-        Ok(outcome) => {
-            if let Some(reply) = outcome.reply {
+    let asks = button.dialog().is_some();
+    match press(&slack.engine, &channel, &actor, button, origin).await {
+        Ok(Pressed::Decided { answer, .. }) if answer.repeated => {}
+        Ok(Pressed::Decided { answer, .. }) => {
+            if let Some(reply) = answer.reply {
                 respond.tell(reply).await;
             }
-            StatusCode::OK.into_response()
         }
+        Ok(Pressed::Refused(reply)) => respond.tell(reply).await,
+        Ok(Pressed::Ask { dialog, deployment }) => open_dialog(slack, &respond, trigger, dialog, &deployment).await,
         Err(e) => {
-            respond.tell("golive could not record that just now (its database is unavailable); nothing was changed — press again in a moment").await;
-            unavailable(e)
+            // Only a pressed command was lost; a probe that failed opened nothing.
+            if !asks {
+                respond.tell(unrecorded(Again::Press)).await;
+            }
+            return unavailable(e);
         }
     }
+    StatusCode::OK.into_response()
 }
 
-/// Checks that the person may do what the dialog would do, then opens it. Asking first
-/// spares them a form that ends in a refusal; the submission is decided again anyway.
+/// Opens the dialog within the trigger id's three seconds, or says what to type instead.
 async fn open_dialog(
     slack: &SlackInbound,
     respond: &Responder<'_>,
-    actor: &crate::domain::Actor,
-    probe: Command,
-    origin: Origin,
     trigger: Option<&str>,
-    dialog: fn(i64, &str, &str) -> Value,
-) -> Response {
-    let input = Input::Probe { channel: respond.channel.clone(), actor: actor.clone(), command: probe.clone(), origin };
-    let loaded = match slack.engine.submit(input).await.map(Answer::into_probe) {
-        Ok(Ok(loaded)) => loaded,
-        Ok(Err(refused)) => {
-            respond.tell(refused.reply.unwrap_or_default()).await;
-            return StatusCode::OK.into_response();
-        }
-        Err(e) => return unavailable(e),
-    };
-    let fallback = match probe {
-        Command::NoGo { .. } => "`/deploy nogo REASON`",
-        _ => "`/deploy rollback [level=immediate|quick|planned] REASON`",
-    };
+    dialog: Dialog,
+    on: &Loaded,
+) {
     let (Some(api), Some(trigger)) = (&slack.api, trigger) else {
-        respond.tell(format!("golive cannot open a dialog here; use {fallback}")).await;
-        return StatusCode::OK.into_response();
+        return respond.tell(format!("golive cannot open a dialog here; use {}", dialog.typed())).await;
     };
-    let view = dialog(loaded.id, &respond.channel.id, &loaded.state.release);
+    let view = dialog_view(dialog, on.id, &respond.channel.id, &on.state.release);
     if let Err(e) = api.open_view(trigger, view).await {
         warn!(error = %e, "Slack did not open the dialog");
-        respond.tell(format!("Slack did not open the dialog ({e}); use {fallback} instead")).await;
+        respond.tell(format!("Slack did not open the dialog ({e}); use {} instead", dialog.typed())).await;
     }
-    StatusCode::OK.into_response()
 }
 
 /// Says something to the person who pressed a button, and to nobody else.
@@ -202,10 +160,10 @@ struct DialogOf {
 async fn view_submission(slack: &SlackInbound, payload: &Value) -> Response {
     let view = &payload["view"];
     let callback = text(view, "/callback_id").unwrap_or_default();
-    if callback != ids::ROLLBACK_VIEW && callback != ids::NO_GO_VIEW {
+    let Some(dialog) = Dialog::from_name(callback) else {
         info!(callback, "ignored a dialog that is not golive's");
         return StatusCode::OK.into_response();
-    }
+    };
     let Some(user) = text(payload, "/user/id") else {
         return bad_request("view_submission without a user");
     };
@@ -213,35 +171,25 @@ async fn view_submission(slack: &SlackInbound, payload: &Value) -> Response {
         return bad_request("a golive dialog without its deployment");
     };
     let values = &view["state"]["values"];
-    let reason = values[ids::REASON][ids::REASON]["value"].as_str().unwrap_or_default().trim().to_string();
-    if reason.is_empty() {
-        return dialog_errors(&[(ids::REASON, "Say why, so the record shows it.")]);
-    }
-    let command = if callback == ids::ROLLBACK_VIEW {
-        let chosen = values[ids::LEVEL][ids::LEVEL]["selected_option"]["value"].as_str();
-        let Some(level) = chosen.and_then(RollbackLevel::parse) else {
-            return dialog_errors(&[(ids::LEVEL, "Choose how fast: immediate, quick or planned.")]);
-        };
-        Command::Rollback { reason, level: Some(level) }
-    } else {
-        Command::NoGo { reason }
+    let (reason, level) =
+        (values[REASON][REASON]["value"].as_str(), values[LEVEL][LEVEL]["selected_option"]["value"].as_str());
+    let command = match dialog.submit(reason, level) {
+        Ok(command) => command,
+        Err(Missing::Reason) => return dialog_errors(&[(REASON, "Say why, so the record shows it.")]),
+        Err(Missing::Level) => return dialog_errors(&[(LEVEL, "Choose how fast: immediate, quick or planned.")]),
     };
     let name = text(payload, "/user/username").or_else(|| text(payload, "/user/name"));
     let actor = slack.actor(user, name).await;
     let channel = slack_channel(&of.channel);
     // A view is submitted once; a double click or a retry carries the same view id.
     let key = text(view, "/id").map(|id| format!("slack:view:{id}"));
-    let origin = Origin { key, deployment: Some(of.deployment), retry_refused: true };
-    match slack.engine.submit(Input::command(&channel, &actor, command, origin)).await {
-        Ok(Answer { refused: true, reply: Some(reply), .. }) => dialog_errors(&[(ids::REASON, &reply)]),
+    match submit(&slack.engine, &channel, &actor, command, of.deployment, key).await {
+        Ok(Answer { refused: true, reply: Some(reply), .. }) => dialog_errors(&[(REASON, &reply)]),
         // Accepted (or a repeat of an accepted one): the dialog closes; the channel is told.
         Ok(_) => StatusCode::OK.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not record a dialog submission");
-            dialog_errors(&[(
-                ids::REASON,
-                "golive could not record this just now (its database is unavailable); nothing was changed — submit again in a moment",
-            )])
+            dialog_errors(&[(REASON, &unrecorded(Again::Submit))])
         }
     }
 }
