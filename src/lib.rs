@@ -15,6 +15,7 @@
 
 pub mod chat;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod delivery;
 pub mod domain;
@@ -29,3 +30,6 @@ pub mod server;
 pub mod store;
 pub mod web;
 pub mod workers;
+
+#[cfg(test)]
+mod architecture;

@@ -387,7 +387,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let d = &config.discord;
             let api = DiscordApi::from_env(&d.api_url, &d.application_id).map_err(usage)?;
             let guild = if *global { None } else { guild.clone().or_else(|| d.guild_id.clone()) };
-            let commands = discord::commands::definition(&d.command, config.escalation.len());
+            let commands = discord::registration::definition(&d.command, config.escalation.len());
             let scope = guild.as_deref().map_or("globally".to_string(), |g| format!("in server {g}"));
             let n = api.register(&commands, guild.as_deref()).await.map_err(|e| match e {
                 golive::delivery::SendError::Permanent { reason, hint: Some(hint), .. } => {

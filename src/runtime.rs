@@ -254,7 +254,7 @@ fn web_pages(engine: &Engine, token: Option<&str>) -> Option<web::Pages> {
 /// Registers (overwrites) the `/deploy` command with Discord, in the configured server or
 /// globally. A failure is logged with what to fix; golive keeps serving what it can.
 pub async fn register_commands(config: DiscordConfig, levels: usize, api: Arc<DiscordApi>) {
-    let commands = discord::commands::definition(&config.command, levels);
+    let commands = discord::registration::definition(&config.command, levels);
     let scope = config.guild_id.as_deref().map_or("globally".to_string(), |g| format!("in server {g}"));
     match api.register(&commands, config.guild_id.as_deref()).await {
         Ok(n) => info!(commands = n, "registered /{} with Discord {scope}", config.command),

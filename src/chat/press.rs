@@ -3,10 +3,10 @@
 //! deployment it was drawn for; a button that needs a reason first asks the engine whether the
 //! person may do what the dialog would do (the permission probe), so nobody fills in a form
 //! that ends in a refusal; a submission is decided again anyway, and may be corrected and sent
-//! again after a refusal. The adapters read their wire formats into `chat::actions` and answer
+//! again after a refusal. The adapters read their wire formats into `commands::actions` and answer
 //! in theirs from what comes back here.
 
-use super::actions::{Button, Dialog, Press};
+use crate::commands::actions::{Button, Dialog, Press};
 use crate::domain::{Actor, Channel, Command};
 use crate::engine::{Answer, Engine, EngineError, Input, Origin};
 use crate::store::Loaded;

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use super::actor::{Actor, Platform};
 use super::deployment::{Deployment, Status};
-use super::event::{Actor, EventKind, Platform, RollbackLevel};
+use super::event::{EventKind, RollbackLevel};
 use super::freeze::Freeze;
 use super::oncall::EscalationLevel;
 use super::plan::{Plan, Roles};

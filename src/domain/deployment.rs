@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use super::event::{Actor, Event, EventKind, Platform, RollbackLevel};
+use super::actor::{Actor, Platform};
+use super::event::{Event, EventKind, RollbackLevel};
 use super::plan::Plan;
 
 #[derive(Debug, Clone, PartialEq)]

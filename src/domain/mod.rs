@@ -4,6 +4,7 @@
 //! events (or a refusal) come out, and the state of a deployment is only ever the fold of its
 //! events, so the history and the state can never disagree.
 
+pub mod actor;
 pub mod checks;
 pub mod decide;
 pub mod deployment;
@@ -17,9 +18,10 @@ pub mod refusal;
 pub mod timeline;
 pub mod words;
 
+pub use actor::{Actor, Platform};
 pub use decide::{decide, Channel, Command, Refusal, Rules};
 pub use deployment::{Blocker, Deployment, Outcome, PhaseState, Snooze, Status};
-pub use event::{Actor, Event, EventKind, Platform, RollbackLevel};
+pub use event::{Event, EventKind, RollbackLevel};
 pub use freeze::{Freeze, Window};
 pub use oncall::{EscalationLevel, OnCall, OnCallReason, Override, Rotation, Severity, Trigger, Triggers};
 pub use plan::{Item, Member, Phase, Plan, Role, Roles};

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::event::{Actor, Platform};
+use super::actor::{Actor, Platform};
 
 /// A deployment plan. A copy of it is stored in the `deployment_started` event, so a
 /// deployment keeps running against the plan it started with even if the config changes.

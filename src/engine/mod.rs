@@ -23,8 +23,8 @@ use thiserror::Error;
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tracing::{field, info_span, Instrument};
 
-use crate::chat::grammar::{self, Request};
 use crate::clock::SharedClock;
+use crate::commands::grammar::{self, Request};
 use crate::config::Config;
 use crate::delivery::hooks;
 use crate::delivery::{self, Recorder, Report};

@@ -2,13 +2,13 @@
 //! `/deploy status` share it); `text` renders it and event announcements as plain text for the
 //! console; `report` renders a whole deployment for `golive show`.
 
+pub mod blocks;
 pub mod digest;
-pub mod discord;
+pub mod embeds;
 pub mod limits;
 pub mod pagerduty;
 pub mod post;
 pub mod report;
-pub mod slack;
 pub mod text;
 
 use std::time::Duration;

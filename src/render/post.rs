@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::domain::{Channel, Deployment, EscalationLevel, Event, EventKind, Member, Platform};
 use crate::store::Payload;
 
-use super::{discord, slack, text, StatusView};
+use super::{blocks, embeds, text, StatusView};
 
 /// What to post to a channel. Neutral: each adapter renders it its own way.
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ pub struct Post {
 /// in a Slack post is escaped).
 pub struct Renderer {
     escalation: Vec<EscalationLevel>,
-    slack_mentions: slack::Mentions,
+    slack_mentions: blocks::Mentions,
 }
 
 impl Renderer {
@@ -44,7 +44,7 @@ impl Renderer {
     pub fn render(&self, post: &Post) -> Option<Payload> {
         let mut payload = self.render_unescaped(post)?;
         if post.channel.platform == Platform::Slack {
-            payload.text = slack::escape_except(&payload.text, &self.slack_mentions);
+            payload.text = blocks::escape_except(&payload.text, &self.slack_mentions);
         }
         Some(payload)
     }
@@ -53,7 +53,7 @@ impl Renderer {
     /// on Discord with nobody to ping (the default of every Discord post).
     pub fn digest(&self, channel: &Channel, text: String) -> Payload {
         let text = match channel.platform {
-            Platform::Slack => slack::escape_except(&text, &slack::Mentions::new()),
+            Platform::Slack => blocks::escape_except(&text, &blocks::Mentions::new()),
             _ => text,
         };
         Payload { text, blocks: None, event: None }
@@ -67,15 +67,16 @@ impl Renderer {
                     matches!(event.kind, EventKind::EscalationOpened { .. } | EventKind::EscalationRaised { .. });
                 let blocks = match post.channel.platform {
                     Platform::Slack if page => {
-                        serde_json::to_value(slack::escalation_blocks(*deployment_id, &text, &self.slack_mentions)).ok()
+                        serde_json::to_value(blocks::escalation_blocks(*deployment_id, &text, &self.slack_mentions))
+                            .ok()
                     }
                     Platform::Discord => {
                         let mut body =
-                            if page { discord::escalation_message(*deployment_id) } else { serde_json::json!({}) };
+                            if page { embeds::escalation_message(*deployment_id) } else { serde_json::json!({}) };
                         // Only golive's own mentions ping: the people a page pages, and the
                         // owners a reminder, an overdue phase or a missed milestone names. A
                         // mention typed into a note or an escalation message pings nobody.
-                        let discord = |members: &[Member]| -> slack::Mentions {
+                        let discord = |members: &[Member]| -> blocks::Mentions {
                             members.iter().filter(|m| m.platform == Platform::Discord).map(text::mention).collect()
                         };
                         let paged = match &event.kind {
@@ -86,9 +87,9 @@ impl Renderer {
                             EventKind::Reminded { owners, .. }
                             | EventKind::PhaseOverdue { owners, .. }
                             | EventKind::MilestoneMissed { owners, .. } => discord(owners),
-                            _ => slack::Mentions::new(),
+                            _ => blocks::Mentions::new(),
                         };
-                        body["allowed_mentions"] = discord::allowed_mentions(&text, &paged);
+                        body["allowed_mentions"] = embeds::allowed_mentions(&text, &paged);
                         Some(body)
                     }
                     _ => None,
@@ -97,8 +98,8 @@ impl Renderer {
             }
             Message::Status(view) => {
                 let blocks = match post.channel.platform {
-                    Platform::Slack => serde_json::to_value(slack::status_blocks(view)).ok(),
-                    Platform::Discord => Some(discord::status_message(view)),
+                    Platform::Slack => serde_json::to_value(blocks::status_blocks(view)).ok(),
+                    Platform::Discord => Some(embeds::status_message(view)),
                     _ => None,
                 };
                 Some(Payload { text: text::status(view), blocks, event: None })

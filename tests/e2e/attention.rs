@@ -174,20 +174,20 @@ async fn slack_blocks_and_the_discord_embed_show_blockers_the_snooze_and_a_quiet
     ctx.ok("dana", "snooze 1h waiting for the window").await;
     let outcome = ctx.say("dana", "status").await;
     let Message::Status(view) = &outcome.posts[0].message else { panic!("expected a status post") };
-    let slack = serde_json::to_string(&golive::render::slack::status_blocks(view)).unwrap();
+    let slack = serde_json::to_string(&golive::render::blocks::status_blocks(view)).unwrap();
     assert!(slack.contains("⛔ *Blocker #1* DB replica lag at 40s — olga"), "{slack}");
     assert!(slack.contains("status posts snoozed until 10:07 UTC by dana: waiting for the window"), "{slack}");
-    let discord = golive::render::discord::status_message(view).to_string();
+    let discord = golive::render::embeds::status_message(view).to_string();
     assert!(discord.contains(r##""name":"⛔ Blockers","value":"#1 DB replica lag at 40s — olga""##), "{discord}");
     assert!(discord.contains("status posts snoozed until 10:07 UTC by dana: waiting for the window"), "{discord}");
 
     let mut quiet = (**view).clone();
     quiet.repeat = true;
     let line = "v2.4.0 — nothing new since the last update: 0/4 phases done, 0% done, 1 blocker open";
-    let slack = serde_json::to_value(golive::render::slack::status_blocks(&quiet)).unwrap();
+    let slack = serde_json::to_value(golive::render::blocks::status_blocks(&quiet)).unwrap();
     assert_eq!(slack.as_array().unwrap().len(), 1, "{slack}");
     assert!(slack.to_string().contains(line), "{slack}");
-    let discord = golive::render::discord::status_message(&quiet);
+    let discord = golive::render::embeds::status_message(&quiet);
     assert!(discord["embeds"][0]["description"].as_str().unwrap().starts_with(line), "{discord}");
 }
 
@@ -220,7 +220,7 @@ async fn the_status_post_names_owners_the_last_items_done_the_eta_and_the_next_s
     // what comes next, the ETA.
     let outcome = ctx.say("dana", "status").await;
     let Message::Status(view) = &outcome.posts[0].message else { panic!("expected a status post") };
-    let slack = serde_json::to_string(&golive::render::slack::status_blocks(view)).unwrap();
+    let slack = serde_json::to_string(&golive::render::blocks::status_blocks(view)).unwrap();
     for part in [
         "☐ `secrets` Production secrets and API keys in place — _Operations Team: @olga_",
         "*Done:* security-scan ✓ sam, migrations-tested ✓ bruno, db-backup ✓ olga (+1 earlier)",
@@ -231,7 +231,7 @@ async fn the_status_post_names_owners_the_last_items_done_the_eta_and_the_next_s
     ] {
         assert!(slack.contains(part), "{part} not in {slack}");
     }
-    let discord = golive::render::discord::status_message(view);
+    let discord = golive::render::embeds::status_message(view);
     let embed = discord["embeds"][0].to_string();
     for part in [
         "☐ `secrets` Production secrets and API keys in place — *Operations Team:* <@olga>",

@@ -12,7 +12,7 @@ use crate::harness::{
     POST_DEPLOYMENT_SIGNOFFS, POST_DEPLOYMENT_TICKS, PRE_DEPLOYMENT_SIGNOFFS, PRE_DEPLOYMENT_TICKS, PRODUCTION_TICKS,
     STAGING_TICKS,
 };
-use golive::chat::grammar::Request;
+use golive::commands::grammar::Request;
 use golive::domain::{Channel, Command, EventKind, Platform, RollbackLevel};
 use serde_json::{json, Value};
 

@@ -150,7 +150,7 @@ async fn the_override_on_discord_is_an_option_of_start() {
     .unwrap();
     assert_eq!(
         interaction.invocation().request(),
-        Ok(golive::chat::grammar::Request::Change(golive::domain::Command::Start {
+        Ok(golive::commands::grammar::Request::Change(golive::domain::Command::Start {
             release: "v1".into(),
             plan: None,
             freeze_override: Some("outage fix".into()),

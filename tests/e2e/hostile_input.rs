@@ -9,7 +9,7 @@ use crate::harness::Ctx;
 use std::sync::OnceLock;
 
 use golive::chat::discord::interaction::Interaction;
-use golive::chat::grammar;
+use golive::commands::grammar;
 use golive::config::{Config, EXAMPLE};
 use proptest::prelude::*;
 use serde_json::{json, Value};

@@ -8,7 +8,7 @@ use crate::harness;
 use std::time::Duration;
 
 use crate::harness::{minutes, Ctx, PRE_DEPLOYMENT_SIGNOFFS, PRE_DEPLOYMENT_TICKS, STAGING_SIGNOFFS, STAGING_TICKS};
-use golive::chat::grammar::{parse_line, Request};
+use golive::commands::grammar::{parse_line, Request};
 use golive::domain::{Command, EventKind, RollbackLevel};
 use golive::engine::Input;
 

@@ -52,8 +52,8 @@ async fn a_rolled_back_deployment_reads_as_rolled_back_in_its_status_and_report(
     // Slack's blocks and Discord's embed come from the same model: the rollback, no traffic step.
     let outcome = ctx.say("dana", "status").await;
     let golive::engine::Message::Status(view) = &outcome.posts[0].message else { panic!("expected a status post") };
-    let slack = serde_json::to_string(&golive::render::slack::status_blocks(view)).unwrap();
-    let discord = golive::render::discord::status_message(view).to_string();
+    let slack = serde_json::to_string(&golive::render::blocks::status_blocks(view)).unwrap();
+    let discord = golive::render::embeds::status_message(view).to_string();
     for (platform, shown) in [("slack", &slack), ("discord", &discord)] {
         assert!(shown.contains("error rate at 2% by olga"), "{platform}: {shown}");
         for forward in ["step 2 of 4", "watching 70%", "next: phase"] {

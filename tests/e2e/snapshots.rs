@@ -11,7 +11,7 @@ use crate::harness::{minutes, Ctx, PRE_DEPLOYMENT_SIGNOFFS, PRE_DEPLOYMENT_TICKS
 use golive::config::Config;
 use golive::domain::Deployment;
 use golive::engine::Message;
-use golive::render::{discord, report, slack, text, StatusView};
+use golive::render::{blocks, embeds, report, text, StatusView};
 
 async fn rich_status() -> StatusView {
     let ctx = Ctx::new().await; // 09:07
@@ -61,7 +61,7 @@ async fn the_status_post_as_console_text() {
 
 #[tokio::test]
 async fn the_status_post_as_slack_blocks() {
-    let blocks = serde_json::to_value(slack::status_blocks(&rich_status().await)).unwrap();
+    let blocks = serde_json::to_value(blocks::status_blocks(&rich_status().await)).unwrap();
     insta::assert_json_snapshot!(blocks, @r#"
     [
       {
@@ -180,7 +180,7 @@ async fn the_status_post_as_slack_blocks() {
 
 #[tokio::test]
 async fn the_status_post_as_a_discord_embed() {
-    insta::assert_json_snapshot!(discord::status_message(&rich_status().await), @r##"
+    insta::assert_json_snapshot!(embeds::status_message(&rich_status().await), @r##"
     {
       "components": [
         {

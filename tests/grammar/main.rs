@@ -1,4 +1,4 @@
-//! The shared `/deploy …` chat grammar (`golive::chat::grammar`), as a person types it: every
+//! The shared `/deploy …` chat grammar (`golive::commands::grammar`), as a person types it: every
 //! command and the exact domain command it produces (`commands`), the optional slash command in
 //! front (`line`), the refusals people read (`errors`), hostile and random input that must
 //! neither panic nor be altered (`hostile`, `random`), and the help text (`help`).
@@ -14,7 +14,7 @@ mod line;
 mod random;
 
 // The grammar under test, named once here so each module reaches it through `crate::`.
-use golive::chat::grammar::{help, parse, parse_line, ParseError, Request, COMMANDS, MAX_LEN};
+use golive::commands::grammar::{help, parse, parse_line, ParseError, Request, COMMANDS, MAX_LEN};
 use golive::domain::Command;
 
 /// Every command of the grammar with its usage line, in the order `help` lists them. They come

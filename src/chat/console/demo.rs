@@ -11,8 +11,8 @@ use chrono::{DateTime, DurationRound, Utc};
 use thiserror::Error;
 
 use super::{actor, ConsoleError, Terminal};
-use crate::chat::grammar;
 use crate::clock::{Clock, ManualClock, SystemClock};
+use crate::commands::grammar;
 use crate::config::Config;
 use crate::domain::{Channel, Command, Platform};
 use crate::engine::{Engine, EngineError, Input, Message, Origin};

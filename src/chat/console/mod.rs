@@ -14,7 +14,7 @@ use std::io::Write;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tokio::sync::watch;
 
-use crate::chat::grammar;
+use crate::commands::grammar;
 use crate::domain::{Actor, Channel, Platform};
 use crate::engine::{Answer, Engine, Input, Origin};
 use crate::workers::timer_loop;

@@ -134,7 +134,7 @@ fn body(item: &OutboxItem) -> Value {
     let mut body = item.payload.blocks.clone().filter(Value::is_object).unwrap_or_else(|| json!({}));
     let has_embed = body.get("embeds").and_then(Value::as_array).is_some_and(|e| !e.is_empty());
     // A status post is its embed; everything else is said in the content.
-    body["content"] = if has_embed { json!("") } else { json!(crate::render::discord::content(&item.payload.text)) };
+    body["content"] = if has_embed { json!("") } else { json!(crate::render::embeds::content(&item.payload.text)) };
     if body.get("allowed_mentions").is_none() {
         body["allowed_mentions"] = json!({ "parse": [] });
     }

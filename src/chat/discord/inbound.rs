@@ -1,7 +1,7 @@
 //! Discord interactions, however they arrive: `POST /discord/interactions` (verified first;
 //! a bad or stale signature is a 401 with nothing recorded) or the gateway, which hands the
 //! same JSON to `answer`. A slash command's options become its request through the command
-//! table, as a typed line's words do; a button or a modal is read into `chat::actions` and
+//! table, as a typed line's words do; a button or a modal is read into `commands::actions` and
 //! pressed or submitted through `chat::press`, as on every platform. The person who acted
 //! gets the answer privately (an ephemeral response); what changed reaches the channel
 //! through the outbox, as on every platform.
@@ -19,14 +19,14 @@ use tracing::{info, warn};
 use super::api::DiscordApi;
 use super::interaction::{kind, Interaction, Sender};
 use super::verify::PublicKey;
-use crate::chat::actions::{unrecorded, Again, Button, Missing, LEVEL, REASON};
-use crate::chat::commands::TABLE;
 use crate::chat::press::{press, submit, Pressed};
 use crate::chat::signature::{self, Refused};
+use crate::commands::actions::{unrecorded, Again, Button, Missing, LEVEL, REASON};
+use crate::commands::table::TABLE;
 use crate::domain::{Actor, Channel, Platform};
 use crate::engine::{Answer, Engine, Input, Origin};
 use crate::metrics::CommandOutcome;
-use crate::render::discord as render;
+use crate::render::embeds as render;
 
 /// Discord's interaction callback types.
 mod callback {

@@ -9,9 +9,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::chat::commands;
-use crate::chat::grammar::{self, ParseError};
-use crate::chat::spec::{Args, Form, Kind, Request};
+use crate::commands::grammar::{self, ParseError};
+use crate::commands::spec::{Args, Form, Kind, Request};
+use crate::commands::table;
 
 /// Discord's interaction types.
 pub mod kind {
@@ -225,7 +225,7 @@ impl Invocation {
         let Some(name) = self.path.first() else {
             return Err(ParseError::Empty.into());
         };
-        let spec = commands::find(name).ok_or_else(|| grammar::unknown(name))?;
+        let spec = table::find(name).ok_or_else(|| grammar::unknown(name))?;
         let mut args = Args::new(spec);
         let declared = match spec.form {
             Form::Options(declared) => declared,

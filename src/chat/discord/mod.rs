@@ -5,10 +5,10 @@
 //! `/deploy` command Discord registers. No deployment logic lives here.
 
 pub mod api;
-pub mod commands;
 pub mod gateway;
 pub mod inbound;
 pub mod interaction;
+pub mod registration;
 pub mod verify;
 
 pub use api::DiscordApi;

@@ -1,5 +1,5 @@
 //! `/slack/interactions`: the buttons on golive's posts (`block_actions`) and the dialogs they
-//! open (`view_submission`), read into `chat::actions` and pressed or submitted through
+//! open (`view_submission`), read into `commands::actions` and pressed or submitted through
 //! `chat::press`, as on every platform. Slack ignores what a button's HTTP answer says, so a
 //! refusal is sent through the interaction's `response_url`, visible only to the person who
 //! pressed. A dialog opens at once (the trigger id lives three seconds); a refusal of its
@@ -14,11 +14,11 @@ use serde_json::{json, Value};
 use tracing::{info, warn};
 
 use super::inbound::{bad_request, slack_channel, unavailable, SlackInbound};
-use crate::chat::actions::{unrecorded, Again, Button, Dialog, Missing, LEVEL, REASON};
 use crate::chat::press::{press, submit, Pressed};
+use crate::commands::actions::{unrecorded, Again, Button, Dialog, Missing, LEVEL, REASON};
 use crate::domain::Channel;
 use crate::engine::{Answer, Input, Origin};
-use crate::render::slack::dialog_view;
+use crate::render::blocks::dialog_view;
 use crate::store::{Loaded, NewMessage, Payload};
 
 #[derive(Deserialize)]
@@ -54,7 +54,7 @@ pub async fn interactions(State(slack): State<SlackInbound>, headers: HeaderMap,
     }
 }
 
-/// A button's `action_id` and value, as `render::slack` writes them: the name (`.ROLE` after
+/// A button's `action_id` and value, as `render::blocks` writes them: the name (`.ROLE` after
 /// a sign-off's) and the deployment id (`:ROLE` after a sign-off's).
 fn read_button(action_id: &str, value: &str) -> Option<(Button, i64)> {
     let (id, role) = value.split_once(':').map_or((value, None), |(id, role)| (id, Some(role)));

@@ -4,7 +4,8 @@
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 
 use super::{join, Decider, Rules};
-use crate::domain::event::{Actor, EventKind, Platform};
+use crate::domain::actor::{Actor, Platform};
+use crate::domain::event::EventKind;
 use crate::domain::plan::Plan;
 use crate::domain::refusal::Refusal;
 use crate::domain::words::shown;

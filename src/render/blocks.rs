@@ -2,18 +2,18 @@
 //! out as a header, phase progress, checklist, sign-offs with who and when, and escalation,
 //! with buttons for what can be done right now. The plain text rides along as the
 //! notification and accessibility fallback. The buttons and the dialogs they open are
-//! `chat::actions`'; they are drawn here under the ids `slack::interactions` reads back.
+//! `commands::actions`'; they are drawn here under the ids `chat::slack::interactions` reads back.
 
 use serde_json::{json, Value};
 use slack_morphism::prelude::*;
 
 use super::{clean, human, text, typed, StatusView};
-use crate::chat::actions::{Button, Dialog, LEVEL, REASON};
+use crate::commands::actions::{Button, Dialog, LEVEL, REASON};
 use crate::domain::RollbackLevel;
 
 /// A button on Slack: its `action_id` is the button's name, with `.ROLE` for a sign-off (Slack
 /// wants the ids within one block distinct), and its value the deployment id, with `:ROLE`
-/// for a sign-off. `slack::interactions` reads them back.
+/// for a sign-off. `chat::slack::interactions` reads them back.
 fn button(
     button: &Button,
     deployment: i64,

@@ -1,15 +1,15 @@
 //! The `/deploy …` grammar shared by every adapter: text in, a `Request` out, or an error that
 //! names the bad token and lists what is allowed. No I/O; adapters hand in the text after the
 //! slash command itself (Slack's `text` field, a console line without `/deploy`). What each
-//! command accepts is its entry in the command table (`chat::commands`); this module reads the
+//! command accepts is its entry in the command table (`commands::table`); this module reads the
 //! line by it and writes `help` and the README's command list from it.
 
 use thiserror::Error;
 
-pub use crate::chat::spec::Request;
+pub use crate::commands::spec::Request;
 
-use crate::chat::commands::{self, TABLE};
-use crate::chat::spec::{self, word, Refusal, Spec};
+use crate::commands::spec::{self, word, Refusal, Spec};
+use crate::commands::table::{self, TABLE};
 use crate::domain::words::{nearest, shown};
 
 /// Longest text accepted after `/deploy`. Slack caps a message at 4,000 characters too.
@@ -123,7 +123,7 @@ pub fn parse(text: &str) -> Result<Request, ParseError> {
     let Some((head, rest)) = word(text) else {
         return Err(ParseError::Empty);
     };
-    let spec = commands::find(head).ok_or_else(|| unknown(head))?;
+    let spec = table::find(head).ok_or_else(|| unknown(head))?;
     let args = spec::read(spec, rest).map_err(|r| refused(spec, r))?;
     (spec.build)(args).map_err(|r| refused(spec, r))
 }

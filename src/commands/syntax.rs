@@ -3,7 +3,7 @@
 //! named arguments (refusing what cannot be split); the table's `build` decides what they mean,
 //! for typed lines and Discord's options alike.
 
-use crate::chat::spec::{is_word, key_value, word, Args, Refusal};
+use crate::commands::spec::{is_word, key_value, word, Args, Refusal};
 use crate::domain::RollbackLevel;
 
 /// An escalation level number; `given` is what the refusal quotes.

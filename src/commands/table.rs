@@ -4,8 +4,8 @@
 //! README's command list are all derived from [`TABLE`]: a new command is one entry here
 //! plus its decision and its rendering.
 
-use crate::chat::spec::{is_word, Arg, Form, Kind, Reader, Refusal, Request, Row, Spec, Sub};
-use crate::chat::syntax::{self as read, level_number, rollback_level};
+use crate::commands::spec::{is_word, Arg, Form, Kind, Reader, Refusal, Request, Row, Spec, Sub};
+use crate::commands::syntax::{self as read, level_number, rollback_level};
 use crate::domain::Command;
 
 /// The command `given` names (or one of its aliases), in any case.

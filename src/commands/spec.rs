@@ -1,6 +1,6 @@
 //! The shape of a command table entry ([`Spec`]) and what passes through one: the named
 //! arguments ([`Args`]) a typed line or Discord's options give, the [`Request`] they become,
-//! and the [`Refusal`] when they do not. The entries themselves are in `chat::commands`.
+//! and the [`Refusal`] when they do not. The entries themselves are in `commands::table`.
 //!
 //! Text and Discord options meet in [`Args`]: a command's reader turns the typed line into named
 //! arguments, Discord's typed options are named arguments already, and one `build` per command

@@ -6,8 +6,8 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::chat::commands::TABLE;
-use crate::chat::spec::{Arg, Form, Kind};
+use crate::commands::spec::{Arg, Form, Kind};
+use crate::commands::table::TABLE;
 
 const SUB_COMMAND: u8 = 1;
 const SUB_COMMAND_GROUP: u8 = 2;

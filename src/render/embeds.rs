@@ -1,13 +1,13 @@
 //! Discord rendering: the status model as an embed with buttons for what can be done right
 //! now, the escalation page with its Ack button, the modals the No-go and Roll back buttons
 //! open, and the `allowed_mentions` that let only golive's own mentions ping. The buttons are
-//! `chat::actions`'; their custom ids are written here and read back by `discord::inbound`
+//! `commands::actions`'; their custom ids are written here and read back by `chat::discord::inbound`
 //! through `read_custom_id`, so a button and its handler cannot drift apart.
 
 use serde_json::{json, Value};
 
 use super::{clean, human, text, typed, StatusView};
-use crate::chat::actions::{Button, Dialog, LEVEL, REASON};
+use crate::commands::actions::{Button, Dialog, LEVEL, REASON};
 use crate::domain::RollbackLevel;
 
 /// Discord's limits: message content, embed description and field values.
@@ -267,7 +267,7 @@ pub fn escalation_message(deployment_id: i64) -> Value {
 
 /// Who a message may ping: the users and roles golive mentioned itself (`<@id>`, `<@&id>`)
 /// among `mentions`, the configured Discord members, and nobody else, whatever the text.
-pub fn allowed_mentions(text: &str, mentions: &super::slack::Mentions) -> Value {
+pub fn allowed_mentions(text: &str, mentions: &super::blocks::Mentions) -> Value {
     let (mut users, mut roles) = (Vec::new(), Vec::new());
     let mut rest = text;
     while let Some(start) = rest.find("<@") {
