@@ -75,8 +75,9 @@ async fn golive_reminds_exactly_the_owners_once_at_remind_after_and_pages_only_a
     // waiting moved the clock on), not before.
     let after = reminded[0].at - events[0].at;
     assert!(after >= chrono::Duration::minutes(20) && after < chrono::Duration::minutes(21), "{after}");
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The 09:30 status slot, due while the clock jumped, posts late and shows the ticks.
+    let status = w.status_on_slack().await;
+    assert!(status.text().contains("Checklist: 3/7 done"), "{}", status.text());
     w.finish().await;
 }
 
@@ -117,14 +118,9 @@ async fn the_digest_channel_hears_each_configured_milestone_once_and_nothing_els
     w.clock.advance(minutes(30));
     w.settle().await;
 
-    let digest: Vec<String> = w
-        .slack()
-        .fake
-        .delivered()
-        .into_iter()
-        .filter(|c| c.channel() == "C0STAKE")
-        .map(|c| c.text().to_string())
-        .collect();
+    let digest: Vec<_> = w.slack().fake.peek_delivered().into_iter().filter(|c| c.channel() == "C0STAKE").collect();
+    w.slack().fake.read(&digest);
+    let digest: Vec<String> = digest.iter().map(|c| c.text().to_string()).collect();
     let plan = "(Standard production release)";
     assert_eq!(
         digest,
@@ -145,8 +141,18 @@ async fn the_digest_channel_hears_each_configured_milestone_once_and_nothing_els
             c.channel() == "C0DEPLOY" && c.text().contains("Traffic on the new version: 50%")
         })
         .await;
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The working channel heard the whole story, in order.
+    let slack = w.slack();
+    slack.reads_started("v2.4.0").await;
+    slack.reads("Note from u0ops: the CDN is warm").await;
+    slack.reads_phase("pre-deployment", harness::PRE_DEPLOYMENT_TICKS, harness::PRE_DEPLOYMENT_SIGNOFFS).await;
+    slack.reads_phase("staging", harness::STAGING_TICKS, harness::STAGING_SIGNOFFS).await;
+    slack.reads_all(&["GO: u0dana (as lead)", "Phase 3/4 production ("]).await;
+    slack.reads("ROLLBACK (immediate, 0–5 min) started by u0ops: error rate at 2%").await;
+    slack.reads("ESCALATION level 1 (Team leads) from u0ops: rollback: error rate at 2%").await;
+    slack.reads("v2.4.0 rolled back and closed by u0dana").await;
+    slack.reads_started("v2.4.1").await;
+    slack.reads("v2.4.1 ABORTED by u0dana: wrong build").await;
     w.finish().await;
 }
 
@@ -246,8 +252,11 @@ async fn a_slack_deployment_s_milestones_reach_a_discord_digest_channel_pinging_
         assert_eq!(post.body["allowed_mentions"]["parse"], serde_json::json!([]), "{:#}", post.body);
         assert!(post.body["allowed_mentions"]["users"].as_array().is_none_or(Vec::is_empty), "{:#}", post.body);
     }
-    // The channel's other posts are not what this story checks.
-    g.skip_posts().await;
+    // The Slack channel itself heard all three.
+    let slack = g.slack();
+    slack.reads_started("v2.4.0").await;
+    slack.reads("Note from u0ops: the CDN is warm").await;
+    slack.reads("v2.4.0 ABORTED by u0dana: wrong build @everyone").await;
     g.finish().await;
 }
 
@@ -355,8 +364,9 @@ async fn a_scheduled_slack_post_with_nothing_new_is_one_line() {
     slash_ok(&w, "bruno", "check tests").await;
     w.clock.advance(minutes(30));
     w.slack().arrives("the 10:30 post", |c| c.text().contains("Checklist: 1/7 done")).await;
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The wait above took the edit the tick made to the status post on screen; the 10:30 post
+    // itself follows, whole.
+    w.slack().reads("running 1h 23m of 2h planned\nChecklist: 1/7 done").await;
     w.finish().await;
 }
 
@@ -426,8 +436,14 @@ async fn discord_has_the_attention_commands_and_the_snooze_button() {
     }
     assert_eq!(kinds.iter().filter(|k| *k == "status_snoozed").count(), 2);
     let _ = g.clock.now();
-    // The channel's other posts are not what this story checks.
-    g.skip_posts().await;
+    // The channel heard the start, the cleared blocker and the resumed posts; the status post
+    // now says it is snoozed.
+    let discord = g.discord();
+    discord.reads_started("v2.4.0").await;
+    discord.reads("olga cleared blocker #1: DB replica lag at 40s").await;
+    discord.reads("dana resumed the scheduled status posts.").await;
+    let status = g.status_on_discord().await;
+    assert!(status.seen().contains("Deploy v2.4.0"), "{}", status.seen());
     g.finish().await;
 }
 

@@ -34,6 +34,7 @@ impl Drop for Golive {
 }
 
 async fn answers(addr: &str, path: &str) {
+    // A bounded poll of an external process: it says it is up only by answering.
     for _ in 0..400 {
         if harness::http::try_get(addr, path).await.is_some_and(|a| a.status == 200) {
             return;

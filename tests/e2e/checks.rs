@@ -95,6 +95,12 @@ async fn to_production(w: &Ctx) {
     ok("dana", "phase start production".into()).await;
 }
 
+/// Reads what the walk to production showed the channel.
+async fn reads_to_production(w: &Ctx) {
+    w.slack().reads_through_staging("v2.4.0").await;
+    w.slack().reads_all(&["GO: u0dana (as lead) gives the go for production", "Phase 3/4 production ("]).await;
+}
+
 async fn until(w: &Ctx, what: &str, step: Duration, done: impl Fn(&[EventKind]) -> bool) -> Vec<EventKind> {
     w.until_events(1, what, step, done).await
 }
@@ -139,8 +145,13 @@ async fn a_check_keeps_its_item_open_while_failing_and_ticks_it_when_the_endpoin
     let tick =
         events.iter().find(|e| matches!(&e.kind, EventKind::ItemChecked { item, .. } if item == "health")).unwrap();
     assert_eq!(tick.actor.key(), "golive:golive");
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel saw the failure once, the guard's tick, and the recovery; the status post
+    // (read above) was kept up.
+    reads_to_production(&w).await;
+    let slack = w.slack();
+    slack.reads_any_order(&["⚠ Check of `health` failing: HTTP 503 (wants 200)", "golive checked error-rate "]).await;
+    slack.reads("Check of `health` passing again: HTTP 200").await;
+    slack.reads("Done: error-rate ✓ golive, health ✓ golive").await;
     w.finish().await;
 }
 
@@ -167,8 +178,13 @@ async fn a_guard_breached_during_a_traffic_step_escalates() {
     );
     assert!(!kinds.iter().any(|k| matches!(k, EventKind::RollbackStarted { .. })), "no auto_rollback in this plan");
     assert!(svc.queries.lock().unwrap()[0].contains("http_errors"));
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel saw the step, the guard pass then fail, and the page to the team leads.
+    reads_to_production(&w).await;
+    let slack = w.slack();
+    slack.reads("Traffic on the new version: 50% (set by u0ops)").await;
+    slack.reads_any_order(&["⚠ Check of `health` failing", "golive checked error-rate "]).await;
+    slack.reads("⚠ Check of `error-rate` failing: 0.004 (wants below 0.001)").await;
+    slack.reads("ESCALATION level 1 (Team leads) from golive: guard `error-rate` failed at 50% traffic").await;
     w.finish().await;
 }
 
@@ -204,8 +220,15 @@ async fn with_auto_rollback_a_breach_rolls_back_at_once_and_runs_the_rollback_ho
     let kinds: Vec<EventKind> = w.store.events(1).await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds.iter().filter(|k| matches!(k, EventKind::RollbackStarted { .. })).count(), 1);
     assert_eq!(std::fs::read_to_string(&runs).unwrap(), "immediate\n", "the rollback hook ran exactly once");
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel saw one rollback, one page, one hook run; then the page went up a level.
+    reads_to_production(&w).await;
+    let slack = w.slack();
+    slack.reads("Traffic on the new version: 50% (set by u0ops)").await;
+    slack.reads_any_order(&["⚠ Check of `health` failing", "⚠ Check of `error-rate` failing: 0.02"]).await;
+    slack.reads("ROLLBACK (immediate, 0–5 min) started by golive: guard `error-rate` failed at 50% traffic").await;
+    slack.reads("ESCALATION level 1 (Team leads) from golive").await;
+    slack.reads("Hook `auto` on rollback: ok (exit 0").await;
+    slack.reads("ESCALATION level 2 (Technical managers) not acknowledged in time").await;
     w.finish().await;
 }
 

@@ -45,6 +45,7 @@ fn kill_9(mut child: Child) {
 }
 
 async fn ready(addr: &str) {
+    // A bounded poll of an external process: it says it is ready only on /readyz.
     for _ in 0..400 {
         if harness::http::try_get(addr, "/readyz").await.is_some_and(|a| a.status == 200) {
             return;
@@ -135,6 +136,7 @@ async fn sigkill_at_any_point_loses_no_answered_command_and_no_queued_post() {
     ready(&addr).await;
     answered.extend(notes(&addr, 2000, 5).await);
     let db = format!("sqlite://{}", dir.path().join("golive.db").display());
+    // A bounded poll of the process's database: catching up raises no event the test can hear.
     for _ in 0..300 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let store = Store::open_existing(&db).await.unwrap();
@@ -237,6 +239,7 @@ async fn sigkill_while_commands_share_a_commit_loses_no_answered_command() {
         .collect();
     // Kill once commits are being shared (and at least a few hundred notes are in).
     let mut shared = false;
+    // A bounded poll of the process's /metrics: the moment to kill at is a counter's value.
     for _ in 0..400 {
         tokio::time::sleep(Duration::from_millis(25)).await;
         let (commits, inputs) =

@@ -182,7 +182,10 @@ async fn a_whole_deployment_driven_from_discord_commands_and_buttons() {
     }
     ok(&g, "dana", &["phase", "done"], &[]).await;
     ok(&g, "dana", &["complete"], &[]).await;
-    g.discord().arrives("the completion", |c| c.content().to_lowercase().contains("complete")).await;
+    g.discord().arrives("the completion", |c| c.content().contains("v2.4.0 completed by dana")).await;
+    // The status post on screen ends the story whole.
+    let status = g.status_on_discord().await;
+    assert!(status.seen().contains("Phases: 4/4 done"), "{}", status.seen());
 
     let rows = g.store.deployments(None, 10).await.unwrap();
     assert_eq!(rows.len(), 1);
@@ -193,11 +196,10 @@ async fn a_whole_deployment_driven_from_discord_commands_and_buttons() {
     let (dana, _) = discord_user("dana");
     assert_eq!(rows[0].lead, format!("discord:{dana}"));
     assert!(g.store.verify().await.unwrap().is_ok());
-    // Every post went to the deployment's channel, in order, and none failed.
+    // Every post went to the deployment's channel, in order, and none failed: this reads
+    // each post (the story's turns were read as they happened above) for where it went.
     assert!(g.discord().fake.calls().iter().all(|c| c.answered < 300));
     assert!(g.discord().fake.messages().iter().all(|c| c.path.contains(CHANNEL)));
-    // The channel's other posts are not what this story checks.
-    g.skip_posts().await;
     g.finish().await;
 }
 
@@ -230,8 +232,9 @@ async fn outsiders_are_refused_privately_and_the_refusal_is_recorded() {
     let spaced = g.discord().told("sam", &["check"], &[("item", json!("two words"))]).await;
     assert!(spaced.contains("one word"), "{spaced}");
     assert!(g.store.events(1).await.unwrap().iter().all(|e| !matches!(e.kind, EventKind::SignedOff { .. })));
-    // The channel's other posts are not what this story checks.
-    g.skip_posts().await;
+    // The channel saw the start and the phase; the refusals were told privately.
+    g.discord().reads_started("v3.0.0").await;
+    g.discord().reads("Phase 1/4 pre-deployment (").await;
     g.finish().await;
 }
 
@@ -267,8 +270,11 @@ async fn roll_back_opens_a_modal_whose_submission_records_the_reason_and_level()
     assert!(rolled.iter().any(|e| matches!(&e.kind, EventKind::RollbackStarted { reason, level: Some(l) }
         if reason == "5xx spike at 70%" && l.as_str() == "quick")));
     g.discord().arrives("the rollback announcement", |c| c.content().contains("5xx spike at 70%")).await;
-    // The channel's other posts are not what this story checks.
-    g.skip_posts().await;
+    // The status post now shows the rollback; the channel saw the start and the page.
+    let status = g.status_on_discord().await;
+    assert!(status.seen().contains("ROLLING BACK"), "{}", status.seen());
+    g.discord().reads_started("v3.1.0").await;
+    g.discord().reads("ESCALATION level 1 (Team leads) from olga: rollback: 5xx spike at 70%").await;
     g.finish().await;
 }
 
@@ -285,8 +291,9 @@ async fn autocomplete_offers_the_running_deployments_phases_items_and_roles() {
     let roles = g.discord().complete("sam", &["signoff"], "role", "").await;
     assert_eq!(&roles[..2], ["tech-lead", "security"], "the running phase's sign-offs come first: {roles:?}");
     assert!(g.discord().complete("sam", &["phase", "start"], "phase", "stag").await == ["staging"]);
-    // The channel's other posts are not what this story checks.
-    g.skip_posts().await;
+    // The channel saw the start and the phase.
+    g.discord().reads_started("v3.2.0").await;
+    g.discord().reads("Phase 1/4 pre-deployment (").await;
     g.finish().await;
 }
 
@@ -495,7 +502,7 @@ async fn an_interaction_from_the_gateway_reads_the_same_as_one_over_http() {
     let callback = g
         .discord()
         .fake
-        .calls()
+        .peek_calls()
         .into_iter()
         .find(|c| c.path.ends_with("/callback"))
         .expect("the interaction was answered");
@@ -507,8 +514,8 @@ async fn an_interaction_from_the_gateway_reads_the_same_as_one_over_http() {
     assert_eq!(callback.body["type"], 4);
     assert!(callback.body["data"]["content"].as_str().unwrap().starts_with('✓'), "{}", callback.body);
     assert_eq!(g.store.deployments(None, 10).await.unwrap()[0].release, "v7.0.0");
-    // The channel's other posts are not what this story checks.
-    g.skip_posts().await;
+    // The channel saw the start the gateway's interaction made.
+    g.discord().reads_started("v7.0.0").await;
     g.finish().await;
 }
 
@@ -526,8 +533,9 @@ async fn an_interaction_delivered_twice_has_one_effect() {
     assert_eq!(first.json(), again.json(), "the repeat gets the first answer");
     let notes = g.store.events(1).await.unwrap();
     assert_eq!(notes.iter().filter(|e| matches!(e.kind, EventKind::NoteAdded { .. })).count(), 1);
-    // The channel's other posts are not what this story checks.
-    g.skip_posts().await;
+    // The channel saw the start and the note once.
+    g.discord().reads_started("v6.0.0").await;
+    g.discord().reads("Note from olga: once only").await;
     g.finish().await;
 }
 
@@ -567,8 +575,12 @@ async fn free_text_is_never_read_as_a_setting_and_typed_mentions_ping_nobody() {
     // And the typed mentions are not written as mentions at all.
     assert!(!note.content().contains(&format!("<@{alice}>")), "{}", note.content());
     assert!(!page.content().contains(&format!("<@{alice}>")), "{}", page.content());
-    // The channel's other posts are not what this story checks.
-    g.skip_posts().await;
+    // The channel saw the start, the page resolved, the rollback and its page.
+    let discord = g.discord();
+    discord.reads_started("v6.1.0").await;
+    discord.reads("olga resolved the escalation.").await;
+    discord.reads("ROLLBACK (immediate, 0–5 min) started by olga: level=planned was the plan, but 5xx").await;
+    discord.reads("ESCALATION level 1 (Team leads) from olga: rollback: level=planned was the plan").await;
     g.finish().await;
 }
 
@@ -592,8 +604,14 @@ async fn a_status_post_stays_within_discords_embed_limit_however_long_the_texts(
         + embed["fields"].as_array().unwrap().iter().map(|f| len(&f["name"]) + len(&f["value"])).sum::<usize>();
     assert!(total <= 6000, "{total} characters");
     assert!(embed["fields"].as_array().unwrap().iter().all(|f| len(&f["value"]) <= 1024));
-    // The channel's other posts are not what this story checks.
-    g.skip_posts().await;
+    // The long texts the status shortened were posted whole as they happened.
+    let discord = g.discord();
+    discord.reads_started("v6.2.0").await;
+    for n in 0..6 {
+        discord.reads(&format!("Note from olga: {n} {}", "long note ".repeat(90).trim_end())).await;
+    }
+    discord.reads(&format!("ESCALATION level 1 (Team leads) from olga: {}", "x".repeat(990))).await;
+    discord.reads(&format!("ROLLBACK (immediate, 0–5 min) started by olga: {}", "y".repeat(990))).await;
     g.finish().await;
 }
 
@@ -617,15 +635,17 @@ async fn an_answer_that_cannot_come_within_discords_deadline_is_deferred_then_fi
     let edit = g
         .discord()
         .fake
-        .calls()
+        .peek_calls()
         .into_iter()
         .find(|c| c.path.ends_with("/messages/@original"))
         .expect("the answer came");
+    g.discord().fake.read(std::slice::from_ref(&edit));
     assert_eq!(edit.path, format!("/api/v10/webhooks/{APP}/{token}/messages/@original"));
     assert!(edit.body["content"].as_str().unwrap().starts_with('✓'), "{}", edit.body);
     let notes = g.store.events(1).await.unwrap();
     assert_eq!(notes.iter().filter(|e| matches!(e.kind, EventKind::NoteAdded { .. })).count(), 1);
-    // The channel's other posts are not what this story checks.
-    g.skip_posts().await;
+    // The channel saw the start and the note, once the database let it through.
+    g.discord().reads_started("v6.3.0").await;
+    g.discord().reads("Note from olga: slow").await;
     g.finish().await;
 }

@@ -88,8 +88,9 @@ async fn a_webhook_fires_on_the_events_it_names_with_a_signature_the_receiver_ca
     assert_eq!(json["deployment"]["release"], "v2.4.0");
     assert_eq!(json["deployment"]["channel"], "C0DEPLOY");
     assert_eq!(json["event"]["kind"], "deployment_started");
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // Beside the hook's result (read above), the channel saw the start and the phase.
+    w.slack().reads_started("v2.4.0").await;
+    w.slack().reads("Phase 1/4 pre-deployment (").await;
     w.finish().await;
 }
 
@@ -120,8 +121,9 @@ async fn a_commands_exit_code_and_output_land_on_the_timeline_and_in_the_channel
     let said =
         w.slack().arrives("the failure", |c| c.text().contains("Hook `smoke` on phase_started FAILED: exit 3")).await;
     assert!(said.text().contains("2 of 40 failed"), "{}", said.text());
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // Beside the hook's failure (read above), the channel saw the start and the phase.
+    w.slack().reads_started("v2.4.0").await;
+    w.slack().reads("Phase 1/4 pre-deployment (").await;
     w.finish().await;
 }
 
@@ -160,8 +162,14 @@ async fn a_failing_rollback_hook_escalates_at_once_and_runs_once() {
         if message.contains("rollback hook `fast-rollback` failed: exit 1")));
     w.settle().await;
     assert_eq!(std::fs::read_to_string(&runs).unwrap().lines().count(), 1, "the hook ran exactly once");
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel saw the rollback page level 1, the hook fail with its output, level 2 paged.
+    let slack = w.slack();
+    slack.reads_started("v2.4.0").await;
+    slack.reads("ROLLBACK (quick, 5–15 min) started by u0ops: 5xx at 70%").await;
+    slack.reads("ESCALATION level 1 (Team leads) from u0ops: rollback: 5xx at 70%").await;
+    let failed = slack.reads("⚠ Hook `fast-rollback` on rollback FAILED: exit 1").await;
+    assert!(failed.text().contains("cannot reach the load balancer"), "{}", failed.text());
+    slack.reads("ESCALATION level 2 (Technical managers) not acknowledged in time: rollback hook").await;
     w.finish().await;
 }
 
@@ -179,8 +187,9 @@ async fn a_webhook_answering_5xx_is_retried_until_it_takes_the_event() {
     assert_eq!(ran.len(), 1);
     assert!(matches!(&ran[0], EventKind::HookRan { ok: true, .. }));
     assert_eq!(r.got.lock().unwrap().len(), 3, "two refusals, then taken");
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel hears of the hook once, when it took the event.
+    w.slack().reads_started("v2.4.0").await;
+    w.slack().reads("Hook `ci` on started: ok (HTTP 200").await;
     w.finish().await;
 }
 

@@ -216,8 +216,9 @@ async fn oversized_nested_and_non_utf8_bodies_are_refused_cleanly() {
         .collect();
     assert_eq!(notes, [sql]);
     assert!(g.store.verify().await.unwrap().is_ok());
-    // The channel's other posts are not what this story checks.
-    g.skip_posts().await;
+    // The channel shows the note as typed.
+    g.discord().reads_started("v1").await;
+    g.discord().reads("Note from dana: '); DELETE FROM events; --").await;
     g.finish().await;
 }
 

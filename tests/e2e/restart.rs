@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::harness::fake_slack::FakeSlack;
+use crate::harness::fake_slack::{Call, FakeSlack};
 use golive::clock::SystemClock;
 use golive::config::{Config, EXAMPLE};
 use golive::domain::{Actor, Channel, EventKind, Platform};
@@ -41,13 +41,8 @@ fn stop(child: Child) -> String {
 }
 
 async fn wait_for_status_posts(fake: &FakeSlack, at_least: usize) {
-    for _ in 0..400 {
-        if status_posts(fake) >= at_least {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("fewer than {at_least} status posts arrived: {:?}", fake.delivered());
+    let posted = |calls: &[Call]| calls.iter().filter(|c| c.ok && c.text().starts_with("STATUS")).count() >= at_least;
+    fake.wait_for(&format!("{at_least} status posts"), Duration::from_secs(20), posted).await;
 }
 
 fn status_posts(fake: &FakeSlack) -> usize {

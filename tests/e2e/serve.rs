@@ -39,6 +39,7 @@ fn serve_answers_health_and_readiness_and_stops_on_sigterm() {
         .unwrap();
 
     let mut health = None;
+    // A bounded poll of an external process: it says it is up only on /healthz.
     for _ in 0..200 {
         health = get(port, "/healthz");
         if health.is_some() {

@@ -107,8 +107,8 @@ async fn unsigned_stale_or_forged_requests_get_401_and_change_nothing() {
     let headers = [("X-Slack-Request-Timestamp", ts), ("X-Slack-Signature", good)];
     assert_eq!(post(&w.addr, "/slack/commands", form, &headers, body.as_bytes()).await.status, 200);
     assert_eq!(w.deployments().await, 1);
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The signed request started the deployment, and the channel heard it.
+    w.slack().reads_started("v6.6.6").await;
     w.finish().await;
 }
 
@@ -127,8 +127,9 @@ async fn a_retried_delivery_has_one_effect() {
     let notes =
         w.store.events(id).await.unwrap().iter().filter(|e| matches!(e.kind, EventKind::NoteAdded { .. })).count();
     assert_eq!(notes, 1);
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel heard the note once.
+    w.slack().reads_started("v3.0.0").await;
+    w.slack().reads("Note from u0dana: database backup verified").await;
     w.finish().await;
 }
 
@@ -219,8 +220,9 @@ async fn every_slack_fixture_is_accepted_when_signed() {
             assert!(text.starts_with("golive answers `/deploy`"), "{name}: {text}");
         }
     }
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The mention fixture names no command golive knows: its author is told so, privately.
+    let told = w.slack().reads("unknown command `Hi`").await;
+    assert_eq!(told.method, "chat.postEphemeral");
     w.finish().await;
 }
 
@@ -268,8 +270,8 @@ async fn an_escalation_pings_only_the_level_it_pages_whoever_its_message_names()
         assert!(shown.contains("<@U0TECHLEAD>"), "level 1 is paged: {shown}");
         assert!(!shown.contains("<@U0MANAGER>") && !shown.contains("<!here>"), "{shown}");
     }
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // Besides the page (read above), the channel heard the start.
+    w.slack().reads_started("v3.0.1").await;
     w.finish().await;
 }
 
@@ -288,8 +290,9 @@ async fn a_replayed_command_without_a_trigger_id_has_one_effect() {
     let notes =
         w.store.events(id).await.unwrap().iter().filter(|e| matches!(e.kind, EventKind::NoteAdded { .. })).count();
     assert_eq!(notes, 1, "the replays were answered from the record of the first");
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel heard the note once.
+    w.slack().reads_started("v3.0.0").await;
+    w.slack().reads("Note from u0dana: replayed").await;
     w.finish().await;
 }
 
@@ -334,7 +337,9 @@ async fn requests_from_another_workspace_get_401_and_change_nothing() {
     press["user"]["team_id"] = "T0TEAM".into();
     assert_eq!(w.slack().interaction(&press).await.status, 200);
     assert_eq!(acks(w.store.events(1).await.unwrap()), 1, "acknowledged from the right workspace");
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel heard the start, the page, and the acknowledgement from this workspace only.
+    w.slack().reads_started("v3.0.0").await;
+    w.slack().reads("ESCALATION level 1 (Team leads) from u0ops: db is slow").await;
+    w.slack().reads("alice acknowledged the level 1 escalation").await;
     w.finish().await;
 }

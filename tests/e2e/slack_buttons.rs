@@ -152,15 +152,41 @@ async fn a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_po
     ok(&w, "U0DANA", "phase done").await;
     ok(&w, "U0DANA", "complete").await;
 
-    w.slack().arrives("the completion", |c| c.method == "chat.postMessage" && c.text().contains("complete")).await;
+    w.slack().arrives("the completion", |c| c.text().contains("v4.0.0 completed by u0dana")).await;
     // The ended deployment's status message offers nothing more to press.
     status_when(&w, &status, "the end", |c| buttons(c).is_empty() && blocks_text(c).contains("100%")).await;
     let signed = kinds(&w).await.iter().filter(|k| matches!(k, EventKind::SignedOff { .. })).count();
     assert_eq!(signed, 2 + 2 + 1 + 4, "every sign-off came from a button");
     assert!(kinds(&w).await.contains(&EventKind::GoDecided { role: None }));
     assert!(w.store.verify().await.unwrap().is_ok());
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The status message as it stands, and what the channel heard besides: the phases' ends
+    // and starts, the go, the traffic steps and the completion (ticks and sign-offs landed in
+    // the status message, read above).
+    let end = w.status_on_slack().await;
+    assert!(end.text().contains("100%"), "{}", end.text());
+    let slack = w.slack();
+    slack.reads_all(&["Phase 1/4 pre-deployment is done", "Phase 2/4 staging (", "Phase 2/4 staging is done"]).await;
+    slack
+        .reads_all(&[
+            "GO: u0dana (as lead)",
+            "Phase 3/4 production (",
+            "Traffic on the new version: 50% (set by u0ops)",
+        ])
+        .await;
+    for step in ["70%", "85%", "100%"] {
+        slack
+            .reads(&format!(
+                "Traffic on the new version: {step} (FORCED by u0dana before the step allowed it: dashboards flat)"
+            ))
+            .await;
+    }
+    slack
+        .reads_all(&[
+            "Phase 3/4 production is done",
+            "Phase 4/4 post-deployment (",
+            "Phase 4/4 post-deployment is done",
+        ])
+        .await;
     w.finish().await;
 }
 
@@ -179,8 +205,9 @@ async fn a_sign_off_button_pressed_by_someone_outside_the_role_is_refused_to_the
         .iter()
         .any(|k| matches!(k, EventKind::CommandRefused { command, .. } if command == "signoff security")));
     assert!(!kinds.iter().any(|k| matches!(k, EventKind::SignedOff { .. })));
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel heard the start and the phase; the refusal went to the presser alone.
+    w.slack().reads_started("v4.0.0").await;
+    w.slack().reads("Phase 1/4 pre-deployment (").await;
     w.finish().await;
 }
 
@@ -239,8 +266,11 @@ async fn rolling_back_from_the_button_asks_for_the_reason_and_the_level_and_reco
     assert_eq!(w.slack().press("U0TECHLEAD", &ack, &id).await.status, 200);
     w.slack().arrives("the acknowledgement", |c| c.text().contains("acknowledged")).await;
     assert!(kinds(&w).await.iter().any(|k| matches!(k, EventKind::EscalationAcknowledged { level: 1 })));
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The status message now shows the rollback; the channel heard the start and the phase.
+    let status = w.status_on_slack().await;
+    assert!(status.text().contains("ROLLING BACK: (quick, 5–15 min) 5xx spike at 70% by u0ops"), "{}", status.text());
+    w.slack().reads_started("v4.0.0").await;
+    w.slack().reads("Phase 1/4 pre-deployment (").await;
     w.finish().await;
 }
 
@@ -271,8 +301,11 @@ async fn the_no_go_dialog_records_the_leads_reason() {
     assert!(kinds(&w)
         .await
         .contains(&EventKind::NoGoDecided { reason: "error budget spent this week".into(), role: None }));
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The status message shows the no-go; the channel heard the walk and the decision.
+    let status = w.status_on_slack().await;
+    assert!(status.text().contains("NO-GO by u0dana: error budget spent this week"), "{}", status.text());
+    w.slack().reads_through_staging("v4.0.0").await;
+    w.slack().reads("NO-GO from u0dana (as lead): error budget spent this week").await;
     w.finish().await;
 }
 
@@ -288,8 +321,14 @@ async fn a_button_on_an_earlier_deployments_post_does_not_act_on_the_next_one() 
     let refusal = w.slack().arrives("the refusal", |c| c.method == "response_url").await;
     assert!(refusal.text().contains("belongs to deployment #1"), "{}", refusal.text());
     assert!(!kinds(&w).await.iter().any(|k| matches!(k, EventKind::SignedOff { .. })));
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The old status message says aborted; the channel heard both deployments.
+    let old_status = w.status_on_slack().await;
+    assert!(old_status.text().contains("· aborted"), "{}", old_status.text());
+    let slack = w.slack();
+    slack.reads_started("v4.0.0").await;
+    slack.reads_all(&["Phase 1/4 pre-deployment (", "v4.0.0 ABORTED by u0dana: wrong branch"]).await;
+    slack.reads_started("v4.0.1").await;
+    slack.reads("Phase 1/4 pre-deployment (").await;
     w.finish().await;
 }
 
@@ -315,10 +354,12 @@ async fn a_slack_user_group_stands_for_a_roles_members() {
         Some(EventKind::SignedOff { phase: "pre-deployment".into(), role: "security".into(), note: None })
     );
     // The members were read once and kept, not fetched on every request.
-    let lists = w.slack().fake.calls().iter().filter(|c| c.method == "usergroups.users.list").count();
+    let lists = w.slack().fake.peek_calls().iter().filter(|c| c.method == "usergroups.users.list").count();
     assert_eq!(lists, 1);
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel heard the group's member sign off.
+    w.slack().reads_started("v4.0.0").await;
+    w.slack().reads("Phase 1/4 pre-deployment (").await;
+    w.slack().reads("u0alex signed off pre-deployment as security ").await;
     w.finish().await;
 }
 
@@ -409,8 +450,12 @@ async fn a_refused_dialog_submission_does_not_use_up_the_dialog() {
     let done = w.slack().submit("U0OPS", opened, &[("reason", "5xx spike"), ("level", "immediate")]).await;
     assert_eq!((done.status, done.body.as_str()), (200, ""));
     assert!(kinds(&w).await.iter().any(|k| matches!(k, EventKind::RollbackStarted { .. })));
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The status message shows the rollback; the channel heard it and the page.
+    let status = w.status_on_slack().await;
+    assert!(status.text().contains("ROLLING BACK"), "{}", status.text());
+    w.slack().reads_started("v4.0.0").await;
+    w.slack().reads("ROLLBACK (immediate, 0–5 min) started by u0ops: 5xx spike").await;
+    w.slack().reads("ESCALATION level 1 (Team leads) from u0ops: rollback: 5xx spike").await;
     w.finish().await;
 }
 
@@ -432,7 +477,8 @@ async fn a_status_message_someone_deleted_is_posted_anew_and_kept_up_from_then_o
     let id = w.store.deployments(None, 1).await.unwrap()[0].id;
     let failures = w.store.events(id).await.unwrap().iter().filter(|e| e.kind.name() == "delivery_failed").count();
     assert_eq!(failures, 0, "a deleted status message is not a delivery failure");
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel heard the start and the phase; the ticks landed in the status message.
+    w.slack().reads_started("v4.0.0").await;
+    w.slack().reads("Phase 1/4 pre-deployment (").await;
     w.finish().await;
 }

@@ -93,8 +93,9 @@ async fn refusals_of_complete_and_untick_say_what_to_do_instead() {
     let row = &w.store.deployments(None, 1).await.unwrap()[0];
     let kinds = w.event_kinds(row.id).await;
     assert!(!kinds.iter().any(|k| k == "item_unchecked"), "{kinds:?}");
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel heard the start, the phase and the tick the refusal left alone.
+    w.slack().reads_started("v2.4.0").await;
+    w.slack().reads_all(&["Phase 1/4 pre-deployment (", "u0ops checked db-backup "]).await;
     w.finish().await;
 }
 
@@ -128,8 +129,12 @@ async fn history_says_rolling_back_in_words_and_finds_a_slack_channel_in_the_for
     let cli = golive_stdout(&["history", "--db", db.to_str().unwrap()]);
     assert!(cli.contains(" rolled back "), "{cli}");
     assert!(!cli.contains("rolled_back"), "{cli}");
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel heard the rollback, its page and the close, in words.
+    let slack = w.slack();
+    slack.reads_started("v2.4.0").await;
+    slack.reads("ROLLBACK (immediate, 0–5 min) started by u0ops: smoke tests fail").await;
+    slack.reads("ESCALATION level 1 (Team leads) from u0ops: rollback: smoke tests fail").await;
+    slack.reads("v2.4.0 rolled back and closed by u0dana").await;
     w.finish().await;
 }
 

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::harness::fake_slack::Call;
 use crate::harness::http::Answer;
 use crate::harness::process::{Served, Tmpfs};
 use golive::domain::EventKind;
@@ -24,6 +25,7 @@ fn refused_clearly(answer: &Option<Answer>) -> bool {
 /// Polls `/readyz` until it answers `status` (golive's answer is what matters, not how soon).
 async fn readyz(golive: &Served, status: u16) -> String {
     let mut last = String::new();
+    // A bounded poll of an external process: it says how its disk is only on /readyz.
     for _ in 0..100 {
         if let Some(a) = golive.get("/readyz").await {
             if a.status == status {
@@ -78,18 +80,14 @@ async fn a_post_slack_took_while_the_disk_was_full_is_not_sent_again_and_again()
     let Some(fs) = Tmpfs::mount("3m") else { return };
     let golive = Served::start(&fs.path, "golive.db", "").await;
     assert!(accepted(&golive.slash("U0DANA", "start v1.0.0", "post.0", PATIENCE).await));
-    let started = || golive.fake.delivered().iter().any(|c| c.text().contains("v1.0.0"));
-    for _ in 0..100 {
-        if started() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(started(), "the start announcement arrives");
+    let started = |calls: &[Call]| calls.iter().any(|c| c.ok && c.text().contains("v1.0.0"));
+    golive.fake.wait_for("the start announced", Duration::from_secs(5), started).await;
+    assert!(started(&golive.fake.peek_calls()), "the start announcement arrives");
 
     // Slack holds the next post while the disk fills, then takes it: golive cannot record it.
     let held = golive.fake.hold();
     assert!(accepted(&golive.slash("U0OPS", "note unrecordable", "post.1", PATIENCE).await));
+    // A bounded poll: a call held at the gate has not arrived yet, so no arrival wakes this.
     for _ in 0..100 {
         if golive.fake.waiting() > 0 {
             break;
@@ -110,12 +108,8 @@ async fn a_post_slack_took_while_the_disk_was_full_is_not_sent_again_and_again()
     std::fs::remove_file(filler).unwrap();
     readyz(&golive, 200).await;
     assert!(accepted(&golive.slash("U0OPS", "note the channel moves on", "post.2", PATIENCE).await));
-    for _ in 0..200 {
-        if sent("moves on") > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let moved_on = |calls: &[Call]| calls.iter().any(|c| c.ok && c.text().contains("the channel moves on"));
+    golive.fake.wait_for("the next post", Duration::from_secs(10), moved_on).await;
     assert_eq!(sent("moves on"), 1, "the next post goes out");
     assert_eq!(sent("unrecordable"), 1, "and the held one was not sent again");
 }

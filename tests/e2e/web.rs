@@ -113,8 +113,8 @@ async fn without_the_token_every_page_and_stream_is_401_and_says_nothing() {
     assert_eq!(header(&page, "referrer-policy"), Some("no-referrer"), "the token must not leak to other sites");
     let policy = header(&page, "content-security-policy").unwrap_or_default();
     assert!(policy.contains("default-src 'none'") && policy.contains("script-src 'sha256-"), "{policy}");
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel heard the start the pages above show only with the token.
+    w.slack().reads_started("v9.9.9-secret-release").await;
     w.finish().await;
 }
 
@@ -131,8 +131,8 @@ async fn open_pages_need_no_token_and_disabled_pages_are_not_served() {
     assert_eq!(bearer(&off.addr, "/").await.status, 404);
     assert_eq!(bearer(&off.addr, "/deployments/1").await.status, 404);
     assert_eq!(get(&off.addr, "/healthz").await.status, 200);
-    // The channel's other posts are not what this story checks.
-    open.skip_posts().await;
+    // The open golive's channel heard the start.
+    open.slack().reads_started("v1.0.0").await;
     open.finish().await;
     off.finish().await;
 }
@@ -399,7 +399,9 @@ async fn pages_never_show_secrets_or_slack_response_urls() {
     for text in ["start v5.0.0", "note looking good", "phase start pre-deployment", "status"] {
         assert_eq!(w.slack().slash("U0DANA", text).await.status, 200);
     }
-    w.slack().posts(3).await;
+    let slack = w.slack();
+    slack.reads_started("v5.0.0").await;
+    slack.reads_all(&["Note from u0dana: looking good", "Phase 1/4 pre-deployment (", "STATUS v5.0.0"]).await;
     for path in ["/", "/deployments/1", "/deployments/1.md", "/deployments/1.json", "/deployments/1.csv"] {
         // With a bearer token the page has no reason to repeat it (with `?token=`, its links
         // carry it on).
@@ -417,8 +419,6 @@ async fn pages_never_show_secrets_or_slack_response_urls() {
             assert!(!answer.body.contains(secret), "{path} shows `{secret}`");
         }
     }
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
     w.finish().await;
 }
 
@@ -439,10 +439,10 @@ async fn status_posts_link_to_the_page_when_public_url_is_set() {
     assert_eq!(plain.slack().slash("U0DANA", "status").await.status, 200);
     let status = plain.slack().arrives("the status post", |c| c.body.to_string().contains("Deploy v6.0.0")).await;
     assert!(!status.body.to_string().contains("live page"), "no public_url, no link");
-    // The channel's other posts are not what this story checks.
-    plain.skip_posts().await;
+    // Each channel heard its start before the status post (read above).
+    plain.slack().reads_started("v6.0.0").await;
     plain.finish().await;
-    w.skip_posts().await;
+    w.slack().reads_started("v6.0.0").await;
     w.finish().await;
 }
 
@@ -520,8 +520,9 @@ async fn the_stream_sends_each_new_event_as_it_is_recorded_and_resumes_after_the
     // `?after=` (what the page sends) works the same way.
     let mut after = Stream::open(&w.addr, "/deployments/1/events?after=1", None).await;
     after.until("first through slack").await;
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel heard what the stream sent.
+    w.slack().reads_started("v7.0.0").await;
+    w.slack().reads_all(&["Note from u0dana: first through slack", "Note from u0dana: second"]).await;
     w.finish().await;
 }
 
@@ -544,16 +545,11 @@ async fn live_streams_are_capped_and_all_end_when_golive_shuts_down() {
 
     // A browser that goes away gives its place back.
     drop(first);
-    let mut third = None;
-    for _ in 0..200 {
+    let open = || async {
         let mut stream = Stream::open(&w.addr, "/deployments/1/events", None).await;
-        if stream.until("\r\n\r\n").await.starts_with("HTTP/1.1 200") {
-            third = Some(stream);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let mut third = third.expect("a stream's place was never given back after its browser went away");
+        stream.until("\r\n\r\n").await.starts_with("HTTP/1.1 200").then_some(stream)
+    };
+    let mut third = w.until_async("a stream's place given back after its browser went away", open, String::new).await;
     assert_eq!(w.slack().slash("U0DANA", "note still streaming").await.status, 200);
     second.until("note: still streaming").await;
     third.until("note: still streaming").await;
@@ -564,8 +560,9 @@ async fn live_streams_are_capped_and_all_end_when_golive_shuts_down() {
         stream.ends().await;
         assert!(stream.seen.ends_with("0\r\n\r\n"), "the response ends properly: {}", stream.seen);
     }
-    // The channel's other posts are not what this story checks.
-    w.skip_posts().await;
+    // The channel heard what the streams sent, before golive shut down.
+    w.slack().reads_started("v8.0.0").await;
+    w.slack().reads("Note from u0dana: still streaming").await;
     w.finish().await;
 }
 

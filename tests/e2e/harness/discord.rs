@@ -187,6 +187,54 @@ impl DiscordSide {
         json["data"]["choices"].as_array().unwrap().iter().map(|c| c["value"].as_str().unwrap().to_string()).collect()
     }
 
+    /// Takes the next post or edit golive made that the story has not read (waiting for it),
+    /// and checks that a person sees `fragment` in it.
+    pub async fn reads(&self, fragment: &str) -> Call {
+        let find = || std::future::ready(self.fake.unread_posts().into_iter().next());
+        let seen = || format!("{:#?}", self.fake.peek_messages());
+        let what = format!("a post saying `{fragment}` on Discord");
+        let post = super::until(&self.clock, vec![self.fake.arrivals()], super::STEP, &what, find, seen).await;
+        self.fake.read(std::slice::from_ref(&post));
+        assert!(
+            post.seen().contains(fragment),
+            "the next post on Discord does not say `{fragment}`; it says:\n{}\nunread after it: {:#?}",
+            post.seen(),
+            self.fake.unread_posts().iter().map(Call::seen).collect::<Vec<_>>()
+        );
+        post
+    }
+
+    /// Reads the next posts, one saying each of `fragments`, in this order.
+    pub async fn reads_all(&self, fragments: &[&str]) {
+        for fragment in fragments {
+            self.reads(fragment).await;
+        }
+    }
+
+    /// Reads the announcement that `release` started.
+    pub async fn reads_started(&self, release: &str) -> Call {
+        self.reads(&format!("started deploying {release} ")).await
+    }
+
+    /// Reads what a phase walked through in order shows: its start, each tick and sign-off by
+    /// its person, and its end.
+    pub async fn reads_phase(&self, phase: &str, ticks: &[(&str, &str)], signoffs: &[(&str, &str)]) {
+        for fragment in super::phase_walk(phase, ticks, signoffs, str::to_string) {
+            self.reads(&fragment).await;
+        }
+    }
+
+    /// From now on, posts that `matches` are not this story's to read: `what` names them and
+    /// `why` says where they are read instead.
+    pub fn skips(&self, what: &str, why: &str, matches: impl Fn(&Call) -> bool + Send + Sync + 'static) {
+        self.fake.skip(what, why, matches);
+    }
+
+    /// From now on, the status post and its edits are not this story's to read (`why`).
+    pub fn skips_status(&self, why: &str) {
+        self.skips("the status post and its edits", why, Call::is_status);
+    }
+
     /// Waits until Discord has accepted a post or edit that `matches`, and reads that one.
     pub async fn arrives(&self, what: &str, matches: impl Fn(&Call) -> bool) -> Call {
         let find = || std::future::ready(self.fake.peek_messages().into_iter().find(|c| matches(c)));

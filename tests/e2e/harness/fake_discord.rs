@@ -53,6 +53,10 @@ impl Call {
         }
         s
     }
+    /// The deployment's status post (or an edit of it): an embed titled after the release.
+    pub fn is_status(&self) -> bool {
+        self.body["embeds"][0]["title"].as_str().is_some_and(|t| t.starts_with("Deploy "))
+    }
     pub fn is_post(&self) -> bool {
         self.method == Method::POST && self.path.ends_with("/messages")
     }
@@ -83,7 +87,12 @@ struct Inner {
     next_id: u64,
     /// The calls the test has been handed.
     read: std::collections::HashSet<usize>,
+    /// Posts the test said it does not read.
+    skips: Vec<Skip>,
 }
+
+/// Posts a story says up front it does not read: what they are, and why.
+pub type Skip = (String, Arc<dyn Fn(&Call) -> bool + Send + Sync>);
 
 impl Inner {
     fn push(&mut self, mut call: Call, arrivals: &tokio::sync::watch::Sender<usize>) {
@@ -167,16 +176,20 @@ impl FakeDiscord {
         self.inner.lock().unwrap().read.extend(calls.iter().map(|c| c.seq));
     }
 
-    /// Counts every call so far as read.
-    pub fn mark_all_read(&self) {
-        let _ = self.calls();
-    }
-
-    /// golive's posts and edits the test has not been handed.
+    /// golive's posts and edits the test has not been handed (nor said it does not read),
+    /// oldest first.
     pub fn unread_posts(&self) -> Vec<Call> {
         let inner = self.inner.lock().unwrap();
         let shown = |c: &Call| c.answered == 200 && (c.is_post() || c.is_edit());
-        inner.calls.iter().filter(|c| shown(c) && !inner.read.contains(&c.seq)).cloned().collect()
+        let skipped = |c: &Call| inner.skips.iter().any(|(_, matches)| matches(c));
+        inner.calls.iter().filter(|c| shown(c) && !inner.read.contains(&c.seq) && !skipped(c)).cloned().collect()
+    }
+
+    /// From now on, posts that `matches` are not the story's to read (`what` names them, `why`
+    /// says where they are read instead); they are never handed out as the next post.
+    pub fn skip(&self, what: &str, why: &str, matches: impl Fn(&Call) -> bool + Send + Sync + 'static) {
+        let named = format!("{what} ({why})");
+        self.inner.lock().unwrap().skips.push((named, Arc::new(matches)));
     }
 
     /// Changes whenever a call arrives.

@@ -42,6 +42,22 @@ impl Call {
     pub fn text(&self) -> &str {
         self.body["text"].as_str().unwrap_or_default()
     }
+    /// Everything a reader would see: the text, and the text of every block (headers,
+    /// sections, fields, context lines, buttons).
+    pub fn seen(&self) -> String {
+        let mut seen = self.text().to_string();
+        let blocks = match &self.body["blocks"] {
+            // Form-encoded calls carry the blocks as a JSON string.
+            Value::String(s) => serde_json::from_str(s).unwrap_or_default(),
+            blocks => blocks.clone(),
+        };
+        texts_in(&blocks, &mut seen);
+        seen
+    }
+    /// The deployment's status post (or an edit of it), as opposed to an announcement.
+    pub fn is_status(&self) -> bool {
+        self.text().starts_with("STATUS ")
+    }
     /// A message golive showed to people: a post, an edit, an ephemeral answer.
     pub fn is_post(&self) -> bool {
         self.ok
@@ -51,6 +67,28 @@ impl Call {
             )
     }
 }
+
+/// Every `text` string inside `value`, each on a line of its own.
+fn texts_in(value: &Value, seen: &mut String) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match v {
+                    Value::String(text) if key == "text" => {
+                        seen.push('\n');
+                        seen.push_str(text);
+                    }
+                    v => texts_in(v, seen),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| texts_in(v, seen)),
+        _ => {}
+    }
+}
+
+/// Posts a story says up front it does not read: what they are, and why.
+pub type Skip = (String, Arc<dyn Fn(&Call) -> bool + Send + Sync>);
 
 /// How the fake answers the next call.
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +109,8 @@ struct Inner {
     waiting: usize,
     /// The calls the test has been handed.
     read: std::collections::HashSet<usize>,
+    /// Posts the test said it does not read.
+    skips: Vec<Skip>,
 }
 
 impl Inner {
@@ -152,15 +192,18 @@ impl FakeSlack {
         self.inner.lock().unwrap().read.extend(calls.iter().map(|c| c.seq));
     }
 
-    /// Counts every call so far as read.
-    pub fn mark_all_read(&self) {
-        let _ = self.calls();
-    }
-
-    /// golive's posts the test has not been handed.
+    /// golive's posts the test has not been handed (nor said it does not read), oldest first.
     pub fn unread_posts(&self) -> Vec<Call> {
         let inner = self.inner.lock().unwrap();
-        inner.calls.iter().filter(|c| c.is_post() && !inner.read.contains(&c.seq)).cloned().collect()
+        let skipped = |c: &Call| inner.skips.iter().any(|(_, matches)| matches(c));
+        inner.calls.iter().filter(|c| c.is_post() && !inner.read.contains(&c.seq) && !skipped(c)).cloned().collect()
+    }
+
+    /// From now on, posts that `matches` are not the story's to read (`what` names them, `why`
+    /// says where they are read instead); they are never handed out as the next post.
+    pub fn skip(&self, what: &str, why: &str, matches: impl Fn(&Call) -> bool + Send + Sync + 'static) {
+        let named = format!("{what} ({why})");
+        self.inner.lock().unwrap().skips.push((named, Arc::new(matches)));
     }
 
     /// Changes whenever a call arrives.

@@ -9,8 +9,10 @@
 //!
 //! Every post golive makes to a fake chat must be read by the test: a story over chat ends with
 //! `ctx.finish().await`, which waits for the outbox to drain and fails listing any post the test
-//! never looked at, or says up front that it does not read them (`ctx.ignore_posts()`), so the
-//! intent is visible. Waits wake on what the fakes receive and move golive's clock when
+//! never looked at. A story reads posts in order (`ctx.slack().reads("started deploying v3")`),
+//! by what they say (`arrives`), or the status post as it stands (`ctx.status_on_slack()`); posts
+//! it does not read it names with the reason (`ctx.slack().skips(what, why, matches)`), or it
+//! says up front that the chat is not its point at all (`ctx.ignore_posts()`, with why beside it). Waits wake on what the fakes receive and move golive's clock when
 //! nothing is happening; nothing sleeps for real to let time pass.
 
 #![allow(dead_code)]
@@ -335,6 +337,18 @@ impl Ctx {
         until(&self.clock, self.arrivals(), STEP, what, find, seen).await
     }
 
+    /// [`Ctx::until_async`] moving golive's clock on by `step` (not [`STEP`]) whenever the
+    /// fakes are quiet: for waits on golive's own pacing and back-off, say.
+    pub async fn until_stepping<T, F: Future<Output = Option<T>>>(
+        &self,
+        what: &str,
+        step: Duration,
+        find: impl FnMut() -> F,
+        seen: impl Fn() -> String,
+    ) -> T {
+        until(&self.clock, self.arrivals(), step, what, find, seen).await
+    }
+
     /// Waits until the events of deployment `id` satisfy `done`, moving golive's clock on by
     /// `step` whenever the fakes are quiet (for checks and hooks due every so many seconds).
     pub async fn until_events(
@@ -382,23 +396,33 @@ impl Ctx {
         }
     }
 
+    // ---- reading what a person sees now ----
+
+    /// The Slack status post as it stands once golive has delivered everything: the newest of
+    /// the status posts and edits the story has not read, counting the ones before it as read
+    /// (they were replaced on screen; how many edits it took is golive's business).
+    pub async fn status_on_slack(&self) -> fake_slack::Call {
+        self.drain().await;
+        let fake = &self.slack().fake;
+        let statuses: Vec<_> = fake.unread_posts().into_iter().filter(fake_slack::Call::is_status).collect();
+        fake.read(&statuses);
+        statuses.last().cloned().expect("golive posted or edited no status on Slack the story has not read")
+    }
+
+    /// The Discord status post as it stands, as [`Ctx::status_on_slack`].
+    pub async fn status_on_discord(&self) -> fake_discord::Call {
+        self.drain().await;
+        let fake = &self.discord().fake;
+        let statuses: Vec<_> = fake.unread_posts().into_iter().filter(fake_discord::Call::is_status).collect();
+        fake.read(&statuses);
+        statuses.last().cloned().expect("golive posted or edited no status on Discord the story has not read")
+    }
+
     // ---- the end of the story: every post read ----
 
     /// This story does not read what golive posts to the chats (say why beside it).
     pub fn ignore_posts(&self) {
         self.ignored.store(true, Ordering::SeqCst);
-    }
-
-    /// Waits until golive has delivered what it has so far, then counts every post it made as
-    /// read: they are not this story's point (the story says so where it calls this).
-    pub async fn skip_posts(&self) {
-        self.drain().await;
-        if let Some(s) = &self.slack {
-            s.fake.mark_all_read();
-        }
-        if let Some(d) = &self.discord {
-            d.fake.mark_all_read();
-        }
     }
 
     /// Waits until golive's outbox holds nothing pending: every post it decided on has reached
@@ -434,8 +458,8 @@ impl Ctx {
         }
         assert!(
             unread.is_empty(),
-            "golive posted {} message(s) this test never read (read them, or say `ctx.skip_posts()` / \
-             `ctx.ignore_posts()` where they are not the story's point):\n  {}",
+            "golive posted {} message(s) this test never read (read them: `reads`, `arrives`, \
+             `status_on_slack`…, or name the ones the story does not read and why: `skips`):\n  {}",
             unread.len(),
             unread.join("\n  ")
         );
@@ -454,6 +478,21 @@ impl Drop for Ctx {
             );
         }
     }
+}
+
+/// What a phase walked through in order shows, a fragment a post: its start, each tick and
+/// sign-off by its person (`name` gives how the platform shows a cast member), and its end.
+pub fn phase_walk(
+    phase: &str,
+    ticks: &[(&str, &str)],
+    signoffs: &[(&str, &str)],
+    name: impl Fn(&str) -> String,
+) -> Vec<String> {
+    let mut walk = vec![format!(" {phase} (")];
+    walk.extend(ticks.iter().map(|(who, item)| format!("{} checked {item} ", name(who))));
+    walk.extend(signoffs.iter().map(|(who, role)| format!("{} signed off {phase} as {role} ", name(who))));
+    walk.push(format!(" {phase} is done "));
+    walk
 }
 
 /// Waits until `find` finds something, waking when a fake receives a call and moving golive's

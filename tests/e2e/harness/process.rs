@@ -61,6 +61,7 @@ impl Served {
             .spawn()
             .expect("start golive serve");
         let served = Served { child, addr, dir: dir.to_path_buf(), fake, log };
+        // A bounded poll of an external process: it says it is up only on /healthz.
         for _ in 0..400 {
             if try_get(&served.addr, "/healthz").await.is_some_and(|a| a.status == 200) {
                 return served;

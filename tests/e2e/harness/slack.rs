@@ -164,6 +164,81 @@ impl SlackSide {
         call
     }
 
+    /// Takes the next post golive made that the story has not read (waiting for it), and checks
+    /// that a person sees `fragment` in it.
+    pub async fn reads(&self, fragment: &str) -> Call {
+        let find = || self.fake.unread_posts().into_iter().next();
+        let post = self.until(&format!("a post saying `{fragment}`"), find).await;
+        self.fake.read(std::slice::from_ref(&post));
+        assert!(
+            post.seen().contains(fragment),
+            "the next post on Slack does not say `{fragment}`; it says:\n{}\nunread after it: {:#?}",
+            post.seen(),
+            self.fake.unread_posts().iter().map(Call::seen).collect::<Vec<_>>()
+        );
+        post
+    }
+
+    /// Reads the next posts, one saying each of `fragments`, in this order.
+    pub async fn reads_all(&self, fragments: &[&str]) {
+        for fragment in fragments {
+            self.reads(fragment).await;
+        }
+    }
+
+    /// Reads the announcement that `release` started.
+    pub async fn reads_started(&self, release: &str) -> Call {
+        self.reads(&format!("started deploying {release} ")).await
+    }
+
+    /// Reads what a phase walked through in order shows: its start, each tick and sign-off by
+    /// its person (cast names, as in tests/common), and its end.
+    pub async fn reads_phase(&self, phase: &str, ticks: &[(&str, &str)], signoffs: &[(&str, &str)]) {
+        let name = |who: &str| slack_user(who).to_lowercase();
+        for fragment in super::phase_walk(phase, ticks, signoffs, name) {
+            self.reads(&fragment).await;
+        }
+    }
+
+    /// Reads the next `fragments.len()` posts, one saying each fragment in any order: posts golive
+    /// makes at the same moment from work running side by side (two checks, say).
+    pub async fn reads_any_order(&self, fragments: &[&str]) {
+        let n = fragments.len();
+        let find = || {
+            let unread = self.fake.unread_posts();
+            (unread.len() >= n).then(|| unread[..n].to_vec())
+        };
+        let posts = self.until(&format!("{n} posts saying {fragments:?}"), find).await;
+        self.fake.read(&posts);
+        let mut seen: Vec<String> = posts.iter().map(Call::seen).collect();
+        for fragment in fragments {
+            let Some(at) = seen.iter().position(|s| s.contains(fragment)) else {
+                panic!("none of the next posts on Slack says `{fragment}`: {seen:#?}");
+            };
+            seen.remove(at);
+        }
+    }
+
+    /// Reads what walking `release` through pre-deployment and staging with the cast's ticks and
+    /// sign-offs (tests/common) showed the channel: the start, both phases, the lead's go.
+    pub async fn reads_through_staging(&self, release: &str) {
+        use crate::common::*;
+        self.reads_started(release).await;
+        self.reads_phase("pre-deployment", PRE_DEPLOYMENT_TICKS, PRE_DEPLOYMENT_SIGNOFFS).await;
+        self.reads_phase("staging", STAGING_TICKS, STAGING_SIGNOFFS).await;
+    }
+
+    /// From now on, posts that `matches` are not this story's to read: `what` names them and
+    /// `why` says where they are read instead.
+    pub fn skips(&self, what: &str, why: &str, matches: impl Fn(&Call) -> bool + Send + Sync + 'static) {
+        self.fake.skip(what, why, matches);
+    }
+
+    /// From now on, the status post and its edits are not this story's to read (`why`).
+    pub fn skips_status(&self, why: &str) {
+        self.skips("the status post and its edits", why, Call::is_status);
+    }
+
     async fn until<T>(&self, what: &str, find: impl Fn() -> Option<T>) -> T {
         let seen = || format!("{:#?}", self.fake.peek_delivered());
         let find = || std::future::ready(find());

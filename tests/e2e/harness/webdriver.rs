@@ -47,6 +47,7 @@ impl Browser {
         let addr = format!("127.0.0.1:{port}");
         let profile = tempfile::tempdir().unwrap();
         let mut browser = Browser { driver: child, addr, session: String::new(), _profile: profile };
+        // A bounded poll of an external process: chromedriver says it is up only on /status.
         for _ in 0..200 {
             if request(&browser.addr, "GET", "/status", b"").await.is_some_and(|(status, _)| status == 200) {
                 break;
@@ -102,6 +103,7 @@ impl Browser {
 
     /// Polls `script` until it returns something truthy, for up to ten seconds.
     pub async fn wait_for(&self, what: &str, script: &str) -> Value {
+        // A bounded poll of an external process: the page's state is read by asking the browser.
         for _ in 0..200 {
             let value = self.eval(script, json!([])).await;
             if !matches!(value, Value::Null | Value::Bool(false)) {
