@@ -20,6 +20,7 @@ mod cli;
 mod console;
 mod crash;
 mod discord;
+mod discord_setup;
 mod escalation;
 mod faults;
 mod freeze;

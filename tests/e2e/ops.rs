@@ -109,6 +109,13 @@ async fn the_scheduler_reports_how_late_it_fired() {
     // The test clock starts at 09:07; the 09:30 status slot is found 95 s late, as after a
     // stalled process.
     w.clock.advance(Duration::from_secs(23 * 60 + 95));
+    // The slot is waited for without moving the clock on, so the lag is exactly the 95 s; its
+    // post then waits out the channel's pacing on the clock.
+    let fired = || async {
+        let m = get(&w.addr, "/metrics").await.body;
+        (metric(&m, "golive_timers_fired_total") == 1.0).then_some(())
+    };
+    w.until_stepping("the 09:30 slot to fire", Duration::ZERO, fired, String::new).await;
     w.slack().arrives("the 09:30 status post", |c| c.text().contains("late by")).await;
     let m = get(&w.addr, "/metrics").await.body;
     assert_eq!(metric(&m, "golive_timers_fired_total"), 1.0);
