@@ -29,12 +29,15 @@ use crate::metrics::{Metrics, PostResult};
 use crate::store::{Delivered, Destination, OutboxItem, Route, Store, StoreError};
 
 pub mod hooks;
+mod leases;
 pub mod pager;
 mod queue;
+use leases::Leases;
 use queue::Queue;
 
-/// The worker looks at the outbox at least this often even when nothing wakes it.
-const IDLE_POLL: Duration = Duration::from_secs(60);
+/// The worker looks at the outbox at least this often even when nothing wakes it: another
+/// process's channels are taken over when it dies only if someone looks.
+const IDLE_POLL: Duration = Duration::from_secs(10);
 
 /// What a chat platform said about one message it accepted.
 #[derive(Debug, Clone, Default)]
@@ -165,6 +168,9 @@ pub struct Delivery {
     unrecorded: Arc<Mutex<HashMap<i64, Sent>>>,
     /// What is pending, by channel: one pass at a time holds it.
     queue: Arc<tokio::sync::Mutex<Queue>>,
+    /// The destinations this process holds the claim on (several processes on one database):
+    /// locked after `queue`, by the pass that holds it.
+    leases: Arc<tokio::sync::Mutex<Leases>>,
 }
 
 impl Delivery {
@@ -178,6 +184,7 @@ impl Delivery {
             last_sent: Arc::default(),
             unrecorded: Arc::default(),
             queue: Arc::default(),
+            leases: Arc::default(),
         }
     }
 
@@ -185,10 +192,13 @@ impl Delivery {
         self.outbox.recorder.record(report).await.map_err(DeliveryError::Record)
     }
 
-    /// When a destination may get its next post.
-    fn ready_at(&self, destination: &Destination) -> Option<DateTime<Utc>> {
-        let last = self.last_sent.lock().ok()?.get(destination).copied()?;
-        Some(last + chrono::Duration::from_std(self.settings.channel_interval).unwrap_or_default())
+    /// When a destination may get its next post: its pacing, and when to ask again for a
+    /// claim another process held.
+    fn ready_at(&self, destination: &Destination, leases: &Leases) -> Option<DateTime<Utc>> {
+        let paced = self.last_sent.lock().ok().and_then(|last| last.get(destination).copied()).map(|last| {
+            last + chrono::Duration::from_std(self.settings.channel_interval).unwrap_or_default()
+        });
+        paced.max(leases.busy_until(destination))
     }
 
     fn routes(&self) -> Vec<Route> {
@@ -199,29 +209,44 @@ impl Delivery {
     /// went. Returns what happened; a store error stops the pass.
     pub async fn deliver_due(&self) -> Result<Pass, DeliveryError> {
         let mut queue = self.queue.lock().await;
+        let mut leases = self.leases.lock().await;
+        let store = &self.outbox.store;
         let now = self.clock.now();
-        queue.refresh(&self.outbox.store, now).await?;
+        queue.refresh(store, now).await?;
+        let due: Vec<_> = self
+            .apis
+            .iter()
+            .map(|api| (api, queue.due(api.route(), now, |destination| self.ready_at(destination, &leases))))
+            .collect();
+        // Only destinations this process holds the claim on are sent to (one statement for
+        // those it has to take or renew), and only rows still pending once it holds them.
+        let wanted: Vec<Destination> = due.iter().flat_map(|(_, d)| d.iter().map(|(_, to)| to.clone())).collect();
+        let held = leases.hold(store, wanted, now).await?;
         let mut ready = Vec::new();
-        for api in self.apis.iter() {
-            let ids = queue.due(api.route(), now, |destination| self.ready_at(destination));
-            let items = self.outbox.store.pending_items(&ids).await?;
+        for (api, due) in due {
+            let ids: Vec<i64> = due.into_iter().filter(|(_, to)| held.contains(to)).map(|(id, _)| id).collect();
+            let items = store.pending_items(&ids).await?;
             // What is queued here but no longer pending went some other way.
             for id in ids.iter().filter(|id| !items.iter().any(|i| i.id == **id)) {
                 queue.forget(*id, now);
             }
-            ready.extend(items.into_iter().map(|i| (api.clone(), i)));
+            for item in items {
+                if let Some(lease) = leases.lease(&item.destination) {
+                    ready.push((api.clone(), item, lease));
+                }
+            }
         }
         // Each send is its own task, at most `concurrency` at once across channels.
         let send_timeout = self.settings.send_timeout;
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         let mut sends = JoinSet::new();
-        for (api, item) in ready {
+        for (api, item, lease) in ready {
             let permits = permits.clone();
             // Sent already, only its record is missing.
             let sent = self.unrecorded.lock().ok().and_then(|u| u.get(&item.id).cloned());
             sends.spawn(async move {
                 if let Some(sent) = sent {
-                    return (item, Ok(sent));
+                    return (item, lease, Ok(sent));
                 }
                 let _permit = permits.acquire_owned().await;
                 let send = api.send(&item).instrument(post_span(&item));
@@ -231,18 +256,34 @@ impl Delivery {
                     Ok(result) => result,
                     Err(_) => Err(SendError::Retry { reason: format!("no answer within {limit:?}"), after: None }),
                 };
-                (item, result)
+                (item, lease, result)
             });
         }
         let mut results = Vec::new();
-        while let Some(joined) = sends.join_next().await {
-            match joined {
-                Ok(done) => {
-                    if done.1.is_ok() {
-                        // Counted as the platform answers; marked in the outbox with the pass.
-                        self.outbox.metrics.post(done.0.destination.route(), PostResult::Delivered);
+        // No renewal is tried before this (a failed one waits a second before the next).
+        let mut renew_from = now;
+        loop {
+            // The claims are renewed while sends take their time (a hook, a slow API), so no
+            // other process takes a channel over from a holder that is still at work.
+            let renewal = leases.next_renewal().map(|t| t.max(renew_from));
+            let joined = tokio::select! {
+                joined = sends.join_next() => joined,
+                _ = self.clock.sleep_until(renewal.unwrap_or(now)), if renewal.is_some() => {
+                    if let Err(e) = leases.renew(store, self.clock.now()).await {
+                        warn!(error = %e, "could not renew this process's claims on its channels");
+                        renew_from = self.clock.now() + chrono::Duration::seconds(1);
                     }
-                    results.push(done)
+                    continue;
+                }
+            };
+            let Some(joined) = joined else { break };
+            match joined {
+                Ok((item, lease, result)) => {
+                    if result.is_ok() {
+                        // Counted as the platform answers; marked in the outbox with the pass.
+                        self.outbox.metrics.post(item.destination.route(), PostResult::Delivered);
+                    }
+                    results.push((item, lease, result))
                 }
                 // The message stays pending and is tried again on the next pass.
                 Err(e) => error!(error = %e, "a send task failed"),
@@ -250,19 +291,20 @@ impl Delivery {
         }
         // Settle in outbox order, so the log reads in the order things were decided. What was
         // delivered is marked so with one statement: one commit for the whole pass.
-        results.sort_by_key(|(item, _)| item.id);
+        results.sort_by_key(|(item, _, _)| item.id);
         let delivered: Vec<Delivered> = results
             .iter()
-            .filter_map(|(item, result)| {
+            .filter_map(|(item, lease, result)| {
                 let sent = result.as_ref().ok()?;
-                Some(Delivered { id: item.id, remote_id: sent.remote_id.clone(), reposted: sent.reposted })
+                let (remote_id, reposted, lease) = (sent.remote_id.clone(), sent.reposted, lease.clone());
+                Some(Delivered { id: item.id, remote_id, reposted, lease })
             })
             .collect();
         if !delivered.is_empty() {
             // Through the writer: the marks share a commit with whatever it decides meanwhile.
             let recorded = self.record(Report::Delivered { messages: delivered }).await;
             if let Ok(mut unrecorded) = self.unrecorded.lock() {
-                for (item, result) in &results {
+                for (item, _, result) in &results {
                     match (&recorded, result) {
                         (Ok(_), _) => unrecorded.remove(&item.id),
                         (Err(_), Ok(sent)) => unrecorded.insert(item.id, sent.clone()),
@@ -273,10 +315,12 @@ impl Delivery {
             recorded?;
         }
         let mut pass = Pass::default();
-        for (item, result) in results {
+        for (item, _, result) in results {
             let span = post_span(&item);
             self.settle(&item, result, &mut pass, &mut queue).instrument(span).await?;
         }
+        // A channel with nothing left queued here is let go, for any process to take.
+        leases.release_idle(store, |to| !queue.has(to), self.clock.now()).await?;
         Ok(pass)
     }
 
@@ -392,8 +436,9 @@ impl Delivery {
     /// When the next pass has something to do: a message's retry time or a channel's pacing.
     pub async fn next_wake(&self) -> Result<Option<DateTime<Utc>>, DeliveryError> {
         let mut queue = self.queue.lock().await;
+        let leases = self.leases.lock().await;
         queue.refresh(&self.outbox.store, self.clock.now()).await?;
-        Ok(queue.next_due(&self.routes(), |destination| self.ready_at(destination)))
+        Ok(queue.next_due(&self.routes(), |destination| self.ready_at(destination, &leases)))
     }
 
     /// Posts still waiting for this worker's routes.
@@ -423,6 +468,11 @@ impl Delivery {
             }
         };
         let timed_out = tokio::time::timeout(grace, flushing).await.is_err();
+        // Another process may take this one's channels at once rather than when the claims lapse.
+        let store = &self.outbox.store;
+        if let Err(e) = self.leases.lock().await.release_idle(store, |_| true, self.clock.now()).await {
+            warn!(error = %e, "could not release this process's claims; they lapse in {:?}", leases::LEASE);
+        }
         match self.pending().await {
             Ok(0) => info!("outbox flushed"),
             Ok(left) if timed_out => {

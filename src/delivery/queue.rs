@@ -16,7 +16,9 @@ use chrono::{DateTime, Utc};
 use crate::store::{Destination, Queued, Route, Store, StoreError};
 
 /// The whole pending set is read again at least this often, to heal anything missed.
-pub(super) const RELOAD_EVERY: Duration = Duration::from_secs(60);
+/// Also how soon rows that another process queued and can no longer send (it died) are seen
+/// here, so its channels are taken over within a lease and one look (leases.rs).
+pub(super) const RELOAD_EVERY: Duration = Duration::from_secs(10);
 
 /// A destination's pending messages: ids, oldest first, and when the oldest may be tried.
 #[derive(Debug)]
@@ -90,15 +92,20 @@ impl Queue {
         route: Route,
         now: DateTime<Utc>,
         ready: impl Fn(&Destination) -> Option<DateTime<Utc>>,
-    ) -> Vec<i64> {
-        let mut due: Vec<i64> = self
+    ) -> Vec<(i64, Destination)> {
+        let mut due: Vec<(i64, Destination)> = self
             .lanes
             .iter()
             .filter(|(to, lane)| to.route() == route && lane.head_due <= now && ready(to).map_or(true, |t| t <= now))
-            .filter_map(|(_, lane)| lane.ids.front().copied())
+            .filter_map(|(to, lane)| Some((*lane.ids.front()?, to.clone())))
             .collect();
-        due.sort_unstable();
+        due.sort_unstable_by_key(|(id, _)| *id);
         due
+    }
+
+    /// Whether anything is queued for `to`.
+    pub(super) fn has(&self, to: &Destination) -> bool {
+        self.lanes.contains_key(to)
     }
 
     /// When some destination on one of `routes` has a message that may be tried.

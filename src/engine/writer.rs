@@ -278,7 +278,14 @@ impl Writer {
             tx.append_events(&rows, &head, &listed).await?;
             tx.enqueue(&messages, now).await?;
             tx.set_timers(&timers).await?;
-            tx.mark_sent(&delivered, now).await?;
+            let marked = tx.mark_sent(&delivered, now).await?;
+            if marked < delivered.len() as u64 {
+                // Sent by a process whose claim another has taken since: that one sends them.
+                tracing::warn!(
+                    unmarked = delivered.len() as u64 - marked,
+                    "posts sent under a lost claim were not marked; the destination's new holder sends them again"
+                );
+            }
             tx.record_answers(&answers, now).await?;
             tx.commit().await
         }

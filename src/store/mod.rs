@@ -1,12 +1,14 @@
 //! SQLite storage through sqlx, one module per table: `events` (the chained event log and its
 //! head), `deployments` (the listing projected from the events), `outbox` (messages to send,
-//! with `destination.rs` reading where each goes), `timers` (each open deployment's next
+//! with `destination.rs` reading where each goes), `claims` (which process delivers each
+//! destination now), `timers` (each open deployment's next
 //! timer), `requests` (chat requests already answered) and `health` (the write probe). This
 //! module opens the database, applies the migrations in `migrations/` and holds the `Store`;
 //! `tx.rs` holds the write transaction that every change goes through; `audit.rs` and
 //! `vitals.rs` read across tables.
 
 mod audit;
+mod claims;
 mod deployments;
 mod destination;
 mod events;
@@ -28,6 +30,7 @@ use sqlx::{Connection, SqlitePool};
 use thiserror::Error;
 
 pub use audit::{AuditFailure, AuditReport};
+pub use claims::{Claim, Lease};
 pub use deployments::{DeploymentRow, ListPage, ListQuery};
 pub use destination::{Destination, Route};
 pub use events::{AuditKey, ChainHead, Loaded, StoredEvent, GENESIS, KEY_VAR as AUDIT_KEY_VAR};

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
 
-use super::{format_time, parse_time, Destination, Route, Store, StoreError, Tx, ROWS_PER_INSERT};
+use super::{format_time, parse_time, Destination, Lease, Route, Store, StoreError, Tx, ROWS_PER_INSERT};
 use crate::domain::Channel;
 
 /// What to send, already rendered for the channel's platform.
@@ -110,12 +110,14 @@ impl NewMessage {
     }
 }
 
-/// A message the platform accepted: its id there, and whether an update was posted anew.
+/// A message the platform accepted: its id there, whether an update was posted anew, and the
+/// claim on its destination it was sent under.
 #[derive(Debug, Clone)]
 pub struct Delivered {
     pub id: i64,
     pub remote_id: Option<String>,
     pub reposted: bool,
+    pub lease: Lease,
 }
 
 /// A pending message as the delivery worker queues it, before it reads the payload.
@@ -263,12 +265,23 @@ impl Tx {
     /// Marks messages delivered at `at`, with one statement per few hundred. An update that
     /// had to be posted as a new message becomes a status post itself, so the next updates
     /// change it rather than the lost one.
-    pub async fn mark_sent(&mut self, sent: &[Delivered], at: DateTime<Utc>) -> Result<(), StoreError> {
+    ///
+    /// Fenced: a mark counts only while its destination's claim is still held by the process
+    /// that sent it, under the same fence (`outbox_claims`). A process that stalled past its
+    /// lease, while another took the destination over, records nothing: the post stays pending
+    /// for the new holder (which sends it again: the one repeat a takeover may cost). Returns
+    /// how many marks counted.
+    pub async fn mark_sent(&mut self, sent: &[Delivered], at: DateTime<Utc>) -> Result<u64, StoreError> {
         let at = format_time(at);
+        let mut marked = 0;
         for chunk in sent.chunks(ROWS_PER_INSERT) {
-            let mut update = QueryBuilder::new("WITH v (id, remote_id, reposted) AS (");
+            let mut update = QueryBuilder::new("WITH v (id, remote_id, reposted, holder, fence) AS (");
             update.push_values(chunk, |mut b, d| {
-                b.push_bind(d.id).push_bind(&d.remote_id).push_bind(d.reposted);
+                b.push_bind(d.id)
+                    .push_bind(&d.remote_id)
+                    .push_bind(d.reposted)
+                    .push_bind(&d.lease.holder)
+                    .push_bind(d.lease.fence);
             });
             update.push(") UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ");
             update.push_bind(&at);
@@ -276,11 +289,14 @@ impl Tx {
                 ", remote_id = v.remote_id,
                    action = CASE WHEN v.reposted THEN 'post' ELSE action END,
                    kind = CASE WHEN v.reposted THEN 'status' ELSE kind END
-                 FROM v WHERE outbox.id = v.id",
+                 FROM v WHERE outbox.id = v.id
+                   AND EXISTS (SELECT 1 FROM outbox_claims c
+                               WHERE c.platform = outbox.platform AND c.channel = outbox.channel
+                                 AND c.holder = v.holder AND c.fence = v.fence)",
             );
-            update.build().execute(&mut *self.tx).await?;
+            marked += update.build().execute(&mut *self.tx).await?.rows_affected();
         }
-        Ok(())
+        Ok(marked)
     }
 
     /// The deployment's latest status post that may still be on screen (not given up), which
