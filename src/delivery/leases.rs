@@ -35,7 +35,8 @@ fn after(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
 fn random_holder() -> String {
     let mut hasher = RandomState::new().build_hasher();
     hasher.write_u32(std::process::id());
-    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    hasher
+        .write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
     let mut again = RandomState::new().build_hasher();
     again.write_u64(hasher.finish());
     format!("{:016x}{:016x}", hasher.finish(), again.finish())
@@ -111,7 +112,12 @@ impl Leases {
         Ok(())
     }
 
-    async fn ask(&mut self, store: &Store, ask: Vec<Claim>, now: DateTime<Utc>) -> Result<Vec<Destination>, StoreError> {
+    async fn ask(
+        &mut self,
+        store: &Store,
+        ask: Vec<Claim>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Destination>, StoreError> {
         let granted = store.claim(&self.holder, &ask, now, after(now, LEASE)).await?;
         let renew_at = after(now, RENEW_AFTER);
         let mut got = Vec::with_capacity(granted.len());

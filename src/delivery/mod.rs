@@ -195,9 +195,12 @@ impl Delivery {
     /// When a destination may get its next post: its pacing, and when to ask again for a
     /// claim another process held.
     fn ready_at(&self, destination: &Destination, leases: &Leases) -> Option<DateTime<Utc>> {
-        let paced = self.last_sent.lock().ok().and_then(|last| last.get(destination).copied()).map(|last| {
-            last + chrono::Duration::from_std(self.settings.channel_interval).unwrap_or_default()
-        });
+        let paced = self
+            .last_sent
+            .lock()
+            .ok()
+            .and_then(|last| last.get(destination).copied())
+            .map(|last| last + chrono::Duration::from_std(self.settings.channel_interval).unwrap_or_default());
         paced.max(leases.busy_until(destination))
     }
 

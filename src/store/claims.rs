@@ -46,7 +46,8 @@ impl Store {
         let (now, until) = (format_time(now), format_time(until));
         let mut held = Vec::with_capacity(claims.len());
         for chunk in claims.chunks(ROWS_PER_INSERT) {
-            let mut upsert = QueryBuilder::new("INSERT INTO outbox_claims (platform, channel, holder, fence, expires_at) ");
+            let mut upsert =
+                QueryBuilder::new("INSERT INTO outbox_claims (platform, channel, holder, fence, expires_at) ");
             // A new row starts at fence 1; on a row that exists, `fence` carries the fence this
             // holder knows, which only renews a claim it still holds under it.
             upsert.push_values(chunk, |mut b, c| {

@@ -41,4 +41,5 @@ mod small_fixes;
 mod snapshots;
 mod storage_faults;
 mod store;
+mod two_processes;
 mod web;
