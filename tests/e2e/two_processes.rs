@@ -200,6 +200,7 @@ async fn a_channel_whose_holder_stops_is_taken_over_after_its_lease_with_at_most
     )
     .await;
     process_a.abort();
+    assert!(process_a.await.unwrap_err().is_cancelled(), "A is gone");
     drop(stop_a);
     let killed = ctx.clock.now();
     let claims = ctx.store.claims().await.unwrap();
