@@ -26,7 +26,7 @@ use crate::clock::SharedClock;
 use crate::config::DeliveryConfig;
 use crate::domain::EventKind;
 use crate::metrics::{Metrics, PostResult};
-use crate::store::{Delivered, Destination, OutboxItem, Route, Store, StoreError};
+use crate::store::{Delivered, Destination, Lease, OutboxItem, Route, Store, StoreError};
 
 pub mod hooks;
 mod leases;
@@ -318,9 +318,9 @@ impl Delivery {
             recorded?;
         }
         let mut pass = Pass::default();
-        for (item, _, result) in results {
+        for (item, lease, result) in results {
             let span = post_span(&item);
-            self.settle(&item, result, &mut pass, &mut queue).instrument(span).await?;
+            self.settle(&item, &lease, result, &mut pass, &mut queue).instrument(span).await?;
         }
         // A channel with nothing left queued here is let go, for any process to take.
         leases.release_idle(store, |to| !queue.has(to), self.clock.now()).await?;
@@ -330,6 +330,7 @@ impl Delivery {
     async fn settle(
         &self,
         item: &OutboxItem,
+        lease: &Lease,
         result: Result<Sent, SendError>,
         pass: &mut Pass,
         queue: &mut Queue,
@@ -364,21 +365,23 @@ impl Delivery {
                 let wait = after.map_or(backoff, |a| a.max(Duration::from_millis(100)));
                 let next = now + chrono::Duration::from_std(wait).unwrap_or_default();
                 warn!(outbox = item.id, %channel, attempt = item.attempts + 1, %reason, retry_in = ?wait, "post not delivered; will retry");
-                store.mark_retry(item.id, next, &reason).await?;
+                if !store.mark_retry(item.id, lease, next, &reason).await? {
+                    warn!(outbox = item.id, %channel, "another process took this channel over; its retry is that one's");
+                }
                 queue.retry_at(&item.destination, next);
                 pass.retried += 1;
             }
             Err(SendError::Retry { reason, .. }) => {
                 let reason =
                     format!("still failing after {}: {reason}", crate::render::human(self.settings.give_up_after));
-                self.give_up(item, &channel, reason, false, None).await?;
+                self.give_up(item, lease, &channel, reason, false, None).await?;
                 queue.remove(&item.destination, item.id, now);
                 pass.failed += 1;
                 self.outbox.metrics.post(item.destination.route(), PostResult::Failed);
                 return Ok(());
             }
             Err(SendError::Permanent { reason, channel_unusable, hint }) => {
-                self.give_up(item, &channel, reason, channel_unusable, hint).await?;
+                self.give_up(item, lease, &channel, reason, channel_unusable, hint).await?;
                 if channel_unusable {
                     // The channel's other messages were given up with it.
                     queue.invalidate();
@@ -397,6 +400,7 @@ impl Delivery {
     async fn give_up(
         &self,
         item: &OutboxItem,
+        lease: &Lease,
         channel: &str,
         reason: String,
         whole_channel: bool,
@@ -405,7 +409,9 @@ impl Delivery {
         if item.destination.route() == Route::Hooks {
             // A hook that could not be run is a hook that failed: it goes on the timeline as
             // such (and a rollback's escalates), not as an undelivered post.
-            self.outbox.store.mark_failed(item, &reason, false).await?;
+            if self.outbox.store.mark_failed(item, lease, &reason, false).await? == 0 {
+                return Ok(lost_claim(item));
+            }
             error!(outbox = item.id, %reason, "hook given up");
             let api = self.apis.iter().find(|a| a.route() == Route::Hooks);
             if let (Some(id), Some(report)) = (item.deployment_id, api.and_then(|a| a.given_up(item, &reason))) {
@@ -413,7 +419,10 @@ impl Delivery {
             }
             return Ok(());
         }
-        let given_up = self.outbox.store.mark_failed(item, &reason, whole_channel).await?;
+        let given_up = self.outbox.store.mark_failed(item, lease, &reason, whole_channel).await?;
+        if given_up == 0 {
+            return Ok(lost_claim(item));
+        }
         let hint = hint.unwrap_or_default();
         error!(outbox = item.id, %channel, messages = given_up, %reason, %hint, "post given up");
         if let Some(id) = item.deployment_id {
@@ -521,6 +530,12 @@ impl Delivery {
             }
         }
     }
+}
+
+/// A give-up that did not count: the claim it was tried under was lost meanwhile, so the
+/// destination's new holder decides what becomes of the post (and records it).
+fn lost_claim(item: &OutboxItem) {
+    warn!(outbox = item.id, channel = %item.destination, "another process took this channel over; not giving up its post");
 }
 
 /// The span one outbox message is sent and settled in.

@@ -12,6 +12,18 @@ use sqlx::QueryBuilder;
 use super::{format_time, parse_time, Destination, Lease, Route, Store, StoreError, Tx, ROWS_PER_INSERT};
 use crate::domain::Channel;
 
+/// The condition that fences a delivery record, with the holder bound at `?{at}` and the
+/// fence at the next: the outbox row's destination is still claimed by the process that tried
+/// it, under the same fence.
+fn held(at: usize) -> String {
+    format!(
+        "AND EXISTS (SELECT 1 FROM outbox_claims c
+                     WHERE c.platform = outbox.platform AND c.channel = outbox.channel
+                       AND c.holder = ?{at} AND c.fence = ?{})",
+        at + 1
+    )
+}
+
 /// What to send, already rendered for the channel's platform.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
@@ -364,36 +376,65 @@ impl Store {
         Ok(id.unwrap_or(0))
     }
 
-    pub async fn mark_retry(&self, id: i64, next: DateTime<Utc>, error: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
-            .bind(format_time(next))
-            .bind(error)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Records a failed attempt and when to try again. Fenced like [`Tx::mark_sent`]: it
+    /// counts only while `lease` is still the destination's claim, so a process that lost the
+    /// claim cannot push back a post the new holder is sending. Returns whether it counted.
+    pub async fn mark_retry(
+        &self,
+        id: i64,
+        lease: &Lease,
+        next: DateTime<Utc>,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(&format!(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1, last_error = ?2 WHERE id = ?3 {}",
+            held(4)
+        ))
+        .bind(format_time(next))
+        .bind(error)
+        .bind(id)
+        .bind(&lease.holder)
+        .bind(lease.fence)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Gives up on a message, and on every later one pending for the same channel when the
-    /// channel itself is unusable. Returns how many messages were given up.
-    pub async fn mark_failed(&self, item: &OutboxItem, error: &str, whole_channel: bool) -> Result<u64, StoreError> {
+    /// channel itself is unusable. Returns how many messages were given up. Fenced like
+    /// [`Tx::mark_sent`]: under a claim that is no longer `lease`, nothing is given up (0).
+    pub async fn mark_failed(
+        &self,
+        item: &OutboxItem,
+        lease: &Lease,
+        error: &str,
+        whole_channel: bool,
+    ) -> Result<u64, StoreError> {
         let done = if whole_channel {
-            sqlx::query(
+            sqlx::query(&format!(
                 "UPDATE outbox SET state = 'failed', attempts = attempts + (id = ?1), last_error = ?2
-                 WHERE state = 'pending' AND platform = ?3 AND channel = ?4",
-            )
+                 WHERE state = 'pending' AND platform = ?3 AND channel = ?4 {}",
+                held(5)
+            ))
             .bind(item.id)
             .bind(error)
             .bind(item.destination.route().as_str())
             .bind(item.destination.address())
+            .bind(&lease.holder)
+            .bind(lease.fence)
             .execute(&self.pool)
             .await?
         } else {
-            sqlx::query("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?")
-                .bind(error)
-                .bind(item.id)
-                .execute(&self.pool)
-                .await?
+            sqlx::query(&format!(
+                "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?1 WHERE id = ?2 {}",
+                held(3)
+            ))
+            .bind(error)
+            .bind(item.id)
+            .bind(&lease.holder)
+            .bind(lease.fence)
+            .execute(&self.pool)
+            .await?
         };
         Ok(done.rows_affected())
     }

@@ -314,3 +314,54 @@ async fn a_post_marked_under_a_lost_claim_is_not_recorded_as_sent() {
     assert_eq!(fence(claim("A", None).await), Some(3), "released: taken at once, under a new fence");
     ctx.finish().await;
 }
+
+#[tokio::test]
+async fn a_retry_or_give_up_recorded_under_a_lost_claim_does_not_count() {
+    let ctx = Ctx::new().await;
+    let engine = Engine::new(ctx.store.clone(), slack_config(), Arc::new(ctx.clock.clone()));
+    let dana = Actor::new(Platform::Slack, "U0DANA");
+    for text in ["start v3.0.0", "note mark-n00"] {
+        assert!(!engine.submit(Input::text(&deploys(), &dana, text)).await.unwrap().refused);
+    }
+    let slack_rows = || {
+        let store = ctx.store.clone();
+        async move { store.outbox().await.unwrap().into_iter().filter(|r| r.platform == "slack").collect::<Vec<_>>() }
+    };
+    let ids: Vec<i64> = slack_rows().await.iter().map(|r| r.id).collect();
+    assert!(ids.len() >= 2, "the start and the note are queued for #deploys");
+    let item = ctx.store.pending_items(&ids[..1]).await.unwrap().remove(0);
+    let to: Destination = deploys().into();
+    let claim = |holder: &'static str| {
+        let (now, store, to) = (ctx.clock.now(), ctx.store.clone(), to.clone());
+        async move {
+            let want = [Claim { destination: to, held: None }];
+            store.claim(holder, &want, now, now + chrono::Duration::seconds(20)).await.unwrap()
+        }
+    };
+    let lease = |holder: &str, fence: i64| Lease { holder: holder.into(), fence };
+    assert_eq!(claim("A").await.first().map(|c| c.1), Some(1));
+    ctx.advance(Duration::from_secs(21));
+    assert_eq!(claim("B").await.first().map(|c| c.1), Some(2), "A stalled past its lease; B took over");
+    let before = slack_rows().await;
+
+    // A, back from its stall, records what became of its attempt: none of it counts.
+    let later = ctx.clock.now() + chrono::Duration::minutes(5);
+    assert!(!ctx.store.mark_retry(item.id, &lease("A", 1), later, "timed out").await.unwrap());
+    assert_eq!(ctx.store.mark_failed(&item, &lease("A", 1), "channel_not_found", false).await.unwrap(), 0);
+    assert_eq!(ctx.store.mark_failed(&item, &lease("A", 1), "channel_not_found", true).await.unwrap(), 0);
+    let after = slack_rows().await;
+    let seen = |rows: &[golive::store::OutboxRow]| {
+        rows.iter().map(|r| (r.id, r.state.clone(), r.attempts, r.next_attempt_at.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(seen(&after), seen(&before), "A's retry time and give-ups under fence 1 changed nothing");
+    assert!(after.iter().all(|r| r.state == "pending" && r.last_error.is_none()));
+
+    // The holder's records do count.
+    assert!(ctx.store.mark_retry(item.id, &lease("B", 2), later, "timed out").await.unwrap());
+    let row = slack_rows().await.into_iter().find(|r| r.id == item.id).unwrap();
+    assert_eq!((row.attempts, row.last_error.as_deref()), (1, Some("timed out")), "{row:?}");
+    let given_up = ctx.store.mark_failed(&item, &lease("B", 2), "channel_not_found", true).await.unwrap();
+    assert_eq!(given_up, ids.len() as u64, "B gives up the channel's pending posts");
+    assert!(slack_rows().await.iter().all(|r| r.state == "failed"));
+    ctx.finish().await;
+}
