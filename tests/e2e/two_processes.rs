@@ -365,3 +365,75 @@ async fn a_retry_or_give_up_recorded_under_a_lost_claim_does_not_count() {
     assert!(slack_rows().await.iter().all(|r| r.state == "failed"));
     ctx.finish().await;
 }
+
+/// The example config with Slack on and a status slot every 2 s.
+fn every_two_seconds() -> Arc<Config> {
+    let text = EXAMPLE
+        .replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1)
+        .replace("cron = \"0 */30 * * * *\"", "cron = \"*/2 * * * * *\"");
+    Arc::new(Config::parse(&text, "two_processes.toml").unwrap())
+}
+
+/// A deployment with status slots every 2 s and an unacknowledged escalation, its timers fired
+/// by every engine in `engines` at once at each step of the clock (one second for two minutes,
+/// then a minute at a time for forty: the climb through every level and its repeats). Returns
+/// the history as recorded: each event's time and kind.
+async fn timers_fired_by(ctx: &Ctx, engines: &[Engine]) -> Vec<String> {
+    let dana = Actor::new(Platform::Slack, "U0DANA");
+    let say = |e: usize, text: &'static str| {
+        let (engine, dana) = (engines[e % engines.len()].clone(), dana.clone());
+        async move { assert!(!engine.submit(Input::text(&deploys(), &dana, text)).await.unwrap().refused, "{text}") }
+    };
+    // Each engine decides something first, so each has the deployment folded in its cache.
+    say(0, "start v3.0.0").await;
+    say(1, "note mark-n00").await;
+    let fire_all = || async {
+        let fired = futures_util::future::join_all(engines.iter().map(|e| e.submit(Input::Timers))).await;
+        for answer in fired {
+            answer.unwrap();
+        }
+    };
+    for _ in 0..120 {
+        ctx.clock.advance(Duration::from_secs(1));
+        fire_all().await;
+    }
+    say(1, "escalate error rate at 0.4%").await;
+    for _ in 0..40 {
+        ctx.clock.advance(Duration::from_secs(60));
+        fire_all().await;
+    }
+    let id = ctx.store.deployments(None, 1).await.unwrap()[0].id;
+    ctx.store.events(id).await.unwrap().into_iter().map(|e| format!("{} {:?}", e.at, e.kind)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_on_one_file_fire_each_status_slot_and_escalation_step_once() {
+    let clock = |ctx: &Ctx| -> golive::clock::SharedClock { Arc::new(ctx.clock.clone()) };
+    let alone = Ctx::new().await;
+    let one = Engine::new(alone.store.clone(), every_two_seconds(), clock(&alone));
+    let history = timers_fired_by(&alone, &[one]).await;
+
+    let ctx = Ctx::new().await;
+    let other = Store::open(&ctx.url).await.unwrap();
+    let two = [
+        Engine::new(ctx.store.clone(), every_two_seconds(), clock(&ctx)),
+        Engine::new(other, every_two_seconds(), clock(&ctx)),
+    ];
+    let shared = timers_fired_by(&ctx, &two).await;
+
+    let slots: Vec<&String> = shared.iter().filter(|e| e.contains("StatusPosted")).collect();
+    let unique: std::collections::BTreeSet<&String> = slots.iter().copied().collect();
+    assert_eq!(unique.len(), slots.len(), "no status slot posted twice: {slots:#?}");
+    assert!(slots.len() >= 60, "a slot every 2 s for two minutes: {}", slots.len());
+    let raised = shared.iter().filter(|e| e.contains("EscalationRaised")).count();
+    assert!(raised >= 3, "the escalation climbed to level 3 and paged it again: {shared:#?}");
+    assert_eq!(shared, history, "two engines firing every timer at once record what one engine alone does");
+    // The outbox holds the posts once as well: the same rows one engine alone queues.
+    let queued = |ctx: &Ctx| {
+        let store = ctx.store.clone();
+        async move { store.outbox().await.unwrap().into_iter().map(|r| (r.action, r.kind, r.payload)).collect::<Vec<_>>() }
+    };
+    assert_eq!(queued(&ctx).await, queued(&alone).await);
+    ctx.finish().await;
+    alone.finish().await;
+}
