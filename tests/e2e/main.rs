@@ -42,4 +42,5 @@ mod snapshots;
 mod storage_faults;
 mod store;
 mod two_processes;
+mod two_processes_killed;
 mod web;
