@@ -1,8 +1,9 @@
 //! The `outbox_claims` table: which process delivers each destination's posts now, so that two
 //! `golive serve` processes on one database never both send a destination's pending posts. A
 //! claim is a lease in the database, not a lock: it expires unless renewed, and its `fence`
-//! (bumped whenever it changes hands, never reset) is what marking a post sent checks
-//! (`Tx::mark_sent`), so a holder that stalled past its lease cannot record over the next one.
+//! (bumped whenever it changes hands, never reset) is what every record of a delivery checks
+//! (`Tx::mark_sent`, `Store::mark_retry`, `Store::mark_failed`), so a holder that stalled past
+//! its lease cannot record over the next one.
 //!
 //! Each statement is one autocommit write with every destination of a delivery pass in it; the
 //! SQL is plain enough for PostgreSQL (`ON CONFLICT … DO UPDATE … WHERE`, `RETURNING`).
