@@ -410,7 +410,8 @@ impl Delivery {
             // A hook that could not be run is a hook that failed: it goes on the timeline as
             // such (and a rollback's escalates), not as an undelivered post.
             if self.outbox.store.mark_failed(item, lease, &reason, false).await? == 0 {
-                return Ok(lost_claim(item));
+                lost_claim(item);
+                return Ok(());
             }
             error!(outbox = item.id, %reason, "hook given up");
             let api = self.apis.iter().find(|a| a.route() == Route::Hooks);
@@ -421,7 +422,8 @@ impl Delivery {
         }
         let given_up = self.outbox.store.mark_failed(item, lease, &reason, whole_channel).await?;
         if given_up == 0 {
-            return Ok(lost_claim(item));
+            lost_claim(item);
+            return Ok(());
         }
         let hint = hint.unwrap_or_default();
         error!(outbox = item.id, %channel, messages = given_up, %reason, %hint, "post given up");
