@@ -35,6 +35,8 @@ mod common;
 mod fake_slack;
 #[path = "../tests/e2e/harness/http.rs"]
 mod http;
+#[path = "../tests/e2e/harness/journal.rs"]
+mod journal;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -21,6 +21,8 @@
 mod common;
 #[path = "../tests/e2e/harness/fake_slack.rs"]
 mod fake_slack;
+#[path = "../tests/e2e/harness/journal.rs"]
+mod journal;
 
 use common::{cpu_seconds, percentile};
 use std::collections::{HashMap, HashSet};

@@ -3,13 +3,10 @@
 //! edits, the registered commands, 204 for interaction callbacks — or as a test scripts it
 //! (429 with `Retry-After`, 5xx, or a JSON error such as 10003 Unknown Channel).
 //!
-//! Each call wakes the waits of the harness (`arrivals`), and the fake remembers which of
-//! golive's posts the test has been handed, so a story can fail on a post it never read.
+//! The calls go into the fake's `Journal` (journal.rs), which wakes the waits of the harness
+//! and remembers which of golive's posts the test has been handed; the fake dereferences to it.
 
 #![allow(dead_code)]
-
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -18,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{patch, post, put};
 use axum::Router;
 use serde_json::{json, Value};
+
+use super::journal::{self, Fake, Journal, Recorded};
 
 /// One call golive made.
 #[derive(Debug, Clone)]
@@ -73,6 +72,17 @@ impl Call {
     }
 }
 
+impl Recorded for Call {
+    type Reply = Reply;
+    fn seq(&self) -> usize {
+        self.seq
+    }
+    /// Posts and edits Discord accepted.
+    fn is_shown(&self) -> bool {
+        self.answered == 200 && (self.is_post() || self.is_edit())
+    }
+}
+
 /// How the fake answers the next call.
 #[derive(Debug, Clone, Copy)]
 pub enum Reply {
@@ -80,71 +90,26 @@ pub enum Reply {
     JsonError { status: u16, code: i64 },
 }
 
-#[derive(Default)]
-struct Inner {
-    calls: Vec<Call>,
-    script: VecDeque<Reply>,
-    next_id: u64,
-    /// The calls the test has been handed.
-    read: std::collections::HashSet<usize>,
-    /// Posts the test said it does not read.
-    skips: Vec<Skip>,
-}
-
 /// Posts a story says up front it does not read: what they are, and why.
-pub type Skip = (String, Arc<dyn Fn(&Call) -> bool + Send + Sync>);
+pub type Skip = journal::Skip<Call>;
 
-impl Inner {
-    fn push(&mut self, mut call: Call, arrivals: &tokio::sync::watch::Sender<usize>) {
-        call.seq = self.calls.len();
-        self.calls.push(call);
-        arrivals.send_replace(self.calls.len());
-    }
-}
+/// The journal of calls, and the last id (a snowflake) the fake gave.
+type Shared = Journal<Call, u64>;
 
-type Shared = (Arc<Mutex<Inner>>, Arc<tokio::sync::watch::Sender<usize>>);
-
-#[derive(Clone)]
-pub struct FakeDiscord {
-    /// The base URL to put in `[discord] api_url`.
-    pub url: String,
-    inner: Arc<Mutex<Inner>>,
-    arrivals: Arc<tokio::sync::watch::Sender<usize>>,
-}
+/// The fake Discord: its journal of calls, and the last id it gave.
+pub type FakeDiscord = Fake<Call, u64>;
 
 impl FakeDiscord {
+    /// Its `url` is the base URL to put in `[discord] api_url`.
     pub async fn start() -> FakeDiscord {
-        let inner = Arc::new(Mutex::new(Inner { next_id: 900000000000000000, ..Inner::default() }));
-        let arrivals = Arc::new(tokio::sync::watch::channel(0).0);
-        let app = Router::new()
+        let routes = Router::new()
             .route("/api/v10/channels/{channel}/messages", post(message))
             .route("/api/v10/channels/{channel}/messages/{message}", patch(message))
             .route("/api/v10/applications/{app}/commands", put(commands))
             .route("/api/v10/applications/{app}/guilds/{guild}/commands", put(commands))
             .route("/api/v10/interactions/{id}/{token}/callback", post(callback))
-            .route("/api/v10/webhooks/{app}/{token}/messages/@original", patch(original))
-            .with_state((inner.clone(), arrivals.clone()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake discord");
-        let url = format!("http://{}/api/v10/", listener.local_addr().expect("address"));
-        tokio::spawn(async move { axum::serve(listener, app).await.expect("fake discord serves") });
-        FakeDiscord { url, inner, arrivals }
-    }
-
-    /// The next calls get these answers, in order; after them, success.
-    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
-        self.inner.lock().unwrap().script.extend(replies);
-    }
-
-    /// Every call, all counted as read.
-    pub fn calls(&self) -> Vec<Call> {
-        let calls = self.peek_calls();
-        self.read(&calls);
-        calls
-    }
-
-    /// Every call, without counting them as read (for the harness's waits).
-    pub fn peek_calls(&self) -> Vec<Call> {
-        self.inner.lock().unwrap().calls.clone()
+            .route("/api/v10/webhooks/{app}/{token}/messages/@original", patch(original));
+        FakeDiscord::serve("Discord", 900000000000000000, "/api/v10/", routes).await
     }
 
     /// Posts and edits Discord accepted, in order.
@@ -156,7 +121,7 @@ impl FakeDiscord {
 
     /// [`FakeDiscord::messages`] without counting them as read.
     pub fn peek_messages(&self) -> Vec<Call> {
-        self.peek_calls().into_iter().filter(|c| c.answered == 200 && (c.is_post() || c.is_edit())).collect()
+        self.peek_calls().into_iter().filter(Call::is_shown).collect()
     }
 
     pub fn posts_to(&self, channel: &str) -> Vec<Call> {
@@ -170,46 +135,23 @@ impl FakeDiscord {
     pub fn registered(&self) -> bool {
         self.peek_calls().iter().any(|c| c.method == Method::PUT)
     }
-
-    /// Counts these calls as read by the test.
-    pub fn read(&self, calls: &[Call]) {
-        self.inner.lock().unwrap().read.extend(calls.iter().map(|c| c.seq));
-    }
-
-    /// golive's posts and edits the test has not been handed (nor said it does not read),
-    /// oldest first.
-    pub fn unread_posts(&self) -> Vec<Call> {
-        let inner = self.inner.lock().unwrap();
-        let shown = |c: &Call| c.answered == 200 && (c.is_post() || c.is_edit());
-        let skipped = |c: &Call| inner.skips.iter().any(|(_, matches)| matches(c));
-        inner.calls.iter().filter(|c| shown(c) && !inner.read.contains(&c.seq) && !skipped(c)).cloned().collect()
-    }
-
-    /// From now on, posts that `matches` are not the story's to read (`what` names them, `why`
-    /// says where they are read instead); they are never handed out as the next post.
-    pub fn skip(&self, what: &str, why: &str, matches: impl Fn(&Call) -> bool + Send + Sync + 'static) {
-        let named = format!("{what} ({why})");
-        self.inner.lock().unwrap().skips.push((named, Arc::new(matches)));
-    }
-
-    /// Changes whenever a call arrives.
-    pub fn arrivals(&self) -> tokio::sync::watch::Receiver<usize> {
-        self.arrivals.subscribe()
-    }
 }
 
+/// Records a call and answers it as scripted (`Err`), or takes a fresh id for it; `message_id`
+/// names the message a call it accepts gave or kept, from that id, while the call is recorded.
 #[allow(clippy::result_large_err)]
 fn record(
-    (inner, arrivals): &Shared,
+    journal: &Shared,
     method: Method,
     path: String,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<(Value, Option<u64>), Response> {
+    message_id: impl FnOnce(u64) -> Option<String>,
+) -> Result<(Value, u64), Response> {
     let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let mut inner = inner.lock().unwrap();
-    let scripted = inner.script.pop_front();
+    let mut book = journal.lock();
+    let scripted = book.next_reply();
     let failure = match scripted {
         Some(Reply::Status { code, retry_after }) => {
             let mut r = (StatusCode::from_u16(code).unwrap(), axum::Json(json!({ "message": "try later", "code": 0 })))
@@ -227,36 +169,35 @@ fn record(
         None => None,
     };
     if let Some((code, response)) = failure {
-        inner.push(Call { method, path, authorization, body, answered: code, message_id: None, seq: 0 }, arrivals);
+        book.push(|seq| Call { method, path, authorization, body, answered: code, message_id: None, seq });
         return Err(response);
     }
-    inner.next_id += 1;
-    let id = inner.next_id;
-    let call = Call { method, path, authorization, body: body.clone(), answered: 200, message_id: None, seq: 0 };
-    inner.push(call, arrivals);
-    Ok((body, Some(id)))
+    book.own += 1;
+    let id = book.own;
+    let message_id = message_id(id);
+    let call = |seq| Call { method, path, authorization, body: body.clone(), answered: 200, message_id, seq };
+    book.push(call);
+    Ok((body, id))
 }
 
 async fn message(
-    State(shared): State<Shared>,
+    State(journal): State<Shared>,
     method: Method,
     Path(params): Path<Vec<(String, String)>>,
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (body, fresh) = match record(&shared, method.clone(), uri.path().to_string(), &headers, &body) {
+    let channel = params.iter().find(|(k, _)| k == "channel").map(|(_, v)| v.clone()).unwrap_or_default();
+    // An edit keeps the message's id; a post gets the fresh one.
+    let kept = params.iter().find(|(k, _)| k == "message").map(|(_, v)| v.clone());
+    let named = |fresh: u64| kept.clone().unwrap_or_else(|| fresh.to_string());
+    let path = uri.path().to_string();
+    let (body, fresh) = match record(&journal, method, path, &headers, &body, |fresh| Some(named(fresh))) {
         Ok(r) => r,
         Err(failed) => return failed,
     };
-    let channel = params.iter().find(|(k, _)| k == "channel").map(|(_, v)| v.clone()).unwrap_or_default();
-    // An edit keeps the message's id.
-    let id = params
-        .iter()
-        .find(|(k, _)| k == "message")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| fresh.unwrap_or(1).to_string());
-    shared.0.lock().unwrap().calls.last_mut().expect("recorded").message_id = Some(id.clone());
+    let id = named(fresh);
     axum::Json(json!({
         "id": id, "channel_id": channel, "type": 0, "content": body["content"].clone(),
         "author": { "id": "100000000000000077", "username": "golive", "discriminator": "0", "avatar": null, "bot": true, "global_name": null },
@@ -268,8 +209,8 @@ async fn message(
     .into_response()
 }
 
-async fn commands(State(shared): State<Shared>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let (body, _) = match record(&shared, Method::PUT, uri.path().to_string(), &headers, &body) {
+async fn commands(State(journal): State<Shared>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let (body, _) = match record(&journal, Method::PUT, uri.path().to_string(), &headers, &body, |_| None) {
         Ok(r) => r,
         Err(failed) => return failed,
     };
@@ -292,13 +233,13 @@ async fn commands(State(shared): State<Shared>, uri: axum::http::Uri, headers: H
 }
 
 /// The edit that replaces a deferred answer.
-async fn original(State(shared): State<Shared>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let (body, fresh) = match record(&shared, Method::PATCH, uri.path().to_string(), &headers, &body) {
+async fn original(State(journal): State<Shared>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let (body, fresh) = match record(&journal, Method::PATCH, uri.path().to_string(), &headers, &body, |_| None) {
         Ok(r) => r,
         Err(failed) => return failed,
     };
     axum::Json(json!({
-        "id": fresh.unwrap_or(1).to_string(), "channel_id": "1", "type": 0, "content": body["content"].clone(),
+        "id": fresh.to_string(), "channel_id": "1", "type": 0, "content": body["content"].clone(),
         "author": { "id": "100000000000000077", "username": "golive", "discriminator": "0", "avatar": null, "bot": true, "global_name": null },
         "timestamp": "2026-06-02T09:07:00.000000+00:00", "edited_timestamp": null, "tts": false,
         "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
@@ -307,8 +248,8 @@ async fn original(State(shared): State<Shared>, uri: axum::http::Uri, headers: H
     .into_response()
 }
 
-async fn callback(State(shared): State<Shared>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
-    match record(&shared, Method::POST, uri.path().to_string(), &headers, &body) {
+async fn callback(State(journal): State<Shared>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
+    match record(&journal, Method::POST, uri.path().to_string(), &headers, &body, |_| None) {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(failed) => failed,
     }

@@ -3,13 +3,12 @@
 //! It also takes the answers golive sends to interaction response URLs (`/hooks/…`, recorded
 //! as method `response_url`) and lists user groups (`usergroups.users.list`).
 //!
-//! Each call wakes the waits of the harness (`arrivals`), and the fake remembers which of
-//! golive's posts the test has been handed, so a story can fail on a post it never read.
+//! The calls go into the fake's `Journal` (journal.rs), which wakes the waits of the harness
+//! and remembers which of golive's posts the test has been handed; the fake dereferences to it.
 
 #![allow(dead_code)]
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -18,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Value};
+
+use super::journal::{self, Fake, Journal, Recorded};
 
 /// One call golive made, and how the fake answered it.
 #[derive(Debug, Clone)]
@@ -88,7 +89,17 @@ fn texts_in(value: &Value, seen: &mut String) {
 }
 
 /// Posts a story says up front it does not read: what they are, and why.
-pub type Skip = (String, Arc<dyn Fn(&Call) -> bool + Send + Sync>);
+pub type Skip = journal::Skip<Call>;
+
+impl Recorded for Call {
+    type Reply = Reply;
+    fn seq(&self) -> usize {
+        self.seq
+    }
+    fn is_shown(&self) -> bool {
+        self.is_post()
+    }
+}
 
 /// How the fake answers the next call.
 #[derive(Debug, Clone, Copy)]
@@ -97,132 +108,49 @@ pub enum Reply {
     SlackError(&'static str),
 }
 
+/// What the fake Slack keeps besides its journal of calls.
 #[derive(Default)]
-struct Inner {
-    calls: Vec<Call>,
-    script: VecDeque<Reply>,
+pub struct Workspace {
+    /// The last message id (`ts`) it gave.
     ts: u64,
-    groups: std::collections::HashMap<String, Vec<String>>,
+    groups: HashMap<String, Vec<String>>,
     /// While set and true, calls wait before they are answered.
     gate: Option<tokio::sync::watch::Receiver<bool>>,
     /// Calls waiting at the gate.
     waiting: usize,
-    /// The calls the test has been handed.
-    read: std::collections::HashSet<usize>,
-    /// Posts the test said it does not read.
-    skips: Vec<Skip>,
 }
 
-impl Inner {
-    fn push(&mut self, mut call: Call, arrivals: &tokio::sync::watch::Sender<usize>) {
-        call.seq = self.calls.len();
-        self.calls.push(call);
-        arrivals.send_replace(self.calls.len());
-    }
-}
+type Shared = Journal<Call, Workspace>;
 
 /// Calls wait until this is dropped.
 pub struct Held(tokio::sync::watch::Sender<bool>);
 
-#[derive(Clone)]
-pub struct FakeSlack {
-    /// The base URL to put in `[slack] api_url`.
-    pub url: String,
-    inner: Arc<Mutex<Inner>>,
-    arrivals: Arc<tokio::sync::watch::Sender<usize>>,
-}
-
-type Shared = (Arc<Mutex<Inner>>, Arc<tokio::sync::watch::Sender<usize>>);
+/// The fake Slack: its journal of calls, and its `Workspace`.
+pub type FakeSlack = Fake<Call, Workspace>;
 
 impl FakeSlack {
+    /// Its `url` is the base URL to put in `[slack] api_url`.
     pub async fn start() -> FakeSlack {
-        let inner = Arc::new(Mutex::new(Inner::default()));
-        let arrivals = Arc::new(tokio::sync::watch::channel(0).0);
-        let app = Router::new()
-            .route("/api/{method}", post(call).get(query))
-            .route("/hooks/{*path}", post(response_url))
-            .with_state((inner.clone(), arrivals.clone()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake slack");
-        let url = format!("http://{}/api/", listener.local_addr().expect("address"));
-        tokio::spawn(async move { axum::serve(listener, app).await.expect("fake slack serves") });
-        FakeSlack { url, inner, arrivals }
-    }
-
-    /// The next calls get these answers, in order; after them, success.
-    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
-        self.inner.lock().unwrap().script.extend(replies);
+        let routes =
+            Router::new().route("/api/{method}", post(call).get(query)).route("/hooks/{*path}", post(response_url));
+        FakeSlack::serve("Slack", Workspace::default(), "/api/", routes).await
     }
 
     /// Holds every call unanswered until the returned guard is dropped.
     pub fn hold(&self) -> Held {
         let (open, gate) = tokio::sync::watch::channel(true);
-        self.inner.lock().unwrap().gate = Some(gate);
+        self.lock().own.gate = Some(gate);
         Held(open)
     }
 
     /// How many calls wait at the gate now.
     pub fn waiting(&self) -> usize {
-        self.inner.lock().unwrap().waiting
-    }
-
-    /// Forgets the scripted answers not used yet: from now on, success.
-    pub fn clear_script(&self) {
-        self.inner.lock().unwrap().script.clear();
-    }
-
-    /// Every call, all counted as read.
-    pub fn calls(&self) -> Vec<Call> {
-        let calls = self.peek_calls();
-        self.read(&calls);
-        calls
-    }
-
-    /// Every call, without counting them as read (for the harness's waits).
-    pub fn peek_calls(&self) -> Vec<Call> {
-        self.inner.lock().unwrap().calls.clone()
+        self.lock().own.waiting
     }
 
     /// The accepted calls, without counting them as read.
     pub fn peek_delivered(&self) -> Vec<Call> {
         self.peek_calls().into_iter().filter(|c| c.ok).collect()
-    }
-
-    /// Counts these calls as read by the test.
-    pub fn read(&self, calls: &[Call]) {
-        self.inner.lock().unwrap().read.extend(calls.iter().map(|c| c.seq));
-    }
-
-    /// golive's posts the test has not been handed (nor said it does not read), oldest first.
-    pub fn unread_posts(&self) -> Vec<Call> {
-        let inner = self.inner.lock().unwrap();
-        let skipped = |c: &Call| inner.skips.iter().any(|(_, matches)| matches(c));
-        inner.calls.iter().filter(|c| c.is_post() && !inner.read.contains(&c.seq) && !skipped(c)).cloned().collect()
-    }
-
-    /// From now on, posts that `matches` are not the story's to read (`what` names them, `why`
-    /// says where they are read instead); they are never handed out as the next post.
-    pub fn skip(&self, what: &str, why: &str, matches: impl Fn(&Call) -> bool + Send + Sync + 'static) {
-        let named = format!("{what} ({why})");
-        self.inner.lock().unwrap().skips.push((named, Arc::new(matches)));
-    }
-
-    /// Changes whenever a call arrives.
-    pub fn arrivals(&self) -> tokio::sync::watch::Receiver<usize> {
-        self.arrivals.subscribe()
-    }
-
-    /// Waits (at most `patience`, in real time) until the calls so far satisfy `done`, waking as
-    /// each call arrives; for tests of a `golive serve` process, whose clock is the wall's.
-    pub async fn wait_for(&self, what: &str, patience: std::time::Duration, done: impl Fn(&[Call]) -> bool) {
-        let mut arrivals = self.arrivals();
-        let waited = tokio::time::timeout(patience, async {
-            while !done(&self.peek_calls()) {
-                let _ = arrivals.changed().await;
-            }
-        });
-        if waited.await.is_err() {
-            panic!("the fake Slack never got {what} within {patience:?}; it got {:#?}", self.peek_calls());
-        }
     }
 
     /// A response URL as Slack hands them out, pointing at this fake.
@@ -232,7 +160,7 @@ impl FakeSlack {
 
     /// Slack user group `group` has these members.
     pub fn group(&self, group: &str, members: &[&str]) {
-        self.inner.lock().unwrap().groups.insert(group.into(), members.iter().map(|m| m.to_string()).collect());
+        self.lock().own.groups.insert(group.into(), members.iter().map(|m| m.to_string()).collect());
     }
 
     /// Accepted calls of one method.
@@ -250,12 +178,7 @@ impl FakeSlack {
     }
 }
 
-async fn call(
-    State((inner, arrivals)): State<Shared>,
-    Path(method): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn call(State(journal): State<Shared>, Path(method): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or_else(|_| {
         // Form-encoded calls: keep them readable as a JSON object.
         let pairs: Vec<(String, String)> = serde_urlencoded_pairs(&body);
@@ -263,17 +186,17 @@ async fn call(
     });
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
     let gate = {
-        let mut inner = inner.lock().unwrap();
-        inner.waiting += 1;
-        inner.gate.clone()
+        let mut book = journal.lock();
+        book.own.waiting += 1;
+        book.own.gate.clone()
     };
     if let Some(mut gate) = gate {
         // Released when the guard is dropped (the sender goes away) or set to false.
         let _ = gate.wait_for(|held| !*held).await;
     }
-    let mut inner = inner.lock().unwrap();
-    inner.waiting -= 1;
-    let reply = inner.script.pop_front().or_else(|| over_limits(&method, &body).map(Reply::SlackError));
+    let mut book = journal.lock();
+    book.own.waiting -= 1;
+    let reply = book.next_reply().or_else(|| over_limits(&method, &body).map(Reply::SlackError));
     let mut given_ts = None;
     let (code, ok, response) = match reply {
         Some(Reply::Status { code, retry_after }) => {
@@ -287,10 +210,10 @@ async fn call(
             (200, false, axum::Json(json!({ "ok": false, "error": error })).into_response())
         }
         None => {
-            inner.ts += 1;
+            book.own.ts += 1;
             let ts = match method.as_str() {
                 "chat.update" => body["ts"].as_str().unwrap_or_default().to_string(),
-                _ => format!("1780000000.{:06}", inner.ts),
+                _ => format!("1780000000.{:06}", book.own.ts),
             };
             given_ts = Some(ts.clone());
             let channel = body["channel"].clone();
@@ -298,7 +221,7 @@ async fn call(
             let mut answer = json!({ "ok": true, "channel": channel, "ts": ts, "message": message, "message_ts": ts });
             if method == "views.open" {
                 let mut view = body["view"].clone();
-                view["id"] = json!(format!("V{:06}", inner.ts));
+                view["id"] = json!(format!("V{:06}", book.own.ts));
                 view["team_id"] = json!("T0TEAM");
                 view["hash"] = json!("h");
                 answer = json!({ "ok": true, "view": view });
@@ -306,8 +229,9 @@ async fn call(
             (200, true, axum::Json(answer).into_response())
         }
     };
-    let call = Call { method, authorization, body, answered: code, ok, at: chrono::Utc::now(), ts: given_ts, seq: 0 };
-    inner.push(call, &arrivals);
+    let at = chrono::Utc::now();
+    let call = |seq| Call { method, authorization, body, answered: code, ok, at, ts: given_ts, seq };
+    book.push(call);
     response
 }
 
@@ -352,33 +276,33 @@ fn over_limits(method: &str, body: &Value) -> Option<&'static str> {
 
 /// GET methods: `usergroups.users.list`.
 async fn query(
-    State((inner, arrivals)): State<Shared>,
+    State(journal): State<Shared>,
     Path(method): Path<String>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
     let pairs = serde_urlencoded_pairs(query.unwrap_or_default().as_bytes());
     let body = Value::Object(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
-    let mut inner = inner.lock().unwrap();
+    let mut book = journal.lock();
     let group = body["usergroup"].as_str().unwrap_or_default().to_string();
-    let (ok, answer) = match (method.as_str(), inner.groups.get(&group)) {
+    let (ok, answer) = match (method.as_str(), book.own.groups.get(&group)) {
         ("usergroups.users.list", Some(users)) => (true, json!({ "ok": true, "users": users })),
         ("usergroups.users.list", None) => (false, json!({ "ok": false, "error": "no_such_subteam" })),
         _ => (false, json!({ "ok": false, "error": "unknown_method" })),
     };
-    let call = Call { method, authorization: None, body, answered: 200, ok, at: chrono::Utc::now(), ts: None, seq: 0 };
-    inner.push(call, &arrivals);
+    let at = chrono::Utc::now();
+    let call = |seq| Call { method, authorization: None, body, answered: 200, ok, at, ts: None, seq };
+    book.push(call);
     axum::Json(answer).into_response()
 }
 
 /// An answer to an interaction's response URL.
-async fn response_url(State((inner, arrivals)): State<Shared>, Path(path): Path<String>, body: Bytes) -> Response {
+async fn response_url(State(journal): State<Shared>, Path(path): Path<String>, body: Bytes) -> Response {
     let mut body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     body["url_path"] = json!(path);
-    let mut inner = inner.lock().unwrap();
     let method = "response_url".to_string();
-    let call =
-        Call { method, authorization: None, body, answered: 200, ok: true, at: chrono::Utc::now(), ts: None, seq: 0 };
-    inner.push(call, &arrivals);
+    let at = chrono::Utc::now();
+    let call = |seq| Call { method, authorization: None, body, answered: 200, ok: true, at, ts: None, seq };
+    journal.lock().push(call);
     axum::Json(json!({ "ok": true })).into_response()
 }
 

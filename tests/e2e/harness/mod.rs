@@ -21,6 +21,7 @@ pub mod discord;
 pub mod fake_discord;
 pub mod fake_slack;
 pub mod http;
+pub mod journal;
 pub mod process;
 pub mod slack;
 pub mod webdriver;
