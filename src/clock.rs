@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -91,12 +91,59 @@ impl Clock for ScaledClock {
 pub struct ManualClock {
     now: Arc<Mutex<DateTime<Utc>>>,
     tick: watch::Sender<DateTime<Utc>>,
+    /// The deadlines of the sleeps not yet over, by sleep, so a test can tell "golive has work
+    /// due that it has not woken for yet" from "golive waits for the clock".
+    sleeping: Arc<Mutex<Sleepers>>,
+    /// Told whenever a sleep ends.
+    woke: Arc<Notify>,
+}
+
+#[derive(Debug, Default)]
+struct Sleepers {
+    next_id: u64,
+    deadlines: std::collections::HashMap<u64, DateTime<Utc>>,
+}
+
+/// Takes a sleep off the list when it ends or is dropped, whichever comes first.
+struct Asleep {
+    id: u64,
+    sleeping: Arc<Mutex<Sleepers>>,
+    woke: Arc<Notify>,
+}
+
+impl Drop for Asleep {
+    fn drop(&mut self) {
+        self.sleeping.lock().unwrap_or_else(|e| e.into_inner()).deadlines.remove(&self.id);
+        self.woke.notify_waiters();
+    }
 }
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> ManualClock {
         let (tick, _) = watch::channel(start);
-        ManualClock { now: Arc::new(Mutex::new(start)), tick }
+        ManualClock { now: Arc::new(Mutex::new(start)), tick, sleeping: Arc::default(), woke: Arc::default() }
+    }
+
+    /// How many sleeps have reached their deadline but have not yet woken: while there are
+    /// any, what is due now has not run yet, and moving the clock on would make it run late.
+    pub fn overdue(&self) -> usize {
+        let now = self.now();
+        self.sleeping.lock().unwrap_or_else(|e| e.into_inner()).deadlines.values().filter(|d| **d <= now).count()
+    }
+
+    /// Waits until every sleep that reached its deadline has woken, for at most `within` of
+    /// real time (a sleep that is never polled again would otherwise hold a test forever).
+    /// Tests call it before moving the clock on, so what was due runs at the time it was due.
+    pub async fn settled(&self, within: Duration) {
+        let give_up = Instant::now() + within;
+        loop {
+            let woke = self.woke.notified();
+            tokio::pin!(woke);
+            woke.as_mut().enable();
+            if self.overdue() == 0 || tokio::time::timeout_at(give_up, woke).await.is_err() {
+                return;
+            }
+        }
     }
 
     pub fn advance(&self, d: Duration) {
@@ -121,9 +168,43 @@ impl Clock for ManualClock {
 
     fn sleep_until(&self, deadline: DateTime<Utc>) -> Sleep {
         let mut rx = self.tick.subscribe();
+        let asleep = {
+            let mut sleeping = self.sleeping.lock().unwrap_or_else(|e| e.into_inner());
+            sleeping.next_id += 1;
+            let id = sleeping.next_id;
+            sleeping.deadlines.insert(id, deadline);
+            Asleep { id, sleeping: self.sleeping.clone(), woke: self.woke.clone() }
+        };
         Box::pin(async move {
+            let _asleep = asleep;
             // wait_for checks the current value first, so a deadline already passed returns at once.
             let _ = rx.wait_for(|now| *now >= deadline).await;
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sleep_that_is_due_is_overdue_until_it_wakes_or_is_dropped() {
+        let start = DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z").unwrap().with_timezone(&Utc);
+        let clock = ManualClock::new(start);
+        let sleep = clock.sleep_until(start + chrono::Duration::seconds(1));
+        assert_eq!(clock.overdue(), 0, "not due yet");
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(clock.overdue(), 1, "due, and nobody has run it");
+        let sleeper = tokio::spawn(sleep);
+        clock.settled(Duration::from_secs(5)).await;
+        assert_eq!(clock.overdue(), 0, "it woke");
+        sleeper.await.unwrap();
+
+        let forgotten = clock.sleep_until(clock.now());
+        assert_eq!(clock.overdue(), 1);
+        drop(forgotten);
+        assert_eq!(clock.overdue(), 0, "a dropped sleep is not waited for");
+        // Nothing due: settling returns at once.
+        clock.settled(Duration::from_secs(5)).await;
     }
 }

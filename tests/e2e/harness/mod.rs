@@ -56,6 +56,9 @@ const QUIET: Duration = Duration::from_millis(10);
 /// How far a wait moves golive's clock each time the fakes are quiet.
 pub const STEP: Duration = Duration::from_millis(250);
 
+/// How long a wait lets sleeps that are due wake before it moves the clock on anyway.
+const SETTLING: Duration = Duration::from_millis(500);
+
 pub struct Ctx {
     pub dir: TempDir,
     pub url: String,
@@ -368,7 +371,7 @@ impl Ctx {
             }
             assert!(tokio::time::Instant::now() < give_up, "never got {what} within {PATIENCE:?}; got {kinds:?}");
             if !arrived(&mut arrivals, QUIET).await {
-                self.clock.advance(step);
+                step_clock(&self.clock, step).await;
             }
         }
     }
@@ -393,7 +396,7 @@ impl Ctx {
                     break;
                 }
             }
-            self.clock.advance(Duration::from_millis(500));
+            step_clock(&self.clock, Duration::from_millis(500)).await;
         }
     }
 
@@ -516,9 +519,17 @@ pub async fn until<T, F: Future<Output = Option<T>>>(
             panic!("never got {what} within {PATIENCE:?}; got {}", seen());
         }
         if !arrived(&mut arrivals, QUIET).await {
-            clock.advance(step);
+            step_clock(clock, step).await;
         }
     }
+}
+
+/// Moves golive's clock on by `step` once every sleep that is already due has woken, so what
+/// was due runs at the time it was due, not a step later (a quiet moment on the fakes does not
+/// mean golive has run what it woke for).
+async fn step_clock(clock: &ManualClock, step: Duration) {
+    clock.settled(SETTLING).await;
+    clock.advance(step);
 }
 
 /// Whether any of the fakes received a call within `within`.
