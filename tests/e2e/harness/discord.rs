@@ -190,18 +190,7 @@ impl DiscordSide {
     /// Takes the next post or edit golive made that the story has not read (waiting for it),
     /// and checks that a person sees `fragment` in it.
     pub async fn reads(&self, fragment: &str) -> Call {
-        let find = || std::future::ready(self.fake.unread_posts().into_iter().next());
-        let seen = || format!("{:#?}", self.fake.peek_messages());
-        let what = format!("a post saying `{fragment}` on Discord");
-        let post = super::until(&self.clock, vec![self.fake.arrivals()], super::STEP, &what, find, seen).await;
-        self.fake.read(std::slice::from_ref(&post));
-        assert!(
-            post.seen().contains(fragment),
-            "the next post on Discord does not say `{fragment}`; it says:\n{}\nunread after it: {:#?}",
-            post.seen(),
-            self.fake.unread_posts().iter().map(Call::seen).collect::<Vec<_>>()
-        );
-        post
+        super::read_next(&*self.fake, &self.clock, "Discord", fragment).await
     }
 
     /// Reads the next posts, one saying each of `fragments`, in this order.

@@ -81,6 +81,9 @@ impl Recorded for Call {
     fn is_shown(&self) -> bool {
         self.answered == 200 && (self.is_post() || self.is_edit())
     }
+    fn seen(&self) -> String {
+        Call::seen(self)
+    }
 }
 
 /// How the fake answers the next call.

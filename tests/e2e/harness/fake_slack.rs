@@ -99,6 +99,9 @@ impl Recorded for Call {
     fn is_shown(&self) -> bool {
         self.is_post()
     }
+    fn seen(&self) -> String {
+        Call::seen(self)
+    }
 }
 
 /// How the fake answers the next call.

@@ -26,6 +26,8 @@ pub trait Recorded: Clone + Debug {
     fn seq(&self) -> usize;
     /// A message golive showed to people, which the story must read (or skip).
     fn is_shown(&self) -> bool;
+    /// Everything a person sees of it, for stories that check what a post says.
+    fn seen(&self) -> String;
 }
 
 /// Posts a story says up front it does not read: what they are, and why.

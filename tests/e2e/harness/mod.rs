@@ -524,6 +524,28 @@ pub async fn until<T, F: Future<Output = Option<T>>>(
     }
 }
 
+/// Takes the next post on `platform` the story has not read (waiting for it) and checks that a
+/// person sees `fragment` in it: `reads` on every side.
+async fn read_next<C: journal::Recorded, S>(
+    journal: &journal::Journal<C, S>,
+    clock: &ManualClock,
+    platform: &str,
+    fragment: &str,
+) -> C {
+    let find = || std::future::ready(journal.unread_posts().into_iter().next());
+    let seen = || format!("{:#?}", journal.unread_posts());
+    let what = format!("a post saying `{fragment}` on {platform}");
+    let post = until(clock, vec![journal.arrivals()], STEP, &what, find, seen).await;
+    journal.read(std::slice::from_ref(&post));
+    assert!(
+        post.seen().contains(fragment),
+        "the next post on {platform} does not say `{fragment}`; it says:\n{}\nunread after it: {:#?}",
+        post.seen(),
+        journal.unread_posts().iter().map(|c| c.seen()).collect::<Vec<_>>()
+    );
+    post
+}
+
 /// Moves golive's clock on by `step` once every sleep that is already due has woken, so what
 /// was due runs at the time it was due, not a step later (a quiet moment on the fakes does not
 /// mean golive has run what it woke for).

@@ -167,16 +167,7 @@ impl SlackSide {
     /// Takes the next post golive made that the story has not read (waiting for it), and checks
     /// that a person sees `fragment` in it.
     pub async fn reads(&self, fragment: &str) -> Call {
-        let find = || self.fake.unread_posts().into_iter().next();
-        let post = self.until(&format!("a post saying `{fragment}`"), find).await;
-        self.fake.read(std::slice::from_ref(&post));
-        assert!(
-            post.seen().contains(fragment),
-            "the next post on Slack does not say `{fragment}`; it says:\n{}\nunread after it: {:#?}",
-            post.seen(),
-            self.fake.unread_posts().iter().map(Call::seen).collect::<Vec<_>>()
-        );
-        post
+        super::read_next(&*self.fake, &self.clock, "Slack", fragment).await
     }
 
     /// Reads the next posts, one saying each of `fragments`, in this order.
