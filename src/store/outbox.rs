@@ -12,15 +12,14 @@ use sqlx::QueryBuilder;
 use super::{format_time, parse_time, Destination, Lease, Route, Store, StoreError, Tx, ROWS_PER_INSERT};
 use crate::domain::Channel;
 
-/// The condition that fences a delivery record, with the holder bound at `?{at}` and the
-/// fence at the next: the outbox row's destination is still claimed by the process that tried
-/// it, under the same fence.
-fn held(at: usize) -> String {
+/// The condition that fences a delivery record: the outbox row's destination is still claimed
+/// by `holder` under `fence` (SQL expressions: bound parameters, or a CTE's columns), that is,
+/// by the process that tried it.
+fn held(holder: &str, fence: &str) -> String {
     format!(
         "AND EXISTS (SELECT 1 FROM outbox_claims c
                      WHERE c.platform = outbox.platform AND c.channel = outbox.channel
-                       AND c.holder = ?{at} AND c.fence = ?{})",
-        at + 1
+                       AND c.holder = {holder} AND c.fence = {fence})"
     )
 }
 
@@ -301,11 +300,9 @@ impl Tx {
                 ", remote_id = v.remote_id,
                    action = CASE WHEN v.reposted THEN 'post' ELSE action END,
                    kind = CASE WHEN v.reposted THEN 'status' ELSE kind END
-                 FROM v WHERE outbox.id = v.id
-                   AND EXISTS (SELECT 1 FROM outbox_claims c
-                               WHERE c.platform = outbox.platform AND c.channel = outbox.channel
-                                 AND c.holder = v.holder AND c.fence = v.fence)",
+                 FROM v WHERE outbox.id = v.id ",
             );
+            update.push(held("v.holder", "v.fence"));
             marked += update.build().execute(&mut *self.tx).await?.rows_affected();
         }
         Ok(marked)
@@ -388,7 +385,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(&format!(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1, last_error = ?2 WHERE id = ?3 {}",
-            held(4)
+            held("?4", "?5")
         ))
         .bind(format_time(next))
         .bind(error)
@@ -414,7 +411,7 @@ impl Store {
             sqlx::query(&format!(
                 "UPDATE outbox SET state = 'failed', attempts = attempts + (id = ?1), last_error = ?2
                  WHERE state = 'pending' AND platform = ?3 AND channel = ?4 {}",
-                held(5)
+                held("?5", "?6")
             ))
             .bind(item.id)
             .bind(error)
@@ -427,7 +424,7 @@ impl Store {
         } else {
             sqlx::query(&format!(
                 "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?1 WHERE id = ?2 {}",
-                held(3)
+                held("?3", "?4")
             ))
             .bind(error)
             .bind(item.id)
