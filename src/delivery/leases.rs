@@ -8,9 +8,7 @@
 //! A single process pays one claim when a channel's queue starts and one release when it
 //! empties, each one statement for every destination of the pass: never a write per post.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -30,16 +28,18 @@ fn after(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     now + chrono::Duration::from_std(d).unwrap_or_default()
 }
 
-/// A random id for this process's claims, new at every start: nothing of golive's own, only
-/// different from every other process's (the OS seeds `RandomState` randomly).
+/// A random id for this process's claims, new at every start: it only has to differ from every
+/// other process's. Without the OS's randomness (never seen on the platforms golive runs on),
+/// the process id and the start time still tell processes apart.
 fn random_holder() -> String {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u32(std::process::id());
-    hasher
-        .write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
-    let mut again = RandomState::new().build_hasher();
-    again.write_u64(hasher.finish());
-    format!("{:016x}{:016x}", hasher.finish(), again.finish())
+    let mut bytes = [0u8; 16];
+    match getrandom::getrandom(&mut bytes) {
+        Ok(()) => hex::encode(bytes),
+        Err(_) => {
+            let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            format!("{}-{}", std::process::id(), started.as_nanos())
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
