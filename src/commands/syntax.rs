@@ -44,14 +44,21 @@ pub fn start(text: &str, args: &mut Args) -> Result<(), Refusal> {
         args.set(name, value);
         rest = after;
     }
-    // `override WHY…` starts inside a deploy freeze; the reason is the rest of the line.
+    // `override WHY…` starts inside a deploy freeze.
+    reason_after(rest, "override", "the reason after `override`", args)
+}
+
+/// What may end a line: nothing, or `KEYWORD WHY…` with the reason the rest of the line,
+/// kept as argument `keyword` (`start … override WHY`, `traffic N force WHY`). Anything else
+/// there is refused; `missing` is what the refusal says when the reason is left out.
+fn reason_after(rest: &str, keyword: &'static str, missing: &'static str, args: &mut Args) -> Result<(), Refusal> {
     match word(rest) {
         None => Ok(()),
-        Some((token, why)) if is_word(token, "override") => {
+        Some((token, why)) if is_word(token, keyword) => {
             if why.trim().is_empty() {
-                return Err(Refusal::Missing("the reason after `override`"));
+                return Err(Refusal::Missing(missing));
             }
-            args.set("override", why);
+            args.set(keyword, why);
             Ok(())
         }
         Some((token, _)) => Err(Refusal::Unexpected(token.to_string())),
@@ -101,17 +108,7 @@ pub fn check(text: &str, args: &mut Args) -> Result<(), Refusal> {
 pub fn traffic(text: &str, args: &mut Args) -> Result<(), Refusal> {
     let Some((percent, after)) = word(text) else { return Ok(()) };
     args.set("percent", percent);
-    match word(after) {
-        None => Ok(()),
-        Some((token, why)) if is_word(token, "force") => {
-            if why.trim().is_empty() {
-                return Err(Refusal::Missing("the reason after `force`"));
-            }
-            args.set("force", why);
-            Ok(())
-        }
-        Some((token, _)) => Err(Refusal::Unexpected(token.to_string())),
-    }
+    reason_after(after, "force", "the reason after `force`", args)
 }
 
 pub fn rollback(text: &str, args: &mut Args) -> Result<(), Refusal> {
