@@ -9,14 +9,10 @@ use std::time::Duration;
 
 use crate::harness::fake_slack::FakeSlack;
 use crate::harness::http::post;
-use golive::chat::slack::verify::SigningSecret;
-use golive::chat::slack::SlackApi;
 use golive::config::{Config, EXAMPLE};
-use golive::delivery::Transport;
 use golive::domain::{Actor, Channel, EventKind, Platform};
 use golive::engine::Engine;
 use golive::engine::Input;
-use golive::runtime::{self, Adapters};
 use golive::store::Store;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -106,18 +102,8 @@ async fn serve(ctx: &harness::Ctx, store: Store, api_url: &str) -> String {
 async fn serve_with(ctx: &harness::Ctx, store: Store, api_url: &str, extra: &str) -> String {
     let text = EXAMPLE.replacen("[slack]\nenabled = false", "[slack]\nenabled = true", 1) + extra;
     let config = Arc::new(Config::parse(&text, "faults.toml").unwrap());
-    let api = Arc::new(SlackApi::new(api_url, "xoxb-faults").unwrap());
-    let adapters = Adapters {
-        apis: vec![api.clone() as Arc<dyn Transport>],
-        slack_secret: Some(SigningSecret::new(SECRET)),
-        slack_api: Some(api),
-        ..Adapters::default()
-    };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let clock: golive::clock::SharedClock = Arc::new(ctx.clock.clone());
-    tokio::spawn(runtime::serve(config, store, clock, adapters, listener, std::future::pending()));
-    addr
+    let slack = (api_url, "xoxb-faults", SECRET);
+    harness::slack::serve_beside(&ctx.clock, config, store, slack, std::future::pending()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

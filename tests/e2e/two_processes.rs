@@ -9,16 +9,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use golive::chat::slack::verify::SigningSecret;
 use golive::chat::slack::SlackApi;
 use golive::clock::Clock;
 use golive::config::{Config, EXAMPLE};
 use golive::delivery::{Delivery, SendError, Sent, Transport};
 use golive::domain::{Actor, Channel, Platform};
 use golive::engine::{Engine, Input};
-use golive::runtime::{self, Adapters};
 use golive::store::{Claim, Delivered, Destination, Lease, OutboxItem, Route, Store};
-use tokio::net::TcpListener;
 
 use crate::harness::fake_slack::{Call, FakeSlack};
 use crate::harness::http::{post, slash_command};
@@ -37,20 +34,12 @@ fn deploys() -> Channel {
 /// (so the fake can tell the two apart). Stops when the returned sender is dropped.
 async fn second_server(ctx: &Ctx, fake: &FakeSlack) -> (String, tokio::sync::oneshot::Sender<()>) {
     let store = Store::open(&ctx.url).await.unwrap();
-    let api = Arc::new(SlackApi::new(&fake.url, "xoxb-second").unwrap());
-    let adapters = Adapters {
-        apis: vec![api.clone() as Arc<dyn Transport>],
-        slack_secret: Some(SigningSecret::new(SECRET)),
-        slack_api: Some(api),
-        ..Adapters::default()
-    };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let clock: golive::clock::SharedClock = Arc::new(ctx.clock.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(runtime::serve(slack_config(), store, clock, adapters, listener, async {
+    let slack = (fake.url.as_str(), "xoxb-second", SECRET);
+    let addr = harness::slack::serve_beside(&ctx.clock, slack_config(), store, slack, async {
         let _ = stopped.await;
-    }));
+    })
+    .await;
     (addr, stop)
 }
 

@@ -11,8 +11,10 @@ use std::sync::Arc;
 use golive::chat::slack::verify::SigningSecret;
 use golive::chat::slack::SlackApi;
 use golive::clock::{Clock, ManualClock};
+use golive::config::Config;
 use golive::delivery::Transport;
 use golive::runtime::Adapters;
+use golive::store::Store;
 use serde_json::{json, Value};
 
 use super::fake_slack::{Call, FakeSlack};
@@ -28,6 +30,30 @@ pub(super) fn plug(adapters: &mut Adapters, fake: &FakeSlack) {
     adapters.apis.push(api.clone() as Arc<dyn Transport>);
     adapters.slack_api = Some(api);
     adapters.slack_secret = Some(SigningSecret::new(SECRET));
+}
+
+/// One more `golive serve` beside the story's, as another process on the same database would
+/// be: over `store`, on the story's clock, posting to Slack at `api_url` as `token` and taking
+/// requests signed with `secret`. Returns its address; it stops when `shutdown` ends.
+pub async fn serve_beside(
+    clock: &ManualClock,
+    config: Arc<Config>,
+    store: Store,
+    (api_url, token, secret): (&str, &str, &str),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> String {
+    let api = Arc::new(SlackApi::new(api_url, token).unwrap());
+    let adapters = Adapters {
+        apis: vec![api.clone() as Arc<dyn Transport>],
+        slack_secret: Some(SigningSecret::new(secret)),
+        slack_api: Some(api),
+        ..Adapters::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let clock: golive::clock::SharedClock = Arc::new(clock.clone());
+    tokio::spawn(golive::runtime::serve(config, store, clock, adapters, listener, shutdown));
+    addr
 }
 
 pub struct SlackSide {
