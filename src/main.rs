@@ -202,6 +202,17 @@ fn load_config(path: &Path) -> Result<Config, Failure> {
     Config::load(path).map_err(usage)
 }
 
+/// A database URL as messages show it: without a password it may carry.
+fn shown(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("…"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// The database the command works on: `--db`, else the config's.
 fn database_url(cli: &Cli) -> Result<String, Failure> {
     if let Some(db) = &cli.db {
@@ -223,7 +234,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let adapters =
                 runtime::Adapters::from_env(&config).map_err(|e| usage(anyhow::anyhow!("{}: {e}", config.source)))?;
             let url = cli.db.clone().unwrap_or(config.database.url.clone());
-            let store = Store::open(&url).await.with_context(|| format!("opening {url}"))?;
+            let store = Store::open(&url).await.with_context(|| format!("opening {}", shown(&url)))?;
             let listener = tokio::net::TcpListener::bind(&config.server.listen)
                 .await
                 .with_context(|| format!("listening on {}", config.server.listen))?;
@@ -236,7 +247,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Cmd::Demo { speed } => {
             let url = cli.db.clone().unwrap_or_else(|| "golive-demo.db".into());
-            let store = Store::open(&url).await.with_context(|| format!("opening {url}"))?;
+            let store = Store::open(&url).await.with_context(|| format!("opening {}", shown(&url)))?;
             let origin = demo::default_origin(chrono::Utc::now());
             let summary = demo::run(store.clone(), origin, *speed, &mut std::io::stdout()).await?;
             let id = summary.deployment_id.map(|i| i.to_string()).unwrap_or_else(|| "?".into());
@@ -262,7 +273,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 load_config(&cli.config)?
             };
             let url = cli.db.clone().unwrap_or(config.database.url.clone());
-            let store = Store::open(&url).await.with_context(|| format!("opening {url}"))?;
+            let store = Store::open(&url).await.with_context(|| format!("opening {}", shown(&url)))?;
             let engine = Engine::new(store.clone(), Arc::new(config), Arc::new(SystemClock));
             let channel = Channel { platform: Platform::Console, id: channel.clone() };
             let stdin = tokio::io::BufReader::new(tokio::io::stdin());
@@ -308,7 +319,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Cmd::Migrate => {
             let url = database_url(&cli)?;
-            let store = Store::open(&url).await.with_context(|| format!("migrating {url}"))?;
+            let store = Store::open(&url).await.with_context(|| format!("migrating {}", shown(&url)))?;
             writeln!(out, "{url}: migrations applied")?;
             store.close().await;
         }

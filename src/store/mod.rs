@@ -40,6 +40,15 @@ pub use vitals::Vitals;
 
 use crate::domain::deployment::FoldError;
 
+/// Refuses a URL of another database than SQLite (`postgres://…`) before anything reads it as
+/// a file path, naming only its scheme (the rest may hold a password). A bare path is SQLite's.
+fn sqlite_only(url: &str) -> Result<(), StoreError> {
+    match url.split_once("://") {
+        Some((scheme, _)) if scheme != "sqlite" => Err(StoreError::Unsupported(scheme.to_string())),
+        _ => Ok(()),
+    }
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// SQLite binds at most 32,766 values per statement; multi-row inserts stay well below it.
@@ -57,6 +66,11 @@ pub enum StoreError {
     Corrupt { id: i64, why: String },
     #[error("deployment {id}'s history does not fold: {source}; run `golive audit verify`")]
     Fold { id: i64, source: FoldError },
+    #[error(
+        "{0}:// databases are not supported yet: golive keeps its history in SQLite \
+         ([database] url = \"sqlite://golive.db\"), and two `golive serve` processes may share one file"
+    )]
+    Unsupported(String),
     #[error("`{0}` is not a golive database, or its migrations are not applied (`golive migrate`)")]
     NotGolive(String),
     #[error("there is no database at {0}")]
@@ -121,6 +135,7 @@ impl Store {
 
     /// Opens an existing database for reading and checking; never creates one.
     pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        sqlite_only(url)?;
         let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
         let path = path.split('?').next().unwrap_or(path);
         if !path.is_empty() && path != ":memory:" && !std::path::Path::new(path).exists() {
@@ -139,6 +154,7 @@ impl Store {
     }
 
     async fn connect_with(url: &str, create: bool) -> Result<Store, StoreError> {
+        sqlite_only(url)?;
         let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
         let file = health::file_of(&url);
         // The file is created once, here (an empty file is an empty SQLite database); the

@@ -279,3 +279,20 @@ fn the_console_reads_commands_from_stdin() {
     assert!(text.contains("STATUS v1.0"), "{text}");
     assert!(text.contains("1. Team leads — @alice @olga (ack within 5m)"), "{text}");
 }
+
+#[test]
+fn a_postgres_url_is_refused_plainly_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["migrate", "--db", "postgres://golive:secret@db.internal:5432/golive"][..],
+        &["history", "--db", "postgres://golive:secret@db.internal:5432/golive"][..],
+    ] {
+        let out = golive(args, dir.path());
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("postgres:// databases are not supported yet"), "{args:?}: {err}");
+        assert!(err.contains("sqlite://golive.db"), "{err}");
+        assert!(!err.contains("secret"), "the password is not echoed: {err}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file was created");
+}
