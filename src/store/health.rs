@@ -46,6 +46,11 @@ impl Health {
         Arc::new(Health { opened, damaged: Mutex::default() })
     }
 
+    /// The database file's path; `None` for an in-memory database.
+    pub(super) fn path(&self) -> Option<&Path> {
+        self.opened.as_ref().map(|o| o.path.as_path())
+    }
+
     /// Refuses when the file at the path is gone or is another file than the one open.
     pub(super) fn same_file(&self) -> Result<(), StoreError> {
         let Some(opened) = &self.opened else { return Ok(()) };

@@ -11,6 +11,7 @@ mod audit;
 mod claims;
 mod deployments;
 mod destination;
+mod direct;
 mod events;
 mod health;
 mod outbox;
@@ -58,6 +59,10 @@ const ROWS_PER_INSERT: usize = 500;
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Direct(#[from] rusqlite::Error),
+    #[error("an in-memory database cannot be shared with golive's own connections; give a file (sqlite://golive.db)")]
+    InMemory,
     #[error("could not apply database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("`{0}` is not a usable database URL (write e.g. sqlite://golive.db)")]
