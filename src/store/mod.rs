@@ -55,6 +55,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// SQLite binds at most 32,766 values per statement; multi-row inserts stay well below it.
 const ROWS_PER_INSERT: usize = 500;
 
+/// A pooled reader's page cache, as `PRAGMA cache_size` (negative: KiB).
+const READER_CACHE: &str = "-256";
+
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -195,7 +198,10 @@ impl Store {
                     })
                 })
         };
-        let pool = pool_options(4).connect_with(options.clone()).await?;
+        // A reader's page cache is emptied whenever the writer commits (WAL mode), so SQLite's
+        // default 2 MiB per connection only held memory between commits (BENCHMARKS.md, Memory).
+        let reader = options.clone().pragma("cache_size", READER_CACHE);
+        let pool = pool_options(4).connect_with(reader).await?;
         let writer = pool_options(1).connect_with(options).await?;
         let health = health::Health::opened(file.as_deref());
         Ok(Store {
