@@ -333,7 +333,7 @@ pub async fn build(url: &str, spec: &Spec, config: &Config) -> Result<Built, Sto
     for (r, state) in states.iter().enumerate() {
         if state.as_ref().is_some_and(|s| s.status.is_open()) {
             open += 1;
-            tx.set_timer(ids[r].expect("appended"), next_timers[r]).await?;
+            tx.set_timer(ids[r].expect("appended"), next_timers[r]);
         }
     }
     tx.commit().await?;

@@ -4,8 +4,8 @@
 //! Group commit: while one batch's commit (its fsync) is in flight, new inputs queue in the
 //! inbox; the next batch takes them all. Each input's writes are staged in memory and joined
 //! to the batch only when it succeeds, so one that fails or is refused leaves the others
-//! untouched; the batch then writes its events, posts, timers and request answers with a few
-//! multi-row statements.
+//! untouched; the batch then hands its events, posts, timers and request answers to the
+//! transaction, which writes them with its `COMMIT` in one call to the database's thread.
 //!
 //! The folded state of every open deployment is kept between batches. It is trusted only while
 //! the chain's head is where this writer left it: every batch reads the head first (under the
@@ -188,14 +188,14 @@ impl Writer {
     /// Opens the transaction, checks the cache against the chain's head and decides every job.
     async fn decide_all(&mut self, jobs: &[Job]) -> Result<(Batch, Vec<Result<Answer, EngineError>>), StoreError> {
         let now = self.core.clock.now();
-        let mut tx = self.core.store.begin().await?;
-        let head = tx.chain_head().await?;
+        let keys: Vec<&str> = jobs.iter().filter_map(|j| j.work.key()).collect();
+        // One call takes the write lock, the chain's head and the answers to keys seen before.
+        let (tx, answered) = self.core.store.begin_for(&keys).await?;
+        let head = tx.chain_head()?;
         if self.cache.head.as_ref() != Some(&head) || self.cache.channels.len() > MAX_CHANNELS {
             // Another process wrote (or this writer never read): what it folded may be stale.
             self.cache.clear();
         }
-        let keys: Vec<&str> = jobs.iter().filter_map(|j| j.work.key()).collect();
-        let answered = if keys.is_empty() { HashMap::new() } else { tx.answered(&keys).await? };
         let mut batch = Batch {
             tx,
             now,
@@ -274,24 +274,25 @@ impl Writer {
     async fn flush(&mut self, batch: Batch) -> Result<Committed, StoreError> {
         let Batch { mut tx, now, head, rows, messages, changed, timers, delivered, answers, .. } = batch;
         let result = async {
+            // All of these are buffered in the transaction and run with its COMMIT, in one call.
             let listed: Vec<(i64, &Deployment)> = changed.iter().map(|(id, d)| (*id, d)).collect();
-            tx.append_events(&rows, &head, &listed).await?;
-            tx.enqueue(&messages, now).await?;
-            tx.set_timers(&timers).await?;
-            let marked = tx.mark_sent(&delivered, now).await?;
-            if marked < delivered.len() as u64 {
-                // Sent by a process whose claim another has taken since: that one sends them.
-                tracing::warn!(
-                    unmarked = delivered.len() as u64 - marked,
-                    "posts sent under a lost claim were not marked; the destination's new holder sends them again"
-                );
-            }
-            tx.record_answers(&answers, now).await?;
+            tx.append_events(rows, &head, &listed);
+            tx.enqueue(&messages, now)?;
+            tx.set_timers(&timers);
+            tx.mark_sent(&delivered, now);
+            tx.record_answers(answers, now);
             tx.commit().await
         }
         .await;
         match result {
-            Ok(()) => {
+            Ok(written) => {
+                if written.marked < delivered.len() as u64 {
+                    // Sent by a process whose claim another has taken since: that one sends them.
+                    tracing::warn!(
+                        unmarked = delivered.len() as u64 - written.marked,
+                        "posts sent under a lost claim were not marked; the destination's new holder sends them again"
+                    );
+                }
                 self.cache.head = Some(head);
                 Ok(Committed {
                     deployments: changed.into_iter().map(|(id, _)| id).collect(),

@@ -7,7 +7,9 @@
 use sqlx::QueryBuilder;
 
 use super::events::Loaded;
-use super::{format_time, Store, StoreError, Tx, ROWS_PER_INSERT};
+use rusqlite::OptionalExtension;
+
+use super::{format_time, Store, StoreError, Tx};
 use crate::domain::progress::progress;
 use crate::domain::{Channel, Deployment};
 
@@ -150,62 +152,78 @@ impl Tx {
 
     /// The id of the channel's open deployment, if any.
     pub async fn open_in_channel(&mut self, channel: &Channel) -> Result<Option<i64>, StoreError> {
-        let id: Option<(i64,)> = sqlx::query_as(OPEN_IN_CHANNEL)
-            .bind(channel.platform.as_str())
-            .bind(&channel.id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        Ok(id.map(|(id,)| id))
+        let (platform, id) = (channel.platform.as_str(), channel.id.clone());
+        self.call(move |conn| {
+            Ok(conn.prepare_cached(OPEN_IN_CHANNEL)?.query_row((platform, id), |r| r.get(0)).optional()?)
+        })
+        .await
     }
 
     /// Opens the listing row of a new deployment and returns its id; `ChannelTaken` when the
-    /// channel has an open deployment already.
+    /// channel has an open deployment already. Its own call: the id is SQLite's to give, and
+    /// the unique index must refuse a second open deployment before anything is decided on it.
     pub async fn insert_deployment(&mut self, d: &Deployment) -> Result<i64, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO deployments (release, plan, platform, channel, lead, lead_name, status, progress, started_at, updated_at, ended_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&d.release)
-        .bind(&d.plan.id)
-        .bind(d.platform.as_str())
-        .bind(&d.channel)
-        .bind(d.lead.key())
-        .bind(&d.lead.name)
-        .bind(d.status.as_str())
-        .bind(i64::from(progress(d).percent()))
-        .bind(format_time(d.started_at))
-        .bind(format_time(d.updated_at))
-        .bind(d.ended_at().map(format_time))
-        .execute(&mut *self.tx)
-        .await;
-        match inserted {
-            Ok(done) => Ok(done.last_insert_rowid()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::ChannelTaken),
-            Err(e) => Err(e.into()),
-        }
+        let row = (
+            d.release.clone(),
+            d.plan.id.clone(),
+            d.platform.as_str(),
+            d.channel.clone(),
+            d.lead.key(),
+            d.lead.name.clone(),
+            d.status.as_str(),
+            i64::from(progress(d).percent()),
+            format_time(d.started_at),
+            format_time(d.updated_at),
+            d.ended_at().map(format_time),
+        );
+        self.call(move |conn| {
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO deployments (release, plan, platform, channel, lead, lead_name, status, progress, started_at, updated_at, ended_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )?
+                .execute(row);
+            match inserted {
+                Ok(_) => Ok(conn.last_insert_rowid()),
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => {
+                    Err(StoreError::ChannelTaken)
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
     }
 
-    /// Rewrites the listing rows of the deployments a batch changed from their folded states.
-    pub(super) async fn update_listings(&mut self, changed: &[(i64, &Deployment)]) -> Result<(), StoreError> {
-        for chunk in changed.chunks(ROWS_PER_INSERT) {
-            let mut update =
-                QueryBuilder::new("WITH v (id, status, progress, updated_at, ended_at, lead, lead_name) AS (");
-            update.push_values(chunk, |mut b, (id, d)| {
-                b.push_bind(*id)
-                    .push_bind(d.status.as_str())
-                    .push_bind(i64::from(progress(d).percent()))
-                    .push_bind(format_time(d.updated_at))
-                    .push_bind(d.ended_at().map(format_time))
-                    // The lead may have been handed over (`/deploy lead`).
-                    .push_bind(d.lead.key())
-                    .push_bind(&d.lead.name);
-            });
-            update.push(
-                ") UPDATE deployments SET status = v.status, progress = v.progress, updated_at = v.updated_at,
-                   ended_at = v.ended_at, lead = v.lead, lead_name = v.lead_name FROM v WHERE deployments.id = v.id",
-            );
-            update.build().execute(&mut *self.tx).await?;
+    /// Buffers the rewrite of the listing rows of the deployments a batch changed, from their
+    /// folded states.
+    pub(super) fn update_listings(&mut self, changed: &[(i64, &Deployment)]) {
+        if changed.is_empty() {
+            return;
         }
-        Ok(())
+        let rows: Vec<_> = changed
+            .iter()
+            .map(|(id, d)| {
+                (
+                    *id,
+                    d.status.as_str(),
+                    i64::from(progress(d).percent()),
+                    format_time(d.updated_at),
+                    d.ended_at().map(format_time),
+                    // The lead may have been handed over (`/deploy lead`).
+                    d.lead.key(),
+                    d.lead.name.clone(),
+                )
+            })
+            .collect();
+        self.write(move |conn, _| {
+            let mut update = conn.prepare_cached(
+                "UPDATE deployments SET status = ?2, progress = ?3, updated_at = ?4, ended_at = ?5, lead = ?6,
+                 lead_name = ?7 WHERE id = ?1",
+            )?;
+            for row in rows {
+                update.execute(row)?;
+            }
+            Ok(())
+        });
     }
 }

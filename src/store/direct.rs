@@ -20,6 +20,18 @@ pub(super) enum Access {
     ReadOnly,
 }
 
+impl Access {
+    /// What a `sqlite:` URL allows: read-only with `mode=ro`, as sqlx reads it.
+    pub(super) fn of_url(url: &str) -> Access {
+        let query = url.split_once('?').map_or("", |(_, q)| q);
+        if query.split('&').any(|p| p == "mode=ro") {
+            Access::ReadOnly
+        } else {
+            Access::ReadWrite
+        }
+    }
+}
+
 /// Opens `path` with golive's settings.
 pub(super) fn open(path: &Path, access: Access) -> rusqlite::Result<Connection> {
     let mode = match access {
@@ -33,6 +45,12 @@ pub(super) fn open(path: &Path, access: Access) -> rusqlite::Result<Connection> 
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
     Ok(conn)
+}
+
+/// Readies a connection for the write transaction: room in its statement cache for every
+/// statement a batch runs, so none is prepared again (rusqlite keeps 16 by default).
+pub(super) fn for_writes(conn: &mut Connection) {
+    conn.set_prepared_statement_cache_capacity(64);
 }
 
 impl Store {

@@ -95,10 +95,14 @@ impl Store {
             return Err(StoreError::Damaged(found));
         }
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO health_probe (id, at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET at = ?1")
-            .bind(format_time(now))
-            .execute(&mut *tx.tx)
-            .await?;
-        tx.commit().await
+        let at = format_time(now);
+        tx.write(move |conn, _| {
+            conn.prepare_cached(
+                "INSERT INTO health_probe (id, at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET at = ?1",
+            )?
+            .execute([at])
+            .map(drop)
+        });
+        tx.commit().await.map(drop)
     }
 }

@@ -64,6 +64,9 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("database error: {0}")]
     Direct(#[from] rusqlite::Error),
+    /// The write connection's thread stopped (tokio-rusqlite's own errors).
+    #[error("database error: the write connection is gone ({0})")]
+    Thread(String),
     #[error("an in-memory database cannot be shared with golive's own connections; give a file (sqlite://golive.db)")]
     InMemory,
     #[error("could not apply database migrations: {0}")]
@@ -97,22 +100,16 @@ pub enum StoreError {
     Damaged(String),
 }
 
-/// The database: readers share a small pool, writes go through one connection (`begin`).
-/// Cloning is cheap and shares both.
+/// The database: readers share a small pool, writes go through one direct connection
+/// (`begin`, `tx.rs`). Cloning is cheap and shares both.
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
-    /// The one connection write transactions use. Kept apart from the readers' so its page
-    /// cache stays warm: in WAL mode a connection drops its cache whenever another one wrote,
-    /// and a writer that took any pooled connection re-read its pages on most commits.
-    writer: SqlitePool,
-    /// Transactions of this process queue here, first come first served, before they ask
-    /// SQLite for its write lock. SQLite's own busy handler retries with growing sleeps and
-    /// no queue, so under load an unlucky command lost the lock again and again (over a
-    /// second, measured in BENCHMARKS.md). The delivery worker's one-statement updates and
-    /// other processes on the same file still meet the handler; queueing those too cost
-    /// throughput in the benchmark and did not shorten the tail further.
-    writers: Arc<tokio::sync::Mutex<()>>,
+    /// The one connection write transactions use, and the queue in front of it (`tx.rs`).
+    /// Kept apart from the readers' so its page cache stays warm: in WAL mode a connection
+    /// drops its cache whenever another one wrote, and a writer that took any pooled
+    /// connection re-read its pages on most commits.
+    writers: tx::Writers,
     /// `GOLIVE_AUDIT_KEY`, read when the database is opened: every writer keys the chain.
     audit_key: Option<AuditKey>,
     /// Which file was opened and whether it was found damaged (`health`).
@@ -200,14 +197,12 @@ impl Store {
         };
         // A reader's page cache is emptied whenever the writer commits (WAL mode), so SQLite's
         // default 2 MiB per connection only held memory between commits (BENCHMARKS.md, Memory).
-        let reader = options.clone().pragma("cache_size", READER_CACHE);
+        let reader = options.pragma("cache_size", READER_CACHE);
         let pool = pool_options(4).connect_with(reader).await?;
-        let writer = pool_options(1).connect_with(options).await?;
         let health = health::Health::opened(file.as_deref());
         Ok(Store {
             pool,
-            writer,
-            writers: Arc::default(),
+            writers: tx::Writer::new(&url),
             audit_key: AuditKey::from_env(),
             health,
             outbox_commits: Arc::default(),
@@ -233,8 +228,8 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.close_writer().await;
         self.pool.close().await;
-        self.writer.close().await;
     }
 
     pub async fn verify(&self) -> Result<Result<AuditReport, AuditFailure>, StoreError> {

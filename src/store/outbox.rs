@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
-use sqlx::QueryBuilder;
 
-use super::{format_time, parse_time, Destination, Lease, Route, Store, StoreError, Tx, ROWS_PER_INSERT};
+use super::{format_time, parse_time, Destination, Lease, Route, Store, StoreError, Tx};
 use crate::domain::Channel;
 
 /// The condition that fences a delivery record: the outbox row's destination is still claimed
@@ -221,104 +221,106 @@ fn item(pending: PendingRow) -> Result<OutboxItem, StoreError> {
 }
 
 impl Tx {
-    /// Enqueues `messages` with one insert. An update makes the deployment's earlier pending
+    /// Buffers `messages` for the outbox. An update makes the deployment's earlier pending
     /// updates of the same message pointless, so those are dropped (earlier ones in this call
     /// are never written): ten ticks in a row cost one `chat.update`.
-    pub async fn enqueue(&mut self, messages: &[NewMessage], now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub fn enqueue(&mut self, messages: &[NewMessage], now: DateTime<Utc>) -> Result<(), StoreError> {
         let last_update: HashMap<i64, usize> =
             messages.iter().enumerate().filter_map(|(i, m)| Some((m.action.target()?, i))).collect();
-        let kept: Vec<&NewMessage> = messages
+        let now = format_time(now);
+        let rows = messages
             .iter()
             .enumerate()
             .filter(|(i, m)| m.action.target().map_or(true, |t| last_update.get(&t) == Some(i)))
-            .map(|(_, m)| m)
-            .collect();
-        if !last_update.is_empty() {
-            let mut supersede = QueryBuilder::new(
-                "UPDATE outbox SET state = 'superseded' WHERE state = 'pending' AND action = 'update' AND target_id IN (",
-            );
-            let mut list = supersede.separated(", ");
-            for target in last_update.keys() {
-                list.push_bind(*target);
+            .map(|(_, m)| {
+                let payload =
+                    serde_json::to_string(&m.payload).map_err(|e| StoreError::Corrupt { id: 0, why: e.to_string() })?;
+                Ok((
+                    m.deployment_id,
+                    m.destination.route().as_str(),
+                    m.destination.address().to_string(),
+                    m.action.name(),
+                    payload,
+                    now.clone(),
+                    now.clone(),
+                    m.action.target(),
+                    m.action.address().map(str::to_string),
+                    if m.status { "status" } else { "message" },
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        if last_update.is_empty() && rows.is_empty() {
+            return Ok(());
+        }
+        self.enqueued |= !rows.is_empty();
+        let superseded: Vec<i64> = last_update.into_keys().collect();
+        self.write(move |conn, _| {
+            let mut supersede = conn.prepare_cached(
+                "UPDATE outbox SET state = 'superseded' WHERE state = 'pending' AND action = 'update' AND target_id = ?",
+            )?;
+            for target in superseded {
+                supersede.execute([target])?;
             }
-            supersede.push(")");
-            supersede.build().execute(&mut *self.tx).await?;
-        }
-        self.enqueued |= !kept.is_empty();
-        let now = format_time(now);
-        for chunk in kept.chunks(ROWS_PER_INSERT) {
-            let payloads = chunk
-                .iter()
-                .map(|m| serde_json::to_string(&m.payload))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| StoreError::Corrupt { id: 0, why: e.to_string() })?;
-            let mut insert = QueryBuilder::new(
+            let mut insert = conn.prepare_cached(
                 "INSERT INTO outbox (deployment_id, platform, channel, action, payload, created_at, next_attempt_at,
-                                     target_id, address, kind) ",
-            );
-            insert.push_values(chunk.iter().zip(payloads), |mut b, (m, payload)| {
-                b.push_bind(m.deployment_id)
-                    .push_bind(m.destination.route().as_str())
-                    .push_bind(m.destination.address())
-                    .push_bind(m.action.name())
-                    .push_bind(payload)
-                    .push_bind(&now)
-                    .push_bind(&now)
-                    .push_bind(m.action.target())
-                    .push_bind(m.action.address())
-                    .push_bind(if m.status { "status" } else { "message" });
-            });
-            insert.build().execute(&mut *self.tx).await?;
-        }
+                                     target_id, address, kind)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )?;
+            for row in rows {
+                insert.execute(row)?;
+            }
+            Ok(())
+        });
         Ok(())
     }
 
-    /// Marks messages delivered at `at`, with one statement per few hundred. An update that
-    /// had to be posted as a new message becomes a status post itself, so the next updates
-    /// change it rather than the lost one.
+    /// Buffers the marks of messages delivered at `at`. An update that had to be posted as a
+    /// new message becomes a status post itself, so the next updates change it rather than the
+    /// lost one.
     ///
     /// Fenced: a mark counts only while its destination's claim is still held by the process
     /// that sent it, under the same fence (`outbox_claims`). A process that stalled past its
     /// lease, while another took the destination over, records nothing: the post stays pending
-    /// for the new holder (which sends it again: the one repeat a takeover may cost). Returns
-    /// how many marks counted.
-    pub async fn mark_sent(&mut self, sent: &[Delivered], at: DateTime<Utc>) -> Result<u64, StoreError> {
-        let at = format_time(at);
-        let mut marked = 0;
-        for chunk in sent.chunks(ROWS_PER_INSERT) {
-            let mut update = QueryBuilder::new("WITH v (id, remote_id, reposted, holder, fence) AS (");
-            update.push_values(chunk, |mut b, d| {
-                b.push_bind(d.id)
-                    .push_bind(&d.remote_id)
-                    .push_bind(d.reposted)
-                    .push_bind(&d.lease.holder)
-                    .push_bind(d.lease.fence);
-            });
-            update.push(") UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ");
-            update.push_bind(&at);
-            update.push(
-                ", remote_id = v.remote_id,
-                   action = CASE WHEN v.reposted THEN 'post' ELSE action END,
-                   kind = CASE WHEN v.reposted THEN 'status' ELSE kind END
-                 FROM v WHERE outbox.id = v.id ",
-            );
-            update.push(held("v.holder", "v.fence"));
-            marked += update.build().execute(&mut *self.tx).await?.rows_affected();
+    /// for the new holder (which sends it again: the one repeat a takeover may cost). How many
+    /// marks counted is in what `commit` returns (`Written::marked`).
+    pub fn mark_sent(&mut self, sent: &[Delivered], at: DateTime<Utc>) {
+        if sent.is_empty() {
+            return;
         }
-        Ok(marked)
+        let at = format_time(at);
+        let rows: Vec<_> = sent
+            .iter()
+            .map(|d| (d.id, d.remote_id.clone(), d.reposted, d.lease.holder.clone(), d.lease.fence))
+            .collect();
+        self.write(move |conn, written| {
+            let mut update = conn.prepare_cached(&format!(
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?6, remote_id = ?2,
+                   action = CASE WHEN ?3 THEN 'post' ELSE action END,
+                   kind = CASE WHEN ?3 THEN 'status' ELSE kind END
+                 WHERE id = ?1 {}",
+                held("?4", "?5")
+            ))?;
+            for (id, remote_id, reposted, holder, fence) in rows {
+                written.marked += update.execute(rusqlite::params![id, remote_id, reposted, holder, fence, at])? as u64;
+            }
+            Ok(())
+        });
     }
 
     /// The deployment's latest status post that may still be on screen (not given up), which
     /// updates of its status change in place.
     pub async fn status_post(&mut self, deployment_id: i64) -> Result<Option<i64>, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM outbox WHERE deployment_id = ? AND kind = 'status' AND action = 'post'
-             AND state != 'failed' ORDER BY id DESC LIMIT 1",
-        )
-        .bind(deployment_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(row.map(|(id,)| id))
+        self.call(move |conn| {
+            let post = conn
+                .prepare_cached(
+                    "SELECT id FROM outbox WHERE deployment_id = ? AND kind = 'status' AND action = 'post'
+                     AND state != 'failed' ORDER BY id DESC LIMIT 1",
+                )?
+                .query_row([deployment_id], |r| r.get(0))
+                .optional()?;
+            Ok(post)
+        })
+        .await
     }
 }
 
@@ -326,8 +328,8 @@ impl Store {
     /// Enqueues messages that no event caused (a `/deploy status` post).
     pub async fn enqueue(&self, messages: &[NewMessage], now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        tx.enqueue(messages, now).await?;
-        tx.commit().await
+        tx.enqueue(messages, now)?;
+        tx.commit().await.map(drop)
     }
 
     /// Pending messages by id, whole, in id order.

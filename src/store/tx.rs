@@ -4,50 +4,206 @@
 //! across tasks and across processes sharing the file. Each table's statements live in that
 //! table's module; what spans tables (appending events and rewriting the listing rows they
 //! change) is put together here.
+//!
+//! A `Tx` runs on one direct SQLite connection (`direct.rs`) that lives on a thread of its own
+//! (tokio-rusqlite); each hand-off to that thread costs context switches, which at one command
+//! per batch were most of a command's CPU when sqlx handed over every statement and every row.
+//! So a `Tx` hands over as little as it can: `begin` is one call (the lock, the chain's head,
+//! the request keys already answered), each read is one call, and every write is buffered and
+//! runs with `COMMIT` in one last call. A call that must answer now (a read, a new
+//! deployment's id) runs what was buffered before it first, so statements still run in the
+//! order they were issued.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use sqlx::{Sqlite, Transaction};
+use futures_util::FutureExt;
+use rusqlite::{Connection, OptionalExtension};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use super::events::{AuditKey, ChainHead, StoredEvent};
-use super::{Store, StoreError};
+use super::direct::{self, Access};
+use super::events::{AuditKey, ChainHead, Head, StoredEvent, HEAD};
+use super::{requests, Store, StoreError};
 use crate::domain::{Deployment, Event};
+
+/// The write connection; the mutex around it is the queue of this process's transactions.
+pub(super) struct Writer {
+    /// Opened on the first write, so a process that only reads never opens it.
+    conn: Option<tokio_rusqlite::Connection>,
+    /// Read-only when the database URL says so (`mode=ro`): then every write is refused by
+    /// SQLite itself, as the readers' connections refuse it.
+    access: Access,
+}
+
+impl Writer {
+    pub(super) fn new(url: &str) -> Writers {
+        Arc::new(Mutex::new(Writer { conn: None, access: Access::of_url(url) }))
+    }
+}
+
+/// Transactions of this process queue here, first come first served, before they ask SQLite
+/// for its write lock. SQLite's own busy handler retries with growing sleeps and no queue, so
+/// under load an unlucky command lost the lock again and again (over a second, measured in
+/// BENCHMARKS.md). The delivery worker's one-statement updates and other processes on the same
+/// file still meet the handler; queueing those too cost throughput in the benchmark and did
+/// not shorten the tail further.
+pub(super) type Writers = Arc<Mutex<Writer>>;
+
+/// What the buffered writes did, counted as they ran.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Deliveries marked sent (`Tx::mark_sent`); fewer than asked when a claim was lost.
+    pub marked: u64,
+}
+
+/// A write buffered until the next call to the connection's thread.
+type Write = Box<dyn FnOnce(&Connection, &mut Written) -> rusqlite::Result<()> + Send + Sync>;
 
 /// One write transaction. Dropping it without `commit` rolls everything back.
 pub struct Tx {
-    pub(super) tx: Transaction<'static, Sqlite>,
-    /// Released when the transaction ends (commit, or drop, which rolls back).
-    _turn: tokio::sync::OwnedMutexGuard<()>,
+    /// This process's turn and the connection; `None` once committed.
+    turn: Option<OwnedMutexGuard<Writer>>,
+    conn: tokio_rusqlite::Connection,
+    writes: Vec<Write>,
+    written: Written,
+    /// The chain head as read at `begin`.
+    pub(super) stored_head: Option<Head>,
+    /// Where the chain ends after the events this transaction appended, if it appended any.
+    pub(super) appended: Option<ChainHead>,
     pub(super) audit_key: Option<AuditKey>,
     outbox_commits: Arc<AtomicU64>,
     /// Whether this transaction queued messages.
     pub(super) enqueued: bool,
 }
 
+impl From<tokio_rusqlite::Error> for StoreError {
+    fn from(e: tokio_rusqlite::Error) -> StoreError {
+        match e {
+            tokio_rusqlite::Error::Rusqlite(e) => StoreError::Direct(e),
+            other => StoreError::Thread(other.to_string()),
+        }
+    }
+}
+
+/// Ends a transaction SQLite still has open: after a failed statement or `COMMIT` (a full
+/// disk), or one dropped without commit. A no-op otherwise.
+fn roll_back(conn: &Connection) {
+    if !conn.is_autocommit() {
+        // Nothing more can be done if this fails: SQLite has rolled back already, or the
+        // connection is beyond use and its next statement says so.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+}
+
+/// Runs the buffered writes in order, counting what they did into `written`.
+fn run_writes(conn: &Connection, writes: Vec<Write>, written: &mut Written) -> rusqlite::Result<()> {
+    writes.into_iter().try_for_each(|write| write(conn, written))
+}
+
 impl Store {
     /// Starts a write transaction that holds SQLite's write lock from the first statement.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        let turn = self.writers.clone().lock_owned().await;
+        Ok(self.begin_for(&[]).await?.0)
+    }
+
+    /// Starts a write transaction and reads, in the same call, the answers already given to
+    /// any of `keys` (chat requests handled before), by key.
+    pub async fn begin_for(&self, keys: &[&str]) -> Result<(Tx, HashMap<String, String>), StoreError> {
+        let mut turn = self.writers.clone().lock_owned().await;
         // Issue 17: never write into a file that was deleted or replaced under us.
         self.health.same_file()?;
-        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Tx {
-            tx,
-            _turn: turn,
+        let conn = match &turn.conn {
+            Some(conn) => conn.clone(),
+            None => {
+                let mut conn = self.open_direct(turn.access)?;
+                direct::for_writes(&mut conn);
+                turn.conn.insert(tokio_rusqlite::Connection::from(conn)).clone()
+            }
+        };
+        let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        let begun = conn
+            .call(move |conn| {
+                // A transaction left open (a Tx dropped outside a runtime) must not swallow this one.
+                roll_back(conn);
+                conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+                let read = || -> rusqlite::Result<_> {
+                    let head = conn
+                        .prepare_cached(HEAD)?
+                        .query_row([], |r| {
+                            Ok(Head { event_id: r.get(0)?, hash: r.get(1)?, keyed_from: r.get(2)?, seal: r.get(3)? })
+                        })
+                        .optional()?;
+                    Ok((head, requests::answered(conn, &keys)?))
+                };
+                read().inspect_err(|_| roll_back(conn)).map_err(Into::into)
+            })
+            .await;
+        let (stored_head, answered) = match begun {
+            Ok(begun) => begun,
+            Err(e) => {
+                if matches!(e, tokio_rusqlite::Error::ConnectionClosed) {
+                    // Its thread is gone; the next transaction opens a new one.
+                    turn.conn = None;
+                }
+                return Err(e.into());
+            }
+        };
+        let tx = Tx {
+            turn: Some(turn),
+            conn,
+            writes: Vec::new(),
+            written: Written::default(),
+            stored_head,
+            appended: None,
             audit_key: self.audit_key.clone(),
             outbox_commits: self.outbox_commits.clone(),
             enqueued: false,
-        })
+        };
+        Ok((tx, answered))
     }
 
     /// How many of this process's commits so far queued messages.
     pub fn outbox_commits(&self) -> u64 {
         self.outbox_commits.load(Ordering::Acquire)
     }
+
+    /// Closes the write connection, if it is open; the next write opens it again.
+    pub(super) async fn close_writer(&self) {
+        if let Some(conn) = self.writers.lock().await.conn.take() {
+            // Closing fails only with statements still running; dropping it closes it then.
+            let _ = conn.close().await;
+        }
+    }
 }
 
 impl Tx {
+    /// Buffers a write; it runs at the next call to the connection (at the latest, `commit`).
+    pub(super) fn write(
+        &mut self,
+        write: impl FnOnce(&Connection, &mut Written) -> rusqlite::Result<()> + Send + Sync + 'static,
+    ) {
+        self.writes.push(Box::new(write));
+    }
+
+    /// Runs what is buffered, then `f`, in one hand-off to the connection's thread.
+    pub(super) async fn call<R: Send + 'static>(
+        &mut self,
+        f: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let writes = std::mem::take(&mut self.writes);
+        let (written, result) = self
+            .conn
+            .call(move |conn| {
+                let mut written = Written::default();
+                let result = run_writes(conn, writes, &mut written).map_err(StoreError::from).and_then(|()| f(conn));
+                Ok((written, result))
+            })
+            .await?;
+        self.written.marked += written.marked;
+        result
+    }
+
     /// Appends `events` (already folded into `after`) to deployment `id`, or to a new
     /// deployment when `id` is `None` and the first event starts one. Returns the id. The
     /// engine's writer batches these steps itself; this is the one-off form (imports, benches).
@@ -56,29 +212,57 @@ impl Tx {
             Some(id) => id,
             None => self.insert_deployment(after).await?,
         };
-        let mut head = self.chain_head().await?;
+        let mut head = self.chain_head()?;
         let rows = events.iter().map(|e| head.chain(id, e, after)).collect::<Result<Vec<_>, _>>()?;
-        self.append_events(&rows, &head, &[(id, after)]).await?;
+        self.append_events(rows, &head, &[(id, after)]);
         Ok(id)
     }
 
-    /// Writes what a batch appended: the events (already chained, in order), the chain's new
+    /// Buffers what a batch appended: the events (already chained, in order), the chain's new
     /// head, and the listing rows of the deployments they changed.
-    pub async fn append_events(
-        &mut self,
-        rows: &[StoredEvent],
-        head: &ChainHead,
-        changed: &[(i64, &Deployment)],
-    ) -> Result<(), StoreError> {
-        self.insert_events(rows, head).await?;
-        self.update_listings(changed).await
+    pub fn append_events(&mut self, rows: Vec<StoredEvent>, head: &ChainHead, changed: &[(i64, &Deployment)]) {
+        self.insert_events(rows, head);
+        self.update_listings(changed);
     }
 
-    pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
+    /// Runs every buffered write and commits, in one call; says what the writes did. When
+    /// anything fails (a full disk), the transaction is rolled back and the connection is
+    /// ready for the next one.
+    pub async fn commit(mut self) -> Result<Written, StoreError> {
+        let writes = std::mem::take(&mut self.writes);
+        let committed = self
+            .conn
+            .call(move |conn| {
+                let mut written = Written::default();
+                let done = run_writes(conn, writes, &mut written)
+                    .and_then(|()| conn.prepare_cached("COMMIT")?.execute([]).map(drop));
+                Ok(done.map(|()| written).inspect_err(|_| roll_back(conn)))
+            })
+            .await;
+        // Whatever happened, the connection's thread has finished with this transaction.
+        self.turn = None;
+        let written = committed??;
         if self.enqueued {
             self.outbox_commits.fetch_add(1, Ordering::Release);
         }
-        Ok(())
+        Ok(Written { marked: self.written.marked + written.marked })
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        let Some(turn) = self.turn.take() else { return };
+        // Polled once, `call` has queued the rollback on the connection's thread, which runs
+        // calls in order: it ends this transaction (and frees the file for other processes)
+        // before the next `BEGIN`, queued only once `turn` is released below. Its answer is
+        // not awaited, so the rollback is sent from here without a runtime.
+        let _ = self
+            .conn
+            .call(|conn| {
+                roll_back(conn);
+                Ok(())
+            })
+            .now_or_never();
+        drop(turn);
     }
 }

@@ -286,3 +286,40 @@ async fn a_phase_finished_in_time_is_never_overdue_and_the_next_one_counts_from_
     assert_eq!(overdue_at.format("%H:%M").to_string(), "14:37");
     assert!(!ctx.event_kinds(1).await.contains(&"phase_overdue".to_string()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_transaction_dropped_without_commit_leaves_nothing_and_frees_the_file() {
+    use golive::domain::{Event, EventKind};
+    let ctx = Ctx::new().await;
+    ctx.ok("dana", "start v2.4.0").await;
+    let before = ctx.store.events(1).await.unwrap();
+    let loaded = ctx.store.load(1).await.unwrap();
+
+    let mut tx = ctx.store.begin().await.unwrap();
+    let note = Event {
+        seq: loaded.state.seq + 1,
+        at: loaded.state.updated_at,
+        actor: Actor::new(Platform::Console, "dana"),
+        kind: EventKind::NoteAdded { text: "never recorded".into() },
+    };
+    tx.append(Some(1), &[note], &loaded.state).await.unwrap();
+    let mut elsewhere = loaded.state.clone();
+    elsewhere.channel = "elsewhere".into();
+    let opened = tx.insert_deployment(&elsewhere).await.unwrap();
+    // Writes are buffered, but a read in the transaction sees every write issued before it.
+    let channel = Channel { platform: Platform::Console, id: "elsewhere".into() };
+    assert_eq!(tx.open_in_channel(&channel).await.unwrap(), Some(opened));
+    drop(tx);
+
+    // The file is free at once: another process's writer gets the lock (within its 10 s busy
+    // timeout) although this process writes nothing more.
+    let other = golive::store::Store::open(&ctx.url).await.unwrap();
+    other.begin().await.expect("the dropped transaction let go of the write lock").commit().await.unwrap();
+    other.close().await;
+
+    assert_eq!(ctx.store.events(1).await.unwrap(), before, "nothing of the dropped transaction is kept");
+    assert_eq!(ctx.store.deployments(None, 10).await.unwrap().len(), 1);
+    ctx.ok("dana", "note after the drop").await;
+    assert_eq!(ctx.store.events(1).await.unwrap().len(), before.len() + 1);
+    assert!(ctx.store.verify().await.unwrap().is_ok());
+}

@@ -7,13 +7,11 @@
 mod chain;
 mod packed;
 
-use sqlx::QueryBuilder;
-
 pub use chain::{AuditKey, StoredEvent, GENESIS, KEY_VAR};
 pub(super) use chain::{Head, HEAD};
 pub(super) use packed::{all, pages};
 
-use super::{format_time, parse_time, Store, StoreError, Tx, ROWS_PER_INSERT};
+use super::{format_time, parse_time, Store, StoreError, Tx};
 use crate::domain::{Actor, Deployment, Event, EventKind, Platform};
 
 /// The deployment's identity in the database and its folded state.
@@ -138,62 +136,90 @@ impl Store {
 }
 
 impl Tx {
+    /// Deployment `id`, folded from its events (one call).
     pub async fn load(&mut self, id: i64) -> Result<Loaded, StoreError> {
-        let rows = all(&mut self.tx, Some(id)).await?;
+        let rows = self
+            .call(move |conn| {
+                let mut select = conn.prepare_cached(
+                    "SELECT id, deployment_id, seq, at, actor, actor_name, platform, channel, kind, payload, prev_hash, hash
+                     FROM events WHERE deployment_id = ? ORDER BY seq",
+                )?;
+                let rows = select.query_map([id], stored)?.collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+            .await?;
         fold(id, &rows)
     }
 
-    /// Where the chain ends now.
-    /// Refused (`StoreError::Chain`) when the chain is keyed and this writer lacks the key it
-    /// was written with: it would break the chain.
-    pub async fn chain_head(&mut self) -> Result<ChainHead, StoreError> {
-        let head: Option<Head> = sqlx::query_as(HEAD).fetch_optional(&mut *self.tx).await?;
+    /// Where the chain ends now: after the events this transaction appended, or as read at
+    /// `begin`. Refused (`StoreError::Chain`) when the chain is keyed and this writer lacks the
+    /// key it was written with: it would break the chain.
+    pub fn chain_head(&self) -> Result<ChainHead, StoreError> {
+        if let Some(head) = &self.appended {
+            return Ok(head.clone());
+        }
+        let head = self.stored_head.as_ref();
         let key = self.audit_key.clone();
-        let keyed_from = Head::keyed_from(head.as_ref(), key.as_ref()).map_err(StoreError::Chain)?;
-        let (event_id, hash) = head.map_or((0, GENESIS.to_string()), |h| (h.event_id, h.hash));
+        let keyed_from = Head::keyed_from(head, key.as_ref()).map_err(StoreError::Chain)?;
+        let (event_id, hash) = head.map_or((0, GENESIS.to_string()), |h| (h.event_id, h.hash.clone()));
         Ok(ChainHead { event_id, hash, keyed_from, key })
     }
 
-    /// Writes events already chained, in order, and moves the chain's head to `head`.
-    pub(super) async fn insert_events(&mut self, rows: &[StoredEvent], head: &ChainHead) -> Result<(), StoreError> {
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let mut insert = QueryBuilder::new(
-                "INSERT INTO events (id, deployment_id, seq, at, actor, actor_name, platform, channel, kind, payload, prev_hash, hash) ",
-            );
-            insert.push_values(chunk, |mut b, row| {
-                b.push_bind(row.id)
-                    .push_bind(row.deployment_id)
-                    .push_bind(row.seq)
-                    .push_bind(&row.at)
-                    .push_bind(&row.actor)
-                    .push_bind(&row.actor_name)
-                    .push_bind(&row.platform)
-                    .push_bind(&row.channel)
-                    .push_bind(&row.kind)
-                    .push_bind(&row.payload)
-                    .push_bind(&row.prev_hash)
-                    .push_bind(&row.hash);
-            });
-            insert.build().execute(&mut *self.tx).await?;
+    /// Buffers events already chained, in order, and the move of the chain's head to `head`.
+    pub(super) fn insert_events(&mut self, rows: Vec<StoredEvent>, head: &ChainHead) {
+        if rows.is_empty() {
+            return;
         }
-        if !rows.is_empty() {
-            self.set_chain_head(head).await?;
-        }
-        Ok(())
-    }
-
-    async fn set_chain_head(&mut self, head: &ChainHead) -> Result<(), StoreError> {
         let seal = head.key.as_ref().zip(head.keyed_from).map(|(key, from)| key.seal(head.event_id, &head.hash, from));
-        sqlx::query(
-            "INSERT INTO chain_head (id, event_id, hash, keyed_from, seal) VALUES (1, ?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET event_id = ?1, hash = ?2, keyed_from = ?3, seal = ?4",
-        )
-        .bind(head.event_id)
-        .bind(&head.hash)
-        .bind(head.keyed_from)
-        .bind(&seal)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        let (event_id, hash, keyed_from) = (head.event_id, head.hash.clone(), head.keyed_from);
+        self.write(move |conn, _| {
+            // One cached statement run per row: on a direct connection that is as fast as a
+            // multi-row `VALUES` list, without building one.
+            let mut insert = conn.prepare_cached(
+                "INSERT INTO events (id, deployment_id, seq, at, actor, actor_name, platform, channel, kind, payload, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?;
+            for r in &rows {
+                insert.execute(rusqlite::params![
+                    r.id,
+                    r.deployment_id,
+                    r.seq,
+                    r.at,
+                    r.actor,
+                    r.actor_name,
+                    r.platform,
+                    r.channel,
+                    r.kind,
+                    r.payload,
+                    r.prev_hash,
+                    r.hash
+                ])?;
+            }
+            conn.prepare_cached(
+                "INSERT INTO chain_head (id, event_id, hash, keyed_from, seal) VALUES (1, ?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET event_id = ?1, hash = ?2, keyed_from = ?3, seal = ?4",
+            )?
+            .execute(rusqlite::params![event_id, hash, keyed_from, seal])?;
+            Ok(())
+        });
+        self.appended = Some(head.clone());
     }
+}
+
+/// An event row as the write connection reads it.
+fn stored(r: &rusqlite::Row) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        id: r.get(0)?,
+        deployment_id: r.get(1)?,
+        seq: r.get(2)?,
+        at: r.get(3)?,
+        actor: r.get(4)?,
+        actor_name: r.get(5)?,
+        platform: r.get(6)?,
+        channel: r.get(7)?,
+        kind: r.get(8)?,
+        payload: r.get(9)?,
+        prev_hash: r.get(10)?,
+        hash: r.get(11)?,
+    })
 }
