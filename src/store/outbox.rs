@@ -253,13 +253,19 @@ impl Tx {
             return Ok(());
         }
         self.enqueued |= !rows.is_empty();
-        let superseded: Vec<i64> = last_update.into_keys().collect();
+        // One statement for all targets, not one per target: without an index on target_id each
+        // statement scans the pending rows, which pile up while a destination is slow.
+        let superseded = (!last_update.is_empty())
+            .then(|| serde_json::to_string(&last_update.into_keys().collect::<Vec<i64>>()))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt { id: 0, why: e.to_string() })?;
         self.write(move |conn, _| {
-            let mut supersede = conn.prepare_cached(
-                "UPDATE outbox SET state = 'superseded' WHERE state = 'pending' AND action = 'update' AND target_id = ?",
-            )?;
-            for target in superseded {
-                supersede.execute([target])?;
+            if let Some(targets) = superseded {
+                conn.prepare_cached(
+                    "UPDATE outbox SET state = 'superseded' WHERE state = 'pending' AND action = 'update'
+                     AND target_id IN (SELECT value FROM json_each(?))",
+                )?
+                .execute([targets])?;
             }
             let mut insert = conn.prepare_cached(
                 "INSERT INTO outbox (deployment_id, platform, channel, action, payload, created_at, next_attempt_at,
