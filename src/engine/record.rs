@@ -290,7 +290,7 @@ impl Writer {
         // The last step that can fail: a new deployment's row (its channel may be taken).
         let id = match id {
             Some(id) => id,
-            None => batch.tx.insert_deployment(&state).await?,
+            None => batch.insert_deployment(&state).await?,
         };
         let posts = self.posts(id, &channel, &events, &state, late);
         let mut messages = Vec::with_capacity(posts.len() + 1);

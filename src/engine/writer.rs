@@ -132,6 +132,20 @@ impl Batch {
         self.timers.iter().rev().find(|(timer, _)| *timer == id).map(|(_, due)| *due)
     }
 
+    /// Inserts a new deployment's listing row. A deployment this batch ended in the same channel
+    /// is still listed open until the commit rewrites its row, and the one-open-per-channel
+    /// index would refuse the new one: its row is written first.
+    pub(super) async fn insert_deployment(&mut self, state: &Deployment) -> Result<i64, StoreError> {
+        let ended: Vec<(i64, &Deployment)> = self
+            .changed
+            .iter()
+            .filter(|(_, d)| !d.status.is_open() && d.platform == state.platform && d.channel == state.channel)
+            .map(|(id, d)| (*id, d))
+            .collect();
+        self.tx.update_listings(&ended);
+        self.tx.insert_deployment(state).await
+    }
+
     /// The deployment's latest status post that may still be on screen.
     pub(super) async fn status_post(&mut self, id: i64) -> Result<Option<i64>, StoreError> {
         if let Some(known) = self.status_posts.get(&id) {

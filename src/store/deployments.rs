@@ -196,7 +196,7 @@ impl Tx {
 
     /// Buffers the rewrite of the listing rows of the deployments a batch changed, from their
     /// folded states.
-    pub(super) fn update_listings(&mut self, changed: &[(i64, &Deployment)]) {
+    pub fn update_listings(&mut self, changed: &[(i64, &Deployment)]) {
         if changed.is_empty() {
             return;
         }

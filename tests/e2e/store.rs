@@ -323,3 +323,31 @@ async fn a_write_transaction_dropped_without_commit_leaves_nothing_and_frees_the
     assert_eq!(ctx.store.events(1).await.unwrap().len(), before.len() + 1);
     assert!(ctx.store.verify().await.unwrap().is_ok());
 }
+
+/// The value of a counter on the engine's /metrics page.
+async fn counter(ctx: &Ctx, name: &str) -> f64 {
+    let vitals = ctx.store.vitals(ctx.engine.now()).await.unwrap();
+    let page = ctx.engine.metrics().render(&vitals);
+    let line = page.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no {name} in {page}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn an_abort_and_a_new_start_in_one_commit_both_take_effect() {
+    let ctx = Ctx::new().await;
+    ctx.ok("dana", "start v2.4.0").await;
+    let commits = counter(&ctx, "golive_writer_commits_total").await;
+
+    // One task sends both before the writer runs (the test runtime has one thread), so the
+    // writer decides them in one batch: the start must see the channel freed by the abort.
+    let (aborted, started) =
+        tokio::join!(ctx.say("dana", "abort superseded by v2.4.1"), ctx.say("dana", "start v2.4.1"));
+    assert!(!aborted.refused, "{:?}", aborted.reply);
+    assert!(!started.refused, "the start after an abort in the same commit was refused: {:?}", started.reply);
+    assert_eq!(counter(&ctx, "golive_writer_commits_total").await, commits + 1.0, "both shared one commit");
+
+    let rows = ctx.store.deployments(None, 10).await.unwrap();
+    let listed: Vec<(String, String)> = rows.iter().map(|r| (r.release.clone(), r.status.clone())).collect();
+    assert_eq!(listed, [("v2.4.1".to_string(), "active".to_string()), ("v2.4.0".to_string(), "aborted".to_string())]);
+    assert!(ctx.store.verify().await.unwrap().is_ok());
+}
