@@ -21,7 +21,7 @@ use tracing::{error, Instrument};
 
 use super::{Answer, Core, EngineError, Job, Work};
 use crate::domain::{Channel, Deployment};
-use crate::store::{ChainHead, Delivered, Loaded, NewMessage, StoreError, StoredEvent, Tx};
+use crate::store::{Begun, ChainHead, Delivered, Loaded, NewMessage, StoreError, StoredEvent, Tx};
 
 /// Inputs decided in one transaction at most; more wait for the next.
 const MAX_BATCH: usize = 256;
@@ -203,8 +203,14 @@ impl Writer {
     async fn decide_all(&mut self, jobs: &[Job]) -> Result<(Batch, Vec<Result<Answer, EngineError>>), StoreError> {
         let now = self.core.clock.now();
         let keys: Vec<&str> = jobs.iter().filter_map(|j| j.work.key()).collect();
-        // One call takes the write lock, the chain's head and the answers to keys seen before.
-        let (tx, answered) = self.core.store.begin_for(&keys).await?;
+        // The open deployments these jobs are known to touch: their status posts on screen are
+        // read with the lock rather than one hand-off each while deciding.
+        let mut known: Vec<i64> = jobs.iter().filter_map(|j| self.known_deployment(&j.work)).collect();
+        known.sort_unstable();
+        known.dedup();
+        // One call takes the write lock, the chain's head, the answers to keys seen before and
+        // those status posts.
+        let Begun { tx, answered, status_posts } = self.core.store.begin_for(&keys, &known).await?;
         let head = tx.chain_head()?;
         if self.cache.head.as_ref() != Some(&head) || self.cache.channels.len() > MAX_CHANNELS {
             // Another process wrote (or this writer never read): what it folded may be stale.
@@ -222,7 +228,7 @@ impl Writer {
             delivered: Vec::new(),
             answered,
             answers: Vec::new(),
-            status_posts: HashMap::new(),
+            status_posts,
         };
         let mut answers = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -318,6 +324,21 @@ impl Writer {
                 self.cache.clear();
                 Err(e)
             }
+        }
+    }
+
+    /// The open deployment `work` is about, when the writer already knows it.
+    fn known_deployment(&self, work: &Work) -> Option<i64> {
+        match work {
+            Work::Status { channel, .. } | Work::Command { channel, .. } | Work::Probe { channel, .. } => {
+                self.cache.channels.get(channel).copied().flatten()
+            }
+            Work::Checks { deployment, .. }
+            | Work::Hook { deployment, .. }
+            | Work::DeliveryFailed { deployment, .. } => {
+                Some(*deployment).filter(|id| self.cache.states.contains_key(id))
+            }
+            _ => None,
         }
     }
 

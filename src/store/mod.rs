@@ -36,7 +36,7 @@ pub use deployments::{DeploymentRow, ListPage, ListQuery};
 pub use destination::{Destination, Route};
 pub use events::{AuditKey, ChainHead, Loaded, StoredEvent, GENESIS, KEY_VAR as AUDIT_KEY_VAR};
 pub use outbox::{Action, Delivered, NewMessage, OutboxItem, OutboxRow, Payload, Queued};
-pub use tx::Tx;
+pub use tx::{Begun, Tx};
 pub use vitals::Vitals;
 
 use crate::domain::deployment::FoldError;

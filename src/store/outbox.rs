@@ -316,18 +316,18 @@ impl Tx {
     /// The deployment's latest status post that may still be on screen (not given up), which
     /// updates of its status change in place.
     pub async fn status_post(&mut self, deployment_id: i64) -> Result<Option<i64>, StoreError> {
-        self.call(move |conn| {
-            let post = conn
-                .prepare_cached(
-                    "SELECT id FROM outbox WHERE deployment_id = ? AND kind = 'status' AND action = 'post'
-                     AND state != 'failed' ORDER BY id DESC LIMIT 1",
-                )?
-                .query_row([deployment_id], |r| r.get(0))
-                .optional()?;
-            Ok(post)
-        })
-        .await
+        self.call(move |conn| Ok(status_post_of(conn, deployment_id)?)).await
     }
+}
+
+/// The deployment's latest status post that may still be on screen, read on `conn`.
+pub(super) fn status_post_of(conn: &rusqlite::Connection, deployment_id: i64) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(
+        "SELECT id FROM outbox WHERE deployment_id = ? AND kind = 'status' AND action = 'post'
+         AND state != 'failed' ORDER BY id DESC LIMIT 1",
+    )?
+    .query_row([deployment_id], |r| r.get(0))
+    .optional()
 }
 
 impl Store {

@@ -24,7 +24,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::direct::{self, Access};
 use super::events::{AuditKey, ChainHead, Head, StoredEvent, HEAD};
-use super::{requests, Store, StoreError};
+use super::{outbox, requests, Store, StoreError};
 use crate::domain::{Deployment, Event};
 
 /// The write connection; the mutex around it is the queue of this process's transactions.
@@ -59,6 +59,15 @@ pub struct Written {
 
 /// A write buffered until the next call to the connection's thread.
 type Write = Box<dyn FnOnce(&Connection, &mut Written) -> rusqlite::Result<()> + Send + Sync>;
+
+/// A write transaction just begun, with what `Store::begin_for` read in the same call.
+pub struct Begun {
+    pub tx: Tx,
+    /// The answers given before to the request keys asked for, by key.
+    pub answered: HashMap<String, String>,
+    /// The status post on screen of each deployment asked for (`None`: there is none).
+    pub status_posts: HashMap<i64, Option<i64>>,
+}
 
 /// One write transaction. Dropping it without `commit` rolls everything back.
 pub struct Tx {
@@ -104,12 +113,13 @@ fn run_writes(conn: &Connection, writes: Vec<Write>, written: &mut Written) -> r
 impl Store {
     /// Starts a write transaction that holds SQLite's write lock from the first statement.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(self.begin_for(&[]).await?.0)
+        Ok(self.begin_for(&[], &[]).await?.tx)
     }
 
-    /// Starts a write transaction and reads, in the same call, the answers already given to
-    /// any of `keys` (chat requests handled before), by key.
-    pub async fn begin_for(&self, keys: &[&str]) -> Result<(Tx, HashMap<String, String>), StoreError> {
+    /// Starts a write transaction and reads, in the same call, what a batch is likely to ask
+    /// first: the answers already given to any of `keys` (chat requests handled before), and
+    /// the status post on screen of each of `deployments`.
+    pub async fn begin_for(&self, keys: &[&str], deployments: &[i64]) -> Result<Begun, StoreError> {
         let mut turn = self.writers.clone().lock_owned().await;
         // Issue 17: never write into a file that was deleted or replaced under us.
         self.health.same_file()?;
@@ -122,6 +132,7 @@ impl Store {
             }
         };
         let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        let deployments = deployments.to_vec();
         let begun = conn
             .call(move |conn| {
                 // A transaction left open (a Tx dropped outside a runtime) must not swallow this one.
@@ -134,12 +145,16 @@ impl Store {
                             Ok(Head { event_id: r.get(0)?, hash: r.get(1)?, keyed_from: r.get(2)?, seal: r.get(3)? })
                         })
                         .optional()?;
-                    Ok((head, requests::answered(conn, &keys)?))
+                    let status_posts = deployments
+                        .iter()
+                        .map(|&id| Ok((id, outbox::status_post_of(conn, id)?)))
+                        .collect::<rusqlite::Result<_>>()?;
+                    Ok((head, requests::answered(conn, &keys)?, status_posts))
                 };
                 read().inspect_err(|_| roll_back(conn)).map_err(Into::into)
             })
             .await;
-        let (stored_head, answered) = match begun {
+        let (stored_head, answered, status_posts) = match begun {
             Ok(begun) => begun,
             Err(e) => {
                 if matches!(e, tokio_rusqlite::Error::ConnectionClosed) {
@@ -160,7 +175,7 @@ impl Store {
             outbox_commits: self.outbox_commits.clone(),
             enqueued: false,
         };
-        Ok((tx, answered))
+        Ok(Begun { tx, answered, status_posts })
     }
 
     /// How many of this process's commits so far queued messages.
