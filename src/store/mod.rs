@@ -232,7 +232,7 @@ impl Store {
     }
 
     pub async fn verify(&self) -> Result<Result<AuditReport, AuditFailure>, StoreError> {
-        audit::verify(&self.pool, self.audit_key.as_ref()).await
+        audit::verify(self, self.audit_key.as_ref()).await
     }
 
     /// Refuses when the database file was deleted or replaced under the running process.

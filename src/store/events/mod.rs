@@ -1,20 +1,28 @@
 //! The chained event log: the `events` table, every deployment's history appended in order
 //! and never changed, and the `chain_head` row, which records where the hash chain ends so
 //! that removing the newest events is detected too. How a row is hashed and keyed is in
-//! `chain.rs`; reading many rows at once in `packed.rs`. A deployment's state is never stored:
-//! it is folded from these events whenever it is loaded.
+//! `chain.rs`; reading rows through a direct connection in `read.rs` (everything but the write
+//! transaction, which reads its deployment through `packed.rs`), and the whole log for the
+//! audit in `log.rs`. A deployment's state is never
+//! stored: it is folded from these events whenever it is loaded.
 
 mod chain;
+mod log;
 mod packed;
+mod read;
 
 use sqlx::QueryBuilder;
 
 pub use chain::{AuditKey, StoredEvent, GENESIS, KEY_VAR};
-pub(super) use chain::{Head, HEAD};
-pub(super) use packed::{all, pages};
+pub(super) use chain::{Hasher, Head, HEAD};
+pub(super) use log::{read_log, Chunk, LogRow};
+use packed::all;
+pub(super) use read::blocking;
+use read::EventColumns;
 
-use super::{format_time, parse_time, Store, StoreError, Tx, ROWS_PER_INSERT};
-use crate::domain::{Actor, Deployment, Event, EventKind, Platform};
+use super::direct::Access;
+use super::{format_time, Store, StoreError, Tx, ROWS_PER_INSERT};
+use crate::domain::{Deployment, Event};
 
 /// The deployment's identity in the database and its folded state.
 #[derive(Debug, Clone)]
@@ -78,53 +86,46 @@ impl ChainHead {
 
 /// Turns a stored row back into a domain event.
 pub(super) fn decode(row: &StoredEvent) -> Result<Event, StoreError> {
-    let kind: EventKind = serde_json::from_str(&row.payload)
-        .map_err(|e| StoreError::Corrupt { id: row.id, why: format!("payload: {e}") })?;
-    let (platform, id) = row
-        .actor
-        .split_once(':')
-        .and_then(|(p, id)| Some((Platform::parse(p)?, id)))
-        .ok_or_else(|| StoreError::Corrupt { id: row.id, why: format!("actor `{}`", row.actor) })?;
-    Ok(Event {
+    EventColumns {
+        id: row.id,
         seq: row.seq,
-        at: parse_time(row.id, &row.at)?,
-        actor: Actor { platform, id: id.to_string(), name: row.actor_name.clone(), groups: Vec::new() },
-        kind,
-    })
+        at: row.at.as_bytes(),
+        actor: row.actor.as_bytes(),
+        actor_name: row.actor_name.as_deref().map(str::as_bytes),
+        payload: row.payload.as_bytes(),
+    }
+    .decode()
 }
 
 /// Folds deployment `id`'s stored events into its state.
 fn fold(id: i64, rows: &[StoredEvent]) -> Result<Loaded, StoreError> {
-    if rows.is_empty() {
+    let events = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    fold_events(id, &events)
+}
+
+fn fold_events(id: i64, events: &[Event]) -> Result<Loaded, StoreError> {
+    if events.is_empty() {
         return Err(StoreError::NoSuchDeployment(id));
     }
-    let events = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-    let state = Deployment::from_events(&events).map_err(|source| StoreError::Fold { id, source })?;
+    let state = Deployment::from_events(events).map_err(|source| StoreError::Fold { id, source })?;
     Ok(Loaded { id, state })
 }
 
 impl Store {
-    /// A deployment's events in order, read a page at a time (`packed.rs`).
+    /// A deployment's events in order.
     pub async fn events(&self, id: i64) -> Result<Vec<Event>, StoreError> {
-        let rows = all(&mut *self.pool.acquire().await?, Some(id)).await?;
-        rows.iter().map(decode).collect()
+        self.events_after(id, 0).await
     }
 
     pub async fn load(&self, id: i64) -> Result<Loaded, StoreError> {
-        let rows = all(&mut *self.pool.acquire().await?, Some(id)).await?;
-        fold(id, &rows)
+        fold_events(id, &self.events(id).await?)
     }
 
     /// Deployment `id`'s events after sequence number `after`, in order (the live stream of
-    /// the web page).
+    /// the web page), read through a direct connection (`read.rs`).
     pub async fn events_after(&self, id: i64, after: i64) -> Result<Vec<Event>, StoreError> {
-        let rows =
-            sqlx::query_as::<_, StoredEvent>("SELECT * FROM events WHERE deployment_id = ? AND seq > ? ORDER BY seq")
-                .bind(id)
-                .bind(after)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter().map(decode).collect()
+        let store = self.clone();
+        blocking(move || read::events(&store.open_direct(Access::ReadOnly)?, id, after)).await
     }
 
     /// The sequence number of deployment `id`'s last event (0 when it has none).

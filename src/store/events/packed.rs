@@ -2,6 +2,8 @@
 //! the caller through a channel, one at a time; over a long history that hand-off costs more
 //! than the reading itself. These reads have SQLite pack a page of rows into one text value,
 //! every field length-prefixed (so any text survives), and a page crosses the channel once.
+//! Only the write transaction reads this way now (`Tx::load`, through its sqlx connection);
+//! every other read goes through a direct connection (`read.rs`), which is faster still.
 
 use sqlx::SqliteConnection;
 
@@ -42,7 +44,7 @@ fn packed_deployment_page() -> String {
 
 /// Reads the events (of one deployment, or all), a page at a time, handing each page to
 /// `each` in order. Stops early when `each` says so.
-pub(in crate::store) async fn pages(
+async fn pages(
     conn: &mut SqliteConnection,
     deployment: Option<i64>,
     mut each: impl FnMut(Vec<StoredEvent>) -> bool,
