@@ -125,7 +125,12 @@ impl Store {
     /// the web page), read through a direct connection (`read.rs`).
     pub async fn events_after(&self, id: i64, after: i64) -> Result<Vec<Event>, StoreError> {
         let store = self.clone();
-        blocking(move || read::events(&store.open_direct(Access::ReadOnly)?, id, after)).await
+        blocking(move || {
+            let conn = store.open_direct(Access::ReadOnly)?;
+            conn.pragma_update(None, "mmap_size", 1i64 << 31)?;
+            read::events(&conn, id, after)
+        })
+        .await
     }
 
     /// The sequence number of deployment `id`'s last event (0 when it has none).

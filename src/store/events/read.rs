@@ -105,6 +105,80 @@ impl EventColumns<'_> {
     }
 }
 
+/// Rows decoded together. A deployment of more rows than this is decoded on a second thread
+/// while the rest is read (parsing the payloads costs about as much as reading them); one of
+/// fewer is decoded where it is read.
+const BATCH: usize = 1024;
+
+/// A row's columns as spans of its batch's buffer.
+struct Copied {
+    id: i64,
+    seq: i64,
+    at: (u32, u32),
+    actor: (u32, u32),
+    actor_name: Option<(u32, u32)>,
+    payload: (u32, u32),
+}
+
+/// Rows copied out of SQLite into one buffer, to decode on another thread.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    rows: Vec<Copied>,
+}
+
+impl Batch {
+    fn copy(&mut self, bytes: &[u8]) -> (u32, u32) {
+        let start = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(bytes);
+        (start, self.bytes.len() as u32)
+    }
+
+    fn push(&mut self, row: &EventColumns<'_>) {
+        let copied = Copied {
+            id: row.id,
+            seq: row.seq,
+            at: self.copy(row.at),
+            actor: self.copy(row.actor),
+            actor_name: row.actor_name.map(|name| self.copy(name)),
+            payload: self.copy(row.payload),
+        };
+        self.rows.push(copied);
+    }
+
+    fn decode_into(&self, events: &mut Vec<Event>) -> Result<(), StoreError> {
+        let get = |(start, end): (u32, u32)| &self.bytes[start as usize..end as usize];
+        for r in &self.rows {
+            let columns = EventColumns {
+                id: r.id,
+                seq: r.seq,
+                at: get(r.at),
+                actor: get(r.actor),
+                actor_name: r.actor_name.map(get),
+                payload: get(r.payload),
+            };
+            events.push(columns.decode()?);
+        }
+        Ok(())
+    }
+}
+
+/// The next row's columns, or why they cannot be read.
+fn columns<'r>(row: &'r Row<'_>) -> Result<EventColumns<'r>, StoreError> {
+    let id = int(row, 0, "id").unwrap_or_default();
+    let columns = || {
+        Ok(EventColumns {
+            id,
+            seq: int(row, 1, "seq")?,
+            at: text(row, 2, "at")?,
+            actor: text(row, 3, "actor")?,
+            actor_name: optional(row, 4, "actor_name")?,
+            payload: text(row, 5, "payload")?,
+        })
+    };
+    columns().map_err(|Odd(column)| StoreError::Corrupt { id, why: format!("{column} holds a value of the wrong type") })
+}
+
 /// Deployment `deployment`'s events after sequence number `after`, in order, through the
 /// `(deployment_id, seq)` index.
 pub(in crate::store) fn events(conn: &Connection, deployment: i64, after: i64) -> Result<Vec<Event>, StoreError> {
@@ -114,22 +188,40 @@ pub(in crate::store) fn events(conn: &Connection, deployment: i64, after: i64) -
     )?;
     let mut rows = statement.query((deployment, after))?;
     let mut events = Vec::new();
-    while let Some(row) = rows.next()? {
-        let id = int(row, 0, "id").unwrap_or_default();
-        let columns = (|| {
-            Ok::<_, Odd>(EventColumns {
-                id,
-                seq: int(row, 1, "seq")?,
-                at: text(row, 2, "at")?,
-                actor: text(row, 3, "actor")?,
-                actor_name: optional(row, 4, "actor_name")?,
-                payload: text(row, 5, "payload")?,
-            })
-        })()
-        .map_err(|Odd(column)| StoreError::Corrupt { id, why: format!("{column} holds a value of the wrong type") })?;
-        events.push(columns.decode()?);
+    while events.len() < BATCH {
+        match rows.next()? {
+            Some(row) => events.push(columns(row)?.decode()?),
+            None => return Ok(events),
+        }
     }
-    Ok(events)
+    std::thread::scope(|scope| {
+        let (send, batches) = std::sync::mpsc::sync_channel::<Batch>(4);
+        let decoder = scope.spawn(move || {
+            for batch in batches {
+                batch.decode_into(&mut events)?;
+            }
+            Ok(events)
+        });
+        // Read to the end, or to the first unreadable row or a stopped decoder.
+        let read = (|| {
+            let mut batch = Batch::default();
+            while let Some(row) = rows.next()? {
+                batch.push(&columns(row)?);
+                if batch.rows.len() == BATCH && send.send(std::mem::take(&mut batch)).is_err() {
+                    return Ok(());
+                }
+            }
+            let _ = send.send(batch);
+            Ok(())
+        })();
+        drop(send);
+        let decoded = decoder.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // A row that does not decode comes before any later one that could not be read.
+        match (decoded, read) {
+            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+            (Ok(events), Ok(())) => Ok(events),
+        }
+    })
 }
 
 /// Runs `read` on a thread that may block (a direct connection's statements do), and waits
