@@ -176,7 +176,8 @@ fn columns<'r>(row: &'r Row<'_>) -> Result<EventColumns<'r>, StoreError> {
             payload: text(row, 5, "payload")?,
         })
     };
-    columns().map_err(|Odd(column)| StoreError::Corrupt { id, why: format!("{column} holds a value of the wrong type") })
+    columns()
+        .map_err(|Odd(column)| StoreError::Corrupt { id, why: format!("{column} holds a value of the wrong type") })
 }
 
 /// Deployment `deployment`'s events after sequence number `after`, in order, through the
