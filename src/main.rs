@@ -376,7 +376,9 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let store = Store::open_existing(&url).await?;
             let row = store.deployment_row(*id).await?;
             let events = store.events(*id).await?;
-            let text = match format {
+            // Stdout writes at every newline; JSON is serialised in many small pieces.
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut out);
+            match format {
                 Format::Md => {
                     let state = Deployment::from_events(&events).map_err(|e| {
                         anyhow::anyhow!("deployment {id}'s history does not fold: {e}; run `golive audit verify`")
@@ -385,12 +387,12 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                     let roles = Config::load(&cli.config)
                         .map(|c| c.roles.0.into_iter().map(|(id, r)| (id, r.name)).collect())
                         .unwrap_or_default();
-                    report::markdown(&row, &state, &events, &roles)
+                    out.write_all(report::markdown(&row, &state, &events, &roles).as_bytes())?;
                 }
-                Format::Json => report::json(&row, &events),
-                Format::Csv => report::csv(&events),
-            };
-            write!(out, "{text}")?;
+                Format::Json => report::write_json(&mut out, &row, &events)?,
+                Format::Csv => out.write_all(report::csv(&events).as_bytes())?,
+            }
+            out.flush()?;
             store.close().await;
         }
         Cmd::Discord { command: DiscordCmd::Register { guild, global } } => {

@@ -3,14 +3,22 @@
 //! gap-free sequence and forward-running times, the chain head and its keyed seal, and then
 //! every row of the `deployments` table against the events it is projected from. Names the
 //! first problem found.
+//!
+//! It reads through one direct connection in one read transaction, so the head, the log and
+//! the table are one snapshot even while a server appends. Two threads share the work: one
+//! steps through the log and checks each row's hash while SQLite still holds it
+//! (`events::read_log`), the other checks the rows in order and folds every deployment as
+//! its events go by, so the log is read once.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::mpsc;
 
-use sqlx::SqlitePool;
+use rusqlite::{Connection, OptionalExtension};
 
-use super::events::{self, decode, AuditKey, Head, StoredEvent, GENESIS, HEAD, KEY_VAR};
-use super::{format_time, DeploymentRow, StoreError};
+use super::direct::Access;
+use super::events::{read_log, AuditKey, Chunk, Hasher, Head, LogRow, GENESIS, HEAD, KEY_VAR};
+use super::{format_time, Store, StoreError};
 use crate::domain::progress::progress;
 use crate::domain::{Deployment, EventKind};
 
@@ -67,31 +75,45 @@ fn at_head(event_id: i64, problem: String) -> AuditFailure {
     AuditFailure { event_id, deployment_id: None, seq: None, problem }
 }
 
-pub(super) async fn verify(
-    pool: &SqlitePool,
-    key: Option<&AuditKey>,
-) -> Result<Result<AuditReport, AuditFailure>, StoreError> {
-    let head: Option<Head> = sqlx::query_as(HEAD).fetch_optional(pool).await?;
+/// How much of the database file the audit maps into memory (SQLite caps it at 2 GB).
+const MAP_BYTES: i64 = 1 << 31;
+
+/// Threads hashing and parsing chunks: those are most of the audit's work.
+const PREPARERS: usize = 2;
+
+type Verdict<T> = Result<Result<T, AuditFailure>, StoreError>;
+
+pub(super) async fn verify(store: &Store, key: Option<&AuditKey>) -> Verdict<AuditReport> {
+    let (store, key) = (store.clone(), key.cloned());
+    super::events::blocking(move || {
+        let mut conn = store.open_direct(Access::ReadOnly)?;
+        // The file is read once, in order: mapped, its pages need no copy through read().
+        if store.map_reads {
+            conn.pragma_update(None, "mmap_size", MAP_BYTES)?;
+        }
+        // Dropped at the end: a read transaction, rolled back.
+        let snapshot = conn.transaction()?;
+        verify_on(&snapshot, key.as_ref())
+    })
+    .await
+}
+
+fn verify_on(conn: &Connection, key: Option<&AuditKey>) -> Verdict<AuditReport> {
+    let head = conn
+        .query_row(HEAD, [], |r| {
+            Ok(Head { event_id: r.get(0)?, hash: r.get(1)?, keyed_from: r.get(2)?, seal: r.get(3)? })
+        })
+        .optional()?;
     let keyed_from = head.as_ref().and_then(|h| h.keyed_from);
     if let (Some(k), None) = (keyed_from, key) {
         return Ok(Err(at_head(k, format!("the chain is keyed from here; set {KEY_VAR} to verify it"))));
     }
-    let mut conn = pool.acquire().await?;
-    let mut failure = None;
-    let mut walk = Walk { key: key.cloned(), keyed_from, ..Walk::default() };
-    events::pages(&mut conn, None, |page| match walk.check(&page) {
-        Ok(()) => true,
-        Err(f) => {
-            failure = Some(f);
-            false
-        }
-    })
-    .await?;
-    drop(conn);
-    if let Some(failure) = failure {
-        return Ok(Err(failure));
-    }
-    let Walk { prev_hash, prev_id, last, count, .. } = walk;
+    let walk = match walk(conn, key, keyed_from)? {
+        Ok(walk) => walk,
+        Err(failure) => return Ok(Err(failure)),
+    };
+    let Walk { prev_hash, prev_id, deployments, count, .. } = walk;
+    let prev_hash = String::from_utf8_lossy(&prev_hash).into_owned();
     match head {
         None if count == 0 => {}
         None => return Ok(Err(at_head(prev_id, "the chain head record is missing".into()))),
@@ -115,38 +137,86 @@ pub(super) async fn verify(
             }
         }
     }
-    if let Err(failure) = projection(pool).await? {
+    if let Err(failure) = projection(conn, &deployments)? {
         return Ok(Err(failure));
     }
-    Ok(Ok(AuditReport { events: count, deployments: last.len(), head: prev_hash, keyed_from }))
+    Ok(Ok(AuditReport { events: count, deployments: deployments.len(), head: prev_hash, keyed_from }))
+}
+
+/// Reads the log on this thread (`read_log`) while others check hashes and parse payloads
+/// (`Chunk::prepare`, two threads taking chunks in turn) and one walks the rows in order
+/// (`Walk::check_row`), taking the prepared chunks in the same turn, so they stay in order.
+fn walk(conn: &Connection, key: Option<&AuditKey>, keyed_from: Option<i64>) -> Verdict<Walk> {
+    // A few chunks in flight between stages: each runs ahead while the next one works.
+    let lanes: Vec<_> =
+        (0..PREPARERS).map(|_| (mpsc::sync_channel::<Chunk>(2), mpsc::sync_channel::<Chunk>(2))).collect();
+    let (give_back, back) = mpsc::channel::<Chunk>();
+    std::thread::scope(|scope| {
+        let mut to_prepare = Vec::new();
+        let mut prepared = Vec::new();
+        for ((send, receive), (send_prepared, receive_prepared)) in lanes {
+            to_prepare.push(send);
+            prepared.push(receive_prepared);
+            let (mut plain, mut keyed) = (Hasher::new(None), Hasher::new(key));
+            scope.spawn(move || {
+                for mut chunk in receive {
+                    chunk.prepare(&mut plain, &mut keyed, keyed_from);
+                    if send_prepared.send(chunk).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        let checker = scope.spawn(move || {
+            let mut walk = Walk::default();
+            for lane in (0..).map(|n| &prepared[n % prepared.len()]) {
+                let Ok(mut chunk) = lane.recv() else { break };
+                for (row, kind) in chunk.rows() {
+                    walk.check_row(&row, kind)?;
+                }
+                let _ = give_back.send(chunk);
+            }
+            Ok(walk)
+        });
+        let reading = read_log(conn, &to_prepare, &back);
+        drop(to_prepare);
+        let checked = checker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // A problem found wins over a read cut short by it; a read that failed by itself
+        // leaves the walk incomplete, and is the answer.
+        match (checked, reading) {
+            (Err(failure), _) => Ok(Err(failure)),
+            (Ok(_), Err(e)) => Err(e),
+            (Ok(walk), Ok(())) => Ok(Ok(walk)),
+        }
+    })
 }
 
 /// Every row of `deployments` must say what folding its events says: `history` and `show`
 /// read the row, so an edited row would be believed.
-async fn projection(pool: &SqlitePool) -> Result<Result<(), AuditFailure>, StoreError> {
-    let rows = sqlx::query_as::<_, DeploymentRow>("SELECT * FROM deployments ORDER BY id").fetch_all(pool).await?;
-    for row in rows {
-        let fail =
-            |problem: String| Ok(Err(AuditFailure { event_id: 0, deployment_id: Some(row.id), seq: None, problem }));
-        let stored = events::all(&mut *pool.acquire().await?, Some(row.id)).await?;
-        let events = match stored.iter().map(decode).collect::<Result<Vec<_>, _>>() {
-            Ok(events) if !events.is_empty() => events,
-            Ok(_) => return fail("the deployments table lists it, but it has no events".into()),
-            Err(e) => return fail(e.to_string()),
+fn projection(conn: &Connection, deployments: &HashMap<i64, Track>) -> Verdict<()> {
+    let mut rows = conn.prepare(
+        "SELECT id, release, plan, platform, channel, status, progress, started_at, ended_at
+         FROM deployments ORDER BY id",
+    )?;
+    let mut rows = rows.query([])?;
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let fail = |problem: String| Ok(Err(AuditFailure { event_id: 0, deployment_id: Some(id), seq: None, problem }));
+        let d = match deployments.get(&id).map(|track| &track.fold) {
+            None | Some(Fold::Empty) => return fail("the deployments table lists it, but it has no events".into()),
+            Some(Fold::Unreadable(problem) | Fold::Broken(problem)) => return fail(problem.clone()),
+            Some(Fold::Folding(d)) => d,
         };
-        let d = match Deployment::from_events(&events) {
-            Ok(d) => d,
-            Err(e) => return fail(format!("its history does not fold: {e}")),
-        };
+        let ended_at: Option<String> = row.get(8)?;
         let expected = [
-            ("release", row.release.clone(), d.release.clone()),
-            ("plan", row.plan.clone(), d.plan.id.clone()),
-            ("platform", row.platform.clone(), d.platform.as_str().to_string()),
-            ("channel", row.channel.clone(), d.channel.clone()),
-            ("status", row.status.clone(), d.status.as_str().to_string()),
-            ("progress", row.progress.to_string(), progress(&d).percent().to_string()),
-            ("started_at", row.started_at.clone(), format_time(d.started_at)),
-            ("ended_at", row.ended_at.clone().unwrap_or_default(), d.ended_at().map(format_time).unwrap_or_default()),
+            ("release", row.get::<_, String>(1)?, d.release.clone()),
+            ("plan", row.get(2)?, d.plan.id.clone()),
+            ("platform", row.get(3)?, d.platform.as_str().to_string()),
+            ("channel", row.get(4)?, d.channel.clone()),
+            ("status", row.get(5)?, d.status.as_str().to_string()),
+            ("progress", row.get::<_, i64>(6)?.to_string(), progress(d).percent().to_string()),
+            ("started_at", row.get(7)?, format_time(d.started_at)),
+            ("ended_at", ended_at.unwrap_or_default(), d.ended_at().map(format_time).unwrap_or_default()),
         ];
         if let Some((column, stored, folded)) = expected.into_iter().find(|(_, stored, folded)| stored != folded) {
             return fail(format!(
@@ -157,36 +227,41 @@ async fn projection(pool: &SqlitePool) -> Result<Result<(), AuditFailure>, Store
     Ok(Ok(()))
 }
 
+/// A deployment's state as its events go by.
+enum Fold {
+    /// No event folded yet.
+    Empty,
+    Folding(Box<Deployment>),
+    /// An event does not fit (the projection check's message); later events are still
+    /// decoded, since an unreadable one is the graver problem and is named instead.
+    Broken(String),
+    /// An event could not be decoded (the projection check's message).
+    Unreadable(String),
+}
+
+/// Per deployment: the next seq expected, the time of the last event, and the fold so far.
+struct Track {
+    next_seq: i64,
+    last_at: Vec<u8>,
+    fold: Fold,
+}
+
 /// Where the walk along the chain has got to.
 struct Walk {
-    prev_hash: String,
+    prev_hash: Vec<u8>,
     prev_id: i64,
-    /// Per deployment: the next seq expected, and the time of the last event.
-    last: HashMap<i64, (i64, String)>,
+    deployments: HashMap<i64, Track>,
     count: i64,
-    key: Option<AuditKey>,
-    /// The first event whose hash is keyed.
-    keyed_from: Option<i64>,
 }
 
 impl Default for Walk {
     fn default() -> Walk {
-        Walk { prev_hash: GENESIS.to_string(), prev_id: 0, last: HashMap::new(), count: 0, key: None, keyed_from: None }
+        Walk { prev_hash: GENESIS.as_bytes().to_vec(), prev_id: 0, deployments: HashMap::new(), count: 0 }
     }
 }
 
 impl Walk {
-    /// Checks the next page of rows. The hashes, the costly part, are computed on all cores
-    /// first; the links, sequences and payloads are then checked in order.
-    fn check(&mut self, page: &[StoredEvent]) -> Result<(), AuditFailure> {
-        let hashes = hashes_of(page, self.key.as_ref(), self.keyed_from);
-        for (row, computed) in page.iter().zip(hashes) {
-            self.check_row(row, &computed)?;
-        }
-        Ok(())
-    }
-
-    fn check_row(&mut self, row: &StoredEvent, computed: &str) -> Result<(), AuditFailure> {
+    fn check_row(&mut self, row: &LogRow<'_>, kind: Result<EventKind, serde_json::Error>) -> Result<(), AuditFailure> {
         let fail = |problem: String| AuditFailure {
             event_id: row.id,
             deployment_id: Some(row.deployment_id),
@@ -206,48 +281,72 @@ impl Walk {
                 "its link to the previous event is broken: the previous event was altered, removed or reordered".into(),
             ));
         }
-        if computed != row.hash {
+        if !row.hash_ok {
             return Err(fail("its content does not match its hash: the row was altered".into()));
         }
-        let (expected, previous_at) = self.last.entry(row.deployment_id).or_insert((1, String::new()));
-        if row.seq != *expected {
-            return Err(fail(format!("expected seq {} for deployment {}", expected, row.deployment_id)));
+        let track = self.deployments.entry(row.deployment_id).or_insert_with(|| Track {
+            next_seq: 1,
+            last_at: Vec::new(),
+            fold: Fold::Empty,
+        });
+        if row.seq != track.next_seq {
+            return Err(fail(format!("expected seq {} for deployment {}", track.next_seq, row.deployment_id)));
         }
         // Times are RFC 3339 UTC with milliseconds, so text order is time order.
-        if row.at < *previous_at {
-            return Err(fail(format!("recorded at {}, earlier than the event before it ({previous_at})", row.at)));
+        if row.at < track.last_at.as_slice() {
+            return Err(fail(format!(
+                "recorded at {}, earlier than the event before it ({})",
+                String::from_utf8_lossy(row.at),
+                String::from_utf8_lossy(&track.last_at)
+            )));
         }
-        *expected += 1;
-        previous_at.clone_from(&row.at);
-        match serde_json::from_str::<EventKind>(&row.payload) {
-            Ok(kind) if kind.name() == row.kind => {}
-            Ok(kind) => return Err(fail(format!("kind `{}` but payload of `{}`", row.kind, kind.name()))),
+        track.next_seq += 1;
+        track.last_at.clear();
+        track.last_at.extend_from_slice(row.at);
+        let kind = match kind {
+            Ok(kind) if kind.name().as_bytes() == row.kind => kind,
+            Ok(kind) => {
+                let stored = String::from_utf8_lossy(row.kind);
+                return Err(fail(format!("kind `{stored}` but payload of `{}`", kind.name())));
+            }
             Err(e) => return Err(fail(format!("unreadable payload: {e}"))),
-        }
-        self.prev_hash.clone_from(&row.hash);
+        };
+        fold(track, row, kind);
+        self.prev_hash.clear();
+        self.prev_hash.extend_from_slice(row.hash);
         self.prev_id = row.id;
         self.count += 1;
         Ok(())
     }
 }
 
-/// Every row's hash, computed on as many threads as there are cores.
-fn hashes_of(page: &[StoredEvent], key: Option<&AuditKey>, keyed_from: Option<i64>) -> Vec<String> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let chunk = page.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = page
-            .chunks(chunk)
-            .map(|rows| {
-                scope.spawn(move || {
-                    let keyed = |row: &StoredEvent| keyed_from.is_some_and(|k| row.id >= k);
-                    rows.iter().map(|row| row.hash_with(key.filter(|_| keyed(row)))).collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    })
+/// Folds `row` (its payload already parsed as `kind`) into its deployment's state.
+fn fold(track: &mut Track, row: &LogRow<'_>, kind: EventKind) {
+    if matches!(track.fold, Fold::Unreadable(_)) {
+        return;
+    }
+    let event = match row.event.decode_with(kind) {
+        Ok(event) => event,
+        Err(e) => {
+            track.fold = Fold::Unreadable(e.to_string());
+            return;
+        }
+    };
+    let folded = match std::mem::replace(&mut track.fold, Fold::Empty) {
+        Fold::Empty => Deployment::from_events([&event]).map(Box::new),
+        Fold::Folding(mut d) => d.apply(&event).map(|()| {
+            // The fold only ever appends to the notes and the projection does not read them:
+            // dropping them keeps a million events' notes out of memory.
+            d.notes.clear();
+            d
+        }),
+        unfolded @ (Fold::Broken(_) | Fold::Unreadable(_)) => {
+            track.fold = unfolded;
+            return;
+        }
+    };
+    track.fold = match folded {
+        Ok(d) => Fold::Folding(d),
+        Err(e) => Fold::Broken(format!("its history does not fold: {e}")),
+    };
 }

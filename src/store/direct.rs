@@ -16,6 +16,8 @@ use super::{Store, StoreError};
 /// What a direct connection may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Access {
+    /// For the writer's transaction, which is moving here.
+    #[allow(dead_code)]
     ReadWrite,
     ReadOnly,
 }

@@ -117,6 +117,11 @@ pub struct Store {
     /// Counts this process's commits that queued messages: the delivery worker reads the
     /// outbox again only when it moved (or now and then, for other processes' rows).
     outbox_commits: Arc<AtomicU64>,
+    /// Whether long reads map the file into memory (`open_existing`: the one-shot commands
+    /// `show`, `history` and `audit verify`). A long-running server does not: a mapped file cut
+    /// short underneath it (by another program) kills the process with SIGBUS instead of
+    /// failing one read.
+    map_reads: bool,
 }
 
 /// Times are stored as RFC 3339 UTC with milliseconds: sortable as text, hashed as text.
@@ -146,7 +151,8 @@ impl Store {
         if !path.is_empty() && path != ":memory:" && !std::path::Path::new(path).exists() {
             return Err(StoreError::Missing(path.to_string()));
         }
-        let store = Store::connect_with(url, false).await?;
+        let mut store = Store::connect_with(url, false).await?;
+        store.map_reads = true;
         if !store.is_migrated().await? {
             return Err(StoreError::NotGolive(url.to_string()));
         }
@@ -206,6 +212,7 @@ impl Store {
             audit_key: AuditKey::from_env(),
             health,
             outbox_commits: Arc::default(),
+            map_reads: false,
         })
     }
 
@@ -233,7 +240,7 @@ impl Store {
     }
 
     pub async fn verify(&self) -> Result<Result<AuditReport, AuditFailure>, StoreError> {
-        audit::verify(&self.pool, self.audit_key.as_ref()).await
+        audit::verify(self, self.audit_key.as_ref()).await
     }
 
     /// Refuses when the database file was deleted or replaced under the running process.

@@ -13,6 +13,7 @@ mod harness;
 mod attention;
 mod attention_chat;
 mod audit_keyed;
+mod audit_walk;
 mod authorization;
 mod browser;
 mod checks;

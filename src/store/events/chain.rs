@@ -110,36 +110,100 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
-    /// The hash this row should carry. Fields are length-prefixed so that no two different
-    /// rows can serialise to the same bytes.
+    /// The hash this row should carry.
     pub fn compute_hash(&self) -> String {
         self.hash_with(None)
     }
 
     /// The hash under `key` (HMAC-SHA256), or plain SHA-256 without one.
     pub fn hash_with(&self, key: Option<&AuditKey>) -> String {
-        let mut h = Vec::with_capacity(256 + self.payload.len());
+        hex::encode(Hasher::new(key).digest(&self.fields()))
+    }
+
+    /// The hashed columns, borrowed.
+    pub(in crate::store) fn fields(&self) -> Fields<'_> {
+        Fields {
+            id: self.id,
+            deployment_id: self.deployment_id,
+            seq: self.seq,
+            at: self.at.as_bytes(),
+            actor: self.actor.as_bytes(),
+            actor_name: self.actor_name.as_deref().map(str::as_bytes),
+            platform: self.platform.as_bytes(),
+            channel: self.channel.as_bytes(),
+            kind: self.kind.as_bytes(),
+            payload: self.payload.as_bytes(),
+            prev_hash: self.prev_hash.as_bytes(),
+        }
+    }
+}
+
+/// The columns an event's hash covers, borrowed from wherever the row is (a `StoredEvent`, or
+/// SQLite's own buffer while a statement steps), so that reading the log need not copy them.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::store) struct Fields<'a> {
+    pub id: i64,
+    pub deployment_id: i64,
+    pub seq: i64,
+    pub at: &'a [u8],
+    pub actor: &'a [u8],
+    pub actor_name: Option<&'a [u8]>,
+    pub platform: &'a [u8],
+    pub channel: &'a [u8],
+    pub kind: &'a [u8],
+    pub payload: &'a [u8],
+    pub prev_hash: &'a [u8],
+}
+
+/// Hashes rows one after another with one key: the key's HMAC set-up is done once, and the
+/// bytes of each row are laid out in one reused buffer.
+#[derive(Clone)]
+pub(in crate::store) struct Hasher {
+    keyed: Option<Hmac<Sha256>>,
+    buf: Vec<u8>,
+}
+
+impl Hasher {
+    pub fn new(key: Option<&AuditKey>) -> Hasher {
+        let keyed = key.map(|key| Hmac::<Sha256>::new_from_slice(&key.0).expect("HMAC takes a key of any length"));
+        Hasher { keyed, buf: Vec::with_capacity(512) }
+    }
+
+    /// The row's raw hash under this hasher's key (HMAC-SHA256), or plain SHA-256 without
+    /// one. Fields are length-prefixed so that no two different rows can serialise to the
+    /// same bytes.
+    pub fn digest(&mut self, row: &Fields<'_>) -> [u8; 32] {
+        let buf = &mut self.buf;
+        buf.clear();
         let mut field = |bytes: &[u8]| {
-            h.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
-            h.extend_from_slice(bytes);
+            buf.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+            buf.extend_from_slice(bytes);
         };
-        field(self.prev_hash.as_bytes());
-        field(&self.id.to_be_bytes());
-        field(&self.deployment_id.to_be_bytes());
-        field(&self.seq.to_be_bytes());
-        field(self.at.as_bytes());
-        field(self.actor.as_bytes());
-        match &self.actor_name {
-            Some(name) => field(name.as_bytes()),
-            None => field(b"\xff"),
+        field(row.prev_hash);
+        field(&row.id.to_be_bytes());
+        field(&row.deployment_id.to_be_bytes());
+        field(&row.seq.to_be_bytes());
+        field(row.at);
+        field(row.actor);
+        field(row.actor_name.unwrap_or(b"\xff"));
+        field(row.platform);
+        field(row.channel);
+        field(row.kind);
+        field(row.payload);
+        match &self.keyed {
+            Some(mac) => {
+                let mut mac = mac.clone();
+                mac.update(buf);
+                mac.finalize().into_bytes().into()
+            }
+            None => Sha256::digest(&buf[..]).into(),
         }
-        field(self.platform.as_bytes());
-        field(self.channel.as_bytes());
-        field(self.kind.as_bytes());
-        field(self.payload.as_bytes());
-        match key {
-            Some(key) => key.mac(&h),
-            None => hex::encode(Sha256::digest(&h)),
-        }
+    }
+
+    /// Whether `stored` (as rows carry it: lowercase hex) is `row`'s hash.
+    pub fn matches(&mut self, row: &Fields<'_>, stored: &[u8]) -> bool {
+        let mut hex = [0u8; 64];
+        let digest = self.digest(row);
+        hex::encode_to_slice(digest, &mut hex).is_ok() && stored == hex
     }
 }

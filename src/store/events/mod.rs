@@ -1,18 +1,22 @@
 //! The chained event log: the `events` table, every deployment's history appended in order
 //! and never changed, and the `chain_head` row, which records where the hash chain ends so
 //! that removing the newest events is detected too. How a row is hashed and keyed is in
-//! `chain.rs`; reading many rows at once in `packed.rs`. A deployment's state is never stored:
-//! it is folded from these events whenever it is loaded.
+//! `chain.rs`; reading a deployment's rows through a direct connection in `read.rs` (the
+//! readers' and the write transaction's alike), and the whole log for the audit in `log.rs`. A deployment's state is never
+//! stored: it is folded from these events whenever it is loaded.
 
 mod chain;
-mod packed;
+mod log;
+mod read;
 
 pub use chain::{AuditKey, StoredEvent, GENESIS, KEY_VAR};
-pub(super) use chain::{Head, HEAD};
-pub(super) use packed::{all, pages};
+pub(super) use chain::{Hasher, Head, HEAD};
+pub(super) use log::{read_log, Chunk, LogRow};
+pub(super) use read::blocking;
 
-use super::{format_time, parse_time, Store, StoreError, Tx};
-use crate::domain::{Actor, Deployment, Event, EventKind, Platform};
+use super::direct::Access;
+use super::{format_time, Store, StoreError, Tx};
+use crate::domain::{Deployment, Event};
 
 /// The deployment's identity in the database and its folded state.
 #[derive(Debug, Clone)]
@@ -74,55 +78,36 @@ impl ChainHead {
     }
 }
 
-/// Turns a stored row back into a domain event.
-pub(super) fn decode(row: &StoredEvent) -> Result<Event, StoreError> {
-    let kind: EventKind = serde_json::from_str(&row.payload)
-        .map_err(|e| StoreError::Corrupt { id: row.id, why: format!("payload: {e}") })?;
-    let (platform, id) = row
-        .actor
-        .split_once(':')
-        .and_then(|(p, id)| Some((Platform::parse(p)?, id)))
-        .ok_or_else(|| StoreError::Corrupt { id: row.id, why: format!("actor `{}`", row.actor) })?;
-    Ok(Event {
-        seq: row.seq,
-        at: parse_time(row.id, &row.at)?,
-        actor: Actor { platform, id: id.to_string(), name: row.actor_name.clone(), groups: Vec::new() },
-        kind,
-    })
-}
-
-/// Folds deployment `id`'s stored events into its state.
-fn fold(id: i64, rows: &[StoredEvent]) -> Result<Loaded, StoreError> {
-    if rows.is_empty() {
+fn fold_events(id: i64, events: &[Event]) -> Result<Loaded, StoreError> {
+    if events.is_empty() {
         return Err(StoreError::NoSuchDeployment(id));
     }
-    let events = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-    let state = Deployment::from_events(&events).map_err(|source| StoreError::Fold { id, source })?;
+    let state = Deployment::from_events(events).map_err(|source| StoreError::Fold { id, source })?;
     Ok(Loaded { id, state })
 }
 
 impl Store {
-    /// A deployment's events in order, read a page at a time (`packed.rs`).
+    /// A deployment's events in order.
     pub async fn events(&self, id: i64) -> Result<Vec<Event>, StoreError> {
-        let rows = all(&mut *self.pool.acquire().await?, Some(id)).await?;
-        rows.iter().map(decode).collect()
+        self.events_after(id, 0).await
     }
 
     pub async fn load(&self, id: i64) -> Result<Loaded, StoreError> {
-        let rows = all(&mut *self.pool.acquire().await?, Some(id)).await?;
-        fold(id, &rows)
+        fold_events(id, &self.events(id).await?)
     }
 
     /// Deployment `id`'s events after sequence number `after`, in order (the live stream of
-    /// the web page).
+    /// the web page), read through a direct connection (`read.rs`).
     pub async fn events_after(&self, id: i64, after: i64) -> Result<Vec<Event>, StoreError> {
-        let rows =
-            sqlx::query_as::<_, StoredEvent>("SELECT * FROM events WHERE deployment_id = ? AND seq > ? ORDER BY seq")
-                .bind(id)
-                .bind(after)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter().map(decode).collect()
+        let store = self.clone();
+        blocking(move || {
+            let conn = store.open_direct(Access::ReadOnly)?;
+            if store.map_reads {
+                conn.pragma_update(None, "mmap_size", 1i64 << 31)?;
+            }
+            read::events(&conn, id, after)
+        })
+        .await
     }
 
     /// The sequence number of deployment `id`'s last event (0 when it has none).
@@ -136,19 +121,10 @@ impl Store {
 }
 
 impl Tx {
-    /// Deployment `id`, folded from its events (one call).
+    /// Deployment `id`, folded from its events (one call, read as the readers read them).
     pub async fn load(&mut self, id: i64) -> Result<Loaded, StoreError> {
-        let rows = self
-            .call(move |conn| {
-                let mut select = conn.prepare_cached(
-                    "SELECT id, deployment_id, seq, at, actor, actor_name, platform, channel, kind, payload, prev_hash, hash
-                     FROM events WHERE deployment_id = ? ORDER BY seq",
-                )?;
-                let rows = select.query_map([id], stored)?.collect::<Result<Vec<_>, _>>()?;
-                Ok(rows)
-            })
-            .await?;
-        fold(id, &rows)
+        let events = self.call(move |conn| read::events(conn, id, 0)).await?;
+        fold_events(id, &events)
     }
 
     /// Where the chain ends now: after the events this transaction appended, or as read at
@@ -204,22 +180,4 @@ impl Tx {
         });
         self.appended = Some(head.clone());
     }
-}
-
-/// An event row as the write connection reads it.
-fn stored(r: &rusqlite::Row) -> rusqlite::Result<StoredEvent> {
-    Ok(StoredEvent {
-        id: r.get(0)?,
-        deployment_id: r.get(1)?,
-        seq: r.get(2)?,
-        at: r.get(3)?,
-        actor: r.get(4)?,
-        actor_name: r.get(5)?,
-        platform: r.get(6)?,
-        channel: r.get(7)?,
-        kind: r.get(8)?,
-        payload: r.get(9)?,
-        prev_hash: r.get(10)?,
-        hash: r.get(11)?,
-    })
 }
