@@ -5,13 +5,14 @@
 //! (`Tx::mark_sent`, `Store::mark_retry`, `Store::mark_failed`), so a holder that stalled past
 //! its lease cannot record over the next one.
 //!
-//! Each statement is one autocommit write with every destination of a delivery pass in it; the
-//! SQL is plain enough for PostgreSQL (`ON CONFLICT … DO UPDATE … WHERE`, `RETURNING`).
+//! A delivery pass's claims (or releases) are one write transaction on the write connection, in
+//! this process's queue of writers with the engine's batches (`Store::write_now`); the SQL is
+//! plain enough for PostgreSQL (`ON CONFLICT … DO UPDATE … WHERE`, `RETURNING`).
 
 use chrono::{DateTime, Utc};
-use sqlx::QueryBuilder;
+use rusqlite::OptionalExtension;
 
-use super::{format_time, Destination, Store, StoreError, ROWS_PER_INSERT};
+use super::{format_time, Destination, Store, StoreError};
 
 /// A claim this process holds: who it is, and the fence its marks are checked against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -33,7 +34,7 @@ impl Store {
     /// renewed when `holder` still holds it under the fence it knows. Returns the destinations
     /// it holds now, with their fences; the others are another process's.
     ///
-    /// One conditional UPSERT: the row is written only when the `WHERE` allows it, and then
+    /// One conditional UPSERT per destination: the row is written only when the `WHERE` allows it, and then
     /// SQLite's single writer makes the check and the write one step. On PostgreSQL the same
     /// statement is atomic per row as well (`ON CONFLICT` takes the row lock); a scan for
     /// claimable rows there would read them `FOR UPDATE SKIP LOCKED` instead.
@@ -44,39 +45,37 @@ impl Store {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<(Destination, i64)>, StoreError> {
-        let (now, until) = (format_time(now), format_time(until));
-        let mut held = Vec::with_capacity(claims.len());
-        for chunk in claims.chunks(ROWS_PER_INSERT) {
-            let mut upsert =
-                QueryBuilder::new("INSERT INTO outbox_claims (platform, channel, holder, fence, expires_at) ");
+        let (now, until, holder) = (format_time(now), format_time(until), holder.to_string());
+        let asked: Vec<(Destination, i64)> = claims.iter().map(|c| (c.destination.clone(), c.held.unwrap_or(1))).collect();
+        self.write_now(move |conn| {
             // A new row starts at fence 1; on a row that exists, `fence` carries the fence this
             // holder knows, which only renews a claim it still holds under it.
-            upsert.push_values(chunk, |mut b, c| {
-                b.push_bind(c.destination.route().as_str())
-                    .push_bind(c.destination.address())
-                    .push_bind(holder)
-                    .push_bind(c.held.unwrap_or(1))
-                    .push_bind(&until);
-            });
-            upsert.push(
-                " ON CONFLICT (platform, channel) DO UPDATE SET
+            let mut upsert = conn.prepare_cached(
+                "INSERT INTO outbox_claims (platform, channel, holder, fence, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (platform, channel) DO UPDATE SET
                     fence = CASE WHEN outbox_claims.holder = excluded.holder AND outbox_claims.fence = excluded.fence
                                  THEN outbox_claims.fence ELSE outbox_claims.fence + 1 END,
                     holder = excluded.holder,
                     expires_at = excluded.expires_at
                   WHERE (outbox_claims.holder = excluded.holder AND outbox_claims.fence = excluded.fence)
-                     OR outbox_claims.expires_at <= ",
-            );
-            upsert.push_bind(&now);
-            upsert.push(" RETURNING platform, channel, fence");
-            let rows: Vec<(String, String, i64)> = upsert.build_query_as().fetch_all(&self.pool).await?;
-            for (platform, channel, fence) in rows {
-                let destination = Destination::from_columns(&platform, channel)
-                    .ok_or_else(|| StoreError::Corrupt { id: 0, why: format!("claim on platform `{platform}`") })?;
-                held.push((destination, fence));
+                     OR outbox_claims.expires_at <= ?6
+                 RETURNING fence",
+            )?;
+            let mut held = Vec::with_capacity(asked.len());
+            for (destination, fence) in asked {
+                let granted: Option<i64> = upsert
+                    .query_row(
+                        (destination.route().as_str(), destination.address(), &holder, fence, &until, &now),
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(fence) = granted {
+                    held.push((destination, fence));
+                }
             }
-        }
-        Ok(held)
+            Ok(held)
+        })
+        .await
     }
 
     /// Gives up claims this process holds, so another process may take them at once. A row
@@ -87,22 +86,21 @@ impl Store {
         leases: &[(Destination, i64)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let now = format_time(now);
-        for chunk in leases.chunks(ROWS_PER_INSERT) {
-            let mut release = QueryBuilder::new("WITH v (platform, channel, fence) AS (");
-            release.push_values(chunk, |mut b, (destination, fence)| {
-                b.push_bind(destination.route().as_str()).push_bind(destination.address()).push_bind(*fence);
-            });
-            release.push(") UPDATE outbox_claims SET holder = '', expires_at = ");
-            release.push_bind(&now);
-            release.push(
-                " FROM v WHERE outbox_claims.platform = v.platform AND outbox_claims.channel = v.channel
-                   AND outbox_claims.fence = v.fence AND outbox_claims.holder = ",
-            );
-            release.push_bind(holder);
-            release.build().execute(&self.pool).await?;
+        if leases.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let (now, holder, leases) = (format_time(now), holder.to_string(), leases.to_vec());
+        self.write_now(move |conn| {
+            let mut release = conn.prepare_cached(
+                "UPDATE outbox_claims SET holder = '', expires_at = ?1
+                 WHERE platform = ?2 AND channel = ?3 AND fence = ?4 AND holder = ?5",
+            )?;
+            for (destination, fence) in &leases {
+                release.execute((&now, destination.route().as_str(), destination.address(), fence, &holder))?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Every claim as it stands: destination, holder ('' when released), fence, expiry (tests).

@@ -52,9 +52,6 @@ fn sqlite_only(url: &str) -> Result<(), StoreError> {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// SQLite binds at most 32,766 values per statement; multi-row inserts stay well below it.
-const ROWS_PER_INSERT: usize = 500;
-
 /// A pooled reader's page cache, as `PRAGMA cache_size` (negative: KiB).
 const READER_CACHE: &str = "-256";
 

@@ -178,6 +178,21 @@ impl Store {
         Ok(Begun { tx, answered, status_posts })
     }
 
+    /// Runs `f` as a write transaction of its own, on the write connection and in this
+    /// process's queue of writers. Writes outside the engine's batches (the delivery worker's
+    /// claims) go this way rather than through the readers' pool: there they met the batches'
+    /// `BEGIN IMMEDIATE` in SQLite's busy handler, whose sleeps (1 ms, 2 ms, 5 ms …) were the
+    /// tail of a command's latency; here they wait their turn like any batch.
+    pub(super) async fn write_now<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let mut tx = self.begin().await?;
+        let result = tx.call(f).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
     /// How many of this process's commits so far queued messages.
     pub fn outbox_commits(&self) -> u64 {
         self.outbox_commits.load(Ordering::Acquire)
