@@ -46,7 +46,8 @@ impl Store {
         until: DateTime<Utc>,
     ) -> Result<Vec<(Destination, i64)>, StoreError> {
         let (now, until, holder) = (format_time(now), format_time(until), holder.to_string());
-        let asked: Vec<(Destination, i64)> = claims.iter().map(|c| (c.destination.clone(), c.held.unwrap_or(1))).collect();
+        let asked: Vec<(Destination, i64)> =
+            claims.iter().map(|c| (c.destination.clone(), c.held.unwrap_or(1))).collect();
         self.write_now(move |conn| {
             // A new row starts at fence 1; on a row that exists, `fence` carries the fence this
             // holder knows, which only renews a claim it still holds under it.
