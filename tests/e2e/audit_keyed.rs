@@ -98,7 +98,7 @@ async fn deleting_every_event_and_the_head_is_caught() {
 /// What an attacker without the key can do to a chain: rewrite who did everything (when
 /// `actor_name` is given) and recompute every hash and the head with plain SHA-256,
 /// optionally removing the keyed record too.
-async fn recompute_plainly(url: &str, actor_name: Option<&str>, strip_seal: bool) {
+pub(crate) async fn recompute_plainly(url: &str, actor_name: Option<&str>, strip_seal: bool) {
     let store = Store::open_existing(url).await.unwrap();
     let mut rows =
         sqlx::query_as::<_, StoredEvent>("SELECT * FROM events ORDER BY id").fetch_all(store.pool()).await.unwrap();
