@@ -391,18 +391,18 @@ impl Store {
         next: DateTime<Utc>,
         error: &str,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(&format!(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1, last_error = ?2 WHERE id = ?3 {}",
-            held("?4", "?5")
-        ))
-        .bind(format_time(next))
-        .bind(error)
-        .bind(id)
-        .bind(&lease.holder)
-        .bind(lease.fence)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
+        let (next, error, lease) = (format_time(next), error.to_string(), lease.clone());
+        // In the writer's queue, as claims are (`Store::write_now`), not against it in SQLite's
+        // busy handler.
+        self.write_now(move |conn| {
+            let sql = format!(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1, last_error = ?2 WHERE id = ?3 {}",
+                held("?4", "?5")
+            );
+            let changed = conn.prepare_cached(&sql)?.execute((&next, &error, id, &lease.holder, lease.fence))?;
+            Ok(changed > 0)
+        })
+        .await
     }
 
     /// Gives up on a message, and on every later one pending for the same channel when the
@@ -415,33 +415,26 @@ impl Store {
         error: &str,
         whole_channel: bool,
     ) -> Result<u64, StoreError> {
-        let done = if whole_channel {
-            sqlx::query(&format!(
-                "UPDATE outbox SET state = 'failed', attempts = attempts + (id = ?1), last_error = ?2
-                 WHERE state = 'pending' AND platform = ?3 AND channel = ?4 {}",
-                held("?5", "?6")
-            ))
-            .bind(item.id)
-            .bind(error)
-            .bind(item.destination.route().as_str())
-            .bind(item.destination.address())
-            .bind(&lease.holder)
-            .bind(lease.fence)
-            .execute(&self.pool)
-            .await?
-        } else {
-            sqlx::query(&format!(
-                "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?1 WHERE id = ?2 {}",
-                held("?3", "?4")
-            ))
-            .bind(error)
-            .bind(item.id)
-            .bind(&lease.holder)
-            .bind(lease.fence)
-            .execute(&self.pool)
-            .await?
-        };
-        Ok(done.rows_affected())
+        let (id, error, lease) = (item.id, error.to_string(), lease.clone());
+        let (route, address) = (item.destination.route().as_str(), item.destination.address().to_string());
+        self.write_now(move |conn| {
+            let changed = if whole_channel {
+                let sql = format!(
+                    "UPDATE outbox SET state = 'failed', attempts = attempts + (id = ?1), last_error = ?2
+                     WHERE state = 'pending' AND platform = ?3 AND channel = ?4 {}",
+                    held("?5", "?6")
+                );
+                conn.prepare_cached(&sql)?.execute((id, &error, route, &address, &lease.holder, lease.fence))?
+            } else {
+                let sql = format!(
+                    "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?1 WHERE id = ?2 {}",
+                    held("?3", "?4")
+                );
+                conn.prepare_cached(&sql)?.execute((&error, id, &lease.holder, lease.fence))?
+            };
+            Ok(changed as u64)
+        })
+        .await
     }
 
     /// The whole outbox, oldest first (for tests, `golive` tools and the metrics).
