@@ -1,8 +1,10 @@
 //! What people read. `StatusView` is the platform-neutral status model (the scheduled post and
 //! `/deploy status` share it); `text` renders it and event announcements as plain text for the
-//! console; `report` renders a whole deployment for `golive show`.
+//! console; `report` renders a whole deployment for `golive show`; `config_summary` is what
+//! `golive check-config` prints.
 
 pub mod blocks;
+pub mod config_summary;
 pub mod digest;
 pub mod embeds;
 pub mod limits;
