@@ -55,7 +55,7 @@ fn posts(calls: &[Call]) -> Vec<&Call> {
 }
 
 /// The texts of the outbox's Slack posts to #deploys, in outbox order (the order decided).
-async fn decided(store: &Store) -> Vec<String> {
+pub(crate) async fn decided(store: &Store) -> Vec<String> {
     store
         .outbox()
         .await

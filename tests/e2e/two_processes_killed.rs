@@ -206,14 +206,7 @@ async fn sigkill_of_the_channels_holder_mid_burst_loses_no_answered_command_and_
     assert_eq!(distinct.len(), recorded.len(), "no note recorded twice");
 
     // Every queued post reached Slack, in the order decided, with at most one repeat.
-    let decided: Vec<String> = store
-        .outbox()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.platform == "slack" && r.channel == "C0DEPLOY" && r.action == "post")
-        .map(|r| serde_json::from_str::<serde_json::Value>(&r.payload).unwrap()["text"].as_str().unwrap().to_string())
-        .collect();
+    let decided = crate::two_processes::decided(&store).await;
     assert!(decided.iter().all(|d| !d.is_empty()));
     let got: Vec<String> = sent.iter().map(|c| c.text().to_string()).collect();
     let mut once = got.clone();
