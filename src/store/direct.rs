@@ -1,7 +1,8 @@
 //! Direct SQLite connections (rusqlite, the same SQLite library sqlx links) to the store's file,
 //! for the paths where sqlx's hand-off of every statement and every row to its connection's
-//! thread costs more than the work itself: the writer's transaction and the long reads
-//! (`show`, `audit verify`). They open the file the pool opened, with the same settings: WAL
+//! thread costs more than the work itself: the writer's transaction (with the delivery
+//! worker's claims and marks, in its queue) and the reads of events (`show`, `audit verify`,
+//! a deployment's history). They open the file the pool opened, with the same settings: WAL
 //! (already set on the file by the pool), `synchronous = FULL`, a 10 s busy timeout and
 //! foreign keys. They never create the file: a database deleted under a running server must
 //! not come back empty.
@@ -16,8 +17,7 @@ use super::{Store, StoreError};
 /// What a direct connection may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Access {
-    /// For the writer's transaction, which is moving here.
-    #[allow(dead_code)]
+    /// The writer's transaction.
     ReadWrite,
     ReadOnly,
 }
