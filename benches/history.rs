@@ -90,9 +90,14 @@ fn sidecars(db: &Path) -> [PathBuf; 3] {
 /// Deployments and events in the database at `url`, if it is one.
 async fn counts(url: &str) -> Option<(usize, usize)> {
     let store = Store::open_existing(url).await.ok()?;
-    let deployments: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM deployments").fetch_one(store.pool()).await.ok()?;
-    let events: (i64,) =
-        sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM events").fetch_one(store.pool()).await.ok()?;
+    let deployments: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM deployments")
+        .fetch_one(store.sqlite_pool().expect("a SQLite store"))
+        .await
+        .ok()?;
+    let events: (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM events")
+        .fetch_one(store.sqlite_pool().expect("a SQLite store"))
+        .await
+        .ok()?;
     store.close().await;
     Some((deployments.0 as usize, events.0 as usize))
 }
@@ -170,7 +175,7 @@ async fn explain(store: &Store, label: &str, sql: &str, binds: &[&str]) {
     for b in binds {
         query = query.bind(*b);
     }
-    let plan = query.fetch_all(store.pool()).await.expect("explain");
+    let plan = query.fetch_all(store.sqlite_pool().expect("a SQLite store")).await.expect("explain");
     let steps: Vec<String> = plan.into_iter().map(|(_, _, _, detail)| detail).collect();
     println!("  {label}: {}", steps.join(" / "));
 }
@@ -211,7 +216,7 @@ async fn main() {
     );
 
     let store = Store::open_existing(&url).await.expect("open the database");
-    let pool = store.pool();
+    let pool = store.sqlite_pool().expect("a SQLite store");
     let sizes: Vec<(i64, i64, String)> = sqlx::query_as(
         "SELECT d.id, MAX(e.seq), d.status FROM deployments d JOIN events e ON e.deployment_id = d.id
          GROUP BY d.id ORDER BY MAX(e.seq)",
@@ -353,7 +358,7 @@ async fn audit_breakdown(store: &Store, db: &Path) {
     let t = Instant::now();
     let (rows, bytes): (i64, i64) =
         sqlx::query_as("SELECT COUNT(*), SUM(LENGTH(payload) + LENGTH(hash) + LENGTH(prev_hash)) FROM events")
-            .fetch_one(store.pool())
+            .fetch_one(store.sqlite_pool().expect("a SQLite store"))
             .await
             .expect("scan");
     let scan = t.elapsed().as_secs_f64();

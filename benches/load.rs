@@ -154,8 +154,9 @@ impl Server {
         let Some(store) = &self.store else { return };
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(180) {
-            let pending: Result<(i64,), _> =
-                sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetch_one(store.pool()).await;
+            let pending: Result<(i64,), _> = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+                .fetch_one(store.sqlite_pool().expect("a SQLite store"))
+                .await;
             if matches!(pending, Ok((0,))) {
                 return;
             }

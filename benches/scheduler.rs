@@ -164,7 +164,7 @@ async fn main() {
     let idle_config = with_ack_timeout(&EXAMPLE.replace("cron = \"0 */30 * * * *\"", "cron = \"0 0 0 1 1 *\""), "365d");
     let idle_config = Arc::new(Config::parse(&idle_config, "bench.toml").unwrap());
     // Move every timer to the new schedule, as a restart with the new config would.
-    sqlx::query("DELETE FROM timers").execute(store.pool()).await.unwrap();
+    sqlx::query("DELETE FROM timers").execute(store.sqlite_pool().expect("a SQLite store")).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api: Arc<dyn Transport> = Arc::new(SlackApi::new(&fake.url, "xoxb-bench").unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -213,7 +213,7 @@ async fn report_climbs(store: &Store, posts: &[&fake_slack::Call], first: DateTi
         "SELECT d.channel, e.kind, e.at FROM events e JOIN deployments d ON d.id = e.deployment_id
          WHERE e.kind IN ('escalation_opened', 'escalation_raised') ORDER BY e.deployment_id, e.seq",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool().expect("a SQLite store"))
     .await
     .unwrap();
     // Each channel's climbs, in order.

@@ -204,13 +204,7 @@ fn load_config(path: &Path) -> Result<Config, Failure> {
 
 /// A database URL as messages show it: without a password it may carry.
 fn shown(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("…"));
-            parsed.to_string()
-        }
-        _ => url.to_string(),
-    }
+    golive::store::redacted(url)
 }
 
 /// The database the command works on: `--db`, else the config's.

@@ -337,7 +337,7 @@ pub async fn build(url: &str, spec: &Spec, config: &Config) -> Result<Built, Sto
         }
     }
     tx.commit().await?;
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.pool()).await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.sqlite_pool().expect("a SQLite store")).await?;
     store.close().await;
     Ok(Built {
         deployments: states.len(),

@@ -4,21 +4,22 @@
 //! every row of the `deployments` table against the events it is projected from. Names the
 //! first problem found.
 //!
-//! It reads through one direct connection in one read transaction, so the head, the log and
-//! the table are one snapshot even while a server appends. Two threads share the work: one
+//! It reads from one snapshot ([`LogSource`]: a read transaction on a direct SQLite connection,
+//! or a `REPEATABLE READ` transaction on PostgreSQL), so the head, the log and the table agree
+//! even while servers append. Two threads share the work: one
 //! steps through the log and checks each row's hash while SQLite still holds it
 //! (`events::read_log`), the other checks the rows in order and folds every deployment as
 //! its events go by, so the log is read once.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use rusqlite::{Connection, OptionalExtension};
 
 use super::direct::Access;
 use super::events::{read_log, AuditKey, Chunk, Hasher, Head, LogRow, GENESIS, HEAD, KEY_VAR};
-use super::{format_time, Store, StoreError};
+use super::{format_time, postgres, Readers, Store, StoreError};
 use crate::domain::progress::progress;
 use crate::domain::{Deployment, EventKind};
 
@@ -83,8 +84,74 @@ const PREPARERS: usize = 2;
 
 type Verdict<T> = Result<Result<T, AuditFailure>, StoreError>;
 
+/// What the audit reads, all from one snapshot of the database: the chain head, the log in id
+/// order (sent on in chunks, `events::Lanes`), and the `deployments` table.
+pub(super) trait LogSource {
+    fn head(&mut self) -> Result<Option<Head>, StoreError>;
+    fn read_log(&mut self, out: &[SyncSender<Chunk>], back: &Receiver<Chunk>) -> Result<(), StoreError>;
+    fn listings(&mut self) -> Result<Vec<Listed>, StoreError>;
+}
+
+/// A `deployments` row as the audit compares it with the fold of its events.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(super) struct Listed {
+    pub id: i64,
+    pub release: String,
+    pub plan: String,
+    pub platform: String,
+    pub channel: String,
+    pub status: String,
+    pub progress: i64,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+}
+
+/// The columns [`Listed`] reads, in id order.
+pub(super) const LISTED: &str =
+    "SELECT id, release, plan, platform, channel, status, progress, started_at, ended_at FROM deployments ORDER BY id";
+
+/// SQLite's snapshot: one read transaction on a direct connection.
+struct SqliteLog<'c>(&'c Connection);
+
+impl LogSource for SqliteLog<'_> {
+    fn head(&mut self) -> Result<Option<Head>, StoreError> {
+        Ok(self
+            .0
+            .query_row(HEAD, [], |r| {
+                Ok(Head { event_id: r.get(0)?, hash: r.get(1)?, keyed_from: r.get(2)?, seal: r.get(3)? })
+            })
+            .optional()?)
+    }
+
+    fn read_log(&mut self, out: &[SyncSender<Chunk>], back: &Receiver<Chunk>) -> Result<(), StoreError> {
+        read_log(self.0, out, back)
+    }
+
+    fn listings(&mut self) -> Result<Vec<Listed>, StoreError> {
+        let mut rows = self.0.prepare(LISTED)?;
+        let listed = rows.query_map([], |r| {
+            Ok(Listed {
+                id: r.get(0)?,
+                release: r.get(1)?,
+                plan: r.get(2)?,
+                platform: r.get(3)?,
+                channel: r.get(4)?,
+                status: r.get(5)?,
+                progress: r.get(6)?,
+                started_at: r.get(7)?,
+                ended_at: r.get(8)?,
+            })
+        })?;
+        Ok(listed.collect::<Result<_, _>>()?)
+    }
+}
+
 pub(super) async fn verify(store: &Store, key: Option<&AuditKey>) -> Verdict<AuditReport> {
     let (store, key) = (store.clone(), key.cloned());
+    if let Readers::Postgres(pool) = &store.pool {
+        let mut source = postgres::PgLog::open(pool).await?;
+        return super::events::blocking(move || verify_on(&mut source, key.as_ref())).await;
+    }
     super::events::blocking(move || {
         let mut conn = store.open_direct(Access::ReadOnly)?;
         // The file is read once, in order: mapped, its pages need no copy through read().
@@ -93,22 +160,18 @@ pub(super) async fn verify(store: &Store, key: Option<&AuditKey>) -> Verdict<Aud
         }
         // Dropped at the end: a read transaction, rolled back.
         let snapshot = conn.transaction()?;
-        verify_on(&snapshot, key.as_ref())
+        verify_on(&mut SqliteLog(&snapshot), key.as_ref())
     })
     .await
 }
 
-fn verify_on(conn: &Connection, key: Option<&AuditKey>) -> Verdict<AuditReport> {
-    let head = conn
-        .query_row(HEAD, [], |r| {
-            Ok(Head { event_id: r.get(0)?, hash: r.get(1)?, keyed_from: r.get(2)?, seal: r.get(3)? })
-        })
-        .optional()?;
+fn verify_on(source: &mut impl LogSource, key: Option<&AuditKey>) -> Verdict<AuditReport> {
+    let head = source.head()?;
     let keyed_from = head.as_ref().and_then(|h| h.keyed_from);
     if let (Some(k), None) = (keyed_from, key) {
         return Ok(Err(at_head(k, format!("the chain is keyed from here; set {KEY_VAR} to verify it"))));
     }
-    let walk = match walk(conn, key, keyed_from)? {
+    let walk = match walk(source, key, keyed_from)? {
         Ok(walk) => walk,
         Err(failure) => return Ok(Err(failure)),
     };
@@ -137,7 +200,7 @@ fn verify_on(conn: &Connection, key: Option<&AuditKey>) -> Verdict<AuditReport> 
             }
         }
     }
-    if let Err(failure) = projection(conn, &deployments)? {
+    if let Err(failure) = projection(&source.listings()?, &deployments) {
         return Ok(Err(failure));
     }
     Ok(Ok(AuditReport { events: count, deployments: deployments.len(), head: prev_hash, keyed_from }))
@@ -146,7 +209,7 @@ fn verify_on(conn: &Connection, key: Option<&AuditKey>) -> Verdict<AuditReport> 
 /// Reads the log on this thread (`read_log`) while others check hashes and parse payloads
 /// (`Chunk::prepare`, two threads taking chunks in turn) and one walks the rows in order
 /// (`Walk::check_row`), taking the prepared chunks in the same turn, so they stay in order.
-fn walk(conn: &Connection, key: Option<&AuditKey>, keyed_from: Option<i64>) -> Verdict<Walk> {
+fn walk(source: &mut impl LogSource, key: Option<&AuditKey>, keyed_from: Option<i64>) -> Verdict<Walk> {
     // A few chunks in flight between stages: each runs ahead while the next one works.
     let lanes: Vec<_> =
         (0..PREPARERS).map(|_| (mpsc::sync_channel::<Chunk>(2), mpsc::sync_channel::<Chunk>(2))).collect();
@@ -178,7 +241,7 @@ fn walk(conn: &Connection, key: Option<&AuditKey>, keyed_from: Option<i64>) -> V
             }
             Ok(walk)
         });
-        let reading = read_log(conn, &to_prepare, &back);
+        let reading = source.read_log(&to_prepare, &back);
         drop(to_prepare);
         let checked = checker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         // A problem found wins over a read cut short by it; a read that failed by itself
@@ -193,30 +256,24 @@ fn walk(conn: &Connection, key: Option<&AuditKey>, keyed_from: Option<i64>) -> V
 
 /// Every row of `deployments` must say what folding its events says: `history` and `show`
 /// read the row, so an edited row would be believed.
-fn projection(conn: &Connection, deployments: &HashMap<i64, Track>) -> Verdict<()> {
-    let mut rows = conn.prepare(
-        "SELECT id, release, plan, platform, channel, status, progress, started_at, ended_at
-         FROM deployments ORDER BY id",
-    )?;
-    let mut rows = rows.query([])?;
-    while let Some(row) = rows.next()? {
-        let id: i64 = row.get(0)?;
-        let fail = |problem: String| Ok(Err(AuditFailure { event_id: 0, deployment_id: Some(id), seq: None, problem }));
+fn projection(listed: &[Listed], deployments: &HashMap<i64, Track>) -> Result<(), AuditFailure> {
+    for row in listed {
+        let id = row.id;
+        let fail = |problem: String| Err(AuditFailure { event_id: 0, deployment_id: Some(id), seq: None, problem });
         let d = match deployments.get(&id).map(|track| &track.fold) {
             None | Some(Fold::Empty) => return fail("the deployments table lists it, but it has no events".into()),
             Some(Fold::Unreadable(problem) | Fold::Broken(problem)) => return fail(problem.clone()),
             Some(Fold::Folding(d)) => d,
         };
-        let ended_at: Option<String> = row.get(8)?;
         let expected = [
-            ("release", row.get::<_, String>(1)?, d.release.clone()),
-            ("plan", row.get(2)?, d.plan.id.clone()),
-            ("platform", row.get(3)?, d.platform.as_str().to_string()),
-            ("channel", row.get(4)?, d.channel.clone()),
-            ("status", row.get(5)?, d.status.as_str().to_string()),
-            ("progress", row.get::<_, i64>(6)?.to_string(), progress(d).percent().to_string()),
-            ("started_at", row.get(7)?, format_time(d.started_at)),
-            ("ended_at", ended_at.unwrap_or_default(), d.ended_at().map(format_time).unwrap_or_default()),
+            ("release", row.release.clone(), d.release.clone()),
+            ("plan", row.plan.clone(), d.plan.id.clone()),
+            ("platform", row.platform.clone(), d.platform.as_str().to_string()),
+            ("channel", row.channel.clone(), d.channel.clone()),
+            ("status", row.status.clone(), d.status.as_str().to_string()),
+            ("progress", row.progress.to_string(), progress(d).percent().to_string()),
+            ("started_at", row.started_at.clone(), format_time(d.started_at)),
+            ("ended_at", row.ended_at.clone().unwrap_or_default(), d.ended_at().map(format_time).unwrap_or_default()),
         ];
         if let Some((column, stored, folded)) = expected.into_iter().find(|(_, stored, folded)| stored != folded) {
             return fail(format!(
@@ -224,7 +281,7 @@ fn projection(conn: &Connection, deployments: &HashMap<i64, Track>) -> Verdict<(
             ));
         }
     }
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// A deployment's state as its events go by.

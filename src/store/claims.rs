@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::OptionalExtension;
 
-use super::{format_time, Destination, Store, StoreError};
+use super::{format_time, on_readers, postgres, Destination, Store, StoreError};
 
 /// A claim this process holds: who it is, and the fence its marks are checked against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -48,6 +48,11 @@ impl Store {
         let (now, until, holder) = (format_time(now), format_time(until), holder.to_string());
         let asked: Vec<(Destination, i64)> =
             claims.iter().map(|c| (c.destination.clone(), c.held.unwrap_or(1))).collect();
+        if self.is_postgres() {
+            let rows = asked.iter().map(|(d, fence)| (d.route().as_str(), d.address().to_string(), *fence)).collect();
+            let held = self.write_now_pg(move |conn| Box::pin(postgres::claim(conn, rows, holder, now, until))).await?;
+            return Ok(held.into_iter().map(|(i, fence)| (asked[i].0.clone(), fence)).collect());
+        }
         self.write_now(move |conn| {
             // A new row starts at fence 1; on a row that exists, `fence` carries the fence this
             // holder knows, which only renews a claim it still holds under it.
@@ -90,6 +95,11 @@ impl Store {
         if leases.is_empty() {
             return Ok(());
         }
+        if self.is_postgres() {
+            let (now, holder) = (format_time(now), holder.to_string());
+            let rows = leases.iter().map(|(d, fence)| (d.route().as_str(), d.address().to_string(), *fence)).collect();
+            return self.write_now_pg(move |conn| Box::pin(postgres::release(conn, rows, holder, now))).await;
+        }
         let (now, holder, leases) = (format_time(now), holder.to_string(), leases.to_vec());
         self.write_now(move |conn| {
             let mut release = conn.prepare_cached(
@@ -106,10 +116,7 @@ impl Store {
 
     /// Every claim as it stands: destination, holder ('' when released), fence, expiry (tests).
     pub async fn claims(&self) -> Result<Vec<(String, String, String, i64, String)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT platform, channel, holder, fence, expires_at FROM outbox_claims ORDER BY platform, channel",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        let sql = "SELECT platform, channel, holder, fence, expires_at FROM outbox_claims ORDER BY platform, channel";
+        Ok(on_readers!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?))
     }
 }

@@ -4,12 +4,10 @@
 //! `golive audit verify` checks it against them. A unique index keeps one open deployment per
 //! channel in the database itself, not only in code. Read-only queries take no write lock.
 
-use sqlx::QueryBuilder;
-
-use super::events::Loaded;
 use rusqlite::OptionalExtension;
 
-use super::{format_time, Store, StoreError, Tx};
+use super::events::Loaded;
+use super::{format_time, on_readers, postgres, Store, StoreError, Tx};
 use crate::domain::progress::progress;
 use crate::domain::{Channel, Deployment};
 
@@ -55,32 +53,29 @@ impl Store {
     /// The newest deployments first; `channel` is a channel id or `platform:id`, as
     /// `golive history` prints it.
     pub async fn deployments(&self, channel: Option<&str>, limit: i64) -> Result<Vec<DeploymentRow>, StoreError> {
-        let rows = sqlx::query_as::<_, DeploymentRow>(
-            "SELECT * FROM deployments WHERE (?1 IS NULL OR channel = ?1 OR platform || ':' || channel = ?1) \
-             ORDER BY id DESC LIMIT ?2",
-        )
-        .bind(channel)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows)
+        let sql = "SELECT * FROM deployments WHERE ($1 IS NULL OR channel = $1 OR platform || ':' || channel = $1) \
+                   ORDER BY id DESC LIMIT $2";
+        Ok(on_readers!(self, |pool| sqlx::query_as::<_, DeploymentRow>(sql)
+            .bind(channel)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
     }
 
     pub async fn deployment_row(&self, id: i64) -> Result<DeploymentRow, StoreError> {
-        sqlx::query_as::<_, DeploymentRow>("SELECT * FROM deployments WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
+        let sql = "SELECT * FROM deployments WHERE id = $1";
+        on_readers!(self, |pool| sqlx::query_as::<_, DeploymentRow>(sql).bind(id).fetch_optional(pool).await?)
             .ok_or(StoreError::NoSuchDeployment(id))
     }
 
     /// The channel's open deployment, for reading (no write lock).
     pub async fn open_deployment(&self, channel: &Channel) -> Result<Option<Loaded>, StoreError> {
-        let id: Option<(i64,)> = sqlx::query_as(OPEN_IN_CHANNEL)
+        let sql = "SELECT id FROM deployments WHERE platform = $1 AND channel = $2 AND ended_at IS NULL";
+        let id: Option<(i64,)> = on_readers!(self, |pool| sqlx::query_as(sql)
             .bind(channel.platform.as_str())
             .bind(&channel.id)
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(pool)
+            .await?);
         match id {
             Some((id,)) => self.load(id).await.map(Some),
             None => Ok(None),
@@ -89,9 +84,8 @@ impl Store {
 
     /// Every deployment that has not ended, for the scheduler.
     pub async fn open_deployments(&self) -> Result<Vec<Loaded>, StoreError> {
-        let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM deployments WHERE ended_at IS NULL ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let sql = "SELECT id FROM deployments WHERE ended_at IS NULL ORDER BY id";
+        let ids: Vec<(i64,)> = on_readers!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         let mut out = Vec::with_capacity(ids.len());
         for (id,) in ids {
             out.push(self.load(id).await?);
@@ -101,44 +95,39 @@ impl Store {
 
     /// Deployments matching `query`, newest first, one page of them (the web list).
     pub async fn deployment_page(&self, query: &ListQuery) -> Result<ListPage, StoreError> {
-        fn filtered<'a>(select: &str, query: &'a ListQuery) -> QueryBuilder<'a, sqlx::Sqlite> {
-            let mut sql = QueryBuilder::new(select);
-            sql.push(" WHERE 1 = 1");
-            if let Some(status) = &query.status {
-                sql.push(" AND status = ").push_bind(status);
-            }
-            if let Some(channel) = &query.channel {
-                // `platform:channel`; the channel id itself may hold a colon.
-                let (platform, id) = channel.split_once(':').unwrap_or(("", channel.as_str()));
-                sql.push(" AND platform = ").push_bind(platform).push(" AND channel = ").push_bind(id);
-            }
-            sql
-        }
-        let (total,): (i64,) =
-            filtered("SELECT COUNT(*) FROM deployments", query).build_query_as().fetch_one(&self.pool).await?;
-        let mut select = filtered("SELECT * FROM deployments", query);
-        select
-            .push(" ORDER BY id DESC LIMIT ")
-            .push_bind(i64::from(query.per_page))
-            .push(" OFFSET ")
-            .push_bind(i64::from(query.page) * i64::from(query.per_page));
-        let rows = select.build_query_as::<DeploymentRow>().fetch_all(&self.pool).await?;
+        // `platform:channel`; the channel id itself may hold a colon.
+        let channel = query.channel.as_deref().map(|c| c.split_once(':').unwrap_or(("", c)));
+        let (platform, channel) = (channel.map(|c| c.0), channel.map(|c| c.1));
+        let filter = "WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR (platform = $2 AND channel = $3))";
+        let count = format!("SELECT COUNT(*) FROM deployments {filter}");
+        let select = format!("SELECT * FROM deployments {filter} ORDER BY id DESC LIMIT $4 OFFSET $5");
+        let (limit, offset) = (i64::from(query.per_page), i64::from(query.page) * i64::from(query.per_page));
+        let ((total,), rows): ((i64,), Vec<DeploymentRow>) = on_readers!(self, |pool| {
+            let total = sqlx::query_as(&count).bind(&query.status).bind(platform).bind(channel).fetch_one(pool).await?;
+            let rows = sqlx::query_as(&select)
+                .bind(&query.status)
+                .bind(platform)
+                .bind(channel)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+            (total, rows)
+        });
         Ok(ListPage { rows, total })
     }
 
     /// Every channel that has had a deployment, as `platform:channel`, for the list's filter.
     pub async fn deployment_channels(&self) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT DISTINCT platform || ':' || channel AS c FROM deployments ORDER BY c LIMIT 500")
-                .fetch_all(&self.pool)
-                .await?;
+        let sql = "SELECT DISTINCT platform || ':' || channel AS c FROM deployments ORDER BY c LIMIT 500";
+        let rows: Vec<(String,)> = on_readers!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         Ok(rows.into_iter().map(|(c,)| c).collect())
     }
 
     /// How many deployments have not ended.
     pub(super) async fn active_deployments(&self) -> Result<i64, StoreError> {
-        let (active,) =
-            sqlx::query_as("SELECT COUNT(*) FROM deployments WHERE ended_at IS NULL").fetch_one(&self.pool).await?;
+        let sql = "SELECT COUNT(*) FROM deployments WHERE ended_at IS NULL";
+        let (active,) = on_readers!(self, |pool| sqlx::query_as(sql).fetch_one(pool).await?);
         Ok(active)
     }
 }
@@ -153,6 +142,11 @@ impl Tx {
     /// The id of the channel's open deployment, if any.
     pub async fn open_in_channel(&mut self, channel: &Channel) -> Result<Option<i64>, StoreError> {
         let (platform, id) = (channel.platform.as_str(), channel.id.clone());
+        if self.on_postgres() {
+            return self
+                .call_pg(move |conn| Box::pin(async move { postgres::open_in_channel(conn, platform, &id).await }))
+                .await;
+        }
         self.call(move |conn| {
             Ok(conn.prepare_cached(OPEN_IN_CHANNEL)?.query_row((platform, id), |r| r.get(0)).optional()?)
         })
@@ -176,6 +170,9 @@ impl Tx {
             format_time(d.updated_at),
             d.ended_at().map(format_time),
         );
+        if self.on_postgres() {
+            return self.call_pg(move |conn| Box::pin(postgres::insert_deployment(conn, row))).await;
+        }
         self.call(move |conn| {
             let inserted = conn
                 .prepare_cached(
@@ -215,6 +212,9 @@ impl Tx {
                 )
             })
             .collect();
+        if self.on_postgres() {
+            return self.write_pg(move |conn, _| Box::pin(postgres::update_listings(conn, rows)));
+        }
         self.write(move |conn, _| {
             let mut update = conn.prepare_cached(
                 "UPDATE deployments SET status = ?2, progress = ?3, updated_at = ?4, ended_at = ?5, lead = ?6,

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use super::{format_time, Store, StoreError};
+use super::{format_time, postgres, Readers, Store, StoreError};
 
 /// The database file as it was opened: its path and identity (device, inode).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,8 +72,10 @@ pub(super) fn file_of(url: &str) -> Option<PathBuf> {
 impl Store {
     /// Runs SQLite's `PRAGMA quick_check`; what it found (if anything) keeps `/readyz` at 503
     /// until the process is restarted on a sound file.
+    /// On PostgreSQL there is no file to check: the server answers for its own pages.
     pub async fn quick_check(&self) -> Result<(), StoreError> {
-        let found: Vec<(String,)> = match sqlx::query_as("PRAGMA quick_check").fetch_all(self.pool()).await {
+        let Readers::Sqlite(pool) = &self.pool else { return Ok(()) };
+        let found: Vec<(String,)> = match sqlx::query_as("PRAGMA quick_check").fetch_all(pool).await {
             Ok(found) => found,
             Err(e) => vec![(e.to_string(),)],
         };
@@ -96,6 +98,10 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         let at = format_time(now);
+        if tx.on_postgres() {
+            tx.write_pg(move |conn, _| Box::pin(postgres::probe(conn, at)));
+            return tx.commit().await.map(drop);
+        }
         tx.write(move |conn, _| {
             conn.prepare_cached(
                 "INSERT INTO health_probe (id, at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET at = ?1",

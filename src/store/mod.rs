@@ -1,11 +1,16 @@
-//! SQLite storage through sqlx, one module per table: `events` (the chained event log and its
-//! head), `deployments` (the listing projected from the events), `outbox` (messages to send,
+//! Storage, one module per table: `events` (the chained event log and its head), `deployments` (the listing projected from the events), `outbox` (messages to send,
 //! with `destination.rs` reading where each goes), `claims` (which process delivers each
 //! destination now), `timers` (each open deployment's next
 //! timer), `requests` (chat requests already answered) and `health` (the write probe). This
 //! module opens the database, applies the migrations in `migrations/` and holds the `Store`;
 //! `tx.rs` holds the write transaction that every change goes through; `audit.rs` and
 //! `vitals.rs` read across tables.
+//!
+//! Two backends hold the same tables: SQLite (the embedded default: readers through sqlx,
+//! writes and long reads on direct connections, `direct.rs`), and PostgreSQL for several
+//! replicas on one database (`postgres/`: its statements, the write lock and its readers).
+//! Each table's module dispatches on [`Readers`]; the reads that are the same SQL on both run
+//! through [`on_readers!`].
 
 mod audit;
 mod claims;
@@ -15,6 +20,7 @@ mod direct;
 mod events;
 mod health;
 mod outbox;
+mod postgres;
 mod requests;
 mod timers;
 mod tx;
@@ -22,12 +28,13 @@ mod vitals;
 
 use std::str::FromStr;
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, SqlitePool};
+use sqlx::{Connection, PgPool, SqlitePool};
 use thiserror::Error;
 
 pub use audit::{AuditFailure, AuditReport};
@@ -36,21 +43,49 @@ pub use deployments::{DeploymentRow, ListPage, ListQuery};
 pub use destination::{Destination, Route};
 pub use events::{AuditKey, ChainHead, Loaded, StoredEvent, GENESIS, KEY_VAR as AUDIT_KEY_VAR};
 pub use outbox::{Action, Delivered, NewMessage, OutboxItem, OutboxRow, Payload, Queued};
+pub use postgres::redacted;
 pub use tx::{Begun, Tx};
 pub use vitals::Vitals;
 
 use crate::domain::deployment::FoldError;
 
-/// Refuses a URL of another database than SQLite (`postgres://…`) before anything reads it as
-/// a file path, naming only its scheme (the rest may hold a password). A bare path is SQLite's.
-fn sqlite_only(url: &str) -> Result<(), StoreError> {
+/// Which backend a database URL names; refuses any other scheme, naming only the scheme (the
+/// rest may hold a password). A bare path is SQLite's.
+fn is_postgres(url: &str) -> Result<bool, StoreError> {
     match url.split_once("://") {
+        Some(("postgres" | "postgresql", _)) => Ok(true),
         Some((scheme, _)) if scheme != "sqlite" => Err(StoreError::Unsupported(scheme.to_string())),
-        _ => Ok(()),
+        _ => Ok(false),
     }
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The SQLite migrations, tolerating versions only a newer golive knows (see `Store::migrate`).
+static SQLITE_MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| tolerant(sqlx::migrate!("./migrations/sqlite")));
+
+/// `migrator`, made to leave alone applied versions it does not know.
+fn tolerant(mut migrator: Migrator) -> Migrator {
+    migrator.set_ignore_missing(true);
+    migrator
+}
+
+/// The readers' connections, by backend.
+#[derive(Clone)]
+pub(crate) enum Readers {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the store's readers' pool, whichever backend it is: for
+/// the reads whose SQL both backends take as written (`$1` parameters, standard SQL).
+macro_rules! on_readers {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Readers::Sqlite($pool) => $body,
+            $crate::store::Readers::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_readers;
 
 /// A pooled reader's page cache, as `PRAGMA cache_size` (negative: KiB).
 const READER_CACHE: &str = "-256";
@@ -75,8 +110,8 @@ pub enum StoreError {
     #[error("deployment {id}'s history does not fold: {source}; run `golive audit verify`")]
     Fold { id: i64, source: FoldError },
     #[error(
-        "{0}:// databases are not supported yet: golive keeps its history in SQLite \
-         ([database] url = \"sqlite://golive.db\"), and two `golive serve` processes may share one file"
+        "{0}:// databases are not supported: golive keeps its history in SQLite \
+         ([database] url = \"sqlite://golive.db\") or PostgreSQL (\"postgres://user@host/db\")"
     )]
     Unsupported(String),
     #[error("`{0}` is not a golive database, or its migrations are not applied (`golive migrate`)")]
@@ -97,11 +132,12 @@ pub enum StoreError {
     Damaged(String),
 }
 
-/// The database: readers share a small pool, writes go through one direct connection
-/// (`begin`, `tx.rs`). Cloning is cheap and shares both.
+/// The database: readers share a small pool; writes go through one direct connection on
+/// SQLite, and through the readers' pool under one advisory lock on PostgreSQL (`begin`,
+/// `tx.rs`). Cloning is cheap and shares both.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Readers,
     /// The one connection write transactions use, and the queue in front of it (`tx.rs`).
     /// Kept apart from the readers' so its page cache stays warm: in WAL mode a connection
     /// drops its cache whenever another one wrote, and a writer that took any pooled
@@ -142,7 +178,13 @@ impl Store {
 
     /// Opens an existing database for reading and checking; never creates one.
     pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
-        sqlite_only(url)?;
+        if is_postgres(url)? {
+            let store = Store::connect(url).await?;
+            if !store.is_migrated().await? {
+                return Err(StoreError::NotGolive(postgres::redacted(url)));
+            }
+            return Ok(store);
+        }
         let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
         let path = path.split('?').next().unwrap_or(path);
         if !path.is_empty() && path != ":memory:" && !std::path::Path::new(path).exists() {
@@ -156,13 +198,23 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens (creating the file if missing) without migrating.
+    /// Opens (creating a SQLite file if missing) without migrating.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        if is_postgres(url)? {
+            return Ok(Store {
+                pool: Readers::Postgres(postgres::connect(url).await?),
+                writers: tx::Writer::new(url),
+                audit_key: AuditKey::from_env(),
+                health: health::Health::opened(None),
+                outbox_commits: Arc::default(),
+                map_reads: false,
+            });
+        }
         Store::connect_with(url, true).await
     }
 
     async fn connect_with(url: &str, create: bool) -> Result<Store, StoreError> {
-        sqlite_only(url)?;
+        is_postgres(url)?;
         let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
         let file = health::file_of(&url);
         // The file is created once, here (an empty file is an empty SQLite database); the
@@ -201,7 +253,7 @@ impl Store {
         // A reader's page cache is emptied whenever the writer commits (WAL mode), so SQLite's
         // default 2 MiB per connection only held memory between commits (BENCHMARKS.md, Memory).
         let reader = options.pragma("cache_size", READER_CACHE);
-        let pool = pool_options(4).connect_with(reader).await?;
+        let pool = Readers::Sqlite(pool_options(4).connect_with(reader).await?);
         let health = health::Health::opened(file.as_deref());
         Ok(Store {
             pool,
@@ -213,27 +265,40 @@ impl Store {
         })
     }
 
+    /// Applies the migrations of the store's backend that are not applied yet. Versions applied
+    /// by a newer golive are left alone, so replicas of the old and the new version can run
+    /// side by side while an upgrade rolls through (migrations only ever add).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await?;
+        match &self.pool {
+            Readers::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await?,
+            Readers::Postgres(pool) => postgres::migrate(pool).await?,
+        }
         Ok(())
+    }
+
+    fn migrations(&self) -> &'static Migrator {
+        match &self.pool {
+            Readers::Sqlite(_) => &SQLITE_MIGRATOR,
+            Readers::Postgres(_) => &postgres::MIGRATOR,
+        }
     }
 
     /// True when every migration this binary knows is applied.
     pub async fn is_migrated(&self) -> Result<bool, StoreError> {
-        let applied: Vec<(i64,)> = match sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = 1")
-            .fetch_all(&self.pool)
-            .await
-        {
+        let applied: Result<Vec<(i64,)>, sqlx::Error> = on_readers!(self, |pool| {
+            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = true").fetch_all(pool).await
+        });
+        let applied = match applied {
             Ok(rows) => rows,
             Err(sqlx::Error::Database(_)) => return Ok(false),
             Err(e) => return Err(e.into()),
         };
-        Ok(MIGRATOR.iter().all(|m| applied.iter().any(|(v,)| *v == m.version)))
+        Ok(self.migrations().iter().all(|m| applied.iter().any(|(v,)| *v == m.version)))
     }
 
     pub async fn close(&self) {
         self.close_writer().await;
-        self.pool.close().await;
+        on_readers!(self, |pool| pool.close().await);
     }
 
     pub async fn verify(&self) -> Result<Result<AuditReport, AuditFailure>, StoreError> {
@@ -251,7 +316,24 @@ impl Store {
         self
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// The readers' pool of a SQLite store (tests and tools that look at the file directly).
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.pool {
+            Readers::Sqlite(pool) => Some(pool),
+            Readers::Postgres(_) => None,
+        }
+    }
+
+    /// The pool of a PostgreSQL store (tests and tools that look at the tables directly).
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Readers::Postgres(pool) => Some(pool),
+            Readers::Sqlite(_) => None,
+        }
+    }
+
+    /// Whether the store is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Readers::Postgres(_))
     }
 }

@@ -9,13 +9,13 @@ use chrono::{DateTime, Utc};
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
-use super::{format_time, parse_time, Destination, Lease, Route, Store, StoreError, Tx};
+use super::{format_time, on_readers, parse_time, postgres, Destination, Lease, Route, Store, StoreError, Tx};
 use crate::domain::Channel;
 
 /// The condition that fences a delivery record: the outbox row's destination is still claimed
 /// by `holder` under `fence` (SQL expressions: bound parameters, or a CTE's columns), that is,
 /// by the process that tried it.
-fn held(holder: &str, fence: &str) -> String {
+pub(super) fn held(holder: &str, fence: &str) -> String {
     format!(
         "AND EXISTS (SELECT 1 FROM outbox_claims c
                      WHERE c.platform = outbox.platform AND c.channel = outbox.channel
@@ -253,10 +253,15 @@ impl Tx {
             return Ok(());
         }
         self.enqueued |= !rows.is_empty();
+        let targets: Vec<i64> = last_update.into_keys().collect();
+        if self.on_postgres() {
+            self.write_pg(move |conn, _| Box::pin(postgres::enqueue(conn, targets, rows)));
+            return Ok(());
+        }
         // One statement for all targets, not one per target: without an index on target_id each
         // statement scans the pending rows, which pile up while a destination is slow.
-        let superseded = (!last_update.is_empty())
-            .then(|| serde_json::to_string(&last_update.into_keys().collect::<Vec<i64>>()))
+        let superseded = (!targets.is_empty())
+            .then(|| serde_json::to_string(&targets))
             .transpose()
             .map_err(|e| StoreError::Corrupt { id: 0, why: e.to_string() })?;
         self.write(move |conn, _| {
@@ -298,6 +303,9 @@ impl Tx {
             .iter()
             .map(|d| (d.id, d.remote_id.clone(), d.reposted, d.lease.holder.clone(), d.lease.fence))
             .collect();
+        if self.on_postgres() {
+            return self.write_pg(move |conn, written| Box::pin(postgres::mark_sent(conn, written, rows, at)));
+        }
         self.write(move |conn, written| {
             let mut update = conn.prepare_cached(&format!(
                 "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?6, remote_id = ?2,
@@ -316,6 +324,9 @@ impl Tx {
     /// The deployment's latest status post that may still be on screen (not given up), which
     /// updates of its status change in place.
     pub async fn status_post(&mut self, deployment_id: i64) -> Result<Option<i64>, StoreError> {
+        if self.on_postgres() {
+            return self.call_pg(move |conn| Box::pin(postgres::status_post(conn, deployment_id))).await;
+        }
         self.call(move |conn| Ok(status_post_of(conn, deployment_id)?)).await
     }
 }
@@ -344,13 +355,12 @@ impl Store {
             return Ok(Vec::new());
         }
         let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let rows = sqlx::query_as::<_, PendingRow>(&format!(
+        let sql = format!(
             "SELECT o.*, t.remote_id AS target_remote_id FROM outbox o
              LEFT JOIN outbox t ON t.id = o.target_id
              WHERE o.id IN ({list}) AND o.state = 'pending' ORDER BY o.id"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
+        );
+        let rows: Vec<PendingRow> = on_readers!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
         rows.into_iter().map(item).collect()
     }
 
@@ -360,12 +370,13 @@ impl Store {
         // Above 0 the primary key bounds the scan to the new rows; the whole set comes from
         // the partial index of pending rows, however long the outbox's history.
         let sql = if after > 0 {
-            "SELECT id, platform, channel, next_attempt_at FROM outbox WHERE id > ? AND state = 'pending' ORDER BY id"
+            "SELECT id, platform, channel, next_attempt_at FROM outbox WHERE id > $1 AND state = 'pending' ORDER BY id"
         } else {
-            "SELECT id, platform, channel, next_attempt_at FROM outbox WHERE id > ? AND state = 'pending'
+            "SELECT id, platform, channel, next_attempt_at FROM outbox WHERE id > $1 AND state = 'pending'
              ORDER BY platform, channel, id"
         };
-        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(sql).bind(after).fetch_all(&self.pool).await?;
+        let rows: Vec<(i64, String, String, String)> =
+            on_readers!(self, |pool| sqlx::query_as(sql).bind(after).fetch_all(pool).await?);
         rows.into_iter()
             .map(|(id, platform, channel, next)| {
                 let destination = Destination::from_columns(&platform, channel)
@@ -377,7 +388,8 @@ impl Store {
 
     /// The highest outbox id so far (0 when empty).
     pub async fn last_outbox_id(&self) -> Result<i64, StoreError> {
-        let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM outbox").fetch_one(&self.pool).await?;
+        let sql = "SELECT MAX(id) FROM outbox";
+        let (id,): (Option<i64>,) = on_readers!(self, |pool| sqlx::query_as(sql).fetch_one(pool).await?);
         Ok(id.unwrap_or(0))
     }
 
@@ -392,6 +404,10 @@ impl Store {
         error: &str,
     ) -> Result<bool, StoreError> {
         let (next, error, lease) = (format_time(next), error.to_string(), lease.clone());
+        if self.is_postgres() {
+            let lease = (lease.holder, lease.fence);
+            return self.write_now_pg(move |conn| Box::pin(postgres::mark_retry(conn, id, lease, next, error))).await;
+        }
         // In the writer's queue, as claims are (`Store::write_now`), not against it in SQLite's
         // busy handler.
         self.write_now(move |conn| {
@@ -417,6 +433,12 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let (id, error, lease) = (item.id, error.to_string(), lease.clone());
         let (route, address) = (item.destination.route().as_str(), item.destination.address().to_string());
+        if self.is_postgres() {
+            let (lease, channel) = ((lease.holder, lease.fence), whole_channel.then_some((route, address)));
+            return self
+                .write_now_pg(move |conn| Box::pin(postgres::mark_failed(conn, id, lease, error, channel)))
+                .await;
+        }
         self.write_now(move |conn| {
             let changed = if whole_channel {
                 let sql = format!(
@@ -439,16 +461,14 @@ impl Store {
 
     /// The whole outbox, oldest first (for tests, `golive` tools and the metrics).
     pub async fn outbox(&self) -> Result<Vec<OutboxRow>, StoreError> {
-        Ok(sqlx::query_as::<_, OutboxRow>("SELECT * FROM outbox ORDER BY id").fetch_all(&self.pool).await?)
+        let sql = "SELECT * FROM outbox ORDER BY id";
+        Ok(on_readers!(self, |pool| sqlx::query_as::<_, OutboxRow>(sql).fetch_all(pool).await?))
     }
 
     /// Pending posts per route, with when the oldest of them was queued.
     pub async fn pending_by_route(&self) -> Result<Vec<(Route, i64, DateTime<Utc>)>, StoreError> {
-        let rows: Vec<(String, i64, String)> = sqlx::query_as(
-            "SELECT platform, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' GROUP BY platform",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = "SELECT platform, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' GROUP BY platform";
+        let rows: Vec<(String, i64, String)> = on_readers!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         let mut pending = Vec::with_capacity(rows.len());
         for (platform, count, created) in rows {
             if let Some(route) = Route::parse(&platform) {

@@ -2,14 +2,14 @@
 //! platform's own id (Slack's `event_id`, a slash command's `trigger_id`), with the answer
 //! given. Platforms deliver again when an answer is late; a retried delivery is answered the
 //! same and has no second effect. Read when the writer's transaction begins
-//! (`Store::begin_for`) and answered in it.
+//! (`Store::begin_for`; `postgres::begin` on PostgreSQL) and answered in it.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{format_time, Tx};
+use super::{format_time, postgres, Tx};
 
 /// The answers already given to any of `keys` (requests handled before), by key; run on the
 /// write connection inside its transaction.
@@ -34,6 +34,9 @@ impl Tx {
             return;
         }
         let at = format_time(at);
+        if self.on_postgres() {
+            return self.write_pg(move |conn, _| Box::pin(postgres::record_answers(conn, answers, at)));
+        }
         self.write(move |conn, _| {
             let mut insert = conn.prepare_cached(
                 "INSERT INTO inbound_requests (key, received_at, response) VALUES (?1, ?2, ?3)

@@ -13,18 +13,26 @@
 //! runs with `COMMIT` in one last call. A call that must answer now (a read, a new
 //! deployment's id) runs what was buffered before it first, so statements still run in the
 //! order they were issued.
+//!
+//! On PostgreSQL a `Tx` is a transaction on a pooled connection that first takes one
+//! transaction-scoped advisory lock (`postgres/`), so the transactions of every replica are
+//! applied one after another, as SQLite's write lock orders processes sharing a file: the
+//! same reads at `begin`, the same buffered writes, run at `commit`. Each table's module gives
+//! its statements for both (`Tx::write` and `Tx::write_pg`, `Tx::call` and `Tx::call_pg`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use rusqlite::{Connection, OptionalExtension};
+use sqlx::PgConnection;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::direct::{self, Access};
 use super::events::{AuditKey, ChainHead, Head, StoredEvent, HEAD};
-use super::{outbox, requests, Store, StoreError};
+use super::{outbox, postgres, requests, Readers, Store, StoreError};
 use crate::domain::{Deployment, Event};
 
 /// The write connection; the mutex around it is the queue of this process's transactions.
@@ -60,6 +68,15 @@ pub struct Written {
 /// A write buffered until the next call to the connection's thread.
 type Write = Box<dyn FnOnce(&Connection, &mut Written) -> rusqlite::Result<()> + Send + Sync>;
 
+/// A write buffered until the next statement that must answer now, or `commit` (PostgreSQL).
+type PgWrite = Box<dyn for<'c> FnOnce(&'c mut PgConnection, &'c mut Written) -> BoxFuture<'c, sqlx::Result<()>> + Send>;
+
+/// The connection a transaction runs on, and what it has buffered for it.
+enum Link {
+    Sqlite { conn: tokio_rusqlite::Connection, writes: Vec<Write> },
+    Postgres { tx: sqlx::Transaction<'static, sqlx::Postgres>, writes: Vec<PgWrite> },
+}
+
 /// A write transaction just begun, with what `Store::begin_for` read in the same call.
 pub struct Begun {
     pub tx: Tx,
@@ -73,9 +90,12 @@ pub struct Begun {
 pub struct Tx {
     /// This process's turn and the connection; `None` once committed.
     turn: Option<OwnedMutexGuard<Writer>>,
-    conn: tokio_rusqlite::Connection,
-    writes: Vec<Write>,
+    /// `None` only once `commit` has taken it.
+    link: Option<Link>,
     written: Written,
+    /// A SQLite write was buffered on a PostgreSQL transaction (a table module's missing
+    /// branch): the commit is refused rather than the write silently lost.
+    misrouted: bool,
     /// The chain head as read at `begin`.
     pub(super) stored_head: Option<Head>,
     /// Where the chain ends after the events this transaction appended, if it appended any.
@@ -121,6 +141,11 @@ impl Store {
     /// the status post on screen of each of `deployments`.
     pub async fn begin_for(&self, keys: &[&str], deployments: &[i64]) -> Result<Begun, StoreError> {
         let mut turn = self.writers.clone().lock_owned().await;
+        if let Readers::Postgres(pool) = &self.pool {
+            let begun = postgres::begin(pool, keys, deployments).await?;
+            let tx = self.tx(turn, Link::Postgres { tx: begun.tx, writes: Vec::new() }, begun.head);
+            return Ok(Begun { tx, answered: begun.answered, status_posts: begun.status_posts });
+        }
         // Issue 17: never write into a file that was deleted or replaced under us.
         self.health.same_file()?;
         let conn = match &turn.conn {
@@ -164,18 +189,22 @@ impl Store {
                 return Err(e.into());
             }
         };
-        let tx = Tx {
+        let tx = self.tx(turn, Link::Sqlite { conn, writes: Vec::new() }, stored_head);
+        Ok(Begun { tx, answered, status_posts })
+    }
+
+    fn tx(&self, turn: OwnedMutexGuard<Writer>, link: Link, stored_head: Option<Head>) -> Tx {
+        Tx {
             turn: Some(turn),
-            conn,
-            writes: Vec::new(),
+            link: Some(link),
             written: Written::default(),
+            misrouted: false,
             stored_head,
             appended: None,
             audit_key: self.audit_key.clone(),
             outbox_commits: self.outbox_commits.clone(),
             enqueued: false,
-        };
-        Ok(Begun { tx, answered, status_posts })
+        }
     }
 
     /// Runs `f` as a write transaction of its own, on the write connection and in this
@@ -189,6 +218,18 @@ impl Store {
     ) -> Result<R, StoreError> {
         let mut tx = self.begin().await?;
         let result = tx.call(f).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    /// [`Store::write_now`] for PostgreSQL: `f` runs in a write transaction of its own, under
+    /// the write lock.
+    pub(super) async fn write_now_pg<R: Send + 'static>(
+        &self,
+        f: impl for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<R, StoreError>> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let mut tx = self.begin().await?;
+        let result = tx.call_pg(f).await?;
         tx.commit().await?;
         Ok(result)
     }
@@ -208,22 +249,55 @@ impl Store {
 }
 
 impl Tx {
-    /// Buffers a write; it runs at the next call to the connection (at the latest, `commit`).
+    /// Whether this transaction runs on PostgreSQL (table modules pick their statements by it).
+    pub(super) fn on_postgres(&self) -> bool {
+        matches!(self.link, Some(Link::Postgres { .. }))
+    }
+
+    /// Buffers a write on SQLite; it runs at the next call to the connection (at the latest,
+    /// `commit`).
     pub(super) fn write(
         &mut self,
         write: impl FnOnce(&Connection, &mut Written) -> rusqlite::Result<()> + Send + Sync + 'static,
     ) {
-        self.writes.push(Box::new(write));
+        match &mut self.link {
+            Some(Link::Sqlite { writes, .. }) => writes.push(Box::new(write)),
+            _ => self.misrouted = true,
+        }
     }
 
-    /// Runs what is buffered, then `f`, in one hand-off to the connection's thread.
+    /// Buffers a write on PostgreSQL; it runs before the next statement that must answer now
+    /// (at the latest, `commit`).
+    pub(super) fn write_pg(
+        &mut self,
+        write: impl for<'c> FnOnce(&'c mut PgConnection, &'c mut Written) -> BoxFuture<'c, sqlx::Result<()>>
+            + Send
+            + 'static,
+    ) {
+        match &mut self.link {
+            Some(Link::Postgres { writes, .. }) => writes.push(Box::new(write)),
+            _ => self.misrouted = true,
+        }
+    }
+
+    fn refuse_misrouted(&self) -> Result<(), StoreError> {
+        match self.misrouted {
+            true => Err(StoreError::Thread("a write was buffered for the other database backend".into())),
+            false => Ok(()),
+        }
+    }
+
+    /// Runs what is buffered, then `f`, in one hand-off to the SQLite connection's thread.
     pub(super) async fn call<R: Send + 'static>(
         &mut self,
         f: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
-        let writes = std::mem::take(&mut self.writes);
-        let (written, result) = self
-            .conn
+        self.refuse_misrouted()?;
+        let Some(Link::Sqlite { conn, writes }) = &mut self.link else {
+            return Err(StoreError::Thread("a SQLite statement was run on a PostgreSQL transaction".into()));
+        };
+        let writes = std::mem::take(writes);
+        let (written, result) = conn
             .call(move |conn| {
                 let mut written = Written::default();
                 let result = run_writes(conn, writes, &mut written).map_err(StoreError::from).and_then(|()| f(conn));
@@ -232,6 +306,21 @@ impl Tx {
             .await?;
         self.written.marked += written.marked;
         result
+    }
+
+    /// Runs what is buffered, then `f`, on the PostgreSQL transaction.
+    pub(super) async fn call_pg<R: Send + 'static>(
+        &mut self,
+        f: impl for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<R, StoreError>> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        self.refuse_misrouted()?;
+        let Some(Link::Postgres { tx, writes }) = &mut self.link else {
+            return Err(StoreError::Thread("a PostgreSQL statement was run on a SQLite transaction".into()));
+        };
+        for write in std::mem::take(writes) {
+            write(tx, &mut self.written).await?;
+        }
+        f(tx).await
     }
 
     /// Appends `events` (already folded into `after`) to deployment `id`, or to a new
@@ -259,19 +348,40 @@ impl Tx {
     /// anything fails (a full disk), the transaction is rolled back and the connection is
     /// ready for the next one.
     pub async fn commit(mut self) -> Result<Written, StoreError> {
-        let writes = std::mem::take(&mut self.writes);
-        let committed = self
-            .conn
-            .call(move |conn| {
+        self.refuse_misrouted()?;
+        let Some(link) = self.link.take() else {
+            return Err(StoreError::Thread("the transaction was committed already".into()));
+        };
+        let written = match link {
+            Link::Sqlite { conn, writes } => {
+                let committed = conn
+                    .call(move |conn| {
+                        let mut written = Written::default();
+                        let done = run_writes(conn, writes, &mut written)
+                            .and_then(|()| conn.prepare_cached("COMMIT")?.execute([]).map(drop));
+                        Ok(done.map(|()| written).inspect_err(|_| roll_back(conn)))
+                    })
+                    .await;
+                // Whatever happened, the connection's thread has finished with this transaction.
+                self.turn = None;
+                committed??
+            }
+            Link::Postgres { mut tx, writes } => {
                 let mut written = Written::default();
-                let done = run_writes(conn, writes, &mut written)
-                    .and_then(|()| conn.prepare_cached("COMMIT")?.execute([]).map(drop));
-                Ok(done.map(|()| written).inspect_err(|_| roll_back(conn)))
-            })
-            .await;
-        // Whatever happened, the connection's thread has finished with this transaction.
-        self.turn = None;
-        let written = committed??;
+                let mut done = Ok(());
+                for write in writes {
+                    done = write(&mut tx, &mut written).await;
+                    if done.is_err() {
+                        break;
+                    }
+                }
+                // A failed write drops `tx`, which rolls it back when the connection is next used.
+                done?;
+                tx.commit().await?;
+                self.turn = None;
+                written
+            }
+        };
         if self.enqueued {
             self.outbox_commits.fetch_add(1, Ordering::Release);
         }
@@ -282,12 +392,27 @@ impl Tx {
 impl Drop for Tx {
     fn drop(&mut self) {
         let Some(turn) = self.turn.take() else { return };
+        if let Some(Link::Postgres { .. }) = &self.link {
+            let Some(Link::Postgres { tx, .. }) = self.link.take() else { return };
+            // The rollback runs before this process's next transaction may begin (it holds
+            // `turn`): a transaction left open would hold the write lock for every replica.
+            // Outside a runtime, dropping `tx` still rolls back when the connection is next used.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    if let Err(e) = tx.rollback().await {
+                        tracing::warn!(error = %e, "rolling back an abandoned write transaction failed");
+                    }
+                    drop(turn);
+                });
+            }
+            return;
+        }
+        let Some(Link::Sqlite { conn, .. }) = &self.link else { return };
         // Polled once, `call` has queued the rollback on the connection's thread, which runs
         // calls in order: it ends this transaction (and frees the file for other processes)
         // before the next `BEGIN`, queued only once `turn` is released below. Its answer is
         // not awaited, so the rollback is sent from here without a runtime.
-        let _ = self
-            .conn
+        let _ = conn
             .call(|conn| {
                 roll_back(conn);
                 Ok(())

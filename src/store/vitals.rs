@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Route, Store, StoreError};
+use super::{on_readers, Route, Store, StoreError};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Vitals {
@@ -29,15 +29,12 @@ impl Store {
         vitals.active_deployments = self.active_deployments().await?;
         // An escalation is open from its `escalation_opened` until an `escalation_resolved`;
         // only running deployments count (ending one closes its escalation).
-        (vitals.open_escalations,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM deployments d WHERE d.ended_at IS NULL AND (
+        let sql = "SELECT COUNT(*) FROM deployments d WHERE d.ended_at IS NULL AND (
                  SELECT e.kind FROM events e
                  WHERE e.deployment_id = d.id AND e.kind IN ('escalation_opened', 'escalation_resolved')
                  ORDER BY e.seq DESC LIMIT 1
-             ) = 'escalation_opened'",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+             ) = 'escalation_opened'";
+        (vitals.open_escalations,) = on_readers!(self, |pool| sqlx::query_as(sql).fetch_one(pool).await?);
         if let Some(due) = self.next_timer().await? {
             vitals.overdue_timer_secs = (now - due).to_std().map(|d| d.as_secs_f64()).unwrap_or(0.0);
         }

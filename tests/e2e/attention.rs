@@ -328,3 +328,16 @@ async fn a_reminder_due_before_a_restart_comes_after_it_once() {
     let posts = ctx.post_texts(&second.submit(Input::Timers).await.unwrap().posts);
     assert!(posts.iter().all(|p| !p.starts_with("Reminder")), "{posts:?}");
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    a_blocker_is_shown_in_every_status_until_it_is_cleared,
+    a_snooze_pauses_the_scheduled_posts_but_not_pages_and_ends_by_itself,
+    unsnooze_resumes_from_now_without_a_late_post_for_the_skipped_slots,
+    remind_mentions_exactly_the_owners_of_what_the_running_phase_waits_on,
+    a_scheduled_post_with_nothing_new_is_one_line,
+    slack_blocks_and_the_discord_embed_show_blockers_the_snooze_and_a_quiet_repeat,
+    the_status_post_names_owners_the_last_items_done_the_eta_and_the_next_steps,
+    a_reminder_on_discord_pings_exactly_the_owners_it_names,
+    a_reminder_due_before_a_restart_comes_after_it_once,
+);

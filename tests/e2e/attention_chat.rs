@@ -460,3 +460,14 @@ fn remind_after_must_be_a_duration_on_a_plan_or_a_phase() {
     let ok = parse("id = \"staging\"\n", "id = \"staging\"\nremind_after = \"25m\"\n").unwrap();
     assert_eq!(ok.default_plan().remind_after(1), Some(minutes(25)));
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    golive_reminds_exactly_the_owners_once_at_remind_after_and_pages_only_at_escalate_after,
+    the_digest_channel_hears_each_configured_milestone_once_and_nothing_else,
+    the_digest_hears_every_traffic_step_and_a_completion_once,
+    a_slack_deployment_s_milestones_reach_a_discord_digest_channel_pinging_nobody,
+    the_snooze_button_on_the_slack_status_post_snoozes_the_posts_for_an_hour,
+    a_scheduled_slack_post_with_nothing_new_is_one_line,
+    discord_has_the_attention_commands_and_the_snooze_button,
+);

@@ -47,7 +47,7 @@ async fn history(key: Option<&str>) -> (Ctx, String) {
 async fn sql(url: &str, statements: &[&str]) {
     let store = Store::open_existing(url).await.unwrap();
     for s in statements {
-        sqlx::query(s).execute(store.pool()).await.unwrap();
+        sqlx::query(s).execute(store.sqlite_pool().expect("a SQLite store")).await.unwrap();
     }
     store.close().await;
 }
@@ -100,8 +100,10 @@ async fn deleting_every_event_and_the_head_is_caught() {
 /// optionally removing the keyed record too.
 pub(crate) async fn recompute_plainly(url: &str, actor_name: Option<&str>, strip_seal: bool) {
     let store = Store::open_existing(url).await.unwrap();
-    let mut rows =
-        sqlx::query_as::<_, StoredEvent>("SELECT * FROM events ORDER BY id").fetch_all(store.pool()).await.unwrap();
+    let mut rows = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events ORDER BY id")
+        .fetch_all(store.sqlite_pool().expect("a SQLite store"))
+        .await
+        .unwrap();
     let mut prev = GENESIS.to_string();
     for row in &mut rows {
         if let Some(name) = actor_name {
@@ -115,13 +117,20 @@ pub(crate) async fn recompute_plainly(url: &str, actor_name: Option<&str>, strip
             .bind(&row.prev_hash)
             .bind(&row.hash)
             .bind(row.id)
-            .execute(store.pool())
+            .execute(store.sqlite_pool().expect("a SQLite store"))
             .await
             .unwrap();
     }
-    sqlx::query("UPDATE chain_head SET hash = ?").bind(&prev).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE chain_head SET hash = ?")
+        .bind(&prev)
+        .execute(store.sqlite_pool().expect("a SQLite store"))
+        .await
+        .unwrap();
     if strip_seal {
-        sqlx::query("UPDATE chain_head SET keyed_from = NULL, seal = NULL").execute(store.pool()).await.unwrap();
+        sqlx::query("UPDATE chain_head SET keyed_from = NULL, seal = NULL")
+            .execute(store.sqlite_pool().expect("a SQLite store"))
+            .await
+            .unwrap();
     }
     store.close().await;
 }

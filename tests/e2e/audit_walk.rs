@@ -37,7 +37,7 @@ async fn history() -> Ctx {
 async fn sql(url: &str, statements: &[&str]) {
     let store = Store::open_existing(url).await.unwrap();
     for s in statements {
-        sqlx::query(s).execute(store.pool()).await.unwrap();
+        sqlx::query(s).execute(store.sqlite_pool().expect("a SQLite store")).await.unwrap();
     }
     store.close().await;
 }

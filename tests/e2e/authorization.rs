@@ -227,3 +227,6 @@ fn go_gate_lines() -> Vec<Line> {
     lines.push(("dana", &["phase", "done"], vec![]));
     lines
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(every_command_against_every_kind_of_person, every_button_against_every_kind_of_person,);

@@ -250,3 +250,10 @@ fn a_check_written_wrong_is_refused_with_where() {
         assert!(err.contains(key) && err.contains(fragment), "{add}: {err}");
     }
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    a_check_keeps_its_item_open_while_failing_and_ticks_it_when_the_endpoint_recovers,
+    a_guard_breached_during_a_traffic_step_escalates,
+    with_auto_rollback_a_breach_rolls_back_at_once_and_runs_the_rollback_hook_once,
+);

@@ -81,3 +81,6 @@ async fn typing_in_the_console_drives_a_deployment_and_status_arrives_on_schedul
     let kinds = ctx.event_kinds(1).await;
     assert_eq!(kinds, ["deployment_started", "phase_started", "command_refused", "status_posted"]);
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(typing_in_the_console_drives_a_deployment_and_status_arrives_on_schedule,);

@@ -487,3 +487,18 @@ async fn an_answer_that_cannot_come_within_discords_deadline_is_deferred_then_fi
     g.discord().reads("Note from olga: slow").await;
     g.finish().await;
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    ping_gets_pong_and_unsigned_stale_or_altered_requests_get_401_and_change_nothing,
+    a_whole_deployment_driven_from_discord_commands_and_buttons,
+    outsiders_are_refused_privately_and_the_refusal_is_recorded,
+    roll_back_opens_a_modal_whose_submission_records_the_reason_and_level,
+    autocomplete_offers_the_running_deployments_phases_items_and_roles,
+    slack_and_discord_deployments_run_side_by_side_with_separate_histories,
+    discord_failures_are_retried_or_recorded_with_what_to_do,
+    an_interaction_delivered_twice_has_one_effect,
+    free_text_is_never_read_as_a_setting_and_typed_mentions_ping_nobody,
+    a_status_post_stays_within_discords_embed_limit_however_long_the_texts,
+    an_answer_that_cannot_come_within_discords_deadline_is_deferred_then_filled_in,
+);

@@ -170,3 +170,9 @@ async fn an_interaction_from_the_gateway_reads_the_same_as_one_over_http() {
     g.discord().reads_started("v7.0.0").await;
     g.finish().await;
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    every_interaction_in_discords_own_examples_is_parsed_and_answered,
+    an_interaction_from_the_gateway_reads_the_same_as_one_over_http,
+);

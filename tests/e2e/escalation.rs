@@ -385,3 +385,16 @@ async fn an_escalation_a_person_raised_is_theirs_and_does_not_close_by_itself() 
     let kinds: Vec<String> = escalations(&ctx).await.into_iter().map(|(k, _, who)| format!("{k} by {who}")).collect();
     assert_eq!(kinds, ["escalation_opened by golive", "escalation_raised by olga"], "still open");
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    oncall_names_the_person_on_call_now_and_until_when,
+    an_unacknowledged_escalation_climbs_exactly_at_each_timeout_and_keeps_paging_the_last_level,
+    an_ack_at_level_two_stops_the_climb_and_records_who_and_how_long_it_took,
+    a_restart_in_the_middle_of_a_climb_continues_it_without_pinging_a_level_twice,
+    a_level_with_repeats_is_paged_again_before_the_climb_goes_on,
+    the_paging_webhook_gets_trigger_acknowledge_and_resolve_for_each_level_paged,
+    an_overdue_phase_escalates_after_its_grace_and_only_once,
+    a_missing_sign_off_escalates_and_the_sign_off_closes_it,
+    an_escalation_a_person_raised_is_theirs_and_does_not_close_by_itself,
+);

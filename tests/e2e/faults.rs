@@ -278,3 +278,12 @@ async fn a_chat_api_that_hangs_is_given_up_on_per_attempt_and_nothing_is_lost() 
     assert_eq!(delivered.len(), 1, "{delivered:?}");
     assert!(delivered[0].text().contains("v3.1.0"));
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    with_slack_unreachable_commands_still_answer_and_every_post_arrives_in_order_once_it_is_back,
+    two_processes_writing_one_file_at_once_lose_nothing,
+    a_read_only_database_gets_a_clear_answer_and_nothing_is_half_written,
+    two_processes_starting_in_one_channel_at_once_open_one_deployment,
+    a_chat_api_that_hangs_is_given_up_on_per_attempt_and_nothing_is_lost,
+);

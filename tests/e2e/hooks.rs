@@ -214,3 +214,11 @@ fn a_hook_written_wrong_is_refused_with_where() {
         assert!(err.contains(&format!("plans.standard.{key}")) && err.contains(fragment), "{body}: {err}");
     }
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    a_webhook_fires_on_the_events_it_names_with_a_signature_the_receiver_can_check,
+    a_commands_exit_code_and_output_land_on_the_timeline_and_in_the_channel,
+    a_failing_rollback_hook_escalates_at_once_and_runs_once,
+    a_webhook_answering_5xx_is_retried_until_it_takes_the_event,
+);

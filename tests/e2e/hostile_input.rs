@@ -251,3 +251,9 @@ async fn slack_bodies_that_are_too_big_or_not_utf8_are_refused_cleanly() {
     assert_eq!(w.deployments().await, 0);
     w.finish().await;
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    oversized_nested_and_non_utf8_bodies_are_refused_cleanly,
+    slack_bodies_that_are_too_big_or_not_utf8_are_refused_cleanly,
+);

@@ -65,3 +65,9 @@ async fn a_message_slack_refuses_for_its_blocks_goes_out_as_plain_text() {
     assert_eq!(refused, 1, "one refusal, then the text version");
     w.finish().await;
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    long_names_notes_and_messages_are_cut_to_fit_and_nothing_is_given_up,
+    a_message_slack_refuses_for_its_blocks_goes_out_as_plain_text,
+);

@@ -333,3 +333,10 @@ async fn sigterm_with_slack_down_keeps_the_post_for_the_next_start() {
     assert!(delivered[0].text().contains("v3.0.0"));
     assert!(pending_posts(dir.path()).await.is_empty());
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    metrics_count_commands_requests_and_posts_and_read_what_waits_in_the_database,
+    the_scheduler_reports_how_late_it_fired,
+    readiness_names_a_background_worker_that_stopped,
+);

@@ -240,3 +240,6 @@ async fn a_plan_may_post_status_on_its_own_schedule() {
     let next = engine.next_due().await.unwrap().unwrap();
     assert_eq!((next.hour(), next.minute()), (9, 15));
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(a_plan_may_post_status_on_its_own_schedule,);

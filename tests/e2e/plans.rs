@@ -384,3 +384,16 @@ async fn through_slack_a_non_lead_is_refused_the_lead_handed_over_and_a_held_ste
     slack.reads_all(&["Phase 3/4 production (", "Traffic on the new version: 50% (set by u0ops)"]).await;
     w.finish().await;
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    only_lead_roles_start_the_lead_is_handed_over_and_go_roles_decide_in_their_capacity,
+    traffic_steps_go_in_order_each_watched_for_its_hold_and_its_items_then_force,
+    bulk_and_section_ticks_are_all_or_nothing_and_after_keeps_the_order,
+    a_go_live_time_plans_the_phases_and_a_missed_milestone_is_announced_once,
+    a_go_live_time_that_is_not_a_time_is_refused,
+    escalate_with_a_level_and_an_unlevelled_rollback_is_immediate,
+    words_match_without_case_near_misses_get_a_suggestion_and_invisible_characters_show,
+    before_the_go_phase_done_points_at_the_go_not_at_a_phase_it_would_refuse,
+    through_slack_a_non_lead_is_refused_the_lead_handed_over_and_a_held_step_waits,
+);

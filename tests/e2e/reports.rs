@@ -109,3 +109,9 @@ async fn an_aborted_deployment_ends_its_running_phase_and_says_aborted() {
     has(&md, "**Deployment Status:** ❌ Aborted\n\n## Notes\n");
     has(&md, "- [ ] Operations Team (`ops`): not signed\n");
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    a_rolled_back_deployment_reads_as_rolled_back_in_its_status_and_report,
+    an_aborted_deployment_ends_its_running_phase_and_says_aborted,
+);

@@ -349,3 +349,18 @@ async fn requests_from_another_workspace_get_401_and_change_nothing() {
     w.slack().reads("alice acknowledged the level 1 escalation").await;
     w.finish().await;
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    a_slash_command_opens_a_deployment_and_the_channel_is_told,
+    unsigned_stale_or_forged_requests_get_401_and_change_nothing,
+    a_retried_delivery_has_one_effect,
+    signing_off_a_role_you_do_not_hold_is_refused_privately_and_recorded,
+    malformed_requests_get_a_clear_400,
+    the_events_url_check_and_mentions_are_answered,
+    every_slack_fixture_is_accepted_when_signed,
+    text_people_type_cannot_ping_the_channel_or_dress_up_links_in_golives_posts,
+    an_escalation_pings_only_the_level_it_pages_whoever_its_message_names,
+    a_replayed_command_without_a_trigger_id_has_one_effect,
+    requests_from_another_workspace_get_401_and_change_nothing,
+);

@@ -482,3 +482,18 @@ async fn a_status_message_someone_deleted_is_posted_anew_and_kept_up_from_then_o
     w.slack().reads("Phase 1/4 pre-deployment (").await;
     w.finish().await;
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    a_whole_deployment_runs_on_slash_commands_and_buttons_and_the_status_post_keeps_up,
+    a_sign_off_button_pressed_by_someone_outside_the_role_is_refused_to_them_alone_and_recorded,
+    rolling_back_from_the_button_asks_for_the_reason_and_the_level_and_records_both,
+    the_no_go_dialog_records_the_leads_reason,
+    a_button_on_an_earlier_deployments_post_does_not_act_on_the_next_one,
+    a_slack_user_group_stands_for_a_roles_members,
+    rate_limits_and_server_errors_delay_updates_but_lose_nothing,
+    mentions_answer_questions_privately_with_an_ephemeral_message,
+    slacks_own_interaction_payloads_are_accepted,
+    a_refused_dialog_submission_does_not_use_up_the_dialog,
+    a_status_message_someone_deleted_is_posted_anew_and_kept_up_from_then_on,
+);

@@ -159,3 +159,11 @@ async fn traffic_at_its_last_step_says_how_to_finish_the_phase_not_that_the_next
         assert!(!refusal.contains("none"), "{refusal}");
     }
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    help_on_a_word_that_is_no_command_says_so_and_lists_the_commands,
+    a_one_phase_plan_is_announced_as_one_phase,
+    refusals_of_complete_and_untick_say_what_to_do_instead,
+    traffic_at_its_last_step_says_how_to_finish_the_phase_not_that_the_next_steps_are_none,
+);

@@ -161,7 +161,7 @@ async fn a_database_damaged_before_start_is_not_ready() {
     }
     // Checkpointed into the main file, then a page in the middle overwritten.
     let store = Store::open_existing(&format!("sqlite://{}", db.display())).await.unwrap();
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.pool()).await.unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.sqlite_pool().expect("a SQLite store")).await.unwrap();
     store.close().await;
     let mut bytes = std::fs::read(&db).unwrap();
     let pages = bytes.len() / 4096;

@@ -75,7 +75,7 @@ async fn the_database_allows_one_open_deployment_per_channel() {
         "INSERT INTO deployments (release, plan, platform, channel, lead, status, progress, started_at, updated_at)
          VALUES ('v9', 'standard', 'console', 'ops', 'console:eve', 'active', 0, 'x', 'x')",
     )
-    .execute(ctx.store.pool())
+    .execute(ctx.store.sqlite_pool().expect("a SQLite store"))
     .await;
     let err = second.expect_err("a second open deployment in one channel must be rejected");
     assert!(err.to_string().contains("UNIQUE"), "{err}");
@@ -351,3 +351,21 @@ async fn an_abort_and_a_new_start_in_one_commit_both_take_effect() {
     assert_eq!(listed, [("v2.4.1".to_string(), "active".to_string()), ("v2.4.0".to_string(), "aborted".to_string())]);
     assert!(ctx.store.verify().await.unwrap().is_ok());
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    a_refused_sign_off_is_recorded_with_who_and_why_and_changes_nothing,
+    unknown_items_and_commands_the_state_does_not_allow_record_nothing,
+    a_note_with_injection_looking_text_is_stored_verbatim,
+    concurrent_commands_on_one_deployment_keep_a_gap_free_sequence_and_an_intact_chain,
+    concurrent_starts_in_one_channel_open_exactly_one_deployment,
+    status_posts_follow_the_half_hour_schedule,
+    after_a_restart_a_missed_status_is_posted_once_saying_it_is_late,
+    ended_deployments_get_no_more_status_posts,
+    history_lists_this_channels_deployments_newest_first,
+    progress_is_kept_in_the_listing,
+    a_phase_running_past_its_plan_is_recorded_once_and_announced,
+    a_phase_finished_in_time_is_never_overdue_and_the_next_one_counts_from_its_own_start,
+    a_write_transaction_dropped_without_commit_leaves_nothing_and_frees_the_file,
+    an_abort_and_a_new_start_in_one_commit_both_take_effect,
+);

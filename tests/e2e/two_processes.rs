@@ -426,3 +426,12 @@ async fn two_engines_on_one_file_fire_each_status_slot_and_escalation_step_once(
     ctx.finish().await;
     alone.finish().await;
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    two_servers_on_one_file_deliver_every_post_once_and_in_channel_order,
+    a_channel_whose_holder_stops_is_taken_over_after_its_lease_with_at_most_one_repeat,
+    a_post_marked_under_a_lost_claim_is_not_recorded_as_sent,
+    a_retry_or_give_up_recorded_under_a_lost_claim_does_not_count,
+    two_engines_on_one_file_fire_each_status_slot_and_escalation_step_once,
+);

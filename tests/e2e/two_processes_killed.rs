@@ -1,6 +1,7 @@
-//! Two real `golive serve` processes on one SQLite file and one fake Slack, with signed slash
-//! commands spread over both; the process delivering #deploys is killed with SIGKILL in the
-//! middle of the burst. Every command answered 200 is in the history once, and every post
+//! Real `golive serve` processes on one database and one fake Slack, with signed slash commands
+//! spread over all of them: two on one SQLite file, and three replicas on one PostgreSQL
+//! database (CONTRACT.md, "Several replicas"). The process delivering #deploys is killed with
+//! SIGKILL in the middle of the burst. Every command answered 200 is in the history once, and every post
 //! queued for #deploys reaches Slack, in the channel's order, with at most one repeat (the
 //! post the killed process had sent but not yet recorded), once its claim lapses.
 //!
@@ -29,11 +30,10 @@ fn free_port() -> u16 {
 }
 
 /// `golive serve` in `dir` (its own config and port) on the database `db`, posting to the
-/// fake with `token`, so the fake tells the two processes apart.
-fn spawn(dir: &Path, db: &Path, token: &str) -> Child {
+/// fake with `token`, so the fake tells the processes apart.
+fn spawn(dir: &Path, db: &str, token: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_golive"))
-        .args(["serve", "--db"])
-        .arg(db)
+        .args(["serve", "--db", db])
         .current_dir(dir)
         .env_remove("GOLIVE_CONFIG")
         .env("GOLIVE_SLACK_BOT_TOKEN", token)
@@ -103,33 +103,53 @@ async fn within<T, F: std::future::Future<Output = Option<T>>>(
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_of_the_channels_holder_mid_burst_loses_no_answered_command_and_repeats_at_most_one_post() {
-    let fake = FakeSlack::start().await;
     let root = tempfile::tempdir().unwrap();
-    let db = root.path().join("golive.db");
+    let db = format!("sqlite://{}", root.path().join("golive.db").display());
+    killed_holder(root.path(), &db, 2).await;
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_on_postgres_lose_nothing_when_the_channels_holder_is_killed_mid_burst() {
+    if crate::harness::postgres::server().is_none() {
+        eprintln!("note: skipped: set {} to run replicas on PostgreSQL", crate::harness::postgres::URL_VAR);
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let db = crate::harness::postgres::fresh_schema().await;
+    killed_holder(root.path(), &db, 3).await;
+}
+
+/// Bearer tokens of the processes, by index: the fake tells their posts apart by them.
+const TOKENS: [&str; 3] = ["xoxb-one", "xoxb-two", "xoxb-three"];
+
+/// The story over `count` processes on `db`, started in folders under `root`.
+async fn killed_holder(root: &Path, db: &str, count: usize) {
+    let fake = FakeSlack::start().await;
     let mut addrs = Vec::new();
     let mut children = Processes(Vec::new());
-    for (n, token) in ["xoxb-one", "xoxb-two"].into_iter().enumerate() {
-        let dir = root.path().join(format!("p{n}"));
+    for (n, token) in TOKENS[..count].iter().enumerate() {
+        let dir = root.join(format!("p{n}"));
         std::fs::create_dir(&dir).unwrap();
         let addr = format!("127.0.0.1:{}", free_port());
         // No status slot falls in the story (once a year), so #deploys gets only its notes.
         let config = crate::harness::process::config(&addr, &fake)
             .replace("cron = \"0 */30 * * * *\"", "cron = \"0 0 0 1 1 *\"");
         std::fs::write(dir.join("golive.toml"), config).unwrap();
-        // The first creates the file and migrates it before the second opens it.
-        children.0.push(Some(spawn(&dir, &db, token)));
+        // The first creates the database and migrates it before the next opens it.
+        children.0.push(Some(spawn(&dir, db, token)));
         ready(&addr).await;
         addrs.push(addr);
     }
     let logs = |root: &Path| {
-        (0..2)
+        (0..count)
             .map(|n| std::fs::read_to_string(root.join(format!("p{n}/serve.log"))).unwrap_or_default())
             .collect::<Vec<_>>()
             .join("\n----\n")
     };
     assert!(slash(&addrs[0], "start v3.0.0", "start").await);
 
-    // Two typists, each alternating between the two processes.
+    // Two typists, each going round the processes.
     let mut typists = Vec::new();
     for t in 0..2 {
         let addrs = addrs.clone();
@@ -137,7 +157,7 @@ async fn sigkill_of_the_channels_holder_mid_burst_loses_no_answered_command_and_
             let mut answered = Vec::new();
             for n in 0..NOTES {
                 let mark = format!("mark-t{t}n{n:02}");
-                if slash(&addrs[(n + t) % 2], &format!("note {mark}"), &format!("note.{t}.{n}")).await {
+                if slash(&addrs[(n + t) % addrs.len()], &format!("note {mark}"), &format!("note.{t}.{n}")).await {
                     answered.push(mark);
                 }
             }
@@ -151,7 +171,8 @@ async fn sigkill_of_the_channels_holder_mid_burst_loses_no_answered_command_and_
         let notes = sent.iter().filter(|c| marker(c.text()).is_some()).count();
         std::future::ready((notes >= 8).then(|| {
             let last = sent.last().unwrap();
-            (usize::from(last.authorization.as_deref() == Some("Bearer xoxb-two")), sent.len())
+            let token = last.authorization.as_deref().unwrap_or_default().trim_start_matches("Bearer ");
+            (TOKENS.iter().position(|t| *t == token).unwrap_or(0), sent.len())
         }))
     })
     .await;
@@ -159,15 +180,15 @@ async fn sigkill_of_the_channels_holder_mid_burst_loses_no_answered_command_and_
     holder.kill().unwrap(); // SIGKILL
     holder.wait().unwrap();
     let (killed, killed_at) = (Instant::now(), chrono::Utc::now());
-    let survivor = format!("Bearer xoxb-{}", ["one", "two"][1 - victim]);
+    let survivors: Vec<String> = (0..count).filter(|&n| n != victim).map(|n| format!("Bearer {}", TOKENS[n])).collect();
     let mut answered = Vec::new();
     for typist in typists {
         answered.extend(typist.await.unwrap());
     }
-    assert!(answered.len() > NOTES, "the survivor answered its share: {} answered", answered.len());
+    assert!(answered.len() > NOTES, "the survivors answered their share: {} answered", answered.len());
 
     // The survivor takes #deploys over once the dead holder's claim lapses, and sends the rest.
-    let store = Store::open_existing(&format!("sqlite://{}", db.display())).await.unwrap();
+    let store = Store::open_existing(db).await.unwrap();
     let drained = || {
         let store = store.clone();
         async move {
@@ -177,13 +198,14 @@ async fn sigkill_of_the_channels_holder_mid_burst_loses_no_answered_command_and_
     };
     let waited = Instant::now();
     if tokio::time::timeout(TAKEOVER, within(TAKEOVER, "every post sent", drained)).await.is_err() {
-        panic!("posts still pending {TAKEOVER:?} after the kill; logs:\n{}", logs(root.path()));
+        panic!("posts still pending {TAKEOVER:?} after the kill; logs:\n{}", logs(root));
     }
     eprintln!("killed after {before} posts; all sent {:?} after the kill", waited.elapsed() + (waited - killed));
     let calls = fake.calls();
     let sent = posts(&calls);
-    let first_after = sent.iter().skip(before).find(|c| c.authorization.as_deref() == Some(survivor.as_str()));
-    let taken_over = first_after.expect("the survivor took #deploys over").at - killed_at;
+    let first_after =
+        sent.iter().skip(before).find(|c| survivors.iter().any(|s| c.authorization.as_deref() == Some(s.as_str())));
+    let taken_over = first_after.expect("a survivor took #deploys over").at - killed_at;
     assert!(taken_over <= chrono::Duration::seconds(30), "taken over {taken_over} after the kill");
 
     // Every answered command is in the history once; an unanswered one (in flight at the
@@ -216,5 +238,8 @@ async fn sigkill_of_the_channels_holder_mid_burst_loses_no_answered_command_and_
     eprintln!("{} posts decided, {} sent, {} answered", decided.len(), got.len(), answered.len());
     let notes_on_slack = once.iter().filter(|t| marker(t).is_some()).count();
     assert_eq!(notes_on_slack, recorded.len(), "every recorded note posted");
+    // The chain written by all of them holds.
+    let verified = store.verify().await.unwrap();
+    assert!(verified.is_ok(), "{verified:?}");
     drop(children);
 }

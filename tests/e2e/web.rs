@@ -610,3 +610,18 @@ fn golive_web_will_not_show_pages_to_the_network_without_a_token() {
     let said = String::from_utf8_lossy(&exposed.stderr);
     assert!(said.contains("would show every deployment to anyone") && said.contains("GOLIVE_WEB_TOKEN"), "{said}");
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    without_the_token_every_page_and_stream_is_401_and_says_nothing,
+    open_pages_need_no_token_and_disabled_pages_are_not_served,
+    the_list_shows_deployments_newest_first_filtered_by_status_and_channel_and_paged,
+    the_deployment_page_shows_chart_checklist_sign_offs_and_events_with_user_text_escaped,
+    the_page_shows_the_checklist_by_phase_and_section_the_blockers_and_the_open_escalation,
+    the_chart_plans_phases_from_the_go_live_time_against_their_actual_spans_with_holds_and_marks,
+    exports_are_golive_shows_reports,
+    pages_never_show_secrets_or_slack_response_urls,
+    status_posts_link_to_the_page_when_public_url_is_set,
+    the_stream_sends_each_new_event_as_it_is_recorded_and_resumes_after_the_last_one_seen,
+    live_streams_are_capped_and_all_end_when_golive_shuts_down,
+);

@@ -168,21 +168,60 @@ impl Chunk {
     }
 }
 
-/// Reads the whole log in id order on this thread and sends it on in chunks, to each of
-/// `out` in turn, taking emptied chunks back from `back`. Stops early, without error, when a
-/// receiver is gone (a later stage found a problem).
+/// Sends rows on in chunks, to each of its lanes in turn, taking emptied chunks back.
+pub(in crate::store) struct Lanes<'a> {
+    out: &'a [SyncSender<Chunk>],
+    next: usize,
+    back: &'a Receiver<Chunk>,
+    chunk: Chunk,
+}
+
+impl<'a> Lanes<'a> {
+    pub fn new(out: &'a [SyncSender<Chunk>], back: &'a Receiver<Chunk>) -> Lanes<'a> {
+        Lanes { out, next: 0, back, chunk: Chunk::default() }
+    }
+
+    /// Adds a row (`odd`: a column held a value of the wrong type); false once a receiver
+    /// is gone (a later stage found a problem), when reading should stop.
+    pub fn push(&mut self, fields: &Fields<'_>, hash: &[u8], odd: bool) -> bool {
+        self.chunk.push(fields, hash, odd);
+        if self.chunk.rows.len() < CHUNK_ROWS {
+            return true;
+        }
+        let mut next = self.back.try_recv().unwrap_or_default();
+        next.clear();
+        let full = std::mem::replace(&mut self.chunk, next);
+        self.send(full)
+    }
+
+    fn send(&mut self, chunk: Chunk) -> bool {
+        let Some(lane) = self.out.get(self.next % self.out.len().max(1)) else { return false };
+        self.next += 1;
+        lane.send(chunk).is_ok()
+    }
+
+    /// Sends the last rows.
+    pub fn finish(mut self) {
+        if !self.chunk.rows.is_empty() {
+            let last = std::mem::take(&mut self.chunk);
+            self.send(last);
+        }
+    }
+}
+
+/// Reads the whole log in id order on this thread and sends it on in chunks ([`Lanes`]).
+/// Stops early, without error, when a receiver is gone (a later stage found a problem).
 pub(in crate::store) fn read_log(
     conn: &Connection,
     out: &[SyncSender<Chunk>],
     back: &Receiver<Chunk>,
 ) -> Result<(), StoreError> {
-    let mut lanes = out.iter().cycle();
+    let mut lanes = Lanes::new(out, back);
     let mut statement = conn.prepare(&format!("SELECT {COLUMNS} FROM events ORDER BY id"))?;
     let mut rows = statement.query([])?;
-    let mut chunk = Chunk::default();
     while let Some(row) = rows.next()? {
-        match fields(row) {
-            Ok((fields, hash)) => chunk.push(&fields, hash, false),
+        let more = match fields(row) {
+            Ok((fields, hash)) => lanes.push(&fields, hash, false),
             // A column of the wrong type: golive never wrote this row as it is.
             Err(Odd(_)) => {
                 let fields = Fields {
@@ -198,20 +237,13 @@ pub(in crate::store) fn read_log(
                     payload: text(row, 9, "payload").unwrap_or_default(),
                     prev_hash: text(row, 10, "prev_hash").unwrap_or_default(),
                 };
-                chunk.push(&fields, text(row, 11, "hash").unwrap_or_default(), true);
+                lanes.push(&fields, text(row, 11, "hash").unwrap_or_default(), true)
             }
-        }
-        if chunk.rows.len() == CHUNK_ROWS {
-            let mut next = back.try_recv().unwrap_or_default();
-            next.clear();
-            let full = std::mem::replace(&mut chunk, next);
-            if !lanes.next().is_some_and(|lane| lane.send(full).is_ok()) {
-                return Ok(());
-            }
+        };
+        if !more {
+            return Ok(());
         }
     }
-    if let Some(lane) = lanes.next().filter(|_| !chunk.rows.is_empty()) {
-        let _ = lane.send(chunk);
-    }
+    lanes.finish();
     Ok(())
 }

@@ -10,12 +10,12 @@ mod log;
 mod read;
 
 pub use chain::{AuditKey, StoredEvent, GENESIS, KEY_VAR};
-pub(super) use chain::{Hasher, Head, HEAD};
-pub(super) use log::{read_log, Chunk, LogRow};
-pub(super) use read::blocking;
+pub(super) use chain::{Fields, Hasher, Head, HEAD};
+pub(super) use log::{read_log, Chunk, Lanes, LogRow};
+pub(super) use read::{blocking, EventColumns};
 
 use super::direct::Access;
-use super::{format_time, Store, StoreError, Tx};
+use super::{format_time, on_readers, postgres, Readers, Store, StoreError, Tx};
 use crate::domain::{Deployment, Event};
 
 /// The deployment's identity in the database and its folded state.
@@ -99,6 +99,9 @@ impl Store {
     /// Deployment `id`'s events after sequence number `after`, in order (the live stream of
     /// the web page), read through a direct connection (`read.rs`).
     pub async fn events_after(&self, id: i64, after: i64) -> Result<Vec<Event>, StoreError> {
+        if let Readers::Postgres(pool) = &self.pool {
+            return postgres::events_after(pool, id, after).await;
+        }
         let store = self.clone();
         blocking(move || {
             let conn = store.open_direct(Access::ReadOnly)?;
@@ -112,10 +115,8 @@ impl Store {
 
     /// The sequence number of deployment `id`'s last event (0 when it has none).
     pub async fn last_seq(&self, id: i64) -> Result<i64, StoreError> {
-        let (seq,): (Option<i64>,) = sqlx::query_as("SELECT MAX(seq) FROM events WHERE deployment_id = ?")
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
+        let sql = "SELECT MAX(seq) FROM events WHERE deployment_id = $1";
+        let (seq,): (Option<i64>,) = on_readers!(self, |pool| sqlx::query_as(sql).bind(id).fetch_one(pool).await?);
         Ok(seq.unwrap_or(0))
     }
 }
@@ -123,7 +124,11 @@ impl Store {
 impl Tx {
     /// Deployment `id`, folded from its events (one call, read as the readers read them).
     pub async fn load(&mut self, id: i64) -> Result<Loaded, StoreError> {
-        let events = self.call(move |conn| read::events(conn, id, 0)).await?;
+        let events = if self.on_postgres() {
+            self.call_pg(move |conn| Box::pin(postgres::events_after(conn, id, 0))).await?
+        } else {
+            self.call(move |conn| read::events(conn, id, 0)).await?
+        };
         fold_events(id, &events)
     }
 
@@ -148,6 +153,11 @@ impl Tx {
         }
         let seal = head.key.as_ref().zip(head.keyed_from).map(|(key, from)| key.seal(head.event_id, &head.hash, from));
         let (event_id, hash, keyed_from) = (head.event_id, head.hash.clone(), head.keyed_from);
+        self.appended = Some(head.clone());
+        if self.on_postgres() {
+            let head = (event_id, hash, keyed_from, seal);
+            return self.write_pg(move |conn, _| Box::pin(postgres::insert_events(conn, rows, head)));
+        }
         self.write(move |conn, _| {
             // One cached statement run per row: on a direct connection that is as fast as a
             // multi-row `VALUES` list, without building one.
@@ -178,6 +188,5 @@ impl Tx {
             .execute(rusqlite::params![event_id, hash, keyed_from, seal])?;
             Ok(())
         });
-        self.appended = Some(head.clone());
     }
 }

@@ -1,5 +1,6 @@
 //! The one test harness: a story told to golive through the console, the fake Slack and the
-//! fake Discord, over a real SQLite file in a temp dir and a manual clock.
+//! fake Discord, over a real SQLite file in a temp dir (or a schema of its own on PostgreSQL,
+//! `postgres.rs`) and a manual clock.
 //!
 //! `Ctx::new()` is the console alone: commands go straight to an engine and the posts come
 //! back with the answer. `Ctx::on_slack()`, `Ctx::on_discord()` and `Ctx::serve()` also run golive
@@ -22,6 +23,7 @@ pub mod fake_discord;
 pub mod fake_slack;
 pub mod http;
 pub mod journal;
+pub mod postgres;
 pub mod process;
 pub mod slack;
 pub mod webdriver;
@@ -166,7 +168,11 @@ impl Ctx {
     /// The console alone: no server, no fake chat.
     pub async fn new() -> Ctx {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("golive.db").display());
+        let url = if postgres::wanted() {
+            postgres::fresh_schema().await
+        } else {
+            format!("sqlite://{}", dir.path().join("golive.db").display())
+        };
         let store = Store::open(&url).await.expect("open store");
         let clock = ManualClock::new(start_time());
         let engine = Engine::new(store.clone(), Arc::new(Config::example()), Arc::new(clock.clone()));
@@ -472,6 +478,14 @@ impl Ctx {
 
 impl Drop for Ctx {
     fn drop(&mut self) {
+        // A story's tasks may hold the store until the runtime ends; a PostgreSQL server takes
+        // only so many connections, so they are let go of now (a SQLite file needs nothing).
+        if self.store.is_postgres() {
+            let store = self.store.clone();
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move { store.close().await });
+            }
+        }
         if self.finished || std::thread::panicking() || self.ignored.load(Ordering::SeqCst) {
             return;
         }

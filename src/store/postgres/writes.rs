@@ -1,0 +1,366 @@
+//! The statements a write transaction buffers, as PostgreSQL takes them (SQLite's are in each
+//! table's module): rows of one kind go in one statement (`UNNEST` of arrays), since each
+//! statement is a round trip to the server. Ids are the next after the largest, given under
+//! the write lock, as SQLite gives them.
+
+use sqlx::PgConnection;
+
+use crate::store::events::StoredEvent;
+use crate::store::outbox::held;
+use crate::store::tx::Written;
+use crate::store::StoreError;
+
+/// Appends chained events and moves the chain head (`seal`: its keyed seal, if keyed).
+pub(in crate::store) async fn insert_events(
+    conn: &mut PgConnection,
+    rows: Vec<StoredEvent>,
+    head: (i64, String, Option<i64>, Option<String>),
+) -> sqlx::Result<()> {
+    let mut numbers: [Vec<i64>; 3] = Default::default();
+    let mut text: [Vec<String>; 8] = Default::default();
+    let mut actor_name: Vec<Option<String>> = Vec::with_capacity(rows.len());
+    for r in rows {
+        for (column, value) in numbers.iter_mut().zip([r.id, r.deployment_id, r.seq]) {
+            column.push(value);
+        }
+        actor_name.push(r.actor_name);
+        let values = [r.at, r.actor, r.platform, r.channel, r.kind, r.payload, r.prev_hash, r.hash];
+        for (column, value) in text.iter_mut().zip(values) {
+            column.push(value);
+        }
+    }
+    let [id, deployment_id, seq] = numbers;
+    let [at, actor, platform, channel, kind, payload, prev_hash, hash] = text;
+    sqlx::query(
+        "INSERT INTO events (id, deployment_id, seq, at, actor, actor_name, platform, channel, kind, payload, prev_hash, hash)
+         SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                              $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])",
+    )
+    .bind(id)
+    .bind(deployment_id)
+    .bind(seq)
+    .bind(at)
+    .bind(actor)
+    .bind(actor_name)
+    .bind(platform)
+    .bind(channel)
+    .bind(kind)
+    .bind(payload)
+    .bind(prev_hash)
+    .bind(hash)
+    .execute(&mut *conn)
+    .await?;
+    let (event_id, hash, keyed_from, seal) = head;
+    sqlx::query(
+        "INSERT INTO chain_head (id, event_id, hash, keyed_from, seal) VALUES (1, $1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET event_id = $1, hash = $2, keyed_from = $3, seal = $4",
+    )
+    .bind(event_id)
+    .bind(hash)
+    .bind(keyed_from)
+    .bind(seal)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A listing row's changing columns: id, status, progress, updated_at, ended_at, lead, lead_name.
+pub(in crate::store) type Listing = (i64, &'static str, i64, String, Option<String>, String, Option<String>);
+
+/// Rewrites the listing rows of deployments a batch changed.
+pub(in crate::store) async fn update_listings(conn: &mut PgConnection, rows: Vec<Listing>) -> sqlx::Result<()> {
+    for (id, status, progress, updated_at, ended_at, lead, lead_name) in rows {
+        sqlx::query(
+            "UPDATE deployments SET status = $2, progress = $3, updated_at = $4, ended_at = $5, lead = $6,
+             lead_name = $7 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(progress)
+        .bind(updated_at)
+        .bind(ended_at)
+        .bind(lead)
+        .bind(lead_name)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// An outbox row to insert: deployment, platform, channel, action, payload, created_at,
+/// next_attempt_at, target, address, kind.
+pub(in crate::store) type NewRow = (
+    Option<i64>,
+    &'static str,
+    String,
+    &'static str,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+    &'static str,
+);
+
+/// Supersedes the pending updates of `targets`, then inserts `rows` with the next ids, in order.
+pub(in crate::store) async fn enqueue(
+    conn: &mut PgConnection,
+    targets: Vec<i64>,
+    rows: Vec<NewRow>,
+) -> sqlx::Result<()> {
+    if !targets.is_empty() {
+        sqlx::query(
+            "UPDATE outbox SET state = 'superseded' WHERE state = 'pending' AND action = 'update'
+             AND target_id = ANY($1)",
+        )
+        .bind(targets)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut ids: (Vec<Option<i64>>, Vec<Option<i64>>) = Default::default();
+    let mut text: [Vec<String>; 7] = Default::default();
+    let mut address: Vec<Option<String>> = Vec::with_capacity(rows.len());
+    for (deployment, platform, channel, action, payload, created, next, target, to, kind) in rows {
+        ids.0.push(deployment);
+        ids.1.push(target);
+        address.push(to);
+        for (column, value) in text.iter_mut().zip([
+            platform.to_string(),
+            channel,
+            action.to_string(),
+            payload,
+            created,
+            next,
+            kind.to_string(),
+        ]) {
+            column.push(value);
+        }
+    }
+    let [platform, channel, action, payload, created, next, kind] = text;
+    sqlx::query(
+        "INSERT INTO outbox (id, deployment_id, platform, channel, action, payload, created_at, next_attempt_at,
+                             target_id, address, kind)
+         SELECT last.id + r.n, r.deployment_id, r.platform, r.channel, r.action, r.payload, r.created_at,
+                r.next_attempt_at, r.target_id, r.address, r.kind
+         FROM (SELECT COALESCE(MAX(id), 0) AS id FROM outbox) AS last,
+              UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::bigint[], $9::text[], $10::text[])
+              WITH ORDINALITY AS r(deployment_id, platform, channel, action, payload, created_at, next_attempt_at,
+                                   target_id, address, kind, n)
+         ORDER BY r.n",
+    )
+    .bind(ids.0)
+    .bind(platform)
+    .bind(channel)
+    .bind(action)
+    .bind(payload)
+    .bind(created)
+    .bind(next)
+    .bind(ids.1)
+    .bind(address)
+    .bind(kind)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A delivery to mark: outbox id, remote id, reposted, holder, fence.
+pub(in crate::store) type Mark = (i64, Option<String>, bool, String, i64);
+
+/// Marks deliveries sent, each only while its claim still holds (counted into `written`).
+pub(in crate::store) async fn mark_sent(
+    conn: &mut PgConnection,
+    written: &mut Written,
+    rows: Vec<Mark>,
+    at: String,
+) -> sqlx::Result<()> {
+    let sql = format!(
+        "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = $6, remote_id = $2,
+           action = CASE WHEN $3 THEN 'post' ELSE action END,
+           kind = CASE WHEN $3 THEN 'status' ELSE kind END
+         WHERE id = $1 {}",
+        held("$4", "$5")
+    );
+    for (id, remote_id, reposted, holder, fence) in rows {
+        let done = sqlx::query(&sql)
+            .bind(id)
+            .bind(remote_id)
+            .bind(reposted)
+            .bind(holder)
+            .bind(fence)
+            .bind(&at)
+            .execute(&mut *conn)
+            .await?;
+        written.marked += done.rows_affected();
+    }
+    Ok(())
+}
+
+/// Sets (or, with `None`, drops) each deployment's next timer, in order.
+pub(in crate::store) async fn set_timers(
+    conn: &mut PgConnection,
+    timers: Vec<(i64, Option<String>)>,
+) -> sqlx::Result<()> {
+    for (id, due) in timers {
+        match due {
+            Some(due) => {
+                sqlx::query(
+                    "INSERT INTO timers (deployment_id, due_at) VALUES ($1, $2)
+                     ON CONFLICT (deployment_id) DO UPDATE SET due_at = $2",
+                )
+                .bind(id)
+                .bind(due)
+                .execute(&mut *conn)
+                .await?
+            }
+            None => sqlx::query("DELETE FROM timers WHERE deployment_id = $1").bind(id).execute(&mut *conn).await?,
+        };
+    }
+    Ok(())
+}
+
+/// Records the answers given to requests.
+pub(in crate::store) async fn record_answers(
+    conn: &mut PgConnection,
+    answers: Vec<(String, String)>,
+    at: String,
+) -> sqlx::Result<()> {
+    let (keys, responses): (Vec<String>, Vec<String>) = answers.into_iter().unzip();
+    sqlx::query(
+        "INSERT INTO inbound_requests (key, received_at, response)
+         SELECT r.key, $2, r.response FROM UNNEST($1::text[], $3::text[]) AS r(key, response)
+         ON CONFLICT (key) DO UPDATE SET response = excluded.response",
+    )
+    .bind(keys)
+    .bind(at)
+    .bind(responses)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Rewrites the health probe's row.
+pub(in crate::store) async fn probe(conn: &mut PgConnection, at: String) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO health_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = $1")
+        .bind(at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Claims or renews each destination (platform, address, fence known) for `holder` until
+/// `until`; returns the indexes of those it holds now, with their fences. The statement is
+/// SQLite's (`claims.rs`), which PostgreSQL runs atomically per row as well.
+pub(in crate::store) async fn claim(
+    conn: &mut PgConnection,
+    asked: Vec<(&'static str, String, i64)>,
+    holder: String,
+    now: String,
+    until: String,
+) -> Result<Vec<(usize, i64)>, StoreError> {
+    let mut held = Vec::with_capacity(asked.len());
+    for (i, (platform, address, fence)) in asked.into_iter().enumerate() {
+        let granted: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO outbox_claims (platform, channel, holder, fence, expires_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (platform, channel) DO UPDATE SET
+                fence = CASE WHEN outbox_claims.holder = excluded.holder AND outbox_claims.fence = excluded.fence
+                             THEN outbox_claims.fence ELSE outbox_claims.fence + 1 END,
+                holder = excluded.holder,
+                expires_at = excluded.expires_at
+              WHERE (outbox_claims.holder = excluded.holder AND outbox_claims.fence = excluded.fence)
+                 OR outbox_claims.expires_at <= $6
+             RETURNING fence",
+        )
+        .bind(platform)
+        .bind(address)
+        .bind(&holder)
+        .bind(fence)
+        .bind(&until)
+        .bind(&now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((fence,)) = granted {
+            held.push((i, fence));
+        }
+    }
+    Ok(held)
+}
+
+/// Empties and expires the claims `holder` holds under the given fences.
+pub(in crate::store) async fn release(
+    conn: &mut PgConnection,
+    leases: Vec<(&'static str, String, i64)>,
+    holder: String,
+    now: String,
+) -> Result<(), StoreError> {
+    for (platform, address, fence) in leases {
+        sqlx::query(
+            "UPDATE outbox_claims SET holder = '', expires_at = $1
+             WHERE platform = $2 AND channel = $3 AND fence = $4 AND holder = $5",
+        )
+        .bind(&now)
+        .bind(platform)
+        .bind(address)
+        .bind(fence)
+        .bind(&holder)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Records a failed attempt and the next, while the claim holds; whether it counted.
+pub(in crate::store) async fn mark_retry(
+    conn: &mut PgConnection,
+    id: i64,
+    (holder, fence): (String, i64),
+    next: String,
+    error: String,
+) -> Result<bool, StoreError> {
+    let sql = format!(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3 {}",
+        held("$4", "$5")
+    );
+    let done = sqlx::query(&sql).bind(next).bind(error).bind(id).bind(holder).bind(fence).execute(conn).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Gives up on a message (and, with `channel`, every later one pending for its channel) while
+/// the claim holds; how many were given up.
+pub(in crate::store) async fn mark_failed(
+    conn: &mut PgConnection,
+    id: i64,
+    (holder, fence): (String, i64),
+    error: String,
+    channel: Option<(&'static str, String)>,
+) -> Result<u64, StoreError> {
+    let done = match channel {
+        Some((platform, address)) => {
+            let sql = format!(
+                "UPDATE outbox SET state = 'failed', attempts = attempts + CASE WHEN id = $1 THEN 1 ELSE 0 END,
+                 last_error = $2 WHERE state = 'pending' AND platform = $3 AND channel = $4 {}",
+                held("$5", "$6")
+            );
+            sqlx::query(&sql)
+                .bind(id)
+                .bind(error)
+                .bind(platform)
+                .bind(address)
+                .bind(holder)
+                .bind(fence)
+                .execute(conn)
+                .await?
+        }
+        None => {
+            let sql = format!(
+                "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $1 WHERE id = $2 {}",
+                held("$3", "$4")
+            );
+            sqlx::query(&sql).bind(error).bind(id).bind(holder).bind(fence).execute(conn).await?
+        }
+    };
+    Ok(done.rows_affected())
+}
