@@ -4,7 +4,7 @@
 //! an argument, so tests and signals stop it the same way.
 
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
@@ -87,10 +87,25 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
+/// How long `/readyz` waits for the database before it says the database is unreachable: a
+/// load balancer's probe gives up after a few seconds, and a replica whose database does not
+/// answer (a network partition) should be taken out of rotation, not time the probe out.
+const READY_WITHIN: Duration = Duration::from_secs(2);
+
 /// Ready once the database answers, every migration is applied, it can be written (the same
 /// file golive opened, sound at start, a probe write commits), and the background workers
 /// (the outbox's delivery worker, the scheduler) still run.
 async fn readyz(State(ops): State<Ops>) -> (StatusCode, String) {
+    match tokio::time::timeout(READY_WITHIN, readiness(ops)).await {
+        Ok(answer) => answer,
+        Err(_) => {
+            warn!(within = ?READY_WITHIN, "not ready: the database did not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: no answer within {READY_WITHIN:?}\n"))
+        }
+    }
+}
+
+async fn readiness(ops: Ops) -> (StatusCode, String) {
     let stopped = ops.workers.stopped();
     if !stopped.is_empty() {
         warn!(workers = ?stopped, "not ready: background workers stopped");

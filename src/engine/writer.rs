@@ -7,12 +7,15 @@
 //! untouched; the batch then hands its events, posts, timers and request answers to the
 //! transaction, which writes them with its `COMMIT` in one call to the database's thread.
 //!
-//! The folded state of every open deployment is kept between batches. It is trusted only while
-//! the chain's head is where this writer left it: every batch reads the head first (under the
-//! write lock), and if another process appended events meanwhile, the cache is dropped and
-//! states are read again from the database.
+//! The folded state of every open deployment is kept between batches. It is trusted as it is
+//! only while the chain's head is where this writer left it: every batch reads the head first
+//! (under the write lock). When another process appended events meanwhile (another replica, or
+//! another `golive serve` on the same file), each remembered state is brought up to date the
+//! first time the batch needs it, by folding in the events its deployment got since (none, for
+//! most: replicas share the load of many channels), and which deployment a channel has open is
+//! read again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -58,11 +61,23 @@ struct Cache {
     states: HashMap<i64, Deployment>,
     /// Each channel's open deployment, or none.
     channels: HashMap<Channel, Option<i64>>,
+    /// Another process wrote since `states` were folded: each is checked before use.
+    behind: bool,
+    /// States checked (and brought up to date) in this batch, while `behind`.
+    checked: HashSet<i64>,
 }
 
 impl Cache {
     fn clear(&mut self) {
         *self = Cache::default();
+    }
+
+    /// The chain's head has moved under the writer: keep the folded states to check, forget
+    /// which channel has which deployment open.
+    fn fell_behind(&mut self) {
+        self.channels.clear();
+        self.checked.clear();
+        self.behind = true;
     }
 }
 
@@ -212,9 +227,11 @@ impl Writer {
         // those status posts.
         let Begun { tx, answered, status_posts } = self.core.store.begin_for(&keys, &known).await?;
         let head = tx.chain_head()?;
-        if self.cache.head.as_ref() != Some(&head) || self.cache.channels.len() > MAX_CHANNELS {
-            // Another process wrote (or this writer never read): what it folded may be stale.
+        if self.cache.states.len() + self.cache.channels.len() > MAX_CHANNELS {
             self.cache.clear();
+        } else if self.cache.head.as_ref() != Some(&head) {
+            // Another process wrote (or this writer never read): what it folded may be stale.
+            self.cache.fell_behind();
         }
         let mut batch = Batch {
             tx,
@@ -279,6 +296,7 @@ impl Writer {
             if state.status.is_open() {
                 self.cache.channels.insert(channel, Some(id));
                 self.cache.states.insert(id, state.clone());
+                self.cache.checked.insert(id);
             } else {
                 self.cache.channels.insert(channel, None);
                 self.cache.states.remove(&id);
@@ -314,6 +332,10 @@ impl Writer {
                     );
                 }
                 self.cache.head = Some(head);
+                // Every state left in the cache was checked in this batch or written by it.
+                self.cache.states.retain(|id, _| !self.cache.behind || self.cache.checked.contains(id));
+                self.cache.behind = false;
+                self.cache.checked.clear();
                 Ok(Committed {
                     deployments: changed.into_iter().map(|(id, _)| id).collect(),
                     enqueued: !messages.is_empty(),
@@ -342,12 +364,25 @@ impl Writer {
         }
     }
 
-    /// The deployment's folded state: remembered, or read (and remembered while open).
+    /// The deployment's folded state: remembered (brought up to date first if another process
+    /// wrote since), or read (and remembered while open).
     pub(super) async fn state(&mut self, batch: &mut Batch, id: i64) -> Result<Loaded, StoreError> {
-        if let Some(state) = self.cache.states.get(&id) {
+        let behind = self.cache.behind && !self.cache.checked.contains(&id);
+        if let Some(state) = self.cache.states.get(&id).filter(|_| !behind) {
             return Ok(Loaded { id, state: state.clone() });
         }
-        let loaded = batch.tx.load(id).await?;
+        let loaded = match self.cache.states.remove(&id) {
+            Some(mut state) => {
+                // Events are appended in order and never changed: the ones after the state's
+                // last are all another process added.
+                for event in batch.tx.events_after(id, state.seq).await? {
+                    state.apply(&event).map_err(|source| StoreError::Fold { id, source })?;
+                }
+                Loaded { id, state }
+            }
+            None => batch.tx.load(id).await?,
+        };
+        self.cache.checked.insert(id);
         if loaded.state.status.is_open() {
             self.cache.states.insert(id, loaded.state.clone());
         }

@@ -201,6 +201,15 @@ async fn the_digest_hears_every_traffic_step_and_a_completion_once() {
         .await;
     w.clock.advance(minutes(30));
     w.settle().await;
+    // #deploys hears the completion too, and its status post is brought up to date; both are
+    // waited for, so a slow machine cannot deliver them after the digest is read below.
+    let deploys = |c: &harness::fake_slack::Call| c.channel() == "C0DEPLOY";
+    w.slack().arrives("the completion in #deploys", |c| deploys(c) && c.text().contains("completed by u0dana")).await;
+    w.slack()
+        .arrives("the status post, completed", |c| {
+            deploys(c) && c.method == "chat.update" && c.text().contains("· completed")
+        })
+        .await;
 
     let digest: Vec<String> = w
         .slack()

@@ -31,6 +31,7 @@ mod limits;
 mod ops;
 mod outbox;
 mod plans;
+mod replicas;
 mod reports;
 mod restart;
 mod rollback;

@@ -375,7 +375,8 @@ async fn timers_fired_by(ctx: &Ctx, engines: &[Engine]) -> Vec<String> {
     };
     // Each engine decides something first, so each has the deployment folded in its cache.
     say(0, "start v3.0.0").await;
-    say(1, "note mark-n00").await;
+    say(1, "note mark-n01").await;
+    say(2, "note mark-n02").await;
     let fire_all = || async {
         let fired = futures_util::future::join_all(engines.iter().map(|e| e.submit(Input::Timers))).await;
         for answer in fired {
@@ -397,18 +398,31 @@ async fn timers_fired_by(ctx: &Ctx, engines: &[Engine]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_engines_on_one_file_fire_each_status_slot_and_escalation_step_once() {
+    engines_fire_each_status_slot_and_escalation_step_once(2).await;
+}
+
+/// Three replicas (each its own store and connections) on one database: on PostgreSQL, what
+/// CONTRACT.md's "Several replicas" promises for timers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_engines_on_one_database_fire_each_status_slot_and_escalation_step_once() {
+    engines_fire_each_status_slot_and_escalation_step_once(3).await;
+}
+
+/// `count` engines on one database, each with its own store, firing every due timer at once,
+/// record what one engine alone records.
+async fn engines_fire_each_status_slot_and_escalation_step_once(count: usize) {
     let clock = |ctx: &Ctx| -> golive::clock::SharedClock { Arc::new(ctx.clock.clone()) };
     let alone = Ctx::new().await;
     let one = Engine::new(alone.store.clone(), every_two_seconds(), clock(&alone));
     let history = timers_fired_by(&alone, &[one]).await;
 
     let ctx = Ctx::new().await;
-    let other = Store::open(&ctx.url).await.unwrap();
-    let two = [
-        Engine::new(ctx.store.clone(), every_two_seconds(), clock(&ctx)),
-        Engine::new(other, every_two_seconds(), clock(&ctx)),
-    ];
-    let shared = timers_fired_by(&ctx, &two).await;
+    let mut engines = vec![Engine::new(ctx.store.clone(), every_two_seconds(), clock(&ctx))];
+    for _ in 1..count {
+        let other = Store::open(&ctx.url).await.unwrap();
+        engines.push(Engine::new(other, every_two_seconds(), clock(&ctx)));
+    }
+    let shared = timers_fired_by(&ctx, &engines).await;
 
     let slots: Vec<&String> = shared.iter().filter(|e| e.contains("StatusPosted")).collect();
     let unique: std::collections::BTreeSet<&String> = slots.iter().copied().collect();
@@ -416,7 +430,7 @@ async fn two_engines_on_one_file_fire_each_status_slot_and_escalation_step_once(
     assert!(slots.len() >= 60, "a slot every 2 s for two minutes: {}", slots.len());
     let raised = shared.iter().filter(|e| e.contains("EscalationRaised")).count();
     assert!(raised >= 3, "the escalation climbed to level 3 and paged it again: {shared:#?}");
-    assert_eq!(shared, history, "two engines firing every timer at once record what one engine alone does");
+    assert_eq!(shared, history, "{count} engines firing every timer at once record what one engine alone does");
     // The outbox holds the posts once as well: the same rows one engine alone queues.
     let queued = |ctx: &Ctx| {
         let store = ctx.store.clone();
@@ -434,4 +448,5 @@ crate::on_postgres!(
     a_post_marked_under_a_lost_claim_is_not_recorded_as_sent,
     a_retry_or_give_up_recorded_under_a_lost_claim_does_not_count,
     two_engines_on_one_file_fire_each_status_slot_and_escalation_step_once,
+    three_engines_on_one_database_fire_each_status_slot_and_escalation_step_once,
 );

@@ -124,12 +124,17 @@ impl Store {
 impl Tx {
     /// Deployment `id`, folded from its events (one call, read as the readers read them).
     pub async fn load(&mut self, id: i64) -> Result<Loaded, StoreError> {
-        let events = if self.on_postgres() {
-            self.call_pg(move |conn| Box::pin(postgres::events_after(conn, id, 0))).await?
+        fold_events(id, &self.events_after(id, 0).await?)
+    }
+
+    /// Deployment `id`'s events after sequence number `after`, in order, as this transaction
+    /// sees them.
+    pub async fn events_after(&mut self, id: i64, after: i64) -> Result<Vec<Event>, StoreError> {
+        if self.on_postgres() {
+            self.call_pg(move |conn| Box::pin(postgres::events_after(conn, id, after))).await
         } else {
-            self.call(move |conn| read::events(conn, id, 0)).await?
-        };
-        fold_events(id, &events)
+            self.call(move |conn| read::events(conn, id, after)).await
+        }
     }
 
     /// Where the chain ends now: after the events this transaction appended, or as read at
