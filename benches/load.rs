@@ -46,9 +46,11 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::load::{commit, free_port, loadavg, machine, memory, ms, thousands, Latency};
-use drive::{busy, fixed_rate, saturate, Client, Shape, Watch, CYCLE, SECRET, SLACK_DEADLINE_MS, TOKEN, VERBS};
-use golive::config::EXAMPLE;
+use common::load::{commit, flags, free_port, loadavg, machine, memory, ms, thousands, Latency};
+use drive::{
+    busy, fixed_rate, saturate, spawn_golive, wait_for_answer, Client, Shape, Spawned, Watch, CYCLE, SECRET,
+    SLACK_DEADLINE_MS, TOKEN, VERBS,
+};
 use golive::store::Store;
 
 /// What one server is: golive, or the Bolt app in one of its modes.
@@ -121,40 +123,12 @@ impl Server {
     }
 }
 
-fn replace_once(text: &str, from: &str, to: &str) -> String {
-    assert!(text.contains(from), "config.example.toml no longer has `{from}`; update benches/load.rs");
-    text.replacen(from, to, 1)
-}
-
 /// `golive serve` on a fresh database in `dir`, and the time from spawning it until
 /// `/readyz` answered 200.
 async fn start_golive(dir: &Path, fake_slack: &str) -> (Server, Duration) {
-    std::fs::create_dir_all(dir).expect("create the server's directory");
-    let addr = format!("127.0.0.1:{}", free_port());
-    let db = dir.join("golive.db");
-    let mut config = replace_once(EXAMPLE, "listen = \"127.0.0.1:3000\"", &format!("listen = \"{addr}\""));
-    config = replace_once(&config, "url = \"sqlite://golive.db\"", &format!("url = \"sqlite://{}\"", db.display()));
-    config = replace_once(&config, "[slack]\nenabled = false", "[slack]\nenabled = true");
-    config = replace_once(&config, "api_url = \"https://slack.com/api/\"", &format!("api_url = \"{fake_slack}\""));
-    // A half-hour status slot falling inside a run would add a status post per deployment.
-    config = replace_once(&config, "cron = \"0 */30 * * * *\"", "cron = \"0 0 0 1 1 *\"");
-    let config_path = dir.join("golive.toml");
-    std::fs::write(&config_path, config).expect("write golive.toml");
-    let log = dir.join("serve.log");
+    let db = format!("sqlite://{}", dir.join("golive.db").display());
     let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_golive"))
-        .arg("serve")
-        .arg("--config")
-        .arg(&config_path)
-        .current_dir(dir)
-        .env_remove("GOLIVE_CONFIG")
-        .env_remove("RUST_LOG")
-        .env("GOLIVE_SLACK_BOT_TOKEN", TOKEN)
-        .env("GOLIVE_SLACK_SIGNING_SECRET", SECRET)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("create serve.log"))
-        .spawn()
-        .expect("start golive serve");
+    let Spawned { child, addr, log } = spawn_golive(dir, &db, fake_slack, TOKEN);
     let mut server = Server { kind: Kind::Golive, addr, child, store: None, log };
     let Some(ready) = wait_for_answer(&server.addr, "/readyz", Some(200), Duration::from_secs(30)).await else {
         let log = std::fs::read_to_string(&server.log).unwrap_or_default();
@@ -162,23 +136,8 @@ async fn start_golive(dir: &Path, fake_slack: &str) -> (Server, Duration) {
         panic!("golive serve was not ready within 30 s; its log:\n{log}");
     };
     let ready = ready.min(started.elapsed());
-    server.store =
-        Some(Store::open_existing(&format!("sqlite://{}", db.display())).await.expect("open golive's database"));
+    server.store = Some(Store::open_existing(&db).await.expect("open golive's database"));
     (server, ready)
-}
-
-/// Polls `GET path` until it is answered (with `status`, when given): the time it took.
-async fn wait_for_answer(addr: &str, path: &str, status: Option<u16>, limit: Duration) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if let Some(answer) = http::try_get(addr, path).await {
-            if status.map_or(answer.status != 0, |s| answer.status == s) {
-                return Some(started.elapsed());
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    None
 }
 
 /// The Python of a venv with `scripts/bolt_baseline/requirements.txt` installed, next to the
@@ -392,16 +351,7 @@ impl Args {
             bolt: vec![Kind::BoltInline, Kind::BoltAsync],
             floor_seconds: 5.0,
         };
-        let mut given = std::env::args().skip(1);
-        while let Some(flag) = given.next() {
-            let (flag, inline) = match flag.split_once('=') {
-                Some((f, v)) => (f.to_string(), Some(v.to_string())),
-                None => (flag, None),
-            };
-            if flag == "--bench" {
-                continue;
-            }
-            let value = inline.or_else(|| given.next()).unwrap_or_default();
+        for (flag, value) in flags() {
             let number = |v: &str| v.parse::<usize>().unwrap_or_else(|_| panic!("{flag}: `{v}` is not a number"));
             match flag.as_str() {
                 "--requests" => args.requests = number(&value),

@@ -7,15 +7,71 @@
 // Each bench uses its own part of this.
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use golive::chat::slack::verify::SigningSecret;
+use golive::config::EXAMPLE;
 use tokio::sync::{mpsc, Mutex};
 
-use crate::common::load::{cpu_seconds_of, memory, signed, slash_command};
+use crate::common::load::{cpu_seconds_of, free_port, memory, signed, slash_command};
 use crate::http;
+
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "config.example.toml no longer has `{from}`; update benches/common/drive.rs");
+    text.replacen(from, to, 1)
+}
+
+/// A `golive serve` child process and where it listens and logs.
+pub struct Spawned {
+    pub child: Child,
+    pub addr: String,
+    pub log: PathBuf,
+}
+
+/// Starts `golive serve` in `dir` on the database `db` (a URL), posting to the fake Slack at
+/// `fake` with the bot token `token`: the example config with Slack on and no status slot
+/// falling inside a run (one would add a status post per deployment).
+pub fn spawn_golive(dir: &Path, db: &str, fake: &str, token: &str) -> Spawned {
+    std::fs::create_dir_all(dir).expect("create the server's directory");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut config = replace_once(EXAMPLE, "listen = \"127.0.0.1:3000\"", &format!("listen = \"{addr}\""));
+    config = replace_once(&config, "url = \"sqlite://golive.db\"", &format!("url = \"{db}\""));
+    config = replace_once(&config, "[slack]\nenabled = false", "[slack]\nenabled = true");
+    config = replace_once(&config, "api_url = \"https://slack.com/api/\"", &format!("api_url = \"{fake}\""));
+    config = replace_once(&config, "cron = \"0 */30 * * * *\"", "cron = \"0 0 0 1 1 *\"");
+    std::fs::write(dir.join("golive.toml"), config).expect("write golive.toml");
+    let log = dir.join("serve.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_golive"))
+        .args(["serve", "--config", "golive.toml"])
+        .current_dir(dir)
+        .env_remove("GOLIVE_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("GOLIVE_SLACK_BOT_TOKEN", token)
+        .env("GOLIVE_SLACK_SIGNING_SECRET", SECRET)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("create serve.log"))
+        .spawn()
+        .expect("start golive serve");
+    Spawned { child, addr, log }
+}
+
+/// Polls `GET path` until it is answered (with `status`, when given): the time it took.
+pub async fn wait_for_answer(addr: &str, path: &str, status: Option<u16>, limit: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if let Some(answer) = http::try_get(addr, path).await {
+            if status.map_or(answer.status != 0, |s| answer.status == s) {
+                return Some(started.elapsed());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    None
+}
 
 pub const SECRET: &str = "bench-signing-secret";
 pub const TOKEN: &str = "xoxb-bench";

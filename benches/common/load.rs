@@ -149,3 +149,22 @@ pub fn commit() -> String {
         _ => head,
     }
 }
+
+/// The bench's command-line flags with their values (`--flag value` or `--flag=value`), in
+/// order; cargo's own `--bench` is left out.
+pub fn flags() -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut given = std::env::args().skip(1);
+    while let Some(flag) = given.next() {
+        let (flag, inline) = match flag.split_once('=') {
+            Some((f, v)) => (f.to_string(), Some(v.to_string())),
+            None => (flag, None),
+        };
+        if flag == "--bench" {
+            continue;
+        }
+        let value = inline.or_else(|| given.next()).unwrap_or_default();
+        pairs.push((flag, value));
+    }
+    pairs
+}

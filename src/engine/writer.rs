@@ -72,10 +72,11 @@ impl Cache {
         *self = Cache::default();
     }
 
-    /// The chain's head has moved under the writer: keep the folded states to check, forget
-    /// which channel has which deployment open.
+    /// The chain's head has moved under the writer: keep the folded states to check, and
+    /// which deployment a channel has open (checked with it: one channel has one open
+    /// deployment at most), but forget which channels had none.
     fn fell_behind(&mut self) {
-        self.channels.clear();
+        self.channels.retain(|_, open| open.is_some());
         self.checked.clear();
         self.behind = true;
     }
@@ -391,9 +392,16 @@ impl Writer {
 
     /// The channel's open deployment, if any.
     pub(super) async fn open_in(&mut self, batch: &mut Batch, channel: &Channel) -> Result<Option<Loaded>, StoreError> {
+        if let Some(Some(id)) = self.cache.channels.get(channel).copied() {
+            let loaded = self.state(batch, id).await?;
+            if loaded.state.status.is_open() {
+                return Ok(Some(loaded));
+            }
+            // Ended by another process since: the channel may have a new one.
+        }
         let id = match self.cache.channels.get(channel) {
-            Some(known) => *known,
-            None => {
+            Some(None) => None,
+            _ => {
                 let id = batch.tx.open_in_channel(channel).await?;
                 self.cache.channels.insert(channel.clone(), id);
                 id

@@ -67,23 +67,39 @@ pub(in crate::store) async fn insert_events(
 /// A listing row's changing columns: id, status, progress, updated_at, ended_at, lead, lead_name.
 pub(in crate::store) type Listing = (i64, &'static str, i64, String, Option<String>, String, Option<String>);
 
-/// Rewrites the listing rows of deployments a batch changed.
+/// Rewrites the listing rows of deployments a batch changed, in one statement.
 pub(in crate::store) async fn update_listings(conn: &mut PgConnection, rows: Vec<Listing>) -> sqlx::Result<()> {
-    for (id, status, progress, updated_at, ended_at, lead, lead_name) in rows {
-        sqlx::query(
-            "UPDATE deployments SET status = $2, progress = $3, updated_at = $4, ended_at = $5, lead = $6,
-             lead_name = $7 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(status)
-        .bind(progress)
-        .bind(updated_at)
-        .bind(ended_at)
-        .bind(lead)
-        .bind(lead_name)
-        .execute(&mut *conn)
-        .await?;
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut progress = Vec::with_capacity(rows.len());
+    let mut ended: Vec<Option<String>> = Vec::with_capacity(rows.len());
+    let mut lead_name: Vec<Option<String>> = Vec::with_capacity(rows.len());
+    let mut text: [Vec<String>; 3] = Default::default();
+    for (id, status, percent, updated_at, ended_at, lead, name) in rows {
+        ids.push(id);
+        progress.push(percent);
+        ended.push(ended_at);
+        lead_name.push(name);
+        for (column, value) in text.iter_mut().zip([status.to_string(), updated_at, lead]) {
+            column.push(value);
+        }
     }
+    let [status, updated_at, lead] = text;
+    sqlx::query(
+        "UPDATE deployments d SET status = r.status, progress = r.progress, updated_at = r.updated_at,
+                ended_at = r.ended_at, lead = r.lead, lead_name = r.lead_name
+         FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+              AS r(id, status, progress, updated_at, ended_at, lead, lead_name)
+         WHERE d.id = r.id",
+    )
+    .bind(ids)
+    .bind(status)
+    .bind(progress)
+    .bind(updated_at)
+    .bind(ended)
+    .bind(lead)
+    .bind(lead_name)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -199,25 +215,33 @@ pub(in crate::store) async fn mark_sent(
     Ok(())
 }
 
-/// Sets (or, with `None`, drops) each deployment's next timer, in order.
+/// Sets (or, with `None`, drops) each deployment's next timer: the last word on each
+/// deployment counts, as when they are applied in order.
 pub(in crate::store) async fn set_timers(
     conn: &mut PgConnection,
     timers: Vec<(i64, Option<String>)>,
 ) -> sqlx::Result<()> {
+    let mut last: Vec<(i64, Option<String>)> = Vec::with_capacity(timers.len());
     for (id, due) in timers {
-        match due {
-            Some(due) => {
-                sqlx::query(
-                    "INSERT INTO timers (deployment_id, due_at) VALUES ($1, $2)
-                     ON CONFLICT (deployment_id) DO UPDATE SET due_at = $2",
-                )
-                .bind(id)
-                .bind(due)
-                .execute(&mut *conn)
-                .await?
-            }
-            None => sqlx::query("DELETE FROM timers WHERE deployment_id = $1").bind(id).execute(&mut *conn).await?,
-        };
+        last.retain(|(seen, _)| *seen != id);
+        last.push((id, due));
+    }
+    let (set, dropped): (Vec<_>, Vec<_>) = last.into_iter().partition(|(_, due)| due.is_some());
+    if !dropped.is_empty() {
+        let ids: Vec<i64> = dropped.into_iter().map(|(id, _)| id).collect();
+        sqlx::query("DELETE FROM timers WHERE deployment_id = ANY($1)").bind(ids).execute(&mut *conn).await?;
+    }
+    if !set.is_empty() {
+        let (ids, due): (Vec<i64>, Vec<String>) =
+            set.into_iter().map(|(id, due)| (id, due.unwrap_or_default())).unzip();
+        sqlx::query(
+            "INSERT INTO timers (deployment_id, due_at) SELECT * FROM UNNEST($1::bigint[], $2::text[])
+             ON CONFLICT (deployment_id) DO UPDATE SET due_at = excluded.due_at",
+        )
+        .bind(ids)
+        .bind(due)
+        .execute(conn)
+        .await?;
     }
     Ok(())
 }
