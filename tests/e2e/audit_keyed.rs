@@ -47,7 +47,7 @@ async fn history(key: Option<&str>) -> (Ctx, String) {
 async fn sql(url: &str, statements: &[&str]) {
     let store = Store::open_existing(url).await.unwrap();
     for s in statements {
-        sqlx::query(s).execute(store.sqlite_pool().expect("a SQLite store")).await.unwrap();
+        crate::on_pool!(store, |pool| sqlx::query(s).execute(pool).await.map(drop)).unwrap();
     }
     store.close().await;
 }
@@ -100,10 +100,8 @@ async fn deleting_every_event_and_the_head_is_caught() {
 /// optionally removing the keyed record too.
 pub(crate) async fn recompute_plainly(url: &str, actor_name: Option<&str>, strip_seal: bool) {
     let store = Store::open_existing(url).await.unwrap();
-    let mut rows = sqlx::query_as::<_, StoredEvent>("SELECT * FROM events ORDER BY id")
-        .fetch_all(store.sqlite_pool().expect("a SQLite store"))
-        .await
-        .unwrap();
+    let all = "SELECT * FROM events ORDER BY id";
+    let mut rows: Vec<StoredEvent> = crate::on_pool!(store, |pool| sqlx::query_as(all).fetch_all(pool).await).unwrap();
     let mut prev = GENESIS.to_string();
     for row in &mut rows {
         if let Some(name) = actor_name {
@@ -112,25 +110,22 @@ pub(crate) async fn recompute_plainly(url: &str, actor_name: Option<&str>, strip
         row.prev_hash = prev.clone();
         row.hash = row.compute_hash();
         prev = row.hash.clone();
-        sqlx::query("UPDATE events SET actor_name = ?, prev_hash = ?, hash = ? WHERE id = ?")
+        let update = "UPDATE events SET actor_name = $1, prev_hash = $2, hash = $3 WHERE id = $4";
+        crate::on_pool!(store, |pool| sqlx::query(update)
             .bind(&row.actor_name)
             .bind(&row.prev_hash)
             .bind(&row.hash)
             .bind(row.id)
-            .execute(store.sqlite_pool().expect("a SQLite store"))
+            .execute(pool)
             .await
-            .unwrap();
-    }
-    sqlx::query("UPDATE chain_head SET hash = ?")
-        .bind(&prev)
-        .execute(store.sqlite_pool().expect("a SQLite store"))
-        .await
+            .map(drop))
         .unwrap();
+    }
+    let head = "UPDATE chain_head SET hash = $1";
+    crate::on_pool!(store, |pool| sqlx::query(head).bind(&prev).execute(pool).await.map(drop)).unwrap();
     if strip_seal {
-        sqlx::query("UPDATE chain_head SET keyed_from = NULL, seal = NULL")
-            .execute(store.sqlite_pool().expect("a SQLite store"))
-            .await
-            .unwrap();
+        let unsealed = "UPDATE chain_head SET keyed_from = NULL, seal = NULL";
+        crate::on_pool!(store, |pool| sqlx::query(unsealed).execute(pool).await.map(drop)).unwrap();
     }
     store.close().await;
 }
@@ -180,3 +175,14 @@ async fn times_never_run_backwards_in_the_record_and_verify_flags_it_when_they_d
     let (ok, said) = verify(&url, None);
     assert!(!ok && said.contains("earlier than the event before it"), "{said}");
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    a_keyed_chain_verifies_with_its_key_and_only_with_it,
+    an_unkeyed_chain_says_so_plainly,
+    cutting_the_log_short_and_fixing_up_the_head_is_caught,
+    deleting_every_event_and_the_head_is_caught,
+    recomputing_the_chain_without_the_key_is_caught,
+    an_edited_deployments_table_is_caught,
+    times_never_run_backwards_in_the_record_and_verify_flags_it_when_they_do,
+);

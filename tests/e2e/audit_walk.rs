@@ -37,7 +37,7 @@ async fn history() -> Ctx {
 async fn sql(url: &str, statements: &[&str]) {
     let store = Store::open_existing(url).await.unwrap();
     for s in statements {
-        sqlx::query(s).execute(store.sqlite_pool().expect("a SQLite store")).await.unwrap();
+        crate::on_pool!(store, |pool| sqlx::query(s).execute(pool).await.map(drop)).unwrap();
     }
     store.close().await;
 }
@@ -96,6 +96,10 @@ async fn every_kind_of_damage_is_named_with_its_own_message() {
     ];
     for (edit, hide, expected) in cases {
         let ctx = history().await;
+        if ctx.store.is_postgres() && (edit.contains("'three'") || edit.contains("X'00'")) {
+            // PostgreSQL's typed columns refuse a value of the wrong type: nobody can store one.
+            continue;
+        }
         let (ok, said) = verify(&ctx.url);
         assert!(ok, "before `{edit}`: {said}");
         sql(&ctx.url, &[edit]).await;
@@ -153,3 +157,9 @@ async fn a_long_log_read_in_chunks_names_an_edit_deep_inside_it() {
     let err = ctx.store.events(1).await.unwrap_err().to_string();
     assert!(err.contains(&format!("event #{id} is unreadable: payload")), "{err}");
 }
+
+// The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
+crate::on_postgres!(
+    every_kind_of_damage_is_named_with_its_own_message,
+    a_long_log_read_in_chunks_names_an_edit_deep_inside_it
+);

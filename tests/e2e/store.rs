@@ -71,14 +71,14 @@ async fn the_database_allows_one_open_deployment_per_channel() {
     assert_eq!(reply, "v2.4.0 is already being deployed in this channel (lead: dana); complete or abort it first");
 
     // Not only the code: the schema itself refuses a second open row for the channel.
-    let second = sqlx::query(
-        "INSERT INTO deployments (release, plan, platform, channel, lead, status, progress, started_at, updated_at)
-         VALUES ('v9', 'standard', 'console', 'ops', 'console:eve', 'active', 0, 'x', 'x')",
-    )
-    .execute(ctx.store.sqlite_pool().expect("a SQLite store"))
-    .await;
+    // (The id is given: PostgreSQL has no implicit one.)
+    let insert =
+        "INSERT INTO deployments (id, release, plan, platform, channel, lead, status, progress, started_at, updated_at)
+                  VALUES (99, 'v9', 'standard', 'console', 'ops', 'console:eve', 'active', 0, 'x', 'x')";
+    let second = crate::on_pool!(ctx.store, |pool| sqlx::query(insert).execute(pool).await.map(drop));
     let err = second.expect_err("a second open deployment in one channel must be rejected");
-    assert!(err.to_string().contains("UNIQUE"), "{err}");
+    let said = err.to_string();
+    assert!(said.contains("UNIQUE") || said.contains("deployments_one_open_per_channel"), "{said}");
 
     // Another channel is fine, and so is the same channel once the first has ended.
     let other = Channel { platform: Platform::Console, id: "other".into() };
@@ -354,6 +354,7 @@ async fn an_abort_and_a_new_start_in_one_commit_both_take_effect() {
 
 // The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
 crate::on_postgres!(
+    the_database_allows_one_open_deployment_per_channel,
     a_refused_sign_off_is_recorded_with_who_and_why_and_changes_nothing,
     unknown_items_and_commands_the_state_does_not_allow_record_nothing,
     a_note_with_injection_looking_text_is_stored_verbatim,

@@ -80,3 +80,17 @@ macro_rules! on_postgres {
         }
     };
 }
+
+/// Runs `$body` with `$pool` bound to the store's own pool, SQLite's or PostgreSQL's: for
+/// stories that edit the tables directly, as someone with write access to the database would.
+/// Their SQL must be what both take (`$1` parameters).
+#[macro_export]
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match ($store.sqlite_pool(), $store.postgres_pool()) {
+            (Some($pool), _) => $body,
+            (_, Some($pool)) => $body,
+            (None, None) => unreachable!("a store is on SQLite or on PostgreSQL"),
+        }
+    };
+}
