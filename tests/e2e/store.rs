@@ -352,8 +352,27 @@ async fn an_abort_and_a_new_start_in_one_commit_both_take_effect() {
     assert!(ctx.store.verify().await.unwrap().is_ok());
 }
 
+/// Upgrading replicas one at a time: the new version migrates the database while old ones
+/// still run, and an old one restarting must not refuse a database with migrations it does
+/// not know.
+#[tokio::test]
+async fn a_database_migrated_by_a_newer_golive_still_opens() {
+    let ctx = Ctx::new().await;
+    ctx.ok("dana", "start v2.4.0").await;
+    let newer = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+                 VALUES (99990101000000, 'from a newer golive', true, $1, 0)";
+    crate::on_pool!(ctx.store, |pool| sqlx::query(newer).bind(vec![0u8; 48]).execute(pool).await.map(drop)).unwrap();
+
+    let older = golive::store::Store::open(&ctx.url).await.expect("an older golive opens and migrates it");
+    assert!(older.is_migrated().await.unwrap());
+    assert_eq!(older.deployments(None, 10).await.unwrap().len(), 1);
+    older.close().await;
+    ctx.ok("dana", "note still here").await;
+}
+
 // The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
 crate::on_postgres!(
+    a_database_migrated_by_a_newer_golive_still_opens,
     the_database_allows_one_open_deployment_per_channel,
     a_refused_sign_off_is_recorded_with_who_and_why_and_changes_nothing,
     unknown_items_and_commands_the_state_does_not_allow_record_nothing,
