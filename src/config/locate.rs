@@ -56,6 +56,22 @@ impl Locator<'_> {
         found
     }
 
+    /// Refuses a database URL of a backend golive does not have (a bare path is a SQLite file),
+    /// naming only its scheme: the rest may hold a password.
+    pub(super) fn database_url(&self, url: &str) -> Result<(), ConfigError> {
+        match url.split_once("://") {
+            Some(("sqlite" | "postgres" | "postgresql", _)) | None => Ok(()),
+            Some((scheme, _)) => self.err(
+                self.key_span("database", "url"),
+                "database.url".to_string(),
+                format!(
+                    "{scheme}:// is not a database golive keeps its history in: write sqlite://golive.db (the default) \
+                     or postgres://user@host:5432/golive"
+                ),
+            ),
+        }
+    }
+
     /// Refuses a platform API URL that is not an absolute http(s) URL with a host.
     pub(super) fn api_url(&self, table: &str, url: &str) -> Result<(), ConfigError> {
         match url::Url::parse(url) {

@@ -202,6 +202,7 @@ impl RawConfig {
             .map(|(i, f)| f.validate(at, i, status.timezone, &plans))
             .collect::<Result<Vec<_>, _>>()?;
 
+        at.database_url(&self.database.url)?;
         at.api_url("slack", &self.slack.api_url)?;
         at.api_url("discord", &self.discord.api_url)?;
         let notify = self.notify.validate(at, self.slack.enabled, self.discord.enabled)?;

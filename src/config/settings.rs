@@ -53,7 +53,7 @@ impl Default for WebConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
-    /// SQLite URL or path; the file is created if missing.
+    /// `sqlite://PATH` (or a bare path; the file is created if missing) or `postgres://…`.
     pub url: String,
 }
 

@@ -77,6 +77,20 @@ fn a_bad_escalation_level_is_reported_at_its_line() {
 }
 
 #[test]
+fn a_database_url_names_sqlite_or_postgres_and_its_password_is_never_repeated() {
+    let text = format!("{BASE}\n[database]\nurl = \"mysql://golive:secret@db:3306/golive\" # <-\n");
+    fails_at_marker(&text, "database.url", "mysql:// is not a database golive keeps its history in");
+    let (_, _, message) = invalid(&text);
+    assert!(!message.contains("secret"), "{message}");
+    for url in
+        ["sqlite://golive.db", "golive.db", "postgres://golive@db.internal:5432/golive", "postgresql://db/golive"]
+    {
+        let text = format!("{BASE}\n[database]\nurl = \"{url}\"\n");
+        assert_eq!(Config::parse(&text, FILE).expect(url).database.url, url);
+    }
+}
+
+#[test]
 fn platform_api_urls_must_be_http_urls_and_are_named_by_file_line_and_key() {
     let text = format!("{BASE}\n[slack]\nenabled = true\napi_url = \"::::\" # <-\n");
     fails_at_marker(&text, "slack.api_url", "`::::` is not an http(s) URL");
