@@ -56,6 +56,15 @@ fn the_built_in_example_is_the_file_in_the_repository() {
     assert_eq!(on_disk, EXAMPLE);
 }
 
+/// `deploy/compose.yaml` mounts this file into every replica: it must stay a valid config.
+#[test]
+fn the_replicas_example_in_deploy_is_a_valid_config_on_postgres() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/replicas.toml");
+    let c = Config::load(std::path::Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(c.database.url.starts_with("postgres://"), "{}", c.database.url);
+    assert_eq!(c.server.listen, "0.0.0.0:3000");
+}
+
 #[test]
 fn the_example_parses_the_same_under_any_file_name() {
     let c = Config::parse(EXAMPLE, FILE).unwrap_or_else(|e| panic!("{e}"));
