@@ -13,6 +13,7 @@
 //! through [`on_readers!`].
 
 mod audit;
+mod checkpoint;
 mod claims;
 mod deployments;
 mod destination;

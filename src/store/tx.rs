@@ -30,6 +30,7 @@ use rusqlite::{Connection, OptionalExtension};
 use sqlx::PgConnection;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::checkpoint::Checkpointer;
 use super::direct::{self, Access};
 use super::events::{AuditKey, ChainHead, Head, StoredEvent, HEAD};
 use super::{outbox, postgres, requests, Readers, Store, StoreError};
@@ -42,11 +43,14 @@ pub(super) struct Writer {
     /// Read-only when the database URL says so (`mode=ro`): then every write is refused by
     /// SQLite itself, as the readers' connections refuse it.
     access: Access,
+    /// Checkpoints the write-ahead log off this connection's thread (`checkpoint.rs`); `None`
+    /// where it could not start, and SQLite checkpoints in the commits as by default.
+    checkpointer: Option<Checkpointer>,
 }
 
 impl Writer {
     pub(super) fn new(url: &str) -> Writers {
-        Arc::new(Mutex::new(Writer { conn: None, access: Access::of_url(url) }))
+        Arc::new(Mutex::new(Writer { conn: None, access: Access::of_url(url), checkpointer: None }))
     }
 }
 
@@ -153,6 +157,18 @@ impl Store {
             None => {
                 let mut conn = self.open_direct(turn.access)?;
                 direct::for_writes(&mut conn);
+                if turn.access == Access::ReadWrite {
+                    let checkpoints = self.open_direct(Access::ReadWrite).map_err(|e| e.to_string());
+                    match checkpoints.and_then(|c| Checkpointer::start(c).map_err(|e| e.to_string())) {
+                        Ok(checkpointer) => {
+                            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+                            turn.checkpointer = Some(checkpointer);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "checkpoints stay in the commits: no checkpointing thread")
+                        }
+                    }
+                }
                 turn.conn.insert(tokio_rusqlite::Connection::from(conn)).clone()
             }
         };
@@ -241,7 +257,9 @@ impl Store {
 
     /// Closes the write connection, if it is open; the next write opens it again.
     pub(super) async fn close_writer(&self) {
-        if let Some(conn) = self.writers.lock().await.conn.take() {
+        let mut writer = self.writers.lock().await;
+        writer.checkpointer = None;
+        if let Some(conn) = writer.conn.take() {
             // Closing fails only with statements still running; dropping it closes it then.
             let _ = conn.close().await;
         }
@@ -363,8 +381,12 @@ impl Tx {
                     })
                     .await;
                 // Whatever happened, the connection's thread has finished with this transaction.
-                self.turn = None;
-                committed??
+                let mut turn = self.turn.take();
+                let written = committed??;
+                if let Some(checkpointer) = turn.as_mut().and_then(|t| t.checkpointer.as_mut()) {
+                    checkpointer.committed();
+                }
+                written
             }
             Link::Postgres { mut tx, writes } => {
                 let mut written = Written::default();
