@@ -30,7 +30,7 @@ use rusqlite::{Connection, OptionalExtension};
 use sqlx::PgConnection;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use super::checkpoint::Checkpointer;
+use super::checkpoint::{Checkpoints, CHECKPOINT};
 use super::direct::{self, Access};
 use super::events::{AuditKey, ChainHead, Head, StoredEvent, HEAD};
 use super::{outbox, postgres, requests, Readers, Store, StoreError};
@@ -43,14 +43,13 @@ pub(super) struct Writer {
     /// Read-only when the database URL says so (`mode=ro`): then every write is refused by
     /// SQLite itself, as the readers' connections refuse it.
     access: Access,
-    /// Checkpoints the write-ahead log off this connection's thread (`checkpoint.rs`); `None`
-    /// where it could not start, and SQLite checkpoints in the commits as by default.
-    checkpointer: Option<Checkpointer>,
+    /// When the write-ahead log is due a checkpoint (`checkpoint.rs`).
+    checkpoints: Checkpoints,
 }
 
 impl Writer {
     pub(super) fn new(url: &str) -> Writers {
-        Arc::new(Mutex::new(Writer { conn: None, access: Access::of_url(url), checkpointer: None }))
+        Arc::new(Mutex::new(Writer { conn: None, access: Access::of_url(url), checkpoints: Checkpoints::default() }))
     }
 }
 
@@ -158,16 +157,8 @@ impl Store {
                 let mut conn = self.open_direct(turn.access)?;
                 direct::for_writes(&mut conn);
                 if turn.access == Access::ReadWrite {
-                    let checkpoints = self.open_direct(Access::ReadWrite).map_err(|e| e.to_string());
-                    match checkpoints.and_then(|c| Checkpointer::start(c).map_err(|e| e.to_string())) {
-                        Ok(checkpointer) => {
-                            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-                            turn.checkpointer = Some(checkpointer);
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "checkpoints stay in the commits: no checkpointing thread")
-                        }
-                    }
+                    // Checkpoints are queued after commits instead (`checkpoint.rs`).
+                    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
                 }
                 turn.conn.insert(tokio_rusqlite::Connection::from(conn)).clone()
             }
@@ -257,9 +248,7 @@ impl Store {
 
     /// Closes the write connection, if it is open; the next write opens it again.
     pub(super) async fn close_writer(&self) {
-        let mut writer = self.writers.lock().await;
-        writer.checkpointer = None;
-        if let Some(conn) = writer.conn.take() {
+        if let Some(conn) = self.writers.lock().await.conn.take() {
             // Closing fails only with statements still running; dropping it closes it then.
             let _ = conn.close().await;
         }
@@ -383,9 +372,20 @@ impl Tx {
                 // Whatever happened, the connection's thread has finished with this transaction.
                 let mut turn = self.turn.take();
                 let written = committed??;
-                if let Some(checkpointer) = turn.as_mut().and_then(|t| t.checkpointer.as_mut()) {
-                    checkpointer.committed();
+                if turn.as_mut().is_some_and(|t| t.checkpoints.committed()) {
+                    // Queued behind this commit and ahead of the next transaction, and not
+                    // awaited: this batch's callers are answered now. A checkpoint that fails
+                    // leaves the log longer until the next one.
+                    let _ = conn
+                        .call(|conn| {
+                            if let Err(e) = conn.query_row(CHECKPOINT, [], |r| r.get::<_, i64>(0)) {
+                                tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
+                            }
+                            Ok(())
+                        })
+                        .now_or_never();
                 }
+                drop(turn);
                 written
             }
             Link::Postgres { mut tx, writes } => {
