@@ -13,7 +13,6 @@
 //! through [`on_readers!`].
 
 mod audit;
-mod checkpoint;
 mod claims;
 mod deployments;
 mod destination;

@@ -30,7 +30,6 @@ use rusqlite::{Connection, OptionalExtension};
 use sqlx::PgConnection;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use super::checkpoint::{Checkpoints, CHECKPOINT};
 use super::direct::{self, Access};
 use super::events::{AuditKey, ChainHead, Head, StoredEvent, HEAD};
 use super::{outbox, postgres, requests, Readers, Store, StoreError};
@@ -43,13 +42,11 @@ pub(super) struct Writer {
     /// Read-only when the database URL says so (`mode=ro`): then every write is refused by
     /// SQLite itself, as the readers' connections refuse it.
     access: Access,
-    /// When the write-ahead log is due a checkpoint (`checkpoint.rs`).
-    checkpoints: Checkpoints,
 }
 
 impl Writer {
     pub(super) fn new(url: &str) -> Writers {
-        Arc::new(Mutex::new(Writer { conn: None, access: Access::of_url(url), checkpoints: Checkpoints::default() }))
+        Arc::new(Mutex::new(Writer { conn: None, access: Access::of_url(url) }))
     }
 }
 
@@ -156,10 +153,6 @@ impl Store {
             None => {
                 let mut conn = self.open_direct(turn.access)?;
                 direct::for_writes(&mut conn);
-                if turn.access == Access::ReadWrite {
-                    // Checkpoints are queued after commits instead (`checkpoint.rs`).
-                    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-                }
                 turn.conn.insert(tokio_rusqlite::Connection::from(conn)).clone()
             }
         };
@@ -370,23 +363,8 @@ impl Tx {
                     })
                     .await;
                 // Whatever happened, the connection's thread has finished with this transaction.
-                let mut turn = self.turn.take();
-                let written = committed??;
-                if turn.as_mut().is_some_and(|t| t.checkpoints.committed()) {
-                    // Queued behind this commit and ahead of the next transaction, and not
-                    // awaited: this batch's callers are answered now. A checkpoint that fails
-                    // leaves the log longer until the next one.
-                    let _ = conn
-                        .call(|conn| {
-                            if let Err(e) = conn.query_row(CHECKPOINT, [], |r| r.get::<_, i64>(0)) {
-                                tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
-                            }
-                            Ok(())
-                        })
-                        .now_or_never();
-                }
-                drop(turn);
-                written
+                self.turn = None;
+                committed??
             }
             Link::Postgres { mut tx, writes } => {
                 let mut written = Written::default();

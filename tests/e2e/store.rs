@@ -370,11 +370,12 @@ async fn a_database_migrated_by_a_newer_golive_still_opens() {
     ctx.ok("dana", "note still here").await;
 }
 
-/// The write-ahead log is checkpointed on a thread of its own, off the writer's (which no
-/// longer checkpoints in its commits), and still stays small: 600 commands leave it at a few
-/// megabytes at most, where without checkpoints it would hold every page they wrote.
+/// The write-ahead log is checkpointed as commands commit, and stays small: 600 commands leave
+/// it at a few megabytes at most, where without checkpoints it would hold every page they
+/// wrote (18 MB). A checkpoint that cannot catch up (one run beside the writer on another
+/// connection, tried and measured in BENCHMARKS.md) lets it grow.
 #[tokio::test]
-async fn the_write_ahead_log_is_checkpointed_off_the_writer_and_stays_small() {
+async fn the_write_ahead_log_is_checkpointed_and_stays_small() {
     let ctx = Ctx::new().await;
     ctx.ok("dana", "start v2.4.0").await;
     for n in 0..600 {
