@@ -41,12 +41,12 @@ mod http;
 mod journal;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::load::{commit, flags, free_port, loadavg, machine, memory, ms, thousands, Latency};
+use common::load::{commit, flags, free_port, loadavg, machine, memory, ms, print_results_heading, thousands, Latency};
 use drive::{
     busy, fixed_rate, saturate, spawn_golive, wait_for_answer, Client, Shape, Spawned, Watch, CYCLE, SECRET,
     SLACK_DEADLINE_MS, TOKEN, VERBS,
@@ -85,41 +85,29 @@ impl Kind {
     }
 }
 
-/// A server running in a child process, its log going to a file (a pipe nobody reads would
-/// fill up and stall it).
+/// A server of the comparison, running in a child process.
 struct Server {
     kind: Kind,
-    addr: String,
-    child: Child,
+    process: Spawned,
     /// golive's database, to see when its outbox has drained.
     store: Option<Store>,
-    log: PathBuf,
 }
 
 impl Server {
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
-    fn stop(mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
-        if self.child.wait().is_err() {
-            let _ = self.child.kill();
-        }
+    fn stop(self) {
+        self.process.stop();
     }
 
     /// Waits until golive has posted everything it queued, so one run does not pay for the
     /// posts of the one before.
     async fn drained(&self) {
-        let Some(store) = &self.store else { return };
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(180) {
-            if store.pending_by_route().await.is_ok_and(|pending| pending.is_empty()) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Some(store) = &self.store {
+            drive::drained(store, Duration::from_secs(180)).await;
         }
-        println!("note: golive's outbox still had pending posts after 180 s");
     }
 }
 
@@ -128,10 +116,9 @@ impl Server {
 async fn start_golive(dir: &Path, fake_slack: &str) -> (Server, Duration) {
     let db = format!("sqlite://{}", dir.join("golive.db").display());
     let started = Instant::now();
-    let Spawned { child, addr, log } = spawn_golive(dir, &db, fake_slack, TOKEN);
-    let mut server = Server { kind: Kind::Golive, addr, child, store: None, log };
-    let Some(ready) = wait_for_answer(&server.addr, "/readyz", Some(200), Duration::from_secs(30)).await else {
-        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+    let mut server = Server { kind: Kind::Golive, process: spawn_golive(dir, &db, fake_slack, TOKEN), store: None };
+    let Some(ready) = wait_for_answer(&server.process.addr, "/readyz", Some(200), Duration::from_secs(30)).await else {
+        let log = std::fs::read_to_string(&server.process.log).unwrap_or_default();
         server.stop();
         panic!("golive serve was not ready within 30 s; its log:\n{log}");
     };
@@ -200,13 +187,14 @@ async fn start_bolt(python: &Path, dir: &Path, kind: Kind, fake_slack: &str) -> 
         .spawn()
         .map_err(|e| println!("note: the Bolt baseline is skipped: cannot start {}: {e}", python.display()))
         .ok()?;
-    let mut server = Server { kind, addr: format!("127.0.0.1:{port}"), child, store: None, log };
+    let process = Spawned { child, addr: format!("127.0.0.1:{port}"), log };
+    let mut server = Server { kind, process, store: None };
     // Bolt has no readiness route; any HTTP answer (a 404 to GET /) means it is serving.
-    match wait_for_answer(&server.addr, "/", None, Duration::from_secs(30)).await {
+    match wait_for_answer(&server.process.addr, "/", None, Duration::from_secs(30)).await {
         Some(ready) => Some((server, ready.min(started.elapsed()))),
         None => {
-            let log = std::fs::read_to_string(&server.log).unwrap_or_default();
-            server.child.kill().ok();
+            let log = std::fs::read_to_string(&server.process.log).unwrap_or_default();
+            server.process.kill();
             println!("note: the Bolt baseline is skipped: it did not answer within 30 s; its log:\n{log}");
             None
         }
@@ -236,7 +224,7 @@ impl Run {
 
 /// Opens fresh deployments on `server`, then runs one shape of load on them.
 async fn run(server: &Server, triggers: &Arc<AtomicU64>, shape: Shape, set: usize, args: &Args) -> Run {
-    let client = Arc::new(Client::new(vec![server.addr.clone()], SECRET, triggers.clone()));
+    let client = Arc::new(Client::new(vec![server.process.addr.clone()], SECRET, triggers.clone()));
     let count = if matches!(shape, Shape::Busy(_)) { 1 } else { args.channels };
     let channels: Arc<Vec<String>> = Arc::new((0..count).map(|n| format!("C{set:02}{n:06}")).collect());
     let opening = Instant::now();
@@ -467,22 +455,11 @@ async fn main() {
     let load_after = loadavg();
     let mut logs = Vec::new();
     for server in servers {
-        logs.push((server.kind, server.log.clone()));
+        logs.push((server.kind, server.process.log.clone()));
         server.stop();
     }
 
-    println!();
-    println!("## Results (copy into BENCHMARKS.md)");
-    println!();
-    println!(
-        "Machine: {}. Commit {}. Load average before the run {load_before}, after {load_after}. \
-         {} requests per run over {} channels (a deployment each).",
-        machine(),
-        commit(),
-        thousands(args.requests as f64),
-        thousands(args.channels as f64)
-    );
-    println!();
+    print_results_heading(&load_before, &load_after, args.requests, args.channels);
     println!("| server | load | requests | accepted | over 3 s | req/s | p50 | p99 | p99.9 | max | server CPU / req |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &runs {

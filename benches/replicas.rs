@@ -27,56 +27,42 @@ mod http;
 #[path = "../tests/e2e/harness/journal.rs"]
 mod journal;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::load::{commit, flags, loadavg, machine, ms, thousands, Latency};
+use common::load::{commit, flags, loadavg, machine, ms, print_results_heading, thousands, Latency};
 use drive::{
     fixed_rate, saturate, spawn_golive, wait_for_answer, Client, Shape, Spawned, Watch, CYCLE, LEAD, OPS, SECRET,
 };
 use golive::store::Store;
 use sqlx::Connection;
 
-/// One `golive serve` process, its log in a file.
+/// One `golive serve` replica and the bot token it posts with.
 struct Replica {
-    addr: String,
+    process: Spawned,
     token: String,
-    child: Child,
-    log: PathBuf,
 }
 
 impl Replica {
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     fn stop(mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
-        let _ = self.child.wait();
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill(); // SIGKILL
-        let _ = self.child.wait();
+        self.process.terminate();
     }
 }
 
 /// A bench that fails part way leaves no replica running.
 impl Drop for Replica {
     fn drop(&mut self) {
-        self.kill();
+        self.process.kill();
     }
 }
 
 /// `golive serve` in `dir` on `db`, posting to `fake` with `token`, once `/readyz` says 200.
 async fn start(dir: &Path, db: &str, fake: &str, token: &str) -> Replica {
-    let Spawned { child, addr, log } = spawn_golive(dir, db, fake, token);
-    let replica = Replica { addr, token: token.to_string(), child, log };
-    if wait_for_answer(&replica.addr, "/readyz", Some(200), Duration::from_secs(30)).await.is_none() {
-        let log = std::fs::read_to_string(&replica.log).unwrap_or_default();
+    let replica = Replica { process: spawn_golive(dir, db, fake, token), token: token.to_string() };
+    if wait_for_answer(&replica.process.addr, "/readyz", Some(200), Duration::from_secs(30)).await.is_none() {
+        let log = std::fs::read_to_string(&replica.process.log).unwrap_or_default();
         panic!("golive serve was not ready within 30 s; its log:\n{log}");
     }
     replica
@@ -99,14 +85,7 @@ async fn drop_schema(url: &str, name: &str) {
 
 /// Waits until the outbox has nothing pending, so one shape does not pay for the posts of the last.
 async fn drained(store: &Store) {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(300) {
-        if store.pending_by_route().await.is_ok_and(|pending| pending.is_empty()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    println!("note: the outbox still had pending posts after 300 s");
+    drive::drained(store, Duration::from_secs(300)).await;
 }
 
 /// What one shape measured on one set of replicas.
@@ -123,11 +102,11 @@ struct Run {
 /// Opens fresh deployments through `replicas`, then runs `shape` on them.
 async fn run(label: &str, replicas: &[Replica], store: &Store, shape: Shape, set: usize, args: &Args) -> Run {
     let triggers = Arc::new(AtomicU64::new(set as u64 * 1_000_000));
-    let client = Arc::new(Client::new(replicas.iter().map(|r| r.addr.clone()).collect(), SECRET, triggers));
+    let client = Arc::new(Client::new(replicas.iter().map(|r| r.process.addr.clone()).collect(), SECRET, triggers));
     let channels: Arc<Vec<String>> = Arc::new((0..args.channels).map(|n| format!("C{set:02}{n:06}")).collect());
     client.open(&channels).await;
     drained(store).await;
-    let watches: Vec<Watch> = replicas.iter().map(|r| Watch::start(r.pid())).collect();
+    let watches: Vec<Watch> = replicas.iter().map(|r| Watch::start(r.process.pid())).collect();
     let started = Instant::now();
     let (samples, accepted, first_error) = match shape {
         Shape::Rate(r) => fixed_rate(&client, &channels, r, args.requests).await,
@@ -174,7 +153,7 @@ async fn kill_holder(
     round: usize,
 ) -> (usize, Duration, Duration) {
     let triggers = Arc::new(AtomicU64::new(200_000_000 + round as u64 * 1000));
-    let everyone = Client::new(replicas.iter().map(|r| r.addr.clone()).collect(), SECRET, triggers);
+    let everyone = Client::new(replicas.iter().map(|r| r.process.addr.clone()).collect(), SECRET, triggers);
     let mark = |n: usize| format!("kill {round}, note {n:02}");
     for n in 0..BURST {
         everyone.send(channel, OPS, &format!("note {}", mark(n))).await.expect("a note of the burst");
@@ -195,7 +174,7 @@ async fn kill_holder(
         assert!(waited.elapsed() < Duration::from_secs(60), "the burst was never posted");
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
-    replicas[holder].kill();
+    replicas[holder].process.kill();
     let killed = Instant::now();
     let before = posts().len();
     let mut next = None;
@@ -299,7 +278,8 @@ async fn main() {
             runs.push(run(&label, &replicas, &store, shape, set, &args).await);
         }
         if count >= 2 && count == *args.replicas.iter().max().unwrap_or(&0) {
-            let client = Client::new(vec![replicas[0].addr.clone()], SECRET, Arc::new(AtomicU64::new(100_000_000)));
+            let client =
+                Client::new(vec![replicas[0].process.addr.clone()], SECRET, Arc::new(AtomicU64::new(100_000_000)));
             client.send("CKILL", LEAD, "start v9.0.0").await.expect("a deployment to kill under");
             for round in 0..args.kills {
                 let (holder, next, all) = kill_holder(&mut replicas, &fake, "CKILL", round).await;
@@ -323,18 +303,7 @@ async fn main() {
         drop_schema(&args.postgres, &schema(count)).await;
     }
 
-    println!();
-    println!("## Results (copy into BENCHMARKS.md)");
-    println!();
-    println!(
-        "Machine: {}. Commit {}. Load average before the run {load_before}, after {}. {} requests per run over {} channels.",
-        machine(),
-        commit(),
-        loadavg(),
-        thousands(args.requests as f64),
-        thousands(args.channels as f64)
-    );
-    println!();
+    print_results_heading(&load_before, &loadavg(), args.requests, args.channels);
     println!("| database | load | req/s | ÷ SQLite | p50 | p99 | CPU / req (all processes) |");
     println!("|---|---|---|---|---|---|---|");
     for r in &runs {

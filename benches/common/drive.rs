@@ -25,11 +25,37 @@ fn replace_once(text: &str, from: &str, to: &str) -> String {
     text.replacen(from, to, 1)
 }
 
-/// A `golive serve` child process and where it listens and logs.
+/// A server in a child process (golive, or the Bolt app), where it listens, and the file its
+/// log goes to (a pipe nobody reads would fill up and stall it).
 pub struct Spawned {
     pub child: Child,
     pub addr: String,
     pub log: PathBuf,
+}
+
+impl Spawned {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM, and waits for it to end (SIGKILL if it cannot be waited for).
+    pub fn stop(mut self) {
+        self.terminate();
+    }
+
+    /// [`Spawned::stop`] for a process held by something else.
+    pub fn terminate(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
+        if self.child.wait().is_err() {
+            self.kill();
+        }
+    }
+
+    /// SIGKILL, and waits for it to end.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Starts `golive serve` in `dir` on the database `db` (a URL), posting to the fake Slack at
@@ -57,6 +83,19 @@ pub fn spawn_golive(dir: &Path, db: &str, fake: &str, token: &str) -> Spawned {
         .spawn()
         .expect("start golive serve");
     Spawned { child, addr, log }
+}
+
+/// Waits (at most `limit`) until golive's outbox has nothing pending, so one run does not pay
+/// for the posts of the one before.
+pub async fn drained(store: &golive::store::Store, limit: Duration) {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if store.pending_by_route().await.is_ok_and(|pending| pending.is_empty()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!("note: golive's outbox still had pending posts after {limit:?}");
 }
 
 /// Polls `GET path` until it is answered (with `status`, when given): the time it took.

@@ -168,3 +168,20 @@ pub fn flags() -> Vec<(String, String)> {
     }
     pairs
 }
+
+/// Prints the heading of a load bench's results: the machine, the commit, the load average
+/// before and after, and the size of each run.
+pub fn print_results_heading(load_before: &str, load_after: &str, requests: usize, channels: usize) {
+    println!();
+    println!("## Results (copy into BENCHMARKS.md)");
+    println!();
+    println!(
+        "Machine: {}. Commit {}. Load average before the run {load_before}, after {load_after}. \
+         {} requests per run over {} channels (a deployment each).",
+        machine(),
+        commit(),
+        thousands(requests as f64),
+        thousands(channels as f64)
+    );
+    println!();
+}
