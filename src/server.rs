@@ -96,8 +96,15 @@ const READY_WITHIN: Duration = Duration::from_secs(2);
 /// file golive opened, sound at start, a probe write commits), and the background workers
 /// (the outbox's delivery worker, the scheduler) still run.
 async fn readyz(State(ops): State<Ops>) -> (StatusCode, String) {
-    match tokio::time::timeout(READY_WITHIN, readiness(ops)).await {
-        Ok(answer) => answer,
+    // Spawned, so a check that outlasts the wait still runs to its end: cancelled half way, a
+    // probe write could leave its transaction (and the database's write lock) open.
+    let check = tokio::spawn(readiness(ops));
+    match tokio::time::timeout(READY_WITHIN, check).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(e)) => {
+            warn!(error = %e, "the readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "the readiness check failed\n".into())
+        }
         Err(_) => {
             warn!(within = ?READY_WITHIN, "not ready: the database did not answer");
             (StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: no answer within {READY_WITHIN:?}\n"))

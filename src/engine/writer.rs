@@ -175,22 +175,59 @@ impl Batch {
 
 impl Writer {
     /// Decides `jobs` in order, commits what they wrote together, then answers each.
+    ///
+    /// On PostgreSQL a statement that fails (a value the server refuses) ends the whole
+    /// transaction, and with it the batch; SQLite fails only that statement. When a batch of
+    /// several fails so, each input is decided again in a transaction of its own, so that only
+    /// the one that caused it fails, as on SQLite. A database that is unreachable fails every
+    /// input alike and is not retried.
     async fn batch(&mut self, jobs: Vec<Job>) {
-        let (answers, committed) = match self.decide_all(&jobs).await {
+        let (answers, committed, spoiled) = self.attempt(&jobs).await;
+        if jobs.len() > 1 && spoiled && self.core.store.is_postgres() {
+            tracing::warn!(
+                inputs = jobs.len(),
+                "a statement failed and ended its batch's transaction; deciding each input alone"
+            );
+            for job in jobs {
+                let alone = std::slice::from_ref(&job);
+                let (answers, committed, _) = self.attempt(alone).await;
+                self.answer(vec![job], answers, committed);
+            }
+            return;
+        }
+        self.answer(jobs, answers, committed);
+    }
+
+    /// One transaction for `jobs`: their answers, what the commit held, and whether a
+    /// statement the database refused ended the transaction under them.
+    async fn attempt(&mut self, jobs: &[Job]) -> (Vec<Result<Answer, EngineError>>, Option<Committed>, bool) {
+        match self.decide_all(jobs).await {
+            Ok((batch, answers)) if jobs.len() > 1 && self.core.store.is_postgres() && spoiled(&answers) => {
+                // The transaction is gone with the statement that failed: nothing of it can
+                // be committed, and what the writer remembered from it may not hold.
+                drop(batch);
+                self.cache.clear();
+                (answers, None, true)
+            }
             Ok((batch, answers)) => match self.flush(batch).await {
-                Ok(committed) => (answers, Some(committed)),
+                Ok(committed) => (answers, Some(committed), false),
                 Err(e) => {
                     error!(error = %e, inputs = jobs.len(), "could not commit a batch; nothing of it was recorded");
+                    let spoiled = e.spoils_a_transaction();
                     let e = Arc::new(e);
-                    (jobs.iter().map(|_| Err(EngineError::Batch(e.clone()))).collect(), None)
+                    (jobs.iter().map(|_| Err(EngineError::Batch(e.clone()))).collect(), None, spoiled)
                 }
             },
             Err(e) => {
                 error!(error = %e, inputs = jobs.len(), "could not start a write transaction");
                 let e = Arc::new(e);
-                (jobs.iter().map(|_| Err(EngineError::Batch(e.clone()))).collect(), None)
+                (jobs.iter().map(|_| Err(EngineError::Batch(e.clone()))).collect(), None, false)
             }
-        };
+        }
+    }
+
+    /// Wakes whoever acts on what was committed, then answers each job.
+    fn answer(&mut self, jobs: Vec<Job>, answers: Vec<Result<Answer, EngineError>>, committed: Option<Committed>) {
         if let Some(committed) = committed {
             self.core.metrics.commit(jobs.len());
             // Wake only the workers this commit gave something to: a batch of delivery
@@ -412,4 +449,10 @@ impl Writer {
             None => Ok(None),
         }
     }
+}
+
+/// Whether an answer failed on a statement the database refused, which on PostgreSQL ends the
+/// transaction for every input after it.
+fn spoiled(answers: &[Result<Answer, EngineError>]) -> bool {
+    answers.iter().any(|answer| matches!(answer, Err(EngineError::Store(e)) if e.spoils_a_transaction()))
 }

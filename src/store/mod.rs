@@ -132,6 +132,15 @@ pub enum StoreError {
     Damaged(String),
 }
 
+impl StoreError {
+    /// A statement the database refused (a value it cannot hold, a constraint): on PostgreSQL
+    /// that ends the transaction it ran in. Not a connection that failed, which retrying in
+    /// another transaction at once would not mend.
+    pub fn spoils_a_transaction(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(_)))
+    }
+}
+
 /// The database: readers share a small pool; writes go through one direct connection on
 /// SQLite, and through the readers' pool under one advisory lock on PostgreSQL (`begin`,
 /// `tx.rs`). Cloning is cheap and shares both.

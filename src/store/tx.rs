@@ -73,8 +73,16 @@ type PgWrite = Box<dyn for<'c> FnOnce(&'c mut PgConnection, &'c mut Written) -> 
 
 /// The connection a transaction runs on, and what it has buffered for it.
 enum Link {
-    Sqlite { conn: tokio_rusqlite::Connection, writes: Vec<Write> },
-    Postgres { tx: sqlx::Transaction<'static, sqlx::Postgres>, writes: Vec<PgWrite> },
+    Sqlite {
+        conn: tokio_rusqlite::Connection,
+        writes: Vec<Write>,
+    },
+    /// With the runtime it began on: a `Tx` dropped outside it rolls back there.
+    Postgres {
+        tx: sqlx::Transaction<'static, sqlx::Postgres>,
+        writes: Vec<PgWrite>,
+        runtime: tokio::runtime::Handle,
+    },
 }
 
 /// A write transaction just begun, with what `Store::begin_for` read in the same call.
@@ -143,7 +151,8 @@ impl Store {
         let mut turn = self.writers.clone().lock_owned().await;
         if let Readers::Postgres(pool) = &self.pool {
             let begun = postgres::begin(pool, keys, deployments).await?;
-            let tx = self.tx(turn, Link::Postgres { tx: begun.tx, writes: Vec::new() }, begun.head);
+            let link = Link::Postgres { tx: begun.tx, writes: Vec::new(), runtime: tokio::runtime::Handle::current() };
+            let tx = self.tx(turn, link, begun.head);
             return Ok(Begun { tx, answered: begun.answered, status_posts: begun.status_posts });
         }
         // Issue 17: never write into a file that was deleted or replaced under us.
@@ -314,7 +323,7 @@ impl Tx {
         f: impl for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<R, StoreError>> + Send + 'static,
     ) -> Result<R, StoreError> {
         self.refuse_misrouted()?;
-        let Some(Link::Postgres { tx, writes }) = &mut self.link else {
+        let Some(Link::Postgres { tx, writes, .. }) = &mut self.link else {
             return Err(StoreError::Thread("a PostgreSQL statement was run on a SQLite transaction".into()));
         };
         for write in std::mem::take(writes) {
@@ -366,7 +375,7 @@ impl Tx {
                 self.turn = None;
                 committed??
             }
-            Link::Postgres { mut tx, writes } => {
+            Link::Postgres { mut tx, writes, .. } => {
                 let mut written = Written::default();
                 let mut done = Ok(());
                 for write in writes {
@@ -393,18 +402,18 @@ impl Drop for Tx {
     fn drop(&mut self) {
         let Some(turn) = self.turn.take() else { return };
         if let Some(Link::Postgres { .. }) = &self.link {
-            let Some(Link::Postgres { tx, .. }) = self.link.take() else { return };
+            let Some(Link::Postgres { tx, runtime, .. }) = self.link.take() else { return };
             // The rollback runs before this process's next transaction may begin (it holds
-            // `turn`): a transaction left open would hold the write lock for every replica.
-            // Outside a runtime, dropping `tx` still rolls back when the connection is next used.
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(async move {
-                    if let Err(e) = tx.rollback().await {
-                        tracing::warn!(error = %e, "rolling back an abandoned write transaction failed");
-                    }
-                    drop(turn);
-                });
-            }
+            // `turn`): a transaction left open would hold the write lock for every replica. It
+            // runs on the runtime the transaction began on, wherever this `Tx` is dropped
+            // (sqlx needs one to hand the connection back to its pool).
+            let _inside = runtime.enter();
+            runtime.spawn(async move {
+                if let Err(e) = tx.rollback().await {
+                    tracing::warn!(error = %e, "rolling back an abandoned write transaction failed");
+                }
+                drop(turn);
+            });
             return;
         }
         let Some(Link::Sqlite { conn, .. }) = &self.link else { return };

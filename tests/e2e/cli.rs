@@ -326,6 +326,9 @@ async fn history_show_and_audit_verify_work_on_postgres() {
 
     let store = golive::store::Store::open_existing(&url).await.unwrap();
     let pool = store.postgres_pool().expect("a PostgreSQL store");
+    // A replica cut off mid-transaction cannot hold the write lock for long.
+    let (idle,): (String,) = sqlx::query_as("SHOW idle_in_transaction_session_timeout").fetch_one(pool).await.unwrap();
+    assert_eq!(idle, "30s");
     sqlx::query("UPDATE events SET actor = 'console:mallory' WHERE id = 5").execute(pool).await.unwrap();
     let caught = golive(&["audit", "verify", "--db", &url], dir.path());
     assert_eq!(caught.status.code(), Some(1), "{}", stdout(&caught));

@@ -162,3 +162,26 @@ async fn a_replica_that_loses_its_database_says_so_on_readyz_until_it_is_back() 
     relay.restore();
     assert_eq!(readyz_until(&served, 200).await, "ready\n", "ready again once the database is back");
 }
+
+/// A write transaction dropped where no runtime runs (a thread of its own, a destructor at
+/// shutdown) still ends, on the runtime it began on: the write lock it held is free for the
+/// next writer, on this replica and every other.
+#[test]
+fn a_postgresql_transaction_dropped_outside_a_runtime_lets_go_of_the_write_lock() {
+    if harness::postgres::server().is_none() {
+        eprintln!("note: skipped: set {} to run replicas on PostgreSQL", harness::postgres::URL_VAR);
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (url, tx) = runtime.block_on(async {
+        let url = harness::postgres::fresh_schema().await;
+        let tx = Store::open(&url).await.unwrap().begin().await.unwrap();
+        (url, tx)
+    });
+    drop(tx);
+    let next = runtime.block_on(async {
+        let other = Store::open_existing(&url).await.unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), other.begin()).await.map(|tx| tx.is_ok())
+    });
+    assert_eq!(next, Ok(true), "another replica's writer gets the lock");
+}

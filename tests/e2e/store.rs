@@ -386,8 +386,36 @@ async fn the_write_ahead_log_is_checkpointed_and_stays_small() {
     assert!(ctx.store.verify().await.unwrap().is_ok());
 }
 
+/// A command the database cannot take (PostgreSQL's text holds no NUL character, SQLite's
+/// does) fails alone: another command decided in the same batch is recorded all the same.
+#[tokio::test]
+async fn a_command_the_database_refuses_does_not_spoil_the_others_in_its_batch() {
+    let ctx = Ctx::new().await;
+    let dana = Actor::new(Platform::Console, "dana");
+    let (a, b) = (
+        Channel { platform: Platform::Console, id: "a".into() },
+        Channel { platform: Platform::Console, id: "b".into() },
+    );
+    // Submitted together, so the writer decides them in one batch.
+    let (good, odd) = tokio::join!(
+        ctx.engine.submit(Input::text(&b, &dana, "start v2")),
+        ctx.engine.submit(Input::text(&a, &dana, "start v1\u{0}")),
+    );
+    assert!(!good.expect("the innocent command is answered").refused);
+    let releases: Vec<String> = ctx.store.deployments(None, 10).await.unwrap().into_iter().map(|d| d.release).collect();
+    assert!(releases.contains(&"v2".to_string()), "{releases:?}");
+    match odd {
+        // SQLite keeps the text as it is.
+        Ok(answer) => assert!(!answer.refused && releases.len() == 2, "{releases:?}"),
+        // PostgreSQL refuses it: that command fails, and changes nothing.
+        Err(e) => assert!(ctx.store.is_postgres() && releases == ["v2"], "{e}: {releases:?}"),
+    }
+    assert!(ctx.store.verify().await.unwrap().is_ok());
+}
+
 // The same stories on PostgreSQL (`harness::postgres`; skipped without a server).
 crate::on_postgres!(
+    a_command_the_database_refuses_does_not_spoil_the_others_in_its_batch,
     a_database_migrated_by_a_newer_golive_still_opens,
     the_database_allows_one_open_deployment_per_channel,
     a_refused_sign_off_is_recorded_with_who_and_why_and_changes_nothing,

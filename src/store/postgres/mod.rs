@@ -33,16 +33,24 @@ pub(super) static MIGRATOR: LazyLock<Migrator> =
     LazyLock::new(|| super::tolerant(sqlx::migrate!("./migrations/postgres")));
 
 /// The advisory lock every write transaction holds until it ends ("gl" in ASCII), with the
-/// schema's hash as its second key.
+/// `chain_head` table's oid as its second key.
 pub(super) const WRITE_LOCK: i32 = 0x676c;
 
 /// Connections per process: the one write transaction at a time (this process's writers
 /// queue before they take one) and the readers (web pages, the delivery worker, metrics).
 const CONNECTIONS: u32 = 8;
 
+/// How long the server lets a session sit idle inside a transaction before it ends it.
+const IDLE_IN_TRANSACTION: &str = "30s";
+
 /// Opens a pool on the database at `url`.
 pub(super) async fn connect(url: &str) -> Result<PgPool, StoreError> {
-    let options = PgConnectOptions::from_str(url).map_err(|_| StoreError::Url(redacted(url)))?;
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|_| StoreError::Url(redacted(url)))?
+        // A replica cut off from the server in the middle of a write transaction would hold
+        // every replica's write lock until the server notices the dead session; golive's own
+        // transactions never sit idle for more than milliseconds.
+        .options([("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION)]);
     let pool = PgPoolOptions::new()
         .max_connections(CONNECTIONS)
         // A replica that lost its database answers /readyz with 503 within this, rather than

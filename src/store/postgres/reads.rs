@@ -23,9 +23,10 @@ pub(in crate::store) struct Begun {
 /// status post on screen of each of `deployments`.
 pub(in crate::store) async fn begin(pool: &PgPool, keys: &[&str], deployments: &[i64]) -> Result<Begun, StoreError> {
     let mut tx = pool.begin().await?;
-    // Keyed by the schema too: two golive databases in one PostgreSQL database (a schema each,
-    // as the test suite runs them) do not wait for each other.
-    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
+    // Keyed by the `chain_head` table that this session's search path finds, too: two golive
+    // databases in one PostgreSQL database (a schema each, as the test suite runs them) do not
+    // wait for each other, and replicas that share the tables always share the lock.
+    sqlx::query("SELECT pg_advisory_xact_lock($1, ('chain_head'::regclass)::oid::int4)")
         .bind(WRITE_LOCK)
         .execute(&mut *tx)
         .await?;
