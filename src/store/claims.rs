@@ -14,6 +14,26 @@ use rusqlite::OptionalExtension;
 
 use super::{format_time, on_readers, postgres, Destination, Store, StoreError};
 
+/// Claims or renews one destination: platform, channel, holder, the fence it knows, the new
+/// expiry, now. A new row starts at fence 1; on a row that exists, `fence` carries the fence
+/// this holder knows, which only renews a claim it still holds under it. Returns the fence
+/// held, or no row when another process holds it. Both backends run it as written (`$N`
+/// parameters, numbered in the order they first appear, as SQLite numbers them).
+pub(super) const CLAIM: &str =
+    "INSERT INTO outbox_claims (platform, channel, holder, fence, expires_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (platform, channel) DO UPDATE SET
+        fence = CASE WHEN outbox_claims.holder = excluded.holder AND outbox_claims.fence = excluded.fence
+                     THEN outbox_claims.fence ELSE outbox_claims.fence + 1 END,
+        holder = excluded.holder,
+        expires_at = excluded.expires_at
+      WHERE (outbox_claims.holder = excluded.holder AND outbox_claims.fence = excluded.fence)
+         OR outbox_claims.expires_at <= $6
+     RETURNING fence";
+
+/// Releases one claim: now, platform, channel, fence, holder.
+pub(super) const RELEASE: &str = "UPDATE outbox_claims SET holder = '', expires_at = $1
+     WHERE platform = $2 AND channel = $3 AND fence = $4 AND holder = $5";
+
 /// A claim this process holds: who it is, and the fence its marks are checked against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Lease {
@@ -54,19 +74,7 @@ impl Store {
             return Ok(held.into_iter().map(|(i, fence)| (asked[i].0.clone(), fence)).collect());
         }
         self.write_now(move |conn| {
-            // A new row starts at fence 1; on a row that exists, `fence` carries the fence this
-            // holder knows, which only renews a claim it still holds under it.
-            let mut upsert = conn.prepare_cached(
-                "INSERT INTO outbox_claims (platform, channel, holder, fence, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (platform, channel) DO UPDATE SET
-                    fence = CASE WHEN outbox_claims.holder = excluded.holder AND outbox_claims.fence = excluded.fence
-                                 THEN outbox_claims.fence ELSE outbox_claims.fence + 1 END,
-                    holder = excluded.holder,
-                    expires_at = excluded.expires_at
-                  WHERE (outbox_claims.holder = excluded.holder AND outbox_claims.fence = excluded.fence)
-                     OR outbox_claims.expires_at <= ?6
-                 RETURNING fence",
-            )?;
+            let mut upsert = conn.prepare_cached(CLAIM)?;
             let mut held = Vec::with_capacity(asked.len());
             for (destination, fence) in asked {
                 let granted: Option<i64> = upsert
@@ -102,10 +110,7 @@ impl Store {
         }
         let (now, holder, leases) = (format_time(now), holder.to_string(), leases.to_vec());
         self.write_now(move |conn| {
-            let mut release = conn.prepare_cached(
-                "UPDATE outbox_claims SET holder = '', expires_at = ?1
-                 WHERE platform = ?2 AND channel = ?3 AND fence = ?4 AND holder = ?5",
-            )?;
+            let mut release = conn.prepare_cached(RELEASE)?;
             for (destination, fence) in &leases {
                 release.execute((&now, destination.route().as_str(), destination.address(), fence, &holder))?;
             }

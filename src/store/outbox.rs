@@ -23,6 +23,34 @@ pub(super) fn held(holder: &str, fence: &str) -> String {
     )
 }
 
+/// Records a failed attempt and when to try again, while the claim holds: next_attempt_at,
+/// last_error, id, holder, fence. Both backends run it as written (`$N` parameters, numbered
+/// in the order they first appear, as SQLite numbers them).
+pub(super) fn retry_sql() -> String {
+    format!(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3 {}",
+        held("$4", "$5")
+    )
+}
+
+/// Gives up a message, while the claim holds: last_error, id, holder, fence; or, for the
+/// `whole_channel`, every message pending for its channel: id, last_error, platform, channel,
+/// holder, fence. Both backends run it as written, as [`retry_sql`].
+pub(super) fn give_up_sql(whole_channel: bool) -> String {
+    if whole_channel {
+        format!(
+            "UPDATE outbox SET state = 'failed', attempts = attempts + CASE WHEN id = $1 THEN 1 ELSE 0 END,
+             last_error = $2 WHERE state = 'pending' AND platform = $3 AND channel = $4 {}",
+            held("$5", "$6")
+        )
+    } else {
+        format!(
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $1 WHERE id = $2 {}",
+            held("$3", "$4")
+        )
+    }
+}
+
 /// What to send, already rendered for the channel's platform.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
@@ -411,11 +439,8 @@ impl Store {
         // In the writer's queue, as claims are (`Store::write_now`), not against it in SQLite's
         // busy handler.
         self.write_now(move |conn| {
-            let sql = format!(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1, last_error = ?2 WHERE id = ?3 {}",
-                held("?4", "?5")
-            );
-            let changed = conn.prepare_cached(&sql)?.execute((&next, &error, id, &lease.holder, lease.fence))?;
+            let changed =
+                conn.prepare_cached(&retry_sql())?.execute((&next, &error, id, &lease.holder, lease.fence))?;
             Ok(changed > 0)
         })
         .await
@@ -440,19 +465,11 @@ impl Store {
                 .await;
         }
         self.write_now(move |conn| {
+            let give_up = conn.prepare_cached(&give_up_sql(whole_channel));
             let changed = if whole_channel {
-                let sql = format!(
-                    "UPDATE outbox SET state = 'failed', attempts = attempts + (id = ?1), last_error = ?2
-                     WHERE state = 'pending' AND platform = ?3 AND channel = ?4 {}",
-                    held("?5", "?6")
-                );
-                conn.prepare_cached(&sql)?.execute((id, &error, route, &address, &lease.holder, lease.fence))?
+                give_up?.execute((id, &error, route, &address, &lease.holder, lease.fence))?
             } else {
-                let sql = format!(
-                    "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?1 WHERE id = ?2 {}",
-                    held("?3", "?4")
-                );
-                conn.prepare_cached(&sql)?.execute((&error, id, &lease.holder, lease.fence))?
+                give_up?.execute((&error, id, &lease.holder, lease.fence))?
             };
             Ok(changed as u64)
         })

@@ -5,8 +5,9 @@
 
 use sqlx::PgConnection;
 
+use crate::store::claims::{CLAIM, RELEASE};
 use crate::store::events::StoredEvent;
-use crate::store::outbox::held;
+use crate::store::outbox::{give_up_sql, held, retry_sql};
 use crate::store::tx::Written;
 use crate::store::StoreError;
 
@@ -277,7 +278,7 @@ pub(in crate::store) async fn probe(conn: &mut PgConnection, at: String) -> sqlx
 
 /// Claims or renews each destination (platform, address, fence known) for `holder` until
 /// `until`; returns the indexes of those it holds now, with their fences. The statement is
-/// SQLite's (`claims.rs`), which PostgreSQL runs atomically per row as well.
+/// the one SQLite runs (`claims.rs`), atomic per row on PostgreSQL as well.
 pub(in crate::store) async fn claim(
     conn: &mut PgConnection,
     asked: Vec<(&'static str, String, i64)>,
@@ -287,25 +288,15 @@ pub(in crate::store) async fn claim(
 ) -> Result<Vec<(usize, i64)>, StoreError> {
     let mut held = Vec::with_capacity(asked.len());
     for (i, (platform, address, fence)) in asked.into_iter().enumerate() {
-        let granted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO outbox_claims (platform, channel, holder, fence, expires_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (platform, channel) DO UPDATE SET
-                fence = CASE WHEN outbox_claims.holder = excluded.holder AND outbox_claims.fence = excluded.fence
-                             THEN outbox_claims.fence ELSE outbox_claims.fence + 1 END,
-                holder = excluded.holder,
-                expires_at = excluded.expires_at
-              WHERE (outbox_claims.holder = excluded.holder AND outbox_claims.fence = excluded.fence)
-                 OR outbox_claims.expires_at <= $6
-             RETURNING fence",
-        )
-        .bind(platform)
-        .bind(address)
-        .bind(&holder)
-        .bind(fence)
-        .bind(&until)
-        .bind(&now)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let granted: Option<(i64,)> = sqlx::query_as(CLAIM)
+            .bind(platform)
+            .bind(address)
+            .bind(&holder)
+            .bind(fence)
+            .bind(&until)
+            .bind(&now)
+            .fetch_optional(&mut *conn)
+            .await?;
         if let Some((fence,)) = granted {
             held.push((i, fence));
         }
@@ -321,17 +312,14 @@ pub(in crate::store) async fn release(
     now: String,
 ) -> Result<(), StoreError> {
     for (platform, address, fence) in leases {
-        sqlx::query(
-            "UPDATE outbox_claims SET holder = '', expires_at = $1
-             WHERE platform = $2 AND channel = $3 AND fence = $4 AND holder = $5",
-        )
-        .bind(&now)
-        .bind(platform)
-        .bind(address)
-        .bind(fence)
-        .bind(&holder)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query(RELEASE)
+            .bind(&now)
+            .bind(platform)
+            .bind(address)
+            .bind(fence)
+            .bind(&holder)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -344,10 +332,7 @@ pub(in crate::store) async fn mark_retry(
     next: String,
     error: String,
 ) -> Result<bool, StoreError> {
-    let sql = format!(
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3 {}",
-        held("$4", "$5")
-    );
+    let sql = retry_sql();
     let done = sqlx::query(&sql).bind(next).bind(error).bind(id).bind(holder).bind(fence).execute(conn).await?;
     Ok(done.rows_affected() > 0)
 }
@@ -361,13 +346,9 @@ pub(in crate::store) async fn mark_failed(
     error: String,
     channel: Option<(&'static str, String)>,
 ) -> Result<u64, StoreError> {
+    let sql = give_up_sql(channel.is_some());
     let done = match channel {
         Some((platform, address)) => {
-            let sql = format!(
-                "UPDATE outbox SET state = 'failed', attempts = attempts + CASE WHEN id = $1 THEN 1 ELSE 0 END,
-                 last_error = $2 WHERE state = 'pending' AND platform = $3 AND channel = $4 {}",
-                held("$5", "$6")
-            );
             sqlx::query(&sql)
                 .bind(id)
                 .bind(error)
@@ -378,13 +359,7 @@ pub(in crate::store) async fn mark_failed(
                 .execute(conn)
                 .await?
         }
-        None => {
-            let sql = format!(
-                "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $1 WHERE id = $2 {}",
-                held("$3", "$4")
-            );
-            sqlx::query(&sql).bind(error).bind(id).bind(holder).bind(fence).execute(conn).await?
-        }
+        None => sqlx::query(&sql).bind(error).bind(id).bind(holder).bind(fence).execute(conn).await?,
     };
     Ok(done.rows_affected())
 }
