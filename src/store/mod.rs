@@ -1,5 +1,6 @@
-//! Storage, one module per table: `events` (the chained event log and its head), `deployments` (the listing projected from the events), `outbox` (messages to send,
-//! with `destination.rs` reading where each goes), `claims` (which process delivers each
+//! Storage, one module per table: `events` (the chained event log and its head),
+//! `deployments` (the listing projected from the events), `outbox` (messages to send, with
+//! `destination.rs` reading where each goes), `claims` (which process delivers each
 //! destination now), `timers` (each open deployment's next
 //! timer), `requests` (chat requests already answered) and `health` (the write probe). This
 //! module opens the database, applies the migrations in `migrations/` and holds the `Store`;
@@ -43,7 +44,6 @@ pub use deployments::{DeploymentRow, ListPage, ListQuery};
 pub use destination::{Destination, Route};
 pub use events::{AuditKey, ChainHead, Loaded, StoredEvent, GENESIS, KEY_VAR as AUDIT_KEY_VAR};
 pub use outbox::{Action, Delivered, NewMessage, OutboxItem, OutboxRow, Payload, Queued};
-pub use postgres::redacted;
 pub use tx::{Begun, Tx};
 pub use vitals::Vitals;
 
@@ -56,6 +56,18 @@ fn is_postgres(url: &str) -> Result<bool, StoreError> {
         Some(("postgres" | "postgresql", _)) => Ok(true),
         Some((scheme, _)) if scheme != "sqlite" => Err(StoreError::Unsupported(scheme.to_string())),
         _ => Ok(false),
+    }
+}
+
+/// `url` without the password it may carry, for messages.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("…"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => url.split_once("://").map_or(url.to_string(), |(scheme, _)| format!("{scheme}://…")),
     }
 }
 
@@ -190,7 +202,7 @@ impl Store {
         if is_postgres(url)? {
             let store = Store::connect(url).await?;
             if !store.is_migrated().await? {
-                return Err(StoreError::NotGolive(postgres::redacted(url)));
+                return Err(StoreError::NotGolive(redacted(url)));
             }
             return Ok(store);
         }

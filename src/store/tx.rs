@@ -133,6 +133,14 @@ fn roll_back(conn: &Connection) {
     }
 }
 
+/// Runs the buffered PostgreSQL writes in order, counting what they did into `written`.
+async fn run_writes_pg(conn: &mut PgConnection, writes: Vec<PgWrite>, written: &mut Written) -> sqlx::Result<()> {
+    for write in writes {
+        write(conn, written).await?;
+    }
+    Ok(())
+}
+
 /// Runs the buffered writes in order, counting what they did into `written`.
 fn run_writes(conn: &Connection, writes: Vec<Write>, written: &mut Written) -> rusqlite::Result<()> {
     writes.into_iter().try_for_each(|write| write(conn, written))
@@ -326,9 +334,7 @@ impl Tx {
         let Some(Link::Postgres { tx, writes, .. }) = &mut self.link else {
             return Err(StoreError::Thread("a PostgreSQL statement was run on a SQLite transaction".into()));
         };
-        for write in std::mem::take(writes) {
-            write(tx, &mut self.written).await?;
-        }
+        run_writes_pg(tx, std::mem::take(writes), &mut self.written).await?;
         f(tx).await
     }
 
@@ -377,15 +383,8 @@ impl Tx {
             }
             Link::Postgres { mut tx, writes, .. } => {
                 let mut written = Written::default();
-                let mut done = Ok(());
-                for write in writes {
-                    done = write(&mut tx, &mut written).await;
-                    if done.is_err() {
-                        break;
-                    }
-                }
                 // A failed write drops `tx`, which rolls it back when the connection is next used.
-                done?;
+                run_writes_pg(&mut tx, writes, &mut written).await?;
                 tx.commit().await?;
                 self.turn = None;
                 written
@@ -401,32 +400,34 @@ impl Tx {
 impl Drop for Tx {
     fn drop(&mut self) {
         let Some(turn) = self.turn.take() else { return };
-        if let Some(Link::Postgres { .. }) = &self.link {
-            let Some(Link::Postgres { tx, runtime, .. }) = self.link.take() else { return };
-            // The rollback runs before this process's next transaction may begin (it holds
-            // `turn`): a transaction left open would hold the write lock for every replica. It
-            // runs on the runtime the transaction began on, wherever this `Tx` is dropped
-            // (sqlx needs one to hand the connection back to its pool).
-            let _inside = runtime.enter();
-            runtime.spawn(async move {
-                if let Err(e) = tx.rollback().await {
-                    tracing::warn!(error = %e, "rolling back an abandoned write transaction failed");
-                }
+        match self.link.take() {
+            Some(Link::Postgres { tx, runtime, .. }) => {
+                // The rollback runs before this process's next transaction may begin (it holds
+                // `turn`): a transaction left open would hold the write lock for every replica.
+                // It runs on the runtime the transaction began on, wherever this `Tx` is
+                // dropped (sqlx needs one to hand the connection back to its pool).
+                let _inside = runtime.enter();
+                runtime.spawn(async move {
+                    if let Err(e) = tx.rollback().await {
+                        tracing::warn!(error = %e, "rolling back an abandoned write transaction failed");
+                    }
+                    drop(turn);
+                });
+            }
+            Some(Link::Sqlite { conn, .. }) => {
+                // Polled once, `call` has queued the rollback on the connection's thread, which
+                // runs calls in order: it ends this transaction (and frees the file for other
+                // processes) before the next `BEGIN`, queued only once `turn` is released below.
+                // Its answer is not awaited, so the rollback is sent from here without a runtime.
+                let _ = conn
+                    .call(|conn| {
+                        roll_back(conn);
+                        Ok(())
+                    })
+                    .now_or_never();
                 drop(turn);
-            });
-            return;
+            }
+            None => drop(turn),
         }
-        let Some(Link::Sqlite { conn, .. }) = &self.link else { return };
-        // Polled once, `call` has queued the rollback on the connection's thread, which runs
-        // calls in order: it ends this transaction (and frees the file for other processes)
-        // before the next `BEGIN`, queued only once `turn` is released below. Its answer is
-        // not awaited, so the rollback is sent from here without a runtime.
-        let _ = conn
-            .call(|conn| {
-                roll_back(conn);
-                Ok(())
-            })
-            .now_or_never();
-        drop(turn);
     }
 }

@@ -46,7 +46,7 @@ const IDLE_IN_TRANSACTION: &str = "30s";
 /// Opens a pool on the database at `url`.
 pub(super) async fn connect(url: &str) -> Result<PgPool, StoreError> {
     let options = PgConnectOptions::from_str(url)
-        .map_err(|_| StoreError::Url(redacted(url)))?
+        .map_err(|_| StoreError::Url(super::redacted(url)))?
         // A replica cut off from the server in the middle of a write transaction would hold
         // every replica's write lock until the server notices the dead session; golive's own
         // transactions never sit idle for more than milliseconds.
@@ -65,16 +65,4 @@ pub(super) async fn connect(url: &str) -> Result<PgPool, StoreError> {
 /// starting together apply each migration once.
 pub(super) async fn migrate(pool: &PgPool) -> Result<(), MigrateError> {
     MIGRATOR.run(pool).await
-}
-
-/// `url` without the password it may carry, for messages.
-pub fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("…"));
-            parsed.to_string()
-        }
-        Ok(parsed) => parsed.to_string(),
-        Err(_) => url.split_once("://").map_or(url.to_string(), |(scheme, _)| format!("{scheme}://…")),
-    }
 }
